@@ -1,0 +1,143 @@
+"""The `irsim` command line. Bad input exits with code 2 and one message per problem; no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from .. import DISCLAIMER, __version__
+from ..errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help=f"irsim: insulin resistance and its consequences. {DISCLAIMER}")
+err = Console(stderr=True)
+out = Console()
+
+
+def fail(exc: InputError) -> None:
+    err.print("[bold red]error:[/bold red] the input was refused:", highlight=False)
+    for p in exc.problems:
+        err.print(f"  - {p}", highlight=False, markup=False)
+    raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"irsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    insulin_factor: Optional[float] = typer.Option(
+        None, "--insulin-factor", help="pmol/L per uIU/mL used for insulin (default 6.0; 6.945 for older assays)."),
+) -> None:
+    if insulin_factor is not None:
+        if not 5.0 <= insulin_factor <= 8.0:
+            raise typer.BadParameter(f"{insulin_factor} is outside 5-8 pmol/L per uIU/mL", param_hint="--insulin-factor")
+        from .. import units
+
+        units._settings = units.UnitSettings(insulin_pmol_per_uiu=insulin_factor)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    html = "html"
+
+
+@app.command()
+def assess(
+    person: Optional[Path] = typer.Argument(None, help="Person file: .json, .yaml, .csv (one row) or a FHIR R4 Bundle."),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of the terminal."),
+    batch: Optional[Path] = typer.Option(None, "--batch", help="CSV of many persons (headers 'field [unit]')."),
+) -> None:
+    """Assess a person (or a batch) from their labs: every index and stage, per organ, with sources."""
+    try:
+        if batch is not None:
+            _assess_batch(batch, out_file)
+            return
+        if person is None:
+            raise InputError([_problem("PERSON", "give a person file, or --batch FILE.csv --out FILE.parquet")])
+        from ..assessment.api import assess as run
+        from ..io import read_person
+
+        result = run(read_person(person))
+    except InputError as exc:
+        fail(exc)
+    if format is Format.json:
+        import json
+
+        text = json.dumps(result.to_dict(), indent=2)
+    elif format is Format.html:
+        from ..reporting.assessment import to_html
+
+        text = to_html(result)
+    else:
+        from ..reporting.assessment import to_text
+
+        if out_file is None:
+            to_text(result, out)
+            return
+        text = to_text(result)
+    if out_file is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out_file}")
+
+
+def _problem(field: str, msg: str):
+    from ..errors import Problem
+
+    return Problem(field, msg)
+
+
+def _assess_batch(src: Path, dst: Optional[Path]) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from ..assessment.batch import assess_csv
+
+    if dst is None:
+        raise InputError([_problem("--out", "give an output file (.parquet or .csv) with --batch")])
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal) as bar:
+        task = bar.add_task("assessing", total=None)
+        counts = assess_csv(src, dst, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    err.print(f"assessed {counts['rows']} persons ({counts['rows_with_errors']} rows with input errors, "
+              f"see the 'errors' column) -> {dst}")
+
+
+from . import cli_meal  # noqa: E402  (registers meal/ogtt/export-sbml/fit-ogtt)
+
+cli_meal.register(app)
+
+
+def main() -> None:
+    """Console entry point: no traceback reaches the user unless IRSIM_DEBUG=1."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # pragma: no cover - last resort
+        if os.environ.get("IRSIM_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
+                  "Please report it; set IRSIM_DEBUG=1 to see the traceback.", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

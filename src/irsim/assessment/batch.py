@@ -13,31 +13,34 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import InputError, Problem
-from ..io.readers import Batch, batch_from_frame
+from ..io.readers import Batch, batch_from_table
 from .engine import evaluate, prepare, table_columns
 
 CHUNK_ROWS = 250_000
 
 
 def assess_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Assess every row of a text frame; rows with bad input get ``errors`` and no results."""
-    batch = batch_from_frame(frame)
-    return assess_batch(batch)
+    """Assess every row of a frame of text cells (CSV layout); rows with bad input get ``errors`` and no results."""
+    return assess_table(pa.Table.from_pandas(frame.astype(str), preserve_index=False)).to_pandas()
 
 
-def assess_batch(batch: Batch) -> pd.DataFrame:
+def assess_table(table: pa.Table) -> pa.Table:
+    return batch_to_table(batch_from_table(table))
+
+
+def batch_to_table(batch: Batch) -> pa.Table:
     inputs = prepare(batch.columns, batch.n)
     cols = table_columns(evaluate(inputs), valid_rows=batch.valid)
     out = {}
     if batch.ids is not None:
-        out["id"] = batch.ids
-    out.update(cols)
-    out["errors"] = batch.errors
-    return pd.DataFrame(out)
+        out["id"] = pa.array(batch.ids, type=pa.string())
+    for k, v in cols.items():
+        out[k] = pa.array(v, from_pandas=True)
+    out["errors"] = pa.array(batch.errors, type=pa.string(), from_pandas=True)
+    return pa.table(out)
 
 
-def _arrow(df: pd.DataFrame, schema: pa.Schema | None) -> pa.Table:
-    table = pa.Table.from_pandas(df, preserve_index=False)
+def _unify(table: pa.Table, schema: pa.Schema | None) -> pa.Table:
     if schema is None:
         fields = [pa.field(f.name, pa.string() if pa.types.is_null(f.type) else f.type) for f in table.schema]
         return table.cast(pa.schema(fields))
@@ -54,7 +57,7 @@ def assess_csv(src: str | Path, dst: str | Path, progress: Callable[[int, int], 
         raise InputError([Problem(str(dst), "output must end in .parquet or .csv")])
     with src.open("r", encoding="utf-8", newline="") as fh:
         names = next(csv.reader(fh), [])
-    total = sum(1 for _ in src.open("rb")) - 1
+    total = _count_lines(src) - 1
     # Every cell is read as text: conversion and its errors are the Person rules, column by column.
     reader = pacsv.open_csv(src, read_options=pacsv.ReadOptions(block_size=64 << 20),
                             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
@@ -65,15 +68,14 @@ def assess_csv(src: str | Path, dst: str | Path, progress: Callable[[int, int], 
     pending: list[pd.DataFrame] = []
     try:
         for rb in reader:
-            frame = rb.to_pandas()
-            pending.append(frame)
-            if sum(len(f) for f in pending) < chunk_rows:
+            pending.append(rb)
+            if sum(len(b) for b in pending) < chunk_rows:
                 continue
             done, bad, schema, writer = _flush(pending, dst, schema, writer, done, bad, progress, total)
             pending = []
         if pending or writer is None:
             if not pending:
-                pending = [pd.DataFrame({c: pd.Series(dtype=str) for c in reader.schema.names})]
+                pending = [pa.RecordBatch.from_pylist([], schema=reader.schema)]
             done, bad, schema, writer = _flush(pending, dst, schema, writer, done, bad, progress, total)
     finally:
         if writer is not None:
@@ -81,16 +83,22 @@ def assess_csv(src: str | Path, dst: str | Path, progress: Callable[[int, int], 
     return {"rows": done, "rows_with_errors": bad}
 
 
+def _count_lines(path: Path) -> int:
+    n = 0
+    with path.open("rb") as fh:
+        while block := fh.read(16 << 20):
+            n += block.count(b"\n")
+    return n
+
+
 def _flush(pending, dst, schema, writer, done, bad, progress, total):
-    frame = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
-    out = assess_frame(frame)
-    table = _arrow(out, schema)
+    table = _unify(assess_table(pa.Table.from_batches(pending)), schema)
     schema = table.schema
     if writer is None:
         writer = pq.ParquetWriter(dst, schema) if dst.suffix.lower() == ".parquet" else pacsv.CSVWriter(dst, schema)
     writer.write_table(table)
-    done += len(out)
-    bad += int((~np.equal(out["errors"].to_numpy(dtype=object), None)).sum())
+    done += table.num_rows
+    bad += table.num_rows - table["errors"].null_count
     if progress:
         progress(done, max(total, done))
     return done, bad, schema, writer

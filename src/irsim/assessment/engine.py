@@ -121,6 +121,13 @@ def table_columns(ev: dict[str, Evaluated], valid_rows: np.ndarray | None = None
         if e.detail is not None:
             det = np.full(len(ok), None, dtype=object)
             idx = np.flatnonzero(ok & ~np.equal(e.detail, None))
-            det[idx] = [json.dumps(_py(e.detail[i])) for i in idx]
+            memo: dict = {}
+            for i in idx:  # details repeat across rows: encode each distinct one once
+                d = e.detail[i]
+                k = tuple(d) if isinstance(d, list) else d
+                try:
+                    det[i] = memo[k]
+                except (KeyError, TypeError):
+                    det[i] = memo.setdefault(k, json.dumps(_py(d))) if isinstance(k, (tuple, str, int, float)) else json.dumps(_py(d))
             cols[f"{key}_detail"] = det
     return cols

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from .. import units
@@ -135,19 +137,37 @@ def _add_error(errors: np.ndarray, rows: np.ndarray, messages) -> None:
 
 
 def batch_from_frame(frame: pd.DataFrame) -> Batch:
-    """Vectorised conversion of a CSV frame (text cells) into canonical columns; bad cells -> row errors."""
-    n = len(frame)
+    """Vectorised conversion of a text frame (CSV cells) into canonical columns; bad cells -> row errors."""
+    return batch_from_table(pa.Table.from_pandas(frame.astype(str), preserve_index=False))
+
+
+def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    col = pc.utf8_trim_whitespace(col.cast(pa.string()))
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+
+
+def _numbers(col: pa.ChunkedArray) -> np.ndarray:
+    """Float64 array (NaN for empty or non-numeric cells)."""
+    try:
+        return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(pd.Series(col.to_numpy(zero_copy_only=False), dtype=object), errors="coerce").to_numpy(dtype=float)
+
+
+def batch_from_table(table: pa.Table) -> Batch:
+    """Vectorised conversion of an Arrow table of text cells into canonical columns; bad cells -> row errors."""
+    n = table.num_rows
     errors = np.full(n, None, dtype=object)
     cols: dict[str, np.ndarray] = {}
     ids = None
     header_problems: list[Problem] = []
     plan = []
-    for col in frame.columns:
+    for col in table.column_names:
         name, unit = parse_header(str(col))
         m = _OGTT_COL.match(name)
         analyte = f"ogtt_{m.group(1)}" if m else name
         if name == "id":
-            ids = frame[col].to_numpy(dtype=object)
+            ids = table[col].to_numpy(zero_copy_only=False)
         elif name == "sex" or name in FLAG_FIELDS:
             plan.append((col, name, None, None))
         elif analyte in QUANTITY_FIELDS or m:
@@ -169,27 +189,29 @@ def batch_from_frame(frame: pd.DataFrame) -> Batch:
         raise InputError(header_problems)
     empty_of: dict[str, np.ndarray] = {}
     for col, name, analyte, spec in plan:
-        text = frame[col].to_numpy(dtype=object)
-        stripped = pd.Series(text).str.strip().str.lower().to_numpy(dtype=object)
-        empty = stripped == ""
+        text = _text(table[col])
+        empty = pc.is_null(text).to_numpy(zero_copy_only=False)
         empty_of["female" if name == "sex" else name] = empty
-        if name == "sex":
-            vals = pd.Series(stripped).map(_SEX).to_numpy(dtype=float)
-            bad = ~empty & np.isnan(vals)
-            _add_error(errors, bad, (f"sex: value {text[i]!r} is not 'female' or 'male'" for i in np.flatnonzero(bad)))
-            cols["female"] = vals
-        elif analyte is None:  # flag
+        if analyte is None:  # sex or a true/false flag
+            lower = pc.utf8_lower(text)
+            mapping = _SEX if name == "sex" else {**{t: 1.0 for t in _TRUE}, **{f: 0.0 for f in _FALSE}}
+            keys = list(mapping)
+            idx = pc.index_in(lower, value_set=pa.array(keys)).to_numpy(zero_copy_only=False)
+            known = ~pd.isna(idx)
             vals = np.full(n, np.nan)
-            vals[np.isin(stripped, list(_TRUE))] = 1.0
-            vals[np.isin(stripped, list(_FALSE))] = 0.0
-            bad = ~empty & np.isnan(vals)
-            _add_error(errors, bad, (f"{name}: value {text[i]!r} is not true/false" for i in np.flatnonzero(bad)))
-            cols[name] = vals
+            vals[known] = np.asarray([mapping[k] for k in keys])[idx[known].astype(int)]
+            bad = ~empty & ~known
+            what = "'female' or 'male'" if name == "sex" else "true/false"
+            raw = text.to_numpy(zero_copy_only=False)
+            _add_error(errors, bad, (f"{name}: value {raw[i]!r} is not {what}" for i in np.flatnonzero(bad)))
+            cols["female" if name == "sex" else name] = vals
         else:
             unit, (slope, intercept) = spec
-            raw = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(dtype=float)
+            raw = _numbers(text)
             notnum = ~empty & ~np.isfinite(raw)
-            _add_error(errors, notnum, (f"{name}: value {text[i]!r} is not a number" for i in np.flatnonzero(notnum)))
+            if notnum.any():
+                cells = text.to_numpy(zero_copy_only=False)
+                _add_error(errors, notnum, (f"{name}: value {cells[i]!r} is not a number" for i in np.flatnonzero(notnum)))
             canon = raw * slope + intercept
             lo, hi = units.analyte(analyte).range
             out = np.isfinite(canon) & ((canon < lo) | (canon > hi))

@@ -1,10 +1,117 @@
-"""Insulin resistance and secretion indices (see docs/calculators/insulin.md)."""
+"""Insulin resistance and secretion indices (see docs/calculators/insulin.md).
+
+This module also holds the small vectorised helpers the other calculator families
+share (reason strings, number formatting, per-row finding lists), so that every
+family builds its ``reason`` and ``detail`` arrays the same way.
+"""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
-from .registry import Calculator, Computed, Inputs, categorize, register
+from .registry import Calculator, Computed, Inputs, categorize, ogtt_minutes, register
+
+# ---------------------------------------------------------------------------
+# Shared vectorised helpers (used by every calculator family).
+# ---------------------------------------------------------------------------
+
+
+def fmt(values: np.ndarray) -> np.ndarray:
+    """Compact text for numbers (``%g``), element-wise, as an object array."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return np.empty(0, dtype=object)
+    uniq, inv = np.unique(values, return_inverse=True)  # real data repeat values: format each once
+    return np.char.mod("%g", uniq).astype(object)[inv.reshape(-1)]
+
+
+def no_reasons(n: int) -> np.ndarray:
+    """An object array of ``None`` (no reason yet) for ``n`` rows."""
+    return np.full(n, None, dtype=object)
+
+
+def add_reason(reason: np.ndarray, mask: np.ndarray, text) -> None:
+    """Append ``text`` to ``reason`` on rows ``mask`` (joined with ``"; "``), in place.
+
+    ``text`` is one string for all rows, or an array holding one string per row of
+    ``mask`` (full length) or per selected row (``mask.sum()`` long).
+    """
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return
+    if isinstance(text, str):
+        t = np.full(idx.size, text, dtype=object)
+    else:
+        t = np.asarray(text, dtype=object)
+        if t.shape[0] != idx.size:  # full-length array: keep the selected rows
+            t = t[idx]
+        keep = ~np.equal(t, None)  # rows without a text are left as they are
+        idx, t = idx[keep], t[keep]
+        if idx.size == 0:
+            return
+    cur = reason[idx]
+    has = ~np.equal(cur, None)
+    out = t.copy()
+    if has.any():
+        out[has] = cur[has] + "; " + t[has]
+    reason[idx] = out
+
+
+def finding_lists(findings: Sequence[tuple[np.ndarray, str]], rows: np.ndarray | None = None) -> np.ndarray:
+    """Per-row lists of the labels whose mask is True (object array; ``None`` outside ``rows``).
+
+    Rows are grouped by which findings fired, one list is built per distinct
+    pattern, and each row gets its own copy, so the cost is O(n) numpy plus one
+    list copy per row.
+    """
+    n = findings[0][0].shape[0] if findings else (0 if rows is None else rows.shape[0])
+    code = np.zeros(n, dtype=np.int64)
+    for i, (mask, _) in enumerate(findings):
+        code |= np.asarray(mask, dtype=bool).astype(np.int64) << i
+    uniq, inv = np.unique(code, return_inverse=True)
+    templates = np.empty(uniq.size, dtype=object)
+    for j, c in enumerate(uniq):
+        templates[j] = [label for i, (_, label) in enumerate(findings) if c >> i & 1]
+    inv = inv.reshape(-1)
+    sel = np.arange(n) if rows is None else np.flatnonzero(rows)
+    out = np.full(n, None, dtype=object)
+    if sel.size:
+        out[sel] = np.frompyfunc(list.copy, 1, 1)(templates[inv[sel]])
+    return out
+
+
+def joined_text(parts: Sequence[tuple[np.ndarray, str]], rows: np.ndarray, prefix: str = "",
+                suffix: str = "", sep: str = ", ") -> np.ndarray:
+    """Per-row text ``prefix + sep.join(labels whose mask is True) + suffix`` on ``rows``; ``None`` elsewhere.
+
+    One string is built per distinct pattern of masks, so this is O(n) numpy.
+    """
+    n = rows.shape[0]
+    code = np.zeros(n, dtype=np.int64)
+    for i, (mask, _) in enumerate(parts):
+        code |= np.asarray(mask, dtype=bool).astype(np.int64) << i
+    out = np.full(n, None, dtype=object)
+    sel = np.flatnonzero(rows)
+    if sel.size == 0:
+        return out
+    uniq, inv = np.unique(code[sel], return_inverse=True)
+    texts = np.array([prefix + sep.join(lbl for i, (_, lbl) in enumerate(parts) if c >> i & 1) + suffix
+                      for c in uniq], dtype=object)
+    out[sel] = texts[inv.reshape(-1)]
+    return out
+
+
+def flag(x: Inputs, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(is_true, is_known)`` masks for a 1/0/NaN boolean input."""
+    v = x[key]
+    return v == 1.0, ~np.isnan(v)
+
+
+# ---------------------------------------------------------------------------
+# Calculators
+# ---------------------------------------------------------------------------
 
 
 def _homa1_ir(x: Inputs) -> Computed:
@@ -21,4 +128,151 @@ register(Calculator(
     reference="Matthews DR et al. Diabetologia 1985;28:412-9",
     mechanism="Fasting insulin is high for the glucose it holds: the liver and muscle need more insulin than normal to keep glucose in range.",
     abnormal=frozenset({"insulin_resistant"}),
+))
+
+
+def _homa1_beta(x: Inputs) -> Computed:
+    g, i = x["fasting_glucose"], x["fasting_insulin"]
+    # Matthews 1985: %B = 20 x FPI / (FPG[mmol/L] - 3.5) = 360 x FPI / (FPG[mg/dL] - 63).
+    ok = ~(g <= 63.0)
+    v = np.where(ok, 360.0 * i / np.where(ok, g - 63.0, 1.0), np.nan)
+    reason = no_reasons(x.n)
+    add_reason(reason, ~ok, "fasting_glucose <= 63 mg/dL: HOMA1-%B is undefined")
+    return Computed(v, computable=ok, reason=reason)
+
+
+register(Calculator(
+    key="homa1_beta", organ="glucose_insulin", unit="%",
+    requires=("fasting_glucose", "fasting_insulin"), compute=_homa1_beta,
+    formula="HOMA1-%B = 360 x fasting insulin [uIU/mL] / (fasting glucose [mg/dL] - 63); undefined at glucose <= 63 mg/dL",
+    reference="Matthews DR et al. Diabetologia 1985;28:412-9",
+    mechanism="Beta-cell output runs high to make up for insulin resistance, and the fall from that high level marks beta cells that can no longer keep up.",
+))
+
+
+def _quicki(x: Inputs) -> Computed:
+    g, i = x["fasting_glucose"], x["fasting_insulin"]
+    # Katz A et al., JCEM 2000;85:2402-10: 1 / (log10 FPI[uIU/mL] + log10 FPG[mg/dL]).
+    pos = ~((g <= 0) | (i <= 0))
+    s = np.log10(np.where(pos, g * i, 1.0))
+    ok = pos & ~(s <= 0)  # insulin x glucose <= 1 gives no finite positive index
+    v = np.where(ok, 1.0 / np.where(ok, s, 1.0), np.nan)
+    reason = no_reasons(x.n)
+    add_reason(reason, ~pos, "fasting_glucose and fasting_insulin must be > 0")
+    add_reason(reason, pos & ~ok, "fasting insulin x glucose <= 1: QUICKI undefined")
+    # Below 0.339 is the insulin-resistance threshold usually quoted with Katz 2000
+    # (healthy non-obese mean 0.366 +/- 0.029 in that paper); population dependent.
+    return Computed(v, categorize(v, [0.339], ["insulin_resistant", "normal"]), computable=ok, reason=reason)
+
+
+register(Calculator(
+    key="quicki", organ="glucose_insulin", unit=None,
+    requires=("fasting_glucose", "fasting_insulin"), compute=_quicki,
+    formula="QUICKI = 1 / (log10 fasting insulin [uIU/mL] + log10 fasting glucose [mg/dL]); < 0.339 insulin resistant",
+    reference="Katz A et al. J Clin Endocrinol Metab 2000;85:2402-10",
+    mechanism="A low QUICKI means the fasting glucose and insulin product is high, so each unit of insulin is doing less work than it should.",
+    abnormal=frozenset({"insulin_resistant"}),
+))
+
+
+def _tyg(x: Inputs) -> Computed:
+    tg, g = x["triglycerides"], x["fasting_glucose"]
+    ok = ~((tg <= 0) | (g <= 0))
+    # Simental-Mendia LE et al., Metab Syndr Relat Disord 2008;6:299-304: ln(TG x FPG / 2), mg/dL.
+    v = np.where(ok, np.log(np.where(ok, tg * g, 2.0) / 2.0), np.nan)
+    reason = no_reasons(x.n)
+    add_reason(reason, ~ok, "triglycerides and fasting_glucose must be > 0")
+    # Published cutoffs range about 8.5-8.8 by population; 8.8 is a project choice (docs).
+    return Computed(v, categorize(v, [8.8], ["normal", "insulin_resistant"]), computable=ok, reason=reason)
+
+
+register(Calculator(
+    key="tyg_index", organ="glucose_insulin", unit=None,
+    requires=("triglycerides", "fasting_glucose"), compute=_tyg,
+    formula="TyG = ln(triglycerides [mg/dL] x fasting glucose [mg/dL] / 2); >= 8.8 flagged (project choice within the published 8.5-8.8)",
+    reference="Simental-Mendia LE et al. Metab Syndr Relat Disord 2008;6:299-304",
+    mechanism="Triglycerides and glucose rise together when insulin fails to restrain the liver's output of both fat and sugar.",
+    abnormal=frozenset({"insulin_resistant"}),
+))
+
+
+def _tg_hdl(x: Inputs) -> Computed:
+    tg, hdl = x["triglycerides"], x["hdl_cholesterol"]
+    ok = ~(hdl <= 0)
+    v = np.where(ok, tg / np.where(ok, hdl, 1.0), np.nan)
+    reason = no_reasons(x.n)
+    add_reason(reason, ~ok, "hdl_cholesterol must be > 0")
+    # McLaughlin T et al., Ann Intern Med 2003;139:802-9: ratio >= 3.0 (mg/dL units) marks insulin resistance.
+    return Computed(v, categorize(v, [3.0], ["normal", "insulin_resistant"]), computable=ok, reason=reason)
+
+
+register(Calculator(
+    key="tg_hdl_ratio", organ="glucose_insulin", unit=None,
+    requires=("triglycerides", "hdl_cholesterol"), compute=_tg_hdl,
+    formula="TG/HDL-C = triglycerides [mg/dL] / HDL cholesterol [mg/dL]; >= 3.0 insulin resistant",
+    reference="McLaughlin T et al. Ann Intern Med 2003;139:802-9",
+    mechanism="Insulin resistance floods the blood with triglyceride-rich particles that strip cholesterol from HDL, so the ratio climbs.",
+    abnormal=frozenset({"insulin_resistant"}),
+))
+
+
+def _ogtt_matrix(x: Inputs, analyte: str, minutes: list[int]) -> np.ndarray:
+    if not minutes:
+        return np.full((x.n, 0), np.nan)
+    return np.column_stack([x[f"ogtt_{analyte}_{m}"] for m in minutes])
+
+
+def _matsuda(x: Inputs) -> Computed:
+    gmin, imin = ogtt_minutes(x, "glucose"), ogtt_minutes(x, "insulin")
+    G, I = _ogtt_matrix(x, "glucose", gmin), _ogtt_matrix(x, "insulin", imin)
+    g0, i0 = x["ogtt_glucose_0"], x["ogtt_insulin_0"]
+    gh, ih = ~np.isnan(G), ~np.isnan(I)
+    gn, in_ = gh.sum(axis=1), ih.sum(axis=1)
+    gmean = np.where(gh, G, 0.0).sum(axis=1) / np.maximum(gn, 1)
+    imean = np.where(ih, I, 0.0).sum(axis=1) / np.maximum(in_, 1)
+    have0 = ~np.isnan(g0) & ~np.isnan(i0)
+    enough = have0 & (gn >= 2) & (in_ >= 2)
+    prod = g0 * i0 * gmean * imean
+    ok = enough & (prod > 0)
+    # Matsuda M, DeFronzo RA, Diabetes Care 1999;22:1462-70: 10000 / sqrt(G0 x I0 x mean G x mean I).
+    v = np.where(ok, 10000.0 / np.sqrt(np.where(ok, prod, 1.0)), np.nan)
+    reason = no_reasons(x.n)
+    add_reason(reason, have0 & ~((gn >= 2) & (in_ >= 2)), "needs at least one post-load OGTT glucose and insulin sample")
+    add_reason(reason, enough & ~ok, "OGTT glucose and insulin must be > 0")
+    detail = np.full(x.n, None, dtype=object)
+    if ok.any():
+        g_txt = joined_text([(gh[:, k], str(m)) for k, m in enumerate(gmin)], ok, "means over glucose at ", " min", "/")
+        i_txt = joined_text([(ih[:, k], str(m)) for k, m in enumerate(imin)], ok, "insulin at ", " min", "/")
+        detail[ok] = g_txt[ok] + "; " + i_txt[ok]
+    # Values below about 2.5 are commonly read as insulin resistant (not a formal cutoff; see docs).
+    return Computed(v, categorize(v, [2.5], ["insulin_resistant", "normal"]), detail=detail, computable=ok, reason=reason)
+
+
+register(Calculator(
+    key="matsuda_index", organ="glucose_insulin", unit=None,
+    requires=("ogtt_glucose_0", "ogtt_insulin_0"), compute=_matsuda,
+    formula="Matsuda ISI = 10000 / sqrt(G0 x I0 x mean OGTT glucose x mean OGTT insulin); glucose mg/dL, insulin uIU/mL, means over the samples present; < 2.5 commonly read as insulin resistant",
+    reference="Matsuda M, DeFronzo RA. Diabetes Care 1999;22:1462-70",
+    mechanism="A low Matsuda index means a glucose drink needs far more insulin than usual to clear it, mostly because muscle takes glucose up poorly.",
+    abnormal=frozenset({"insulin_resistant"}),
+))
+
+
+def _insulinogenic(x: Inputs) -> Computed:
+    dg = x["ogtt_glucose_30"] - x["ogtt_glucose_0"]
+    di = x["ogtt_insulin_30"] - x["ogtt_insulin_0"]
+    ok = dg > 0
+    # Seltzer HS et al., J Clin Invest 1967;46:323-35 (insulinogenic index); dI30/dG30.
+    v = np.where(ok, di / np.where(ok, dg, 1.0), np.nan)
+    reason = no_reasons(x.n)
+    add_reason(reason, ~np.isnan(dg) & ~ok, "OGTT glucose did not rise by 30 min: index undefined")
+    return Computed(v, computable=ok, reason=reason)
+
+
+register(Calculator(
+    key="insulinogenic_index", organ="glucose_insulin", unit="uIU/mL per mg/dL",
+    requires=("ogtt_glucose_0", "ogtt_glucose_30", "ogtt_insulin_0", "ogtt_insulin_30"), compute=_insulinogenic,
+    formula="Insulinogenic index = (insulin 30 min - insulin 0) / (glucose 30 min - glucose 0); uIU/mL per mg/dL; undefined when glucose does not rise",
+    reference="Seltzer HS et al. J Clin Invest 1967;46:323-35; see also Phillips DI et al. Diabet Med 1994;11:286-92",
+    mechanism="Early insulin release after a glucose load falls as beta cells tire from years of compensating for insulin resistance.",
 ))

@@ -1,0 +1,148 @@
+"""AHA PREVENT 10-year risk equations (base model) (see docs/calculators/heart.md).
+
+eGFR comes from :func:`irsim.assessment.kidney.egfr_ckd_epi_2021_cr`, the CKD-EPI 2021
+creatinine equation the PREVENT models were built on.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ..parameters import load
+from .insulin import add_reason, fmt, joined_text, no_reasons
+from .kidney import egfr_ckd_epi_2021_cr
+from .registry import Calculator, Computed, Inputs, categorize, register
+
+COMMON_INPUTS = ("age", "female", "systolic_bp", "diabetes", "smoker", "on_bp_medication", "creatinine")
+MODEL_INPUTS = {
+    "cvd": COMMON_INPUTS + ("total_cholesterol", "hdl_cholesterol", "on_statin"),
+    "ascvd": COMMON_INPUTS + ("total_cholesterol", "hdl_cholesterol", "on_statin"),
+    "hf": COMMON_INPUTS + ("bmi",),
+}
+# Inputs whose range is checked for each model (the eGFR range is checked on the computed eGFR).
+RANGE_CHECKED = {
+    "cvd": ("age", "total_cholesterol", "hdl_cholesterol", "systolic_bp"),
+    "ascvd": ("age", "total_cholesterol", "hdl_cholesterol", "systolic_bp"),
+    "hf": ("age", "systolic_bp", "bmi"),
+}
+REFERENCE = ("Khan SS et al. Development and validation of the American Heart Association's PREVENT equations. "
+             "Circulation 2024;149:430-449 (base 10-year models, Supplement)")
+
+
+@lru_cache(maxsize=None)
+def _params() -> dict:
+    return load("prevent")
+
+
+def prevent_terms(age, total_cholesterol, hdl_cholesterol, systolic_bp, diabetes, smoker,
+                  on_bp_medication, on_statin, egfr, bmi) -> dict[str, np.ndarray]:
+    """Transformed PREVENT predictors (Khan 2024 Supplement), keyed as in ``prevent.yaml``."""
+    k = _params()["mmol_per_mg_dl"]
+    a = {n: np.asarray(v, dtype=float) for n, v in dict(
+        age=age, tc=total_cholesterol, hdl=hdl_cholesterol, sbp=systolic_bp, dm=diabetes, smoker=smoker,
+        antihtn=on_bp_medication, statin=on_statin, egfr=egfr, bmi=bmi).items()}
+    return {
+        "cage": (a["age"] - 55.0) / 10.0,
+        "cnhdl": (a["tc"] - a["hdl"]) * k - 3.5,
+        "chdl": (a["hdl"] * k - 1.3) / 0.3,
+        "sbp_lo": (np.minimum(a["sbp"], 110.0) - 110.0) / 20.0,
+        "sbp_hi": (np.maximum(a["sbp"], 110.0) - 130.0) / 20.0,
+        "egfr_lo": (np.minimum(a["egfr"], 60.0) - 60.0) / -15.0,
+        "egfr_hi": (np.maximum(a["egfr"], 60.0) - 90.0) / -15.0,
+        "bmi_lo": (np.minimum(a["bmi"], 30.0) - 25.0) / 5.0,
+        "bmi_hi": (np.maximum(a["bmi"], 30.0) - 30.0) / 5.0,
+        "dm": a["dm"], "smoker": a["smoker"], "antihtn": a["antihtn"], "statin": a["statin"],
+    }
+
+
+def prevent_risk(model: str, female: np.ndarray, terms: dict[str, np.ndarray]) -> np.ndarray:
+    """10-year risk in percent for ``model`` in {"cvd", "ascvd", "hf"} (logistic, sex-specific)."""
+    coefs = _params()["models"][model]
+    female = np.asarray(female, dtype=float)
+    xb = {}
+    for sex in ("female", "male"):
+        c = coefs[sex]
+        s = np.full(female.shape, float(c["constant"]))
+        for name, beta in c.items():
+            if name == "constant":
+                continue
+            t = np.ones(female.shape)
+            for part in name.split("*"):
+                t = t * terms[part]
+            s = s + float(beta) * t
+        xb[sex] = s
+    x = np.where(female == 1.0, xb["female"], xb["male"])
+    return 100.0 / (1.0 + np.exp(-x))
+
+
+def prevent_10y(x: Inputs, model: str, reasons: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(risk %, computable, reason, egfr)`` for one PREVENT model over all rows.
+
+    Rows lacking an input, or with an input (or the computed eGFR) outside the
+    model's validity range, are not computable and get a reason (all ``None``
+    when ``reasons`` is False, which skips building the text).
+    """
+    p = _params()
+    egfr = egfr_ckd_epi_2021_cr(x["creatinine"], x["age"], x["female"])
+    terms = prevent_terms(x["age"], x["total_cholesterol"], x["hdl_cholesterol"], x["systolic_bp"], x["diabetes"],
+                          x["smoker"], x["on_bp_medication"], x["on_statin"], egfr, x["bmi"])
+    risk = prevent_risk(model, x["female"], terms)
+    miss_parts = [(np.isnan(x[name]), name) for name in MODEL_INPUTS[model]]
+    missing = np.any([mk for mk, _ in miss_parts], axis=0)
+    reason = joined_text(miss_parts, missing, prefix="needs ") if reasons else no_reasons(x.n)
+    checks = [(name, x[name], *p["validity"][name]) for name in RANGE_CHECKED[model]]
+    checks.append(("eGFR", egfr, *p["validity"]["egfr"]))
+    egfr_missing = np.isnan(egfr) & ~missing
+    if reasons:
+        add_reason(reason, egfr_missing, "eGFR not computable (creatinine must be > 0 and age >= 18)")
+    bad = np.zeros(x.n, bool)
+    for name, v, lo, hi in checks:
+        out = ~missing & ((v < lo) | (v > hi))
+        if reasons and out.any():
+            add_reason(reason, out, name + " " + fmt(v[out]) + f" outside PREVENT range {lo:g}-{hi:g}")
+        bad |= out
+    ok = ~missing & ~bad & ~egfr_missing & np.isfinite(risk)
+    return np.where(ok, risk, np.nan), ok, reason, egfr
+
+
+def risk_category(risk: np.ndarray) -> np.ndarray:
+    rc = _params()["risk_categories"]
+    return categorize(risk, [float(e) for e in rc["edges"]], list(rc["labels"]))
+
+
+def _make(model: str):
+    def compute(x: Inputs) -> Computed:
+        risk, ok, reason, _ = prevent_10y(x, model)
+        return Computed(risk, risk_category(risk), computable=ok, reason=reason)
+    compute.__name__ = f"_prevent_{model}_10y"
+    return compute
+
+
+_FORMULA_TAIL = ("; logistic, sex-specific: risk = 1/(1+exp(-x)), x = constant + sum(beta x term) over {terms}, "
+                 "with the age interactions of the published model; eGFR from CKD-EPI 2021 creatinine; valid age 30-79, "
+                 "{ranges}eGFR 15-140; < 5 % low, 5-<7.5 borderline, 7.5-<20 intermediate, >= 20 high")
+_TERMS = {
+    False: "centred age, non-HDL-C, HDL-C, piecewise SBP and eGFR, diabetes, smoking, antihypertensive and statin use",
+    True: "centred age, piecewise SBP, BMI and eGFR, diabetes, smoking and antihypertensive use",
+}
+
+for _model, _title, _mech in (
+    ("cvd", "10-year total cardiovascular disease (ASCVD + heart failure) risk",
+     "Insulin resistance raises blood pressure, atherogenic lipids and glucose together, and each of these adds to cardiovascular risk."),
+    ("ascvd", "10-year atherosclerotic cardiovascular disease (heart attack, stroke) risk",
+     "Insulin resistance speeds atherosclerosis through small dense LDL, high triglycerides, hypertension and endothelial dysfunction."),
+    ("hf", "10-year heart failure risk",
+     "Insulin resistance, obesity and hypertension stiffen and thicken the heart muscle, which raises the risk of heart failure."),
+):
+    _is_hf = _model == "hf"
+    register(Calculator(
+        key=f"prevent_{_model}_10y", organ="heart", unit="%",
+        requires=MODEL_INPUTS[_model], compute=_make(_model),
+        formula="PREVENT " + _title + _FORMULA_TAIL.format(
+            terms=_TERMS[_is_hf],
+            ranges="SBP 90-200, BMI 18.5-39.9, " if _is_hf else "TC 130-320, HDL-C 20-100 mg/dL, SBP 90-200, "),
+        reference=REFERENCE, mechanism=_mech,
+        abnormal=frozenset({"intermediate", "high"}),
+    ))

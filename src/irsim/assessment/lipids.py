@@ -1,0 +1,138 @@
+"""Non-HDL cholesterol and LDL-C estimating equations (see docs/calculators/lipids.md)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ..parameters import load
+from .insulin import add_reason, fmt, no_reasons
+from .registry import Calculator, Computed, Inputs, categorize, register
+
+# NCEP ATP III (Circulation 2002;106:3143-421) LDL-C classes, mg/dL.
+LDL_EDGES = [100.0, 130.0, 160.0, 190.0]
+LDL_LABELS = ["optimal", "near_optimal", "borderline_high", "high", "very_high"]
+# National Lipid Association recommendations part 1 (Jacobson TA et al., J Clin Lipidol
+# 2015;9:129-69): non-HDL-C desirable < 130, above desirable 130-159, borderline high
+# 160-189, high 190-219, very high >= 220 mg/dL.
+NON_HDL_EDGES = [130.0, 160.0, 190.0, 220.0]
+NON_HDL_LABELS = ["desirable", "above_desirable", "borderline_high", "high", "very_high"]
+ABNORMAL = frozenset({"borderline_high", "high", "very_high"})
+
+LIPID_INPUTS = ("total_cholesterol", "hdl_cholesterol", "triglycerides")
+LDL_MECHANISM = ("Insulin resistance makes the liver pour out triglyceride-rich VLDL that is remodelled "
+                 "into small dense LDL, so the atherogenic load is high even when LDL-C looks modest.")
+
+
+def _ldl_category(v: np.ndarray) -> np.ndarray:
+    return categorize(v, LDL_EDGES, LDL_LABELS)
+
+
+def _non_hdl(x: Inputs) -> Computed:
+    v = x["total_cholesterol"] - x["hdl_cholesterol"]
+    return Computed(v, categorize(v, NON_HDL_EDGES, NON_HDL_LABELS))
+
+
+register(Calculator(
+    key="non_hdl_cholesterol", organ="lipids", unit="mg/dL",
+    requires=("total_cholesterol", "hdl_cholesterol"), compute=_non_hdl,
+    formula="non-HDL-C = total cholesterol - HDL cholesterol (mg/dL); NLA classes < 130 / 130-159 / 160-189 / 190-219 / >= 220",
+    reference="Jacobson TA et al. (National Lipid Association). J Clin Lipidol 2015;9:129-69; NCEP ATP III, Circulation 2002;106:3143-421",
+    mechanism="Non-HDL cholesterol counts every atherogenic particle, and insulin resistance raises it mainly through extra VLDL and remnant particles from the liver.",
+    abnormal=ABNORMAL,
+))
+
+
+def _friedewald(x: Inputs) -> Computed:
+    tc, hdl, tg = (x[k] for k in LIPID_INPUTS)
+    ok = ~(tg >= 400.0)
+    # Friedewald WT et al., Clin Chem 1972;18:499-502: LDL = TC - HDL - TG/5 (mg/dL), not for TG >= 400.
+    v = np.where(ok, tc - hdl - tg / 5.0, np.nan)
+    reason = no_reasons(x.n)
+    bad = ~ok
+    add_reason(reason, bad, "triglycerides " + fmt(tg[bad]) + " >= 400 mg/dL: Friedewald not valid")
+    return Computed(v, _ldl_category(v), computable=ok, reason=reason)
+
+
+register(Calculator(
+    key="ldl_friedewald", organ="lipids", unit="mg/dL", requires=LIPID_INPUTS, compute=_friedewald,
+    formula="LDL-C = total cholesterol - HDL-C - triglycerides / 5 (mg/dL); not valid at triglycerides >= 400 mg/dL",
+    reference="Friedewald WT, Levy RI, Fredrickson DS. Clin Chem 1972;18:499-502",
+    mechanism=LDL_MECHANISM, abnormal=ABNORMAL,
+))
+
+
+@lru_cache(maxsize=None)
+def _mh_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]:
+    d = load("martin_hopkins")
+    rows = d["original"]["rows"]
+    tg_lo = np.array([r[0] for r in rows], dtype=float)
+    orig = np.array([r[2] for r in rows], dtype=float)
+    ext = np.array(d["extended"]["rows"], dtype=float)
+    edges = np.array(d["non_hdl_edges"], dtype=float)
+    return tg_lo, orig, ext, edges, float(d["extended"]["tg_start"]), float(d["extended"]["tg_step"])
+
+
+def martin_hopkins_factor(tg: np.ndarray, non_hdl: np.ndarray) -> np.ndarray:
+    """Adjustable TG:VLDL-C factor F for each row (NaN at TG >= 800 or missing inputs).
+
+    TG strata are closed on their lower edge (TG 49.5 lies in the 7-49 stratum, 50
+    starts the next). TG 400-799 uses the extended 10 mg/dL table; TG below 7 uses
+    the first stratum.
+    """
+    tg_lo, orig, ext, edges, ext_start, ext_step = _mh_tables()
+    tg = np.asarray(tg, dtype=float)
+    col = np.searchsorted(edges, np.nan_to_num(non_hdl), side="right")
+    tgz = np.nan_to_num(tg)
+    row_o = np.clip(np.searchsorted(tg_lo, tgz, side="right") - 1, 0, len(tg_lo) - 1)
+    row_e = np.clip(((tgz - ext_start) // ext_step).astype(np.int64), 0, ext.shape[0] - 1)
+    f = np.where(tgz >= ext_start, ext[row_e, col], orig[row_o, col])
+    bad = np.isnan(tg) | np.isnan(non_hdl) | (tg >= ext_start + ext_step * ext.shape[0])
+    return np.where(bad, np.nan, f)
+
+
+def _martin_hopkins(x: Inputs) -> Computed:
+    tc, hdl, tg = (x[k] for k in LIPID_INPUTS)
+    nh = tc - hdl
+    ok = ~(tg >= 800.0)
+    f = martin_hopkins_factor(tg, nh)
+    # Martin SS et al., JAMA 2013;310:2061-8: LDL = non-HDL - TG / F.
+    v = np.where(ok, nh - tg / f, np.nan)
+    reason = no_reasons(x.n)
+    bad = ~ok
+    add_reason(reason, bad, "triglycerides " + fmt(tg[bad]) + " >= 800 mg/dL: outside the Martin-Hopkins tables")
+    detail = np.full(x.n, None, dtype=object)
+    detail[ok & (tg >= 400.0)] = "TG 400-799 mg/dL: extended factor table (Sajja 2021)"
+    return Computed(v, _ldl_category(v), detail=detail, computable=ok, reason=reason)
+
+
+register(Calculator(
+    key="ldl_martin_hopkins", organ="lipids", unit="mg/dL", requires=LIPID_INPUTS, compute=_martin_hopkins,
+    formula=("LDL-C = non-HDL-C - triglycerides / F, F from the 180-cell table by TG and non-HDL-C strata "
+             "(extended 240-cell table for TG 400-799 mg/dL); not estimated at TG >= 800 mg/dL"),
+    reference="Martin SS et al. JAMA 2013;310:2061-8; extended table: Sajja A et al. JAMA Netw Open 2021;4:e2128817",
+    mechanism=LDL_MECHANISM, abnormal=ABNORMAL,
+))
+
+
+def _sampson(x: Inputs) -> Computed:
+    tc, hdl, tg = (x[k] for k in LIPID_INPUTS)
+    ok = ~(tg > 800.0)
+    nh = tc - hdl
+    # Sampson M et al., JAMA Cardiol 2020;5:540-8 (NIH equation 2), mg/dL, TG <= 800.
+    v = tc / 0.948 - hdl / 0.971 - (tg / 8.56 + tg * nh / 2140.0 - tg * tg / 16100.0) - 9.44
+    v = np.where(ok, v, np.nan)
+    reason = no_reasons(x.n)
+    bad = ~ok
+    add_reason(reason, bad, "triglycerides " + fmt(tg[bad]) + " > 800 mg/dL: Sampson equation not valid")
+    return Computed(v, _ldl_category(v), computable=ok, reason=reason)
+
+
+register(Calculator(
+    key="ldl_sampson", organ="lipids", unit="mg/dL", requires=LIPID_INPUTS, compute=_sampson,
+    formula=("LDL-C = TC/0.948 - HDL-C/0.971 - (TG/8.56 + TG x non-HDL-C/2140 - TG^2/16100) - 9.44 "
+             "(mg/dL); valid for TG <= 800 mg/dL"),
+    reference="Sampson M et al. JAMA Cardiol 2020;5:540-8",
+    mechanism=LDL_MECHANISM, abnormal=ABNORMAL,
+))

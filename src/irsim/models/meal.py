@@ -165,6 +165,72 @@ def _glucose_basal(kp1, kp2, kp3, kp4, Ib, Ipob, Fcns, k1, k2, Vm0, Km0, ke1, ke
     return Gpb, Gtb, EGPb
 
 
+#: Glucose dependence of basal secretion, Topp et al. 2000 (J Theor Biol 206:605) sigma*G^2/(alpha + G^2),
+#: alpha in mg^2/dL^2 (models.md s.2); used only to place the fasting state (see _basal_state).
+TOPP_ALPHA_MG2_DL2 = float(_parameters.load("dalla_man_2007_common")["basal_secretion"]["topp_alpha"]["value"])
+_BISECTION_ITERS = 80  # halvings of the bracket: 2**-80 relative, far below float64 resolution
+
+
+def _secretion_shape(G):
+    return G * G / (TOPP_ALPHA_MG2_DL2 + G * G)
+
+
+@jax.jit
+def _basal_state(v, Vmx, kp3, m2, m4, bm):
+    """Fasting steady state for the given (knob-scaled) parameters; all outputs have ``bm``'s shape.
+
+    Basal secretion is ``Sb = Sb0 * beta_mass * s(Gb)/s(Gb_ref)`` with ``s`` Topp's G^2/(alpha+G^2)
+    and ``Gb_ref`` the published subject's fasting glucose, so the fasting state is a fixed point
+    (glucose -> secretion -> insulin -> EGP, uptake -> glucose). At beta_mass = 1 and the published
+    parameters it returns exactly the paper's basal state. The fixed point is found by bisection on
+    Gb (the map is monotone, so the root is unique), then ``Sb`` is evaluated at the root and every
+    other basal quantity is computed from that ``Sb`` in closed form, so ``rhs(basal) = 0`` exactly.
+    A final Newton step (with the bisection result held constant) makes the result differentiable.
+    """
+    VG, VI, m1, m5, m6, gamma = v["VG"], v["VI"], v["m1"], v["m5"], v["m6"], v["gamma"]
+    # published basal secretion (HE = m6 - m5*S at S = Sb, HE = HEb) and published basal insulin
+    Sb0 = (m6 - v["HEb"]) / m5
+    _, _, _, Ib0 = _insulin_basal(m1, v["m2"], v["m4"], m5, m6, VI, Sb0)
+    Vm0_ii = v["Vm0"] - v["Vmx"] * Ib0  # insulin-independent part of basal Vm
+
+    def from_sb(Sb, Vmx, kp3, m2, m4):
+        HEb, Ipb, Ilb, Ib = _insulin_basal(m1, m2, m4, m5, m6, VI, Sb)
+        Ipob = Sb / gamma
+        Vm0 = Vm0_ii + Vmx * Ib
+        Gpb, Gtb, EGPb = _glucose_basal(v["kp1"], v["kp2"], kp3, v["kp4"], Ib, Ipob, v["Fcns"], v["k1"], v["k2"],
+                                        Vm0, v["Km0"], v["ke1"], v["ke2"])
+        return HEb, Ipb, Ilb, Ib, Ipob, Vm0, Gpb, Gtb, EGPb
+
+    Gb_ref = from_sb(Sb0, v["Vmx"], v["kp3"], v["m2"], v["m4"])[6] / VG
+    s_ref = _secretion_shape(Gb_ref)
+
+    def sb_of_g(G, bm):
+        return Sb0 * bm * _secretion_shape(G) / s_ref
+
+    def resid(G, bm, Vmx, kp3, m2, m4):  # decreasing in G
+        return from_sb(sb_of_g(G, bm), Vmx, kp3, m2, m4)[6] / VG - G
+
+    ng = jax.lax.stop_gradient
+    args = tuple(ng(a) for a in (bm, Vmx, kp3, m2, m4))
+    hi = from_sb(jnp.zeros_like(bm), *args[1:])[6] / VG  # no insulin: highest possible fasting glucose
+    lo = jnp.zeros_like(hi)
+
+    def body(_, bracket):
+        lo, hi = bracket
+        mid = 0.5 * (lo + hi)
+        pos = resid(mid, *args) > 0
+        return jnp.where(pos, mid, lo), jnp.where(pos, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, _BISECTION_ITERS, body, (lo, hi))
+    G0 = 0.5 * (lo + hi)
+    # one Newton step for differentiability (implicit-function gradient); value changes by ~1 ulp
+    r, dr = jax.jvp(lambda g: resid(g, bm, Vmx, kp3, m2, m4), (G0,), (jnp.ones_like(G0),))
+    G = G0 - (r - ng(r)) / ng(dr)
+    Sb = sb_of_g(G, bm)
+    HEb, Ipb, Ilb, Ib, Ipob, Vm0, Gpb, Gtb, EGPb = from_sb(Sb, Vmx, kp3, m2, m4)
+    return Sb, HEb, Ipb, Ilb, Ib, Ipob, Vm0, Gpb, Gtb, EGPb
+
+
 def knobs_to_params(
     base: MealTable | str = "normal",
     muscle_si=1.0,
@@ -183,14 +249,17 @@ def knobs_to_params(
       i.e. Vm is treated as linear in plasma insulin with slope Vmx (irsim choice, docs/meal_model.md).
     * ``liver_si``    hepatic insulin sensitivity: scales ``kp3`` (insulin suppression of EGP).
     * ``beta_mass``   beta-cell mass: scales basal secretion ``Sb`` and both control gains ``K`` and ``beta``.
+      Basal secretion also follows fasting glucose (Topp 2000 G^2/(alpha+G^2) shape, see
+      :func:`_basal_state`), so the fasting state is a glucose-insulin fixed point that always exists.
     * ``beta_function`` per-cell glucose responsivity: scales ``K`` and ``beta`` (not ``Sb``).
     * ``clearance``   insulin clearance: scales ``m2`` and ``m4`` (removal from plasma).
     * ``body_weight`` kg (default: the table's 78 kg); the model is per kg, weight only sets dose/kg.
 
     The basal steady state is then recomputed: ``Sb`` -> ``HEb = m6 - m5*Sb`` -> ``Ipb, Ilb, Ib``
     -> ``Ipob = Sb/gamma`` -> ``Gpb`` (closed form, :func:`_glucose_basal`) with ``kp1`` and the
-    insulin-independent part of ``Vm0`` held at their published values. At all knobs = 1 this gives the
-    paper's basal means (normal: Gb 91.8 mg/dL, Ib 25.6 pmol/L).
+    insulin-independent part of ``Vm0`` held at their published values, ``Sb`` itself depending on
+    ``Gb`` (fixed point, :func:`_basal_state`). At all knobs = 1 this gives the paper's basal means
+    (normal: Gb 91.8 mg/dL, Ib 25.6 pmol/L).
     """
     if isinstance(base, str):
         base = table(base)
@@ -201,26 +270,15 @@ def knobs_to_params(
     ms, ls, bm, bf, cl = (jnp.broadcast_to(k, shape) for k in knobs)
     bw = jnp.broadcast_to(bw, shape)
 
-    # published basal secretion (HE = m6 - m5*S at S = Sb, HE = HEb) and published basal insulin
-    Sb0 = (v["m6"] - v["HEb"]) / v["m5"]
-    _, _, _, Ib0 = _insulin_basal(v["m1"], v["m2"], v["m4"], v["m5"], v["m6"], v["VI"], Sb0)
-    Vm0_insulin_independent = v["Vm0"] - v["Vmx"] * Ib0
-
     Vmx = v["Vmx"] * ms
     kp3 = v["kp3"] * ls
     K = v["K"] * bm * bf
     beta = v["beta"] * bm * bf
     m2 = v["m2"] * cl
     m4 = v["m4"] * cl
-    Sb = Sb0 * bm
-
-    HEb, Ipb, Ilb, Ib = _insulin_basal(v["m1"], m2, m4, v["m5"], v["m6"], v["VI"], Sb)
-    Ipob = Sb / v["gamma"]
-    Vm0 = Vm0_insulin_independent + Vmx * Ib
-    Gpb, Gtb, EGPb = _glucose_basal(
-        v["kp1"], v["kp2"], kp3, v["kp4"], Ib, Ipob, v["Fcns"], v["k1"], v["k2"], Vm0, v["Km0"],
-        v["ke1"], v["ke2"],
-    )
+    Sb, HEb, Ipb, Ilb, Ib, Ipob, Vm0, Gpb, Gtb, EGPb = _basal_state(
+        v, jnp.broadcast_to(Vmx, shape), jnp.broadcast_to(kp3, shape), jnp.broadcast_to(m2, shape),
+        jnp.broadcast_to(m4, shape), bm)
     b = lambda x: jnp.broadcast_to(x, shape)  # noqa: E731
     return MealParams(
         VG=b(v["VG"]), k1=b(v["k1"]), k2=b(v["k2"]), VI=b(v["VI"]), m1=b(v["m1"]), m2=b(m2), m4=b(m4),
@@ -234,6 +292,11 @@ def knobs_to_params(
         Sb=b(Sb), HEb=b(HEb), Ipb=b(Ipb), Ilb=b(Ilb), Ib=b(Ib), Ipob=b(Ipob),
         Gpb=b(Gpb), Gtb=b(Gtb), Gb=b(Gpb / v["VG"]), EGPb=b(EGPb),
     )
+
+
+def feasible(p: MealParams) -> np.ndarray:
+    """Boolean mask: persons whose knob setting has a positive basal steady state."""
+    return np.isfinite(np.asarray(p.Gb))
 
 
 def subject(name: str = "normal", body_weight_kg: float | None = None, **knobs) -> MealParams:
@@ -263,10 +326,11 @@ class MealAux(NamedTuple):
     insulin: Any  # exogenous IV insulin infusion into plasma, pmol/kg/min
 
 
-def initial_state(p: MealParams):
-    """Basal steady state as ``(12, *batch)`` array (Dalla Man 2007 Appendix; X = Y = 0)."""
+def initial_state(p: MealParams) -> tuple:
+    """Basal steady state: tuple of the 12 states, each of shape ``batch`` (Dalla Man 2007 Appendix;
+    X = Y = 0). States are kept as a tuple (not a stacked array) so XLA fuses each RK stage well."""
     z = jnp.zeros_like(p.Gpb)
-    return jnp.stack([p.Gpb, p.Gtb, p.Ilb, p.Ipb, z, z, z, p.Ib, p.Ib, z, p.Ipob, z])
+    return (p.Gpb, p.Gtb, p.Ilb, p.Ipb, z, z, z, p.Ib, p.Ib, z, p.Ipob, z)
 
 
 def initial_aux(p: MealParams) -> MealAux:
@@ -319,7 +383,7 @@ def _fluxes(y, p: MealParams, u: MealAux):
     dId = -p.ki * (Id - I1_)
     dX = -p.p2U * X + p.p2U * (I - p.Ib)
 
-    dy = jnp.stack([dGp, dGt, dIl, dIp, dQsto1, dQsto2, dQgut, dI1, dId, dX, dIpo, dY])
+    dy = (dGp, dGt, dIl, dIp, dQsto1, dQsto2, dQgut, dI1, dId, dX, dIpo, dY)
     obs = {
         "glucose_mg_dl": G,
         "insulin_pmol_l": I,
@@ -333,7 +397,8 @@ def _fluxes(y, p: MealParams, u: MealAux):
 
 
 def rhs(t, y, params: MealParams, inputs: MealAux):
-    """dy/dt of the 12 states (``y.shape == (12, *batch)``); autonomous given ``inputs``."""
+    """dy/dt of the 12 states (``y``: tuple or leading-axis array of the states in :data:`STATE_NAMES`
+    order, each of shape ``batch``); returns a tuple. Autonomous given ``inputs``."""
     return _fluxes(y, params, inputs)[0]
 
 
@@ -352,7 +417,7 @@ def _make_observe(names: tuple[str, ...]):
 def _observer(names):
     def observe(y, aux, params):
         obs = _fluxes(y, params, aux)[1]
-        return tuple(jnp.broadcast_to(obs[n], jnp.shape(y[0])) for n in names)
+        return tuple(jnp.broadcast_to(obs[n], jnp.shape(y[GP])) for n in names)
 
     return observe
 
@@ -373,7 +438,10 @@ def event(y, aux: MealAux, x: EventRow, consts, params: MealParams):
     has_meal = x.meal >= 0
     dose = jnp.where(has_meal, meal_mg[jnp.maximum(x.meal, 0)], 0.0)
     ivd = jnp.where(x.iv >= 0, iv_mg_kg[jnp.maximum(x.iv, 0)], 0.0)
-    y = y.at[QSTO1].add(dose).at[GP].add(ivd)
+    y = list(y)
+    y[QSTO1] = y[QSTO1] + dose
+    y[GP] = y[GP] + ivd
+    y = tuple(y)
     D = jnp.where(has_meal, dose, aux.D)
     return y, MealAux(D, jnp.broadcast_to(x.insulin, jnp.shape(aux.insulin)))
 
@@ -471,6 +539,24 @@ def _grid(times: np.ndarray, sched: Schedule, dt: float):
     return n_sub, n_base
 
 
+def stiffness_estimate(p: MealParams) -> np.ndarray:
+    """Per-person bound on the fastest decay rate of the linearised model (1/min).
+
+    Largest of: the trace of the (Il, Ip) insulin block at maximal hepatic extraction (HE = m6, S = 0),
+    which bounds its real negative eigenvalues; the portal-secretion loop gamma + K*kp4/VG
+    (derivative control feeding back through EGP); and glucose exchange k1 + k2. Used to keep the
+    fixed-step RK4 inside its stability interval (|lambda*dt| < 2.785 on the real axis).
+    """
+    m3max = p.m6 * p.m1 / (1.0 - p.m6)
+    lam = jnp.maximum(p.m1 + m3max + p.m2 + p.m4, p.gamma + p.K * p.kp4 / p.VG)
+    return np.asarray(jnp.maximum(lam, p.k1 + p.k2))
+
+
+#: Largest lambda*dt accepted by the automatic step choice: 2.0, a margin under RK4's real-axis stability
+#: limit 2.785 (Hairer, Norsett & Wanner, Solving ODEs I, s.IV.2).
+RK4_MAX_LAMBDA_DT = 2.0
+
+
 def simulate_meal(
     params: MealParams,
     schedule: Schedule | None = None,
@@ -485,7 +571,8 @@ def simulate_meal(
     """Simulate a person or a batch from the basal state at t=0 under ``schedule``.
 
     ``times``: output times in minutes (default 0..420 every minute); with the RK4 solver they and the
-    event times must be multiples of ``dt`` (default 0.5 min). ``solver``: ``"rk4"`` (production,
+    event times must be multiples of ``dt`` (default 0.5 min, halved while the stiffest person in the
+    batch has ``lambda*dt > 2``, see :func:`stiffness_estimate`). ``solver``: ``"rk4"`` (production,
     fixed-step lax.scan) or ``"adaptive"`` (diffrax Tsit5 reference). Returns a dict with ``"time_min"``
     (T,) and each requested output as an array ``(N, T)`` (``N`` = 1 for a single person), plus the
     unit conversions ``glucose_mmol_l`` and ``insulin_uiu_ml`` when glucose / insulin are requested.
@@ -515,7 +602,12 @@ def simulate_meal(
         raise ValueError("two doses of the same kind at the same time: merge them")
 
     if solver == "rk4":
-        dt = DEFAULT_DT if dt is None else float(dt)
+        if dt is None:
+            dt = DEFAULT_DT
+            lam = float(np.max(stiffness_estimate(p)))
+            while lam * dt > RK4_MAX_LAMBDA_DT:  # halving keeps every grid time a multiple of dt
+                dt /= 2.0
+        dt = float(dt)
         n_sub, n_base = _grid(times, schedule, dt)
         h = n_sub * dt
         # exact matching on the grid: event times were validated as multiples of dt
@@ -575,7 +667,7 @@ def ada_ogtt_class(g120_mg_dl: float) -> str:
 
 __all__ = [
     "MealParams", "MealTable", "MealAux", "Schedule", "table", "subject", "knobs_to_params", "stack",
-    "rhs", "event", "initial_state", "simulate_meal", "meal_dataframe", "ada_ogtt_class",
+    "rhs", "event", "initial_state", "feasible", "TOPP_ALPHA_MG2_DL2", "simulate_meal", "meal_dataframe", "ada_ogtt_class",
     "OUTPUTS", "DATAFRAME_COLUMNS", "STATE_NAMES", "KNOBS", "SUBJECTS",
     "GLUCOSE_MG_DL_PER_MMOL_L", "INSULIN_PMOL_L_PER_UIU_ML",
 ]

@@ -23,7 +23,7 @@ from ._jax import jax, jnp
 )
 def _solve_one(rhs, event, observe, y0, aux0, params, xs, consts, *, segments, rtol, atol, max_steps, solver):
     """One person. ``segments``: tuple of (t0, t1, event_row_or_-1, ts_tuple)."""
-    term = diffrax.ODETerm(lambda t, y, args: rhs(t, y, args[0], args[1]))
+    term = diffrax.ODETerm(lambda t, y, args: tuple(rhs(t, y, args[0], args[1])))
     solver_obj = {"tsit5": diffrax.Tsit5(), "kvaerno5": diffrax.Kvaerno5()}[solver]
     ctrl = diffrax.PIDController(rtol=rtol, atol=atol, pcoeff=0.3, icoeff=0.4)
     y, aux = y0, aux0
@@ -45,15 +45,16 @@ def _solve_one(rhs, event, observe, y0, aux0, params, xs, consts, *, segments, r
         )
         ys = sol.ys
         if ts_inner:
-            obs = jax.vmap(lambda yy: jnp.stack(observe(yy, aux, params)))(ys[: len(ts_inner)])
+            first = tuple(a[: len(ts_inner)] for a in ys)
+            obs = jax.vmap(lambda yy: jnp.stack(observe(yy, aux, params)))(first)
             outs.append(obs)
-        y = ys[-1]
+        y = tuple(a[-1] for a in ys)
     return jnp.concatenate(outs, axis=0)
 
 
 def solve_adaptive(rhs, event, observe, y0, aux0, params, xs, consts, *, event_times, times,
                    rtol, atol, max_steps, solver="tsit5"):
-    """Batch solve. ``y0``: ``(n_states, N)``; parameter leaves ``(N,)``; ``event_times[k]`` is the time of
+    """Batch solve. ``y0``: tuple of ``(N,)`` state arrays; parameter leaves ``(N,)``; ``event_times[k]`` is the time of
     row ``k`` of ``xs`` (rows with per-person payload are indexed inside ``event``).
 
     Returns observables ``(len(times), n_obs, N)`` like :func:`irsim.solvers.fixed_step.rk4_scan`.
@@ -71,5 +72,5 @@ def solve_adaptive(rhs, event, observe, y0, aux0, params, xs, consts, *, event_t
     segments = tuple(segments)
     fn = partial(_solve_one, rhs, event, observe, segments=segments, rtol=rtol, atol=atol,
                  max_steps=max_steps, solver=solver)
-    out = jax.vmap(fn, in_axes=(1, 0, 0, None, -1))(y0, aux0, params, xs, consts)
+    out = jax.vmap(fn, in_axes=(0, 0, 0, None, -1))(y0, aux0, params, xs, consts)
     return jnp.moveaxis(out, 0, -1)

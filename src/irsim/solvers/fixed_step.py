@@ -1,6 +1,6 @@
 """Production solver: classical fixed-step RK4 as a ``lax.scan``, batch on the trailing axis.
 
-The state is an array ``y`` of shape ``(n_states, *batch)`` and every parameter leaf has shape
+The state is a tuple of arrays (one per state variable), each of shape ``batch``, and every parameter leaf has shape
 ``batch`` (or is a scalar), so one RK4 step is a handful of elementwise array operations over the whole
 population: all persons step in lock-step with perfect SIMD use, and memory does not depend on the
 number of steps (only the requested output points are stored).
@@ -26,13 +26,18 @@ from ._jax import jax, jnp
 lax = jax.lax
 
 
+def _axpy(y, a, k):
+    return tuple(yi + a * ki for yi, ki in zip(y, k))
+
+
 def rk4_step(rhs, t, y, dt, params, aux):
-    """One classical 4th-order Runge-Kutta step (Kutta 1901) of ``dy/dt = rhs(t, y, params, aux)``."""
+    """One classical 4th-order Runge-Kutta step (Kutta 1901) of ``dy/dt = rhs(t, y, params, aux)``;
+    ``y`` is a tuple of arrays."""
     k1 = rhs(t, y, params, aux)
-    k2 = rhs(t + 0.5 * dt, y + (0.5 * dt) * k1, params, aux)
-    k3 = rhs(t + 0.5 * dt, y + (0.5 * dt) * k2, params, aux)
-    k4 = rhs(t + dt, y + dt * k3, params, aux)
-    return y + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    k2 = rhs(t + 0.5 * dt, _axpy(y, 0.5 * dt, k1), params, aux)
+    k3 = rhs(t + 0.5 * dt, _axpy(y, 0.5 * dt, k2), params, aux)
+    k4 = rhs(t + dt, _axpy(y, dt, k3), params, aux)
+    return tuple(yi + (dt / 6.0) * (a + 2.0 * b + 2.0 * c + d) for yi, a, b, c, d in zip(y, k1, k2, k3, k4))
 
 
 @partial(jax.jit, static_argnames=("rhs", "event", "observe", "dt", "n_sub", "unroll"))

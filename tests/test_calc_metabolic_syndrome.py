@@ -28,7 +28,7 @@ def test_reference_example_man():
     c = calc("metabolic_syndrome", female=0, waist=105, triglycerides=160, hdl_cholesterol=42, systolic_bp=128,
              diastolic_bp=82, on_bp_medication=0, fasting_glucose=104)
     assert c.value[0] is True and c.category[0] == "metabolic_syndrome"
-    assert c.detail[0] == ["waist >= 102 cm (men)", "triglycerides >= 150 mg/dL", "fasting glucose >= 100 mg/dL"]
+    assert list(c.detail[0]) == ["waist >= 102 cm (men)", "triglycerides >= 150 mg/dL", "fasting glucose >= 100 mg/dL"]
 
 
 @pytest.mark.parametrize("field,met,unmet,female", [

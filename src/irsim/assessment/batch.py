@@ -35,9 +35,23 @@ def batch_to_table(batch: Batch) -> pa.Table:
     if batch.ids is not None:
         out["id"] = pa.array(batch.ids, type=pa.string())
     for k, v in cols.items():
-        out[k] = pa.array(v, from_pandas=True)
+        out[k] = _arrow_column(v)
     out["errors"] = pa.array(batch.errors, type=pa.string(), from_pandas=True)
     return pa.table(out)
+
+
+def _arrow_column(v: np.ndarray) -> pa.Array:
+    """Arrow array; object columns get their type from the first value (inference per cell is slow)."""
+    if isinstance(v, pd.Categorical):
+        codes = np.asarray(v.codes, dtype=np.int32)
+        cats = pa.array(np.asarray(v.categories, dtype=object), type=pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), cats).cast(pa.string())
+    if v.dtype.kind != "O":
+        return pa.array(v, from_pandas=True)
+    present = v[~np.equal(v, None)]
+    first = present[0] if len(present) else None
+    kind = pa.bool_() if isinstance(first, (bool, np.bool_)) else pa.string() if isinstance(first, str) or first is None else None
+    return pa.array(v, type=kind, from_pandas=True)
 
 
 def _unify(table: pa.Table, schema: pa.Schema | None) -> pa.Table:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .heart import prevent_10y
-from .insulin import add_reason, finding_lists, joined_text, no_reasons
+from ._helpers import add_reason, finding_lists, joined_text, no_reasons
 from .kidney import KDIGO_HEATMAP, albuminuria_index, gfr_index, kdigo_risk, staging_egfr
 from .metabolic_syndrome import WAIST_CUTOFFS, metabolic_syndrome_status
 from .registry import Calculator, Computed, Inputs, register

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 import numpy as np
+import pandas as pd
 
 from .registry import REGISTRY, Calculator, Inputs
 
@@ -80,6 +81,8 @@ def _py(x):
         return x.item()
     if isinstance(x, np.ndarray):
         return x.tolist()
+    if isinstance(x, tuple):
+        return list(x)
     return x
 
 
@@ -119,15 +122,9 @@ def table_columns(ev: dict[str, Evaluated], valid_rows: np.ndarray | None = None
             cat[~ok] = None
             cols[f"{key}_category"] = cat
         if e.detail is not None:
-            det = np.full(len(ok), None, dtype=object)
-            idx = np.flatnonzero(ok & ~np.equal(e.detail, None))
-            memo: dict = {}
-            for i in idx:  # details repeat across rows: encode each distinct one once
-                d = e.detail[i]
-                k = tuple(d) if isinstance(d, list) else d
-                try:
-                    det[i] = memo[k]
-                except (KeyError, TypeError):
-                    det[i] = memo.setdefault(k, json.dumps(_py(d))) if isinstance(k, (tuple, str, int, float)) else json.dumps(_py(d))
-            cols[f"{key}_detail"] = det
+            det = np.asarray(e.detail, dtype=object).copy()
+            det[~ok] = None
+            # Details repeat across rows (shared tuples/strings): JSON-encode each distinct one once.
+            codes, uniques = pd.factorize(det, use_na_sentinel=True)
+            cols[f"{key}_detail"] = pd.Categorical.from_codes(codes, [json.dumps(_py(u)) for u in uniques])
     return cols

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .insulin import add_reason, finding_lists, flag, no_reasons
+from ._helpers import add_reason, finding_lists, flag, no_reasons
 from .registry import Calculator, Computed, Inputs, register
 
 # ADA Standards of Care in Diabetes 2025, Section 2 (Diagnosis and Classification), Table 2.1/2.2:

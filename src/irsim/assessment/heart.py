@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..parameters import load
-from .insulin import add_reason, fmt, joined_text, no_reasons
+from ._helpers import add_reason, fmt, joined_text, no_reasons
 from .kidney import egfr_ckd_epi_2021_cr
 from .registry import Calculator, Computed, Inputs, categorize, register
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .insulin import add_reason, finding_lists, no_reasons
+from ._helpers import add_reason, finding_lists, no_reasons
 from .registry import Calculator, Computed, Inputs, register
 
 # Vermeulen A, Verdonck L, Kaufman JM, JCEM 1999;84:3666-72 (ISSAM calculator conventions):

@@ -1,113 +1,11 @@
-"""Insulin resistance and secretion indices (see docs/calculators/insulin.md).
-
-This module also holds the small vectorised helpers the other calculator families
-share (reason strings, number formatting, per-row finding lists), so that every
-family builds its ``reason`` and ``detail`` arrays the same way.
-"""
+"""Insulin resistance and secretion indices (see docs/calculators/insulin.md)."""
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 
+from ._helpers import add_reason, fmt, joined_text, no_reasons
 from .registry import Calculator, Computed, Inputs, categorize, ogtt_minutes, register
-
-# ---------------------------------------------------------------------------
-# Shared vectorised helpers (used by every calculator family).
-# ---------------------------------------------------------------------------
-
-
-def fmt(values: np.ndarray) -> np.ndarray:
-    """Compact text for numbers (``%g``), element-wise, as an object array."""
-    values = np.asarray(values, dtype=float)
-    if values.size == 0:
-        return np.empty(0, dtype=object)
-    uniq, inv = np.unique(values, return_inverse=True)  # real data repeat values: format each once
-    return np.char.mod("%g", uniq).astype(object)[inv.reshape(-1)]
-
-
-def no_reasons(n: int) -> np.ndarray:
-    """An object array of ``None`` (no reason yet) for ``n`` rows."""
-    return np.full(n, None, dtype=object)
-
-
-def add_reason(reason: np.ndarray, mask: np.ndarray, text) -> None:
-    """Append ``text`` to ``reason`` on rows ``mask`` (joined with ``"; "``), in place.
-
-    ``text`` is one string for all rows, or an array holding one string per row of
-    ``mask`` (full length) or per selected row (``mask.sum()`` long).
-    """
-    idx = np.flatnonzero(mask)
-    if idx.size == 0:
-        return
-    if isinstance(text, str):
-        t = np.full(idx.size, text, dtype=object)
-    else:
-        t = np.asarray(text, dtype=object)
-        if t.shape[0] != idx.size:  # full-length array: keep the selected rows
-            t = t[idx]
-        keep = ~np.equal(t, None)  # rows without a text are left as they are
-        idx, t = idx[keep], t[keep]
-        if idx.size == 0:
-            return
-    cur = reason[idx]
-    has = ~np.equal(cur, None)
-    out = t.copy()
-    if has.any():
-        out[has] = cur[has] + "; " + t[has]
-    reason[idx] = out
-
-
-def finding_lists(findings: Sequence[tuple[np.ndarray, str]], rows: np.ndarray | None = None) -> np.ndarray:
-    """Per-row lists of the labels whose mask is True (object array; ``None`` outside ``rows``).
-
-    Rows are grouped by which findings fired, one list is built per distinct
-    pattern, and each row gets its own copy, so the cost is O(n) numpy plus one
-    list copy per row.
-    """
-    n = findings[0][0].shape[0] if findings else (0 if rows is None else rows.shape[0])
-    code = np.zeros(n, dtype=np.int64)
-    for i, (mask, _) in enumerate(findings):
-        code |= np.asarray(mask, dtype=bool).astype(np.int64) << i
-    uniq, inv = np.unique(code, return_inverse=True)
-    templates = np.empty(uniq.size, dtype=object)
-    for j, c in enumerate(uniq):
-        templates[j] = [label for i, (_, label) in enumerate(findings) if c >> i & 1]
-    inv = inv.reshape(-1)
-    sel = np.arange(n) if rows is None else np.flatnonzero(rows)
-    out = np.full(n, None, dtype=object)
-    if sel.size:
-        out[sel] = np.frompyfunc(list.copy, 1, 1)(templates[inv[sel]])
-    return out
-
-
-def joined_text(parts: Sequence[tuple[np.ndarray, str]], rows: np.ndarray, prefix: str = "",
-                suffix: str = "", sep: str = ", ") -> np.ndarray:
-    """Per-row text ``prefix + sep.join(labels whose mask is True) + suffix`` on ``rows``; ``None`` elsewhere.
-
-    One string is built per distinct pattern of masks, so this is O(n) numpy.
-    """
-    n = rows.shape[0]
-    code = np.zeros(n, dtype=np.int64)
-    for i, (mask, _) in enumerate(parts):
-        code |= np.asarray(mask, dtype=bool).astype(np.int64) << i
-    out = np.full(n, None, dtype=object)
-    sel = np.flatnonzero(rows)
-    if sel.size == 0:
-        return out
-    uniq, inv = np.unique(code[sel], return_inverse=True)
-    texts = np.array([prefix + sep.join(lbl for i, (_, lbl) in enumerate(parts) if c >> i & 1) + suffix
-                      for c in uniq], dtype=object)
-    out[sel] = texts[inv.reshape(-1)]
-    return out
-
-
-def flag(x: Inputs, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(is_true, is_known)`` masks for a 1/0/NaN boolean input."""
-    v = x[key]
-    return v == 1.0, ~np.isnan(v)
-
 
 # ---------------------------------------------------------------------------
 # Calculators

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..parameters import load
-from .insulin import add_reason, fmt, no_reasons
+from ._helpers import add_reason, fmt, no_reasons
 from .registry import Calculator, Computed, Inputs, categorize, register
 
 # KDIGO 2012 / 2024 CKD guideline: GFR categories (mL/min/1.73 m2) and albuminuria (mg/g).

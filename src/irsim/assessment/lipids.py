@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..parameters import load
-from .insulin import add_reason, fmt, no_reasons
+from ._helpers import add_reason, fmt, no_reasons
 from .registry import Calculator, Computed, Inputs, categorize, register
 
 # NCEP ATP III (Circulation 2002;106:3143-421) LDL-C classes, mg/dL.

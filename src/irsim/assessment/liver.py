@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .insulin import add_reason, flag, no_reasons
+from ._helpers import add_reason, flag, no_reasons
 from .registry import Calculator, Computed, Inputs, categorize, register
 
 FIBROSIS_MECHANISM = ("Insulin resistance sends a steady flow of fatty acids to the liver; the fat that builds up "

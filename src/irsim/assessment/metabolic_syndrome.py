@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .insulin import add_reason, finding_lists, joined_text, no_reasons
+from ._helpers import add_reason, finding_lists, joined_text, no_reasons
 from .registry import Calculator, Computed, Inputs, register
 
 # Alberti KGMM et al., Circulation 2009;120:1640-5 (joint interim statement), waist cutoffs (cm) as

@@ -1,0 +1,1 @@
+"""SBML export of irsim models (interchange and independent cross-checks with libroadrunner)."""

@@ -1,0 +1,166 @@
+"""A table surrogate of the Dalla Man meal model, for the years-scale progression (multi-rate coupling).
+
+Decades cannot be simulated minute by minute for millions of persons. The slow model instead asks, once per
+month and per person, what the fast model would show for the person's current knobs (muscle and liver
+insulin sensitivity, beta-cell mass and function) and body weight:
+
+* the fasting (basal) state: glucose and insulin;
+* a 75 g OGTT: glucose at 30, 60 and 120 min, insulin at 30 min;
+* a representative day of three meals (``progression.yaml: glycaemia.day_meals``): day-mean glucose and
+  day-mean insulin secretion.
+
+These come from full simulations of the fast model (:func:`irsim.models.meal.simulate_meal`, RK4) on a
+regular grid in log-knob space x body weight, interpolated multilinearly in the log of each output. The
+table is computed on first use (about 20 s on 2 cores) and cached on disk, keyed by the meal-model parameter
+files, the grid and irsim's version. Its error against the full fast model is measured by
+``tests/test_meal_surrogate.py`` and reported in docs/progression.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from .. import parameters as _parameters
+from ..solvers._jax import jax, jnp
+
+#: Grid: knob multipliers of the published normal subject (log-spaced), and body weights (kg). The beta-cell
+#: ranges stop at 3x: with every knob at 4x the fast model's glucose falls below zero on the meal day.
+KNOB_NAMES = ("muscle_si", "liver_si", "beta_mass", "beta_function")
+KNOB_RANGE = {"muscle_si": (0.1, 4.0), "liver_si": (0.1, 4.0), "beta_mass": (0.1, 3.0), "beta_function": (0.1, 3.0)}
+KNOB_POINTS = 9
+WEIGHT_RANGE_KG = (45.0, 180.0)
+WEIGHT_POINTS = 4
+OUTPUTS = ("fasting_glucose_mg_dl", "fasting_insulin_pmol_l", "ogtt_glucose_30", "ogtt_glucose_60",
+           "ogtt_glucose_120", "ogtt_insulin_30", "day_mean_glucose_mg_dl", "day_mean_secretion_pmol_kg_min")
+
+
+@dataclass(frozen=True)
+class SurrogateTable:
+    axes: tuple[np.ndarray, ...]  # 4 log-knob axes + body-weight axis
+    values: np.ndarray            # (*grid, n_outputs): log of each output
+
+    def lookup(self, knobs: dict[str, np.ndarray], body_weight) -> dict[str, np.ndarray]:
+        """Interpolate (numpy or JAX arrays of a common shape); returns each output in its natural unit."""
+        coords = [jnp.log(jnp.asarray(knobs[k], dtype=jnp.float64)) for k in KNOB_NAMES]
+        coords.append(jnp.asarray(body_weight, dtype=jnp.float64))
+        out = interpolate(self.axes, jnp.asarray(self.values), coords)
+        return {name: jnp.exp(out[..., i]) for i, name in enumerate(OUTPUTS)}
+
+
+def interpolate(axes, values, coords):
+    """Multilinear interpolation on a regular grid (linear extrapolation beyond its edges, never clamped)."""
+    idx, wts = [], []
+    for ax, x in zip(axes, coords):
+        ax = jnp.asarray(ax)
+        h = ax[1] - ax[0]
+        u = (x - ax[0]) / h
+        i = jnp.clip(jnp.floor(u), 0, ax.shape[0] - 2).astype(jnp.int32)
+        idx.append(i)
+        wts.append(u - i)
+    shape = values.shape[:-1]
+    strides = np.cumprod((1,) + shape[::-1][:-1])[::-1]
+    flat = values.reshape(-1, values.shape[-1])
+    result = 0.0
+    for corner in range(1 << len(axes)):
+        lin = 0
+        w = 1.0
+        for d in range(len(axes)):
+            bit = (corner >> d) & 1
+            lin = lin + (idx[d] + bit) * int(strides[d])
+            w = w * (wts[d] if bit else 1.0 - wts[d])
+        result = result + w[..., None] * flat[lin]
+    return result
+
+
+def _grid_axes() -> tuple[np.ndarray, ...]:
+    knobs = tuple(np.linspace(np.log(KNOB_RANGE[k][0]), np.log(KNOB_RANGE[k][1]), KNOB_POINTS) for k in KNOB_NAMES)
+    return knobs + (np.linspace(WEIGHT_RANGE_KG[0], WEIGHT_RANGE_KG[1], WEIGHT_POINTS),)
+
+
+def _day_schedule():
+    from .meal import Schedule
+
+    meals = _parameters.load("progression")["glycaemia"]["day_meals"]["value"]
+    return Schedule.meals(*[(float(t), float(g)) for t, g in meals])
+
+
+def fast_outputs(knobs: dict[str, np.ndarray], body_weight: np.ndarray) -> dict[str, np.ndarray]:
+    """The surrogate's outputs from full fast-model simulations (batched); used to build and to test the table."""
+    from .meal import Schedule, knobs_to_params, simulate_meal
+
+    p = knobs_to_params("normal", body_weight=np.asarray(body_weight, float),
+                        **{k: np.asarray(knobs[k], float) for k in KNOB_NAMES})
+    og = simulate_meal(p, Schedule.ogtt(), times=np.array([0.0, 30.0, 60.0, 120.0]),
+                       outputs=("glucose_mg_dl", "insulin_pmol_l"))
+    day = simulate_meal(p, _day_schedule(), times=np.arange(0.0, 1440.0 + 1, 5.0),
+                        outputs=("glucose_mg_dl", "secretion_pmol_kg_min"))
+    # day means by the trapezoidal rule over 24 h
+    tg = day["time_min"]
+    mean = lambda a: np.trapezoid(a, tg, axis=-1) / (tg[-1] - tg[0])  # noqa: E731
+    return {
+        "fasting_glucose_mg_dl": np.asarray(p.Gb),
+        "fasting_insulin_pmol_l": np.asarray(p.Ib),
+        "ogtt_glucose_30": og["glucose_mg_dl"][:, 1],
+        "ogtt_glucose_60": og["glucose_mg_dl"][:, 2],
+        "ogtt_glucose_120": og["glucose_mg_dl"][:, 3],
+        "ogtt_insulin_30": og["insulin_pmol_l"][:, 1],
+        "day_mean_glucose_mg_dl": mean(day["glucose_mg_dl"]),
+        "day_mean_secretion_pmol_kg_min": mean(day["secretion_pmol_kg_min"]),
+    }
+
+
+def _cache_key() -> str:
+    h = hashlib.sha256()
+    data = resources.files(_parameters.__name__).joinpath("data")
+    for name in ("dalla_man_2007_common.yaml", "dalla_man_2007_normal.yaml", "progression.yaml"):
+        h.update(data.joinpath(name).read_bytes())
+    h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), KNOB_POINTS, WEIGHT_RANGE_KG, WEIGHT_POINTS, OUTPUTS]).encode())
+    h.update(Path(__file__).with_name("meal.py").read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("IRSIM_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "irsim")
+    return Path(root)
+
+
+def build_table(chunk: int = 8192) -> SurrogateTable:
+    axes = _grid_axes()
+    mesh = np.meshgrid(*axes, indexing="ij")
+    flat = [m.ravel() for m in mesh]
+    n = flat[0].size
+    cols = {name: np.empty(n) for name in OUTPUTS}
+    for s in range(0, n, chunk):
+        sl = slice(s, s + chunk)
+        res = fast_outputs({k: np.exp(flat[i][sl]) for i, k in enumerate(KNOB_NAMES)}, flat[4][sl])
+        for name in OUTPUTS:
+            cols[name][sl] = res[name]
+    values = np.stack([np.log(cols[name]).reshape(mesh[0].shape) for name in OUTPUTS], axis=-1)
+    if not np.all(np.isfinite(values)):
+        raise RuntimeError("meal surrogate: the fast model gave a non-finite output on the grid")
+    return SurrogateTable(axes, values)
+
+
+@lru_cache(maxsize=1)
+def table() -> SurrogateTable:
+    """The surrogate table (computed once, then read from the disk cache)."""
+    path = cache_dir() / f"meal_surrogate_{_cache_key()}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return SurrogateTable(tuple(z[f"axis{i}"] for i in range(5)), z["values"])
+    tab = build_table()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, values=tab.values, **{f"axis{i}": a for i, a in enumerate(tab.axes)})
+    os.replace(tmp, path)
+    return tab

@@ -557,6 +557,32 @@ def stiffness_estimate(p: MealParams) -> np.ndarray:
 RK4_MAX_LAMBDA_DT = 2.0
 
 
+#: Smallest per-device batch worth sharding over several devices (irsim choice: below this the
+#: partitioning overhead outweighs the gain).
+_MIN_PER_DEVICE = 256
+
+
+def _shard(batch_tree, consts, n):
+    """Shard the person axis over all devices of JAX's default backend (e.g. several GPUs, or CPU cores
+    exposed as host devices via XLA_FLAGS=--xla_force_host_platform_device_count). The batch is padded
+    by repeating the last person to a multiple of the device count; callers drop the padding."""
+    devs = jax.devices()
+    nd = len(devs)
+    if nd < 2 or n < nd * _MIN_PER_DEVICE:
+        return batch_tree, consts
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+    pad = (-n) % nd
+    if pad:
+        idx = np.concatenate([np.arange(n), np.full(pad, n - 1)])
+        batch_tree = jax.tree_util.tree_map(lambda a: a[idx], batch_tree)
+        consts = jax.tree_util.tree_map(lambda a: a[:, idx], consts)
+    mesh = Mesh(np.array(devs), ("batch",))
+    batch_tree = jax.device_put(batch_tree, NamedSharding(mesh, P("batch")))
+    consts = jax.device_put(consts, NamedSharding(mesh, P(None, "batch")))
+    return batch_tree, consts
+
+
 def simulate_meal(
     params: MealParams,
     schedule: Schedule | None = None,
@@ -617,9 +643,10 @@ def simulate_meal(
             t = ev_idx.get(k, None)
             rows.append(row(t) if t is not None else (-1, -1, schedule.infusion_rate(k * h)))
         xs = EventRow(*(jnp.asarray(np.array(c)) for c in zip(*rows)))
-        obs = rk4_scan(rhs, event, observe, y0, aux0, p, xs, consts, dt=dt, n_sub=n_sub)
+        args = _shard((y0, aux0, p), consts, n)
+        obs = rk4_scan(rhs, event, observe, args[0][0], args[0][1], args[0][2], xs, args[1], dt=dt, n_sub=n_sub)
         take = np.rint(times / h).astype(np.int64)
-        obs = np.asarray(obs)[take]
+        obs = np.asarray(obs)[take][..., :n]
     elif solver == "adaptive":
         ev_t = schedule.event_times()
         rows = [row(t) for t in ev_t] or [(-1, -1, 0.0)]

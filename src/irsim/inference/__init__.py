@@ -1,0 +1,1 @@
+"""Parameter identification from clinical tests (OGTT -> insulin sensitivity, beta-cell function)."""

@@ -54,3 +54,26 @@ def test_export_sbml(tmp_path):
     r = runner.invoke(app, ["export-sbml", "--model", "meal", "--subject", "t2d", "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert "<sbml" in out.read_text()[:500]
+
+
+def test_fit_ogtt_refusals_exit_2(tmp_path):
+    r = runner.invoke(app, ["fit-ogtt", str(tmp_path / "missing.json")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    person = tmp_path / "p.json"
+    person.write_text('{"sex": "male", "age": 50, "weight": "80 kg", "labs": {"ogtt": {"minutes": [0, 15, 30], '
+                      '"glucose": {"values": [90, 120, 140], "unit": "mg/dL"}}}}')
+    r = runner.invoke(app, ["fit-ogtt", str(person)])
+    assert r.exit_code == 2, r.output
+    assert "after 30" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.slow
+def test_fit_ogtt_example_person(tmp_path):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "person.json"
+    r = runner.invoke(app, ["fit-ogtt", str(example), "--json", str(tmp_path / "fit.json")])
+    assert r.exit_code == 0, r.output
+    assert "muscle_si" in r.stdout and "R^2" in r.stdout
+    rep = json.loads((tmp_path / "fit.json").read_text())
+    assert set(rep["knobs"]) == {"muscle_si", "liver_si", "beta_function", "beta_mass"}

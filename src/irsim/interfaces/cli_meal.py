@@ -63,12 +63,18 @@ def _load_subject(subject: str, body_weight_kg: float | None):
         from irsim.inference.fit_ogtt import OGTTRefused, fit_ogtt
 
         try:
-            fit = fit_ogtt(ogtt[0], ogtt[1], ogtt[2], body_weight_kg=bw)
+            fit = fit_ogtt(ogtt[0], ogtt[1], ogtt[2], body_weight_kg=bw, dose_g=_ogtt_load(person))
         except OGTTRefused as exc:
             typer.echo(f"note: the person's OGTT was not used ({exc}); using the normal mean subject", err=True)
         else:
             return fit.params, f"{path.name} (knobs fitted to the person's OGTT)", person
     return M.subject("normal", body_weight_kg=bw), f"{path.name} (normal mean subject at the person's weight)", person
+
+
+def _ogtt_load(person) -> float | None:
+    """Glucose load of the person's OGTT in g (None: the standard 75 g)."""
+    labs = getattr(person, "labs", None)
+    return getattr(getattr(labs, "ogtt", None), "glucose_load_g", None)
 
 
 def _write_outputs(df, summary: dict, csv: Optional[str], json_path: Optional[Path], plot: Optional[Path],
@@ -220,7 +226,7 @@ def register(app: typer.Typer) -> None:
         from irsim.inference.fit_ogtt import OGTTRefused, fit_ogtt
 
         try:
-            fit = fit_ogtt(ogtt[0], ogtt[1], ogtt[2], body_weight_kg=p.canonical("weight"))
+            fit = fit_ogtt(ogtt[0], ogtt[1], ogtt[2], body_weight_kg=p.canonical("weight"), dose_g=_ogtt_load(p))
         except OGTTRefused as exc:
             _err(f"cannot fit this OGTT: {exc}")
         report = fit.report()

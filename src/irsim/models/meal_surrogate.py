@@ -32,28 +32,39 @@ from .. import __version__
 from .. import parameters as _parameters
 from ..solvers._jax import jax, jnp
 
-#: Grid: knob multipliers of the published normal subject (log-spaced), and body weights (kg). The beta-cell
-#: ranges stop at 3x: with every knob at 4x the fast model's glucose falls below zero on the meal day.
+#: Grid: knob multipliers of the published normal subject (log-spaced), and body weights (kg). Grid points where
+#: the fast model leaves its physiological domain (glucose <= 0 with far too much insulin for the sensitivity)
+#: are stored as NaN, so any lookup that touches them returns NaN and is reported, never used.
 KNOB_NAMES = ("muscle_si", "liver_si", "beta_mass", "beta_function")
-KNOB_RANGE = {"muscle_si": (0.1, 4.0), "liver_si": (0.1, 4.0), "beta_mass": (0.1, 3.0), "beta_function": (0.1, 3.0)}
-KNOB_POINTS = 9
+KNOB_RANGE = {"muscle_si": (0.01, 4.0), "liver_si": (0.01, 4.0), "beta_mass": (0.03, 8.0), "beta_function": (0.05, 4.0)}
+KNOB_POINTS = 10
 WEIGHT_RANGE_KG = (45.0, 180.0)
 WEIGHT_POINTS = 4
-OUTPUTS = ("fasting_glucose_mg_dl", "fasting_insulin_pmol_l", "ogtt_glucose_30", "ogtt_glucose_60",
-           "ogtt_glucose_120", "ogtt_insulin_30", "day_mean_glucose_mg_dl", "day_mean_secretion_pmol_kg_min")
+#: The fasting state needs no simulation (closed-form basal state): a finer 3-D table over the knobs it depends on.
+FASTING_KNOBS = ("muscle_si", "liver_si", "beta_mass")
+FASTING_POINTS = 41
+FASTING_OUTPUTS = ("fasting_glucose_mg_dl", "fasting_insulin_pmol_l")
+DYNAMIC_OUTPUTS = ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120", "ogtt_insulin_30",
+                   "day_mean_glucose_mg_dl", "day_mean_secretion_pmol_kg_min")
+OUTPUTS = FASTING_OUTPUTS + DYNAMIC_OUTPUTS
 
 
 @dataclass(frozen=True)
 class SurrogateTable:
-    axes: tuple[np.ndarray, ...]  # 4 log-knob axes + body-weight axis
-    values: np.ndarray            # (*grid, n_outputs): log of each output
+    fasting_axes: tuple[np.ndarray, ...]  # 3 log-knob axes
+    fasting: np.ndarray                   # (*grid, 2): log fasting glucose and insulin
+    axes: tuple[np.ndarray, ...]          # 4 log-knob axes + body-weight axis
+    values: np.ndarray                    # (*grid, n_dynamic): log of each dynamic output
 
     def lookup(self, knobs: dict[str, np.ndarray], body_weight) -> dict[str, np.ndarray]:
         """Interpolate (numpy or JAX arrays of a common shape); returns each output in its natural unit."""
-        coords = [jnp.log(jnp.asarray(knobs[k], dtype=jnp.float64)) for k in KNOB_NAMES]
-        coords.append(jnp.asarray(body_weight, dtype=jnp.float64))
-        out = interpolate(self.axes, jnp.asarray(self.values), coords)
-        return {name: jnp.exp(out[..., i]) for i, name in enumerate(OUTPUTS)}
+        logk = {k: jnp.log(jnp.asarray(knobs[k], dtype=jnp.float64)) for k in KNOB_NAMES}
+        fast = interpolate(self.fasting_axes, jnp.asarray(self.fasting), [logk[k] for k in FASTING_KNOBS])
+        dyn = interpolate(self.axes, jnp.asarray(self.values),
+                          [logk[k] for k in KNOB_NAMES] + [jnp.asarray(body_weight, dtype=jnp.float64)])
+        out = {name: jnp.exp(fast[..., i]) for i, name in enumerate(FASTING_OUTPUTS)}
+        out.update({name: jnp.exp(dyn[..., i]) for i, name in enumerate(DYNAMIC_OUTPUTS)})
+        return out
 
 
 def interpolate(axes, values, coords):
@@ -81,8 +92,12 @@ def interpolate(axes, values, coords):
     return result
 
 
+def _axis(name: str, points: int) -> np.ndarray:
+    return np.linspace(np.log(KNOB_RANGE[name][0]), np.log(KNOB_RANGE[name][1]), points)
+
+
 def _grid_axes() -> tuple[np.ndarray, ...]:
-    knobs = tuple(np.linspace(np.log(KNOB_RANGE[k][0]), np.log(KNOB_RANGE[k][1]), KNOB_POINTS) for k in KNOB_NAMES)
+    knobs = tuple(_axis(k, KNOB_POINTS) for k in KNOB_NAMES)
     return knobs + (np.linspace(WEIGHT_RANGE_KG[0], WEIGHT_RANGE_KG[1], WEIGHT_POINTS),)
 
 
@@ -121,9 +136,10 @@ def fast_outputs(knobs: dict[str, np.ndarray], body_weight: np.ndarray) -> dict[
 def _cache_key() -> str:
     h = hashlib.sha256()
     data = resources.files(_parameters.__name__).joinpath("data")
-    for name in ("dalla_man_2007_common.yaml", "dalla_man_2007_normal.yaml", "progression.yaml"):
+    for name in ("dalla_man_2007_common.yaml", "dalla_man_2007_normal.yaml"):
         h.update(data.joinpath(name).read_bytes())
-    h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), KNOB_POINTS, WEIGHT_RANGE_KG, WEIGHT_POINTS, OUTPUTS]).encode())
+    h.update(json.dumps(_parameters.load("progression")["glycaemia"]["day_meals"]["value"]).encode())
+    h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), KNOB_POINTS, WEIGHT_RANGE_KG, WEIGHT_POINTS, FASTING_POINTS, OUTPUTS]).encode())
     h.update(Path(__file__).with_name("meal.py").read_bytes())
     return h.hexdigest()[:16]
 
@@ -134,21 +150,36 @@ def cache_dir() -> Path:
     return Path(root)
 
 
+def _log_or_nan(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    out = np.full(x.shape, np.nan)
+    ok = np.isfinite(x) & (x > 0)
+    out[ok] = np.log(x[ok])
+    return out
+
+
 def build_table(chunk: int = 8192) -> SurrogateTable:
+    from .meal import knobs_to_params
+
+    fax = tuple(_axis(k, FASTING_POINTS) for k in FASTING_KNOBS)
+    fm = np.meshgrid(*fax, indexing="ij")
+    p = knobs_to_params("normal", **{k: np.exp(m.ravel()) for k, m in zip(FASTING_KNOBS, fm)})
+    fasting = np.stack([_log_or_nan(np.asarray(p.Gb)).reshape(fm[0].shape),
+                        _log_or_nan(np.asarray(p.Ib)).reshape(fm[0].shape)], axis=-1)
     axes = _grid_axes()
     mesh = np.meshgrid(*axes, indexing="ij")
     flat = [m.ravel() for m in mesh]
     n = flat[0].size
-    cols = {name: np.empty(n) for name in OUTPUTS}
+    cols = {name: np.empty(n) for name in DYNAMIC_OUTPUTS}
     for s in range(0, n, chunk):
         sl = slice(s, s + chunk)
         res = fast_outputs({k: np.exp(flat[i][sl]) for i, k in enumerate(KNOB_NAMES)}, flat[4][sl])
-        for name in OUTPUTS:
+        for name in DYNAMIC_OUTPUTS:
             cols[name][sl] = res[name]
-    values = np.stack([np.log(cols[name]).reshape(mesh[0].shape) for name in OUTPUTS], axis=-1)
-    if not np.all(np.isfinite(values)):
-        raise RuntimeError("meal surrogate: the fast model gave a non-finite output on the grid")
-    return SurrogateTable(axes, values)
+    values = np.stack([_log_or_nan(cols[name]).reshape(mesh[0].shape) for name in DYNAMIC_OUTPUTS], axis=-1)
+    # a grid point is valid only if every output is: poison the whole point otherwise
+    values[~np.all(np.isfinite(values), axis=-1)] = np.nan
+    return SurrogateTable(fax, fasting, axes, values)
 
 
 @lru_cache(maxsize=1)
@@ -157,10 +188,12 @@ def table() -> SurrogateTable:
     path = cache_dir() / f"meal_surrogate_{_cache_key()}.npz"
     if path.exists():
         with np.load(path) as z:
-            return SurrogateTable(tuple(z[f"axis{i}"] for i in range(5)), z["values"])
+            return SurrogateTable(tuple(z[f"faxis{i}"] for i in range(3)), z["fasting"],
+                                  tuple(z[f"axis{i}"] for i in range(5)), z["values"])
     tab = build_table()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, values=tab.values, **{f"axis{i}": a for i, a in enumerate(tab.axes)})
+    np.savez(tmp, fasting=tab.fasting, values=tab.values, **{f"axis{i}": a for i, a in enumerate(tab.axes)},
+             **{f"faxis{i}": a for i, a in enumerate(tab.fasting_axes)})
     os.replace(tmp, path)
     return tab

@@ -1,0 +1,267 @@
+"""Batched progression runs: set persons' starting states from their labs, step months in one array program.
+
+`irsim.simulate(person, years, scenarios)` and `irsim simulate` call :func:`simulate`; cohorts call
+:func:`initialise` and :func:`run` directly. One `lax.scan` steps the whole batch (batch on every leaf).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, Problem
+from ..models import progression as pm
+from ..models.meal_surrogate import KNOB_RANGE
+from ..scenarios.schema import BASELINE, Scenario, Schedule
+from ..solvers._jax import jax, jnp
+
+#: Output columns of a trajectory (stable names).
+COLUMNS = ("year", "age", "weight_kg", "bmi", "fasting_glucose_mmol_l", "glucose_2h_mmol_l", "hba1c_percent",
+           "fasting_insulin_uiu_ml", "homa1_ir", "homa1_beta_percent", "beta_cell_mass_rel", "beta_cell_function_rel",
+           "muscle_insulin_sensitivity_rel", "liver_insulin_sensitivity_rel", "adipose_insulin_sensitivity_rel",
+           "inflammation_index", "mitochondrial_capacity_rel", "er_stress_index", "visceral_fat_rel", "ffa_flux_rel",
+           "glycemic_status")
+
+GLUCOSE_MG_DL_PER_MMOL_L = 18.016  # shared/reference/calculators.md (molar mass 180.16 g/mol)
+INSULIN_PMOL_PER_UIU = 6.0         # Heinemann 2010 (the meal model's convention)
+
+
+@dataclass
+class Start:
+    """Starting point of a batch: per-person parameters and states, and which inputs were assumed."""
+
+    params: pm.Params
+    state: pm.State
+    assumed: list[list[str]]
+    carb_share: float = 0.5
+
+
+def _col(rows: Sequence[dict], key: str) -> np.ndarray:
+    return np.array([np.nan if r.get(key) is None else float(r[key]) for r in rows], dtype=float)
+
+
+def persons_rows(persons) -> list[dict]:
+    """Canonical input rows (see :meth:`irsim.schemas.Person.to_row`) for one or many persons."""
+    from ..schemas.person import Person
+
+    if isinstance(persons, (Person, dict)):
+        persons = [persons]
+    return [(p if isinstance(p, Person) else Person.parse(p)).to_row() for p in persons]
+
+
+def initialise(rows: Sequence[dict], iterations: int = 40) -> Start:
+    """Starting states from labs: fasting glucose and insulin set sensitivity and beta-cell mass; a 2-h OGTT
+    glucose, when given, sets beta-cell function; the cellular triad starts at its steady state for the person's
+    body composition. Missing inputs get population defaults, listed in ``assumed``."""
+    n = len(rows)
+    female = _col(rows, "female")
+    age = _col(rows, "age")
+    assumed = [[] for _ in range(n)]
+
+    def fill(values, default, name):
+        miss = np.isnan(values)
+        for i in np.flatnonzero(miss):
+            assumed[i].append(name)
+        return np.where(miss, default, values)
+
+    height = fill(_col(rows, "height"), np.where(female > 0.5, pm.c("defaults.height_cm_female"),
+                                                 pm.c("defaults.height_cm_male")), "height")
+    weight = fill(_col(rows, "weight"), np.where(female > 0.5, pm.c("defaults.weight_kg_female"),
+                                                 pm.c("defaults.weight_kg_male")), "weight")
+    bmi = weight / (height / 100.0) ** 2
+    cls = np.digitize(bmi, [25.0, 30.0])
+    fpg = fill(_col(rows, "fasting_glucose"), np.asarray(pm.c("defaults.fasting_glucose_mg_dl"))[cls], "fasting_glucose")
+    fpi = fill(_col(rows, "fasting_insulin"), np.asarray(pm.c("defaults.fasting_insulin_uiu_ml"))[cls], "fasting_insulin")
+    g2h = _col(rows, "ogtt_glucose_120") if any("ogtt_glucose_120" in r for r in rows) else np.full(n, np.nan)
+    a1c = _col(rows, "hba1c")
+
+    fat = np.asarray(pm.fat_mass(weight, age, female, height))
+    rho, tau = (np.asarray(x) for x in pm.hall_rho_tau(weight, fat, pm.rmr(weight, age, female, height)))
+    ones = np.ones(n)
+    params = pm.Params(female=female, height_cm=height, age0=age, w_set0=weight, rho=rho, tau_w=tau,
+                       muscle0=ones, liver0=ones, adipose0=ones, fat_ref=np.asarray(pm.reference_fat(female)),
+                       activity0=np.zeros(n), prolif0=ones, a1c_offset=np.zeros(n))
+    ref = pm.reference()
+    s_fit, bm_fit = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
+    bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit))
+    if bad.any():
+        raise InputError([Problem(f"person[{i}]", f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} "
+                                  "uIU/mL lies outside what the meal model can reproduce (sensitivity and beta-cell "
+                                  f"mass within {KNOB_RANGE['muscle_si']} x normal)") for i in np.flatnonzero(bad)])
+    state = pm.State(weight=weight, inflammation=np.zeros(n), mitochondria=ones, er_stress=np.zeros(n),
+                     beta_mass=bm_fit, beta_function=ones, hba1c=np.full(n, 5.5), insulin=fpi * INSULIN_PMOL_PER_UIU)
+    u = _inputs0(n)
+    mech = pm.Mechanisms()
+    has_ogtt = ~np.isnan(g2h)
+    for _ in range(iterations):  # fixed point: triad at steady state, intrinsic sensitivities reproduce the fit
+        unit = params._replace(muscle0=ones, liver0=ones)
+        d1 = pm.derive(0.0, state, unit, u, mech, ref)
+        params = params._replace(muscle0=s_fit / np.asarray(d1.muscle_si), liver0=s_fit / np.asarray(d1.liver_si))
+        d = pm.derive(0.0, state, params, u, mech, ref)
+        tg = pm.targets(state, params, u, mech, d)
+        damp = lambda old, new: 0.5 * np.asarray(old) + 0.5 * np.asarray(new)  # noqa: E731
+        bf = damp(state.beta_function, tg["beta_function"])
+        state = state._replace(inflammation=damp(state.inflammation, tg["inflammation"]),
+                               mitochondria=damp(state.mitochondria, tg["mitochondria"]),
+                               er_stress=damp(state.er_stress, tg["er_stress"]),
+                               beta_function=np.where(has_ogtt, state.beta_function, bf))
+        if has_ogtt.any():
+            state = state._replace(beta_function=_fit_function(state, params, u, mech, ref, g2h, has_ogtt))
+    d = pm.derive(0.0, state, params, u, mech, ref)
+    # beta-cell mass at its steady state at year 0: proliferation balances the person's current apoptosis
+    prolif = np.asarray(pm.apoptosis(state, mech, d, ref)) / np.asarray(d.workload) ** pm.c("beta.prolif_workload_exponent")
+    params = params._replace(prolif0=prolif)
+    gmean = np.asarray(d.fast["day_mean_glucose_mg_dl"])
+    a1c_model = (gmean + pm.c("glycaemia.adag_intercept")) / pm.c("glycaemia.adag_slope")
+    state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))
+    params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model))
+    for i in np.flatnonzero(np.isnan(a1c)):
+        assumed[i].append("hba1c (from the model's day-mean glucose)")
+    return Start(params, state, assumed)
+
+
+def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 30):
+    """Solve muscle = liver sensitivity ``s`` and beta-cell mass so the fasting state matches (Newton, log space)."""
+    from ..models import meal_surrogate as ms
+
+    tab = ms.table()
+    target = jnp.stack([jnp.log(fpg), jnp.log(fpi_pmol)])
+
+    def resid(x, w, tgt):
+        s, bm = jnp.exp(x[0]), jnp.exp(x[1])
+        f = tab.lookup({"muscle_si": s, "liver_si": s, "beta_mass": bm, "beta_function": jnp.ones_like(s)}, w)
+        return jnp.stack([jnp.log(f["fasting_glucose_mg_dl"]), jnp.log(f["fasting_insulin_pmol_l"])]) - tgt
+
+    jac = jax.vmap(jax.jacfwd(resid), in_axes=(1, 0, 1), out_axes=2)
+    res = jax.vmap(resid, in_axes=(1, 0, 1), out_axes=1)
+    x = jnp.zeros((2, len(fpg)))
+    w = jnp.asarray(weight)
+    for _ in range(iterations):
+        r = res(x, w, target)
+        J = jac(x, w, target)  # (2, 2, N)
+        det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
+        dx0 = (J[1, 1] * r[0] - J[0, 1] * r[1]) / det
+        dx1 = (-J[1, 0] * r[0] + J[0, 0] * r[1]) / det
+        x = x - jnp.clip(jnp.stack([dx0, dx1]), -0.5, 0.5)
+    r = np.asarray(res(x, w, target))
+    s, bm = np.exp(np.asarray(x))
+    lo = np.log(KNOB_RANGE["muscle_si"][0]) - 1e-9
+    ok = (np.abs(r).max(axis=0) < 1e-6) & (np.log(s) >= lo) & (np.log(bm) >= np.log(KNOB_RANGE["beta_mass"][0]) - 1e-9)
+    return np.where(ok, s, np.nan), np.where(ok, bm, np.nan)
+
+
+def _fit_function(state, params, u, mech, ref, g2h, mask, iterations: int = 12):
+    """Beta-cell function that reproduces the measured 2-h OGTT glucose (Newton on log glucose)."""
+    def g120(logbf):
+        s = state._replace(beta_function=jnp.exp(logbf))
+        return jnp.log(pm.derive(0.0, s, params, u, mech, ref).fast["ogtt_glucose_120"])
+
+    x = jnp.log(jnp.asarray(state.beta_function))
+    tgt = jnp.log(jnp.where(mask, g2h, 100.0))
+    for _ in range(iterations):
+        val, grad = jax.jvp(g120, (x,), (jnp.ones_like(x),))
+        x = x - jnp.clip((val - tgt) / jnp.where(jnp.abs(grad) > 1e-9, grad, -1e-9), -0.5, 0.5)
+    return np.where(mask, np.exp(np.asarray(x)), np.asarray(state.beta_function))
+
+
+def _inputs0(n: int) -> pm.Inputs:
+    z = np.zeros(n)
+    return pm.Inputs(energy=z, weight_target=np.full(n, np.nan), activity=z, metformin=z,
+                     carb_share=np.full(n, pm.c("triad.dnl_carb_reference")), cortisol=np.ones(n))
+
+
+def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
+    f = d.fast
+    fpg = f["fasting_glucose_mg_dl"]
+    fpi = f["fasting_insulin_pmol_l"] / INSULIN_PMOL_PER_UIU
+    fpg_mmol = fpg / GLUCOSE_MG_DL_PER_MMOL_L
+    g2h = f["ogtt_glucose_120"]
+    return (
+        jnp.full_like(fpg, t), d.age, s.weight, s.weight / (p.height_cm / 100.0) ** 2, fpg_mmol,
+        g2h / GLUCOSE_MG_DL_PER_MMOL_L, s.hba1c, fpi,
+        fpi * fpg_mmol / 22.5,                        # HOMA1-IR (Matthews 1985)
+        20.0 * fpi / (fpg_mmol - 3.5),                # HOMA1-%B (Matthews 1985)
+        s.beta_mass, s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
+        s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64),
+    )
+
+
+@partial(jax.jit, static_argnames=("n_records", "per_record"))
+def _scan(params, state, inputs, mech, ref, *, n_records: int, per_record: int):
+    dt = pm.c("time.step_years")
+
+    def month(s, k):
+        t = k * dt
+        u = pm.Inputs(*(col[k] for col in inputs))
+        s2, d = pm.step(t, s, params, u, mech, ref, dt)
+        return s2, None
+
+    def record(s, r):
+        k0 = r * per_record
+        t0 = k0 * dt
+        u = pm.Inputs(*(col[k0] for col in inputs))
+        obs = observe(s, pm.derive(t0, s, params, u, mech, ref), params, t0)
+        s, _ = jax.lax.scan(month, s, k0 + jnp.arange(per_record))
+        return s, jnp.stack(obs)
+
+    s_end, obs = jax.lax.scan(record, state, jnp.arange(n_records))
+    t_end = n_records * per_record * dt
+    u = pm.Inputs(*(col[n_records * per_record] for col in inputs))
+    last = jnp.stack(observe(s_end, pm.derive(t_end, s_end, params, u, mech, ref), params, t_end))
+    return jnp.concatenate([obs, last[None]], axis=0)  # (n_records + 1, n_cols, *batch)
+
+
+def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "year",
+        mechanisms: pm.Mechanisms | None = None) -> np.ndarray:
+    """Simulate a started batch; returns an array ``(n_times, n_columns, N)`` in :data:`COLUMNS` order."""
+    if step not in ("month", "year"):
+        raise InputError([Problem("step", f"{step!r} is not 'month' or 'year'")])
+    per_record = 1 if step == "month" else 12
+    n_records = int(round(years * 12)) // per_record
+    if n_records < 1 or years > 100:
+        raise InputError([Problem("years", f"{years} must be between {per_record / 12:g} and 100")])
+    months = np.arange(n_records * per_record + 1) * pm.c("time.step_years")
+    table = Schedule(scenario, start.carb_share).table(months)
+    n = len(start.assumed)
+    inputs = tuple(jnp.asarray(np.broadcast_to(table[f][:, None], (len(months), n))) for f in pm.Inputs._fields)
+    mech = pm.Mechanisms() if mechanisms is None else mechanisms
+    mech = pm.Mechanisms(*(jnp.broadcast_to(jnp.asarray(m, dtype=jnp.float64), (n,)) for m in mech))
+    params = pm.Params(*(jnp.asarray(x, dtype=jnp.float64) for x in start.params))
+    state = pm.State(*(jnp.asarray(x, dtype=jnp.float64) for x in start.state))
+    ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
+    return np.asarray(_scan(params, state, inputs, mech, ref, n_records=n_records, per_record=per_record))
+
+
+def to_frame(out: np.ndarray, person: int = 0) -> pd.DataFrame:
+    df = pd.DataFrame(out[:, :, person], columns=COLUMNS)
+    df["glycemic_status"] = np.asarray(pm.STATUS, dtype=object)[df["glycemic_status"].to_numpy().astype(int)]
+    return df
+
+
+def simulate(persons, years: float = 30, scenarios: Sequence[Scenario] | Scenario | None = None,
+             step: str = "year", mechanisms: pm.Mechanisms | None = None) -> pd.DataFrame:
+    """Trajectories of one or many persons under one or several scenarios (long format: one row per
+    person, scenario and time). Columns: ``person``, ``scenario``, then :data:`COLUMNS`, ``diagnosis_year``."""
+    rows = persons_rows(persons)
+    start = initialise(rows)
+    if scenarios is None:
+        scenarios = [BASELINE]
+    elif isinstance(scenarios, Scenario):
+        scenarios = [scenarios]
+    frames = []
+    for sc in scenarios:
+        out = run(start, years, sc, step, mechanisms)
+        for i in range(len(rows)):
+            df = to_frame(out, i)
+            df.insert(0, "scenario", sc.name)
+            df.insert(0, "person", i)
+            t2d = df.index[df["glycemic_status"] == "T2D"]
+            df["diagnosis_year"] = df.loc[t2d[0], "year"] if len(t2d) else np.nan
+            frames.append(df)
+    result = pd.concat(frames, ignore_index=True)
+    result.attrs["assumed"] = start.assumed
+    return result

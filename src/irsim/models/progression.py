@@ -1,0 +1,297 @@
+"""Years-scale progression of insulin resistance: body weight, the cellular triad, tissue sensitivities, beta cells.
+
+Pure functions of (state, parameters, inputs); one monthly step for a whole batch of persons (batch on every
+leaf, any shape). Equations and their sources: docs/progression.md; numbers: parameters/data/progression.yaml.
+
+Multi-rate coupling: each month the slow states set the fast (Dalla Man) model's knobs, and the fast model's
+answer (fasting glucose and insulin, OGTT glucose, the representative day's mean glucose and secretion) comes
+from :mod:`irsim.models.meal_surrogate`, a table of full fast-model simulations.
+
+States (all per person):
+  weight          body weight, kg (Hall 2011 energy balance, or prescribed during a weight-loss programme)
+  inflammation    adipose/systemic inflammatory tone (TNF-a, IL-6, NLRP3 -> IL-1b), index, 0 = lean reference
+  mitochondria    oxidative capacity relative to a 30-year-old reference
+  er_stress       unfolded-protein-response load, index, 0 = none
+  beta_mass       beta-cell mass relative to the Dalla Man normal subject
+  beta_function   per-cell secretory responsivity relative to the same
+  hba1c           %, lagging the day-mean glucose (ADAG)
+  insulin         fasting insulin of the previous month, pmol/L (drives de novo lipogenesis)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .. import parameters as _parameters
+from ..solvers._jax import jnp
+from . import meal_surrogate
+
+STATUS = ("NGT", "IFG", "IGT", "IFG+IGT", "T2D")
+
+
+@lru_cache(maxsize=1)
+def constants() -> dict[str, float]:
+    """Flat ``section.name -> value`` map of progression.yaml (scalars only)."""
+    data = _parameters.load("progression")
+    out: dict[str, Any] = {}
+    for section, entries in data.items():
+        if isinstance(entries, dict):
+            for name, e in entries.items():
+                if isinstance(e, dict) and "value" in e:
+                    out[f"{section}.{name}"] = e["value"]
+    return out
+
+
+def c(name: str):
+    return constants()[name]
+
+
+class Params(NamedTuple):
+    """Per-person constants (arrays of the batch shape)."""
+
+    female: Any      # 1.0 / 0.0
+    height_cm: Any
+    age0: Any        # age at year 0
+    w_set0: Any      # body-weight set point at year 0, kg
+    rho: Any         # kcal per kg of weight change (Hall 2011)
+    tau_w: Any       # weight time constant, years (Hall 2011)
+    muscle0: Any     # intrinsic muscle insulin sensitivity (knob multiplier at zero triad load)
+    liver0: Any      # intrinsic hepatic insulin sensitivity
+    adipose0: Any    # intrinsic adipose insulin sensitivity
+    fat_ref: Any     # fat mass of the lean reference of the same sex, kg
+    activity0: Any   # habitual activity at year 0, min/week
+    prolif0: Any     # beta-cell proliferation scale: mass is at its steady state at year 0 (docs/progression.md)
+    a1c_offset: Any  # measured HbA1c minus the model's glycation estimate at year 0 (held constant), %
+
+
+class State(NamedTuple):
+    weight: Any
+    inflammation: Any
+    mitochondria: Any
+    er_stress: Any
+    beta_mass: Any
+    beta_function: Any
+    hba1c: Any
+    insulin: Any
+
+
+class Inputs(NamedTuple):
+    """Inputs of one month (arrays broadcastable to the batch)."""
+
+    energy: Any           # change in energy intake, kcal/day (calorie_change)
+    weight_target: Any    # prescribed weight fraction of the set point (NaN: free energy balance)
+    activity: Any         # extra activity, min/week
+    metformin: Any        # mg/day
+    carb_share: Any       # carbohydrate share of energy
+    cortisol: Any         # cortisol tone, 1 = normal
+
+
+class Mechanisms(NamedTuple):
+    """Pathway switches (1 = on, 0 = knocked out; floats so they can be batched)."""
+
+    inflammation: Any = 1.0
+    mitochondria: Any = 1.0
+    er_stress: Any = 1.0
+    lipotoxicity: Any = 1.0
+    glucotoxicity: Any = 1.0
+
+
+# ------------------------------------------------------------------ body composition
+
+def fat_mass(weight, age, female, height_cm):
+    """Fat mass, kg (Hall 2011 Web Appendix eq. 4, Jackson-type, from BMI and age)."""
+    bmi = weight / (height_cm / 100.0) ** 2
+    a = jnp.where(female > 0.5, c("body.fat_lnbmi_female"), c("body.fat_lnbmi_male"))
+    b = jnp.where(female > 0.5, c("body.fat_const_female"), c("body.fat_const_male"))
+    pct = c("body.fat_age") * age + a * jnp.log(bmi) - b
+    return weight * pct / 100.0
+
+
+def rmr(weight, age, female, height_cm):
+    """Resting metabolic rate, kcal/day (Mifflin-St Jeor 1990)."""
+    sex = jnp.where(female > 0.5, c("body.rmr_female"), c("body.rmr_male"))
+    return c("body.rmr_weight") * weight + c("body.rmr_height") * height_cm - c("body.rmr_age") * age + sex
+
+
+def hall_rho_tau(weight, fat, rmr_kcal):
+    """Energy density of weight change (kcal/kg) and time constant (years): Hall 2011 eq. 14 (linearised)."""
+    forbes = c("body.forbes_C") / fat
+    beta = c("body.beta_AT") + c("body.beta_TEF")
+    delta = ((1.0 - c("body.beta_TEF")) * c("body.pal") - 1.0) * rmr_kcal / weight
+    num = c("body.nu_F") + c("body.rho_F") + forbes * (c("body.nu_L") + c("body.rho_L"))
+    rho = num / ((1.0 - beta) * (1.0 + forbes))
+    tau_days = num / (c("body.gamma_F") + delta + forbes * (c("body.gamma_L") + delta))
+    return rho, tau_days / 365.25
+
+
+def reference_fat(female):
+    """Fat mass of the lean reference person (BMI 22, reference age, mean height) of each sex."""
+    h = jnp.where(female > 0.5, c("defaults.height_cm_female"), c("defaults.height_cm_male"))
+    w = c("visceral.reference_bmi") * (h / 100.0) ** 2
+    return fat_mass(w, c("visceral.reference_age"), female, h)
+
+
+def visceral_rel(fat, age, female, fat_ref):
+    """Visceral fat relative to the lean reference (share of fat mass rising with age; Kuk 2009)."""
+    share = jnp.where(female > 0.5, c("visceral.share_female"), c("visceral.share_male"))
+    age_f = 1.0 + c("visceral.share_age_slope") * (age - c("visceral.reference_age"))
+    return fat * share * jnp.maximum(age_f, 0.5) / (fat_ref * share)
+
+
+def activity_level(minutes):
+    """0 at none, 1 at 150 min/week, saturating towards 2."""
+    m50 = c("triad.activity_half_minutes")
+    return 2.0 * minutes / (minutes + m50)
+
+
+# ------------------------------------------------------------------ one month
+
+def _saturate(z, top):
+    """z for small drives, bounded by ``top`` (Michaelis-Menten form): keeps the triad's loops from running away."""
+    return z / (1.0 + z / top)
+
+
+def _relax(x, target, tau, dt):
+    return target + (x - target) * jnp.exp(-dt / tau)
+
+
+class Derived(NamedTuple):
+    age: Any
+    fat: Any
+    visceral: Any
+    ffa: Any
+    lipid: Any            # lipid intermediates (DAG/ceramide) excess, muscle
+    liver_lipid: Any      # hepatic lipid excess (FFA influx + de novo lipogenesis)
+    muscle_si: Any
+    liver_si: Any
+    adipose_si: Any
+    fast: dict            # surrogate outputs
+    workload: Any         # insulin secretion per beta-cell mass, relative to the reference
+    glucose_excess: Any   # day-mean glucose / reference - 1 (>= 0)
+    ros: Any              # ROS excess
+
+
+def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:
+    """Everything that follows algebraically from the states in month ``t`` (years since start)."""
+    age = p.age0 + t
+    fat = fat_mass(s.weight, age, p.female, p.height_cm)
+    vis = visceral_rel(fat, age, p.female, p.fat_ref)
+    act = activity_level(p.activity0 + u.activity)
+    # adipose insulin resistance releases more fatty acids: lipolysis is no longer suppressed (bounded: at most
+    # 1 + ffa_adipose times the suppressed flux)
+    s_adipose = mech.inflammation * c("triad.irs_jnk") * s.inflammation + mech.er_stress * c("triad.irs_er") * s.er_stress
+    adipose_si = p.adipose0 / (1.0 + s_adipose)
+    ffa = ((fat / p.fat_ref) ** c("visceral.ffa_fat_exponent")
+           * (1.0 + c("visceral.ffa_visceral_weight") * (vis - 1.0))
+           * (1.0 + c("visceral.ffa_adipose") * (1.0 - adipose_si)))
+    # lipid intermediates (DAG/ceramide): log excess of fatty-acid supply over oxidative capacity
+    lipid = mech.lipotoxicity * jnp.log(jnp.maximum(ffa / s.mitochondria, 1.0))
+    # hepatic lipid: FFA influx plus de novo lipogenesis (carbohydrate and insulin driven)
+    dnl = (u.carb_share / c("triad.dnl_carb_reference")) * jnp.sqrt(s.insulin / ref["insulin"])
+    w_dnl = c("triad.dnl_weight")
+    liver_lipid = mech.lipotoxicity * jnp.log(jnp.maximum(((1.0 - w_dnl) * ffa + w_dnl * dnl) / s.mitochondria, 1.0))
+    jnk = mech.inflammation * c("triad.irs_jnk") * s.inflammation
+    er = mech.er_stress * c("triad.irs_er") * s.er_stress
+    cort = jnp.maximum(u.cortisol - 1.0, 0.0)
+    muscle_si = (p.muscle0 * (1.0 + c("sensitivity.muscle_activity_gain") * act)
+                 / (1.0 + c("sensitivity.cortisol_muscle") * cort) / (1.0 + jnk + er + c("triad.irs_pkc") * lipid))
+    met = 1.0 + c("sensitivity.metformin_emax") * u.metformin / (u.metformin + c("sensitivity.metformin_ed50"))
+    liver_si = (p.liver0 * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
+                / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
+    fast = meal_surrogate.table().lookup(
+        {"muscle_si": muscle_si, "liver_si": liver_si, "beta_mass": s.beta_mass, "beta_function": s.beta_function},
+        s.weight)
+    workload = fast["day_mean_secretion_pmol_kg_min"] / (s.beta_mass * ref["secretion"])
+    gx = mech.glucotoxicity * jnp.maximum(fast["day_mean_glucose_mg_dl"] / ref["glucose"] - 1.0, 0.0)
+    ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
+    return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, gx, ros)
+
+
+def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dict:
+    """Quasi-steady targets of the relaxing states for the current month."""
+    act = activity_level(p.activity0 + u.activity)
+    drive = (c("triad.infl_visceral") * jnp.maximum(d.visceral - 1.0, 0.0) + c("triad.infl_lipid") * d.lipid
+             + c("triad.infl_ros") * d.ros + c("triad.infl_er") * s.er_stress * mech.er_stress
+             + c("triad.infl_glucose") * d.glucose_excess)
+    infl = (mech.inflammation * _saturate(drive, c("triad.inflammation_max"))
+            * jnp.maximum(1.0 - c("triad.infl_activity") * act, 0.0))
+    decline = c("triad.mito_age_decline") * jnp.maximum(d.age - c("triad.mito_age_onset"), 0.0)
+    damage = c("triad.mito_ros_damage") * d.ros / (1.0 + d.ros)
+    mito = (1.0 + c("triad.mito_activity_gain") * act) * (1.0 - mech.mitochondria * jnp.minimum(decline + damage, 0.9))
+    er_drive = (c("triad.er_lipid") * d.lipid + c("triad.er_inflammation") * s.inflammation * mech.inflammation
+                + c("triad.er_demand") * jnp.maximum(d.workload - 1.0, 0.0))
+    er = mech.er_stress * _saturate(er_drive, c("triad.er_stress_max"))
+    fmax, n = c("beta.function_max"), c("beta.function_workload_hill")
+    w50n = fmax - 1.0  # so that the target is 1 at reference workload
+    up = fmax * d.workload ** n / (w50n + d.workload ** n)
+    g = d.fast["day_mean_glucose_mg_dl"]
+    tox = mech.glucotoxicity * jnp.maximum(g - c("beta.gluco_tox_threshold"), 0.0) / c("beta.gluco_tox_width")
+    bfun = up / (1.0 + tox ** 2) / (1.0 + c("beta.function_er") * er)
+    return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun}
+
+
+def apoptosis(s: State, mech: Mechanisms, d: Derived, ref: dict):
+    """Beta-cell apoptosis relative to the reference turnover: basal, glucotoxic (steep, Ha 2016), lipotoxic,
+    ER stress (CHOP) and IL-1b."""
+    ab = c("beta.apoptosis_basal_share")
+    g = d.fast["day_mean_glucose_mg_dl"] / ref["glucose"]
+    g = jnp.where(mech.glucotoxicity > 0.5, g, jnp.minimum(g, 1.0))
+    return (ab + (1.0 - ab) * g ** c("beta.apoptosis_glucose_hill") + c("beta.apoptosis_lipid") * d.lipid
+            + c("beta.apoptosis_er") * s.er_stress + c("beta.apoptosis_inflammation") * s.inflammation * mech.inflammation)
+
+
+def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
+    """Net growth rate of beta-cell mass, 1/year: proliferation with workload minus apoptosis (Topp 2000, Ha 2016)."""
+    prolif = p.prolif0 * d.workload ** c("beta.prolif_workload_exponent")
+    return (prolif - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
+
+
+def weight_update(t, s: State, p: Params, u: Inputs, dt):
+    """Hall 2011 linearised energy balance (exact over the step), or the prescribed programme weight."""
+    age = p.age0 + t
+    gain = c("body.secular_gain") * (jnp.minimum(age, c("body.secular_gain_until_age"))
+                                     - jnp.minimum(p.age0, c("body.secular_gain_until_age")))
+    w_set = p.w_set0 + jnp.maximum(gain, 0.0)
+    energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0
+    w_eq = w_set + energy * p.tau_w * 365.25 / p.rho
+    free = _relax(s.weight, w_eq, p.tau_w, dt)
+    w_next_set = w_set + c("body.secular_gain") * dt * (age + dt <= c("body.secular_gain_until_age"))
+    return jnp.where(jnp.isnan(u.weight_target), free, u.weight_target * w_next_set)
+
+
+def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: float):
+    """Advance one step; returns (new state, derived quantities at time ``t``)."""
+    d = derive(t, s, p, u, mech, ref)
+    tg = targets(s, p, u, mech, d)
+    a1c_target = (d.fast["day_mean_glucose_mg_dl"] + c("glycaemia.adag_intercept")) / c("glycaemia.adag_slope") + p.a1c_offset
+    new = State(
+        weight=weight_update(t, s, p, u, dt),
+        inflammation=_relax(s.inflammation, tg["inflammation"], c("triad.tau_inflammation"), dt),
+        mitochondria=_relax(s.mitochondria, tg["mitochondria"], c("triad.tau_mitochondria"), dt),
+        er_stress=_relax(s.er_stress, tg["er_stress"], c("triad.tau_er_stress"), dt),
+        beta_mass=s.beta_mass * jnp.exp(beta_mass_rate(s, p, mech, d, ref) * dt),
+        beta_function=_relax(s.beta_function, tg["beta_function"], c("beta.tau_function"), dt),
+        hba1c=_relax(s.hba1c, a1c_target, c("glycaemia.tau_hba1c"), dt),
+        insulin=d.fast["fasting_insulin_pmol_l"],
+    )
+    return new, d
+
+
+def status_code(fpg_mg_dl, g2h_mg_dl, hba1c):
+    """ADA classes as codes into :data:`STATUS` (0 NGT, 1 IFG, 2 IGT, 3 IFG+IGT, 4 T2D)."""
+    t2d = (fpg_mg_dl >= 126.0) | (g2h_mg_dl >= 200.0) | (hba1c >= 6.5)
+    ifg = fpg_mg_dl >= 100.0
+    igt = g2h_mg_dl >= 140.0
+    return jnp.where(t2d, 4, jnp.where(ifg & igt, 3, jnp.where(igt, 2, jnp.where(ifg, 1, 0))))
+
+
+@lru_cache(maxsize=1)
+def reference() -> dict:
+    """The reference person's fast-model answer (Dalla Man normal subject, all knobs 1, 78 kg)."""
+    one = np.ones(1)
+    f = meal_surrogate.table().lookup({k: one for k in meal_surrogate.KNOB_NAMES}, np.array([78.0]))
+    return {"glucose": float(f["day_mean_glucose_mg_dl"][0]), "secretion": float(f["day_mean_secretion_pmol_kg_min"][0]),
+            "insulin": float(f["fasting_insulin_pmol_l"][0]), "fasting_glucose": float(f["fasting_glucose_mg_dl"][0])}

@@ -40,26 +40,25 @@ class Start:
     carb_share: float = 0.5
 
 
-def _col(rows: Sequence[dict], key: str) -> np.ndarray:
-    return np.array([np.nan if r.get(key) is None else float(r[key]) for r in rows], dtype=float)
-
-
-def persons_rows(persons) -> list[dict]:
-    """Canonical input rows (see :meth:`irsim.schemas.Person.to_row`) for one or many persons."""
+def persons_columns(persons) -> dict[str, np.ndarray]:
+    """Canonical input columns (see :meth:`irsim.schemas.Person.to_row`) for one or many persons."""
     from ..schemas.person import Person
 
     if isinstance(persons, (Person, dict)):
         persons = [persons]
-    return [(p if isinstance(p, Person) else Person.parse(p)).to_row() for p in persons]
+    rows = [(p if isinstance(p, Person) else Person.parse(p)).to_row() for p in persons]
+    keys = sorted({k for r in rows for k in r})
+    return {k: np.array([r.get(k, np.nan) for r in rows], dtype=float) for k in keys}
 
 
-def initialise(rows: Sequence[dict], iterations: int = 40) -> Start:
+def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     """Starting states from labs: fasting glucose and insulin set sensitivity and beta-cell mass; a 2-h OGTT
     glucose, when given, sets beta-cell function; the cellular triad starts at its steady state for the person's
     body composition. Missing inputs get population defaults, listed in ``assumed``."""
-    n = len(rows)
-    female = _col(rows, "female")
-    age = _col(rows, "age")
+    n = len(columns["age"])
+    col = lambda key: np.asarray(columns.get(key, np.full(n, np.nan)), dtype=float)  # noqa: E731
+    female = col("female")
+    age = col("age")
     assumed = [[] for _ in range(n)]
 
     def fill(values, default, name):
@@ -68,32 +67,36 @@ def initialise(rows: Sequence[dict], iterations: int = 40) -> Start:
             assumed[i].append(name)
         return np.where(miss, default, values)
 
-    height = fill(_col(rows, "height"), np.where(female > 0.5, pm.c("defaults.height_cm_female"),
+    height = fill(col("height"), np.where(female > 0.5, pm.c("defaults.height_cm_female"),
                                                  pm.c("defaults.height_cm_male")), "height")
-    weight = fill(_col(rows, "weight"), np.where(female > 0.5, pm.c("defaults.weight_kg_female"),
+    weight = fill(col("weight"), np.where(female > 0.5, pm.c("defaults.weight_kg_female"),
                                                  pm.c("defaults.weight_kg_male")), "weight")
     bmi = weight / (height / 100.0) ** 2
     cls = np.digitize(bmi, [25.0, 30.0])
-    fpg = fill(_col(rows, "fasting_glucose"), np.asarray(pm.c("defaults.fasting_glucose_mg_dl"))[cls], "fasting_glucose")
-    fpi = fill(_col(rows, "fasting_insulin"), np.asarray(pm.c("defaults.fasting_insulin_uiu_ml"))[cls], "fasting_insulin")
-    g2h = _col(rows, "ogtt_glucose_120") if any("ogtt_glucose_120" in r for r in rows) else np.full(n, np.nan)
-    a1c = _col(rows, "hba1c")
+    fpg = fill(col("fasting_glucose"), np.asarray(pm.c("defaults.fasting_glucose_mg_dl"))[cls], "fasting_glucose")
+    fpi = fill(col("fasting_insulin"), np.asarray(pm.c("defaults.fasting_insulin_uiu_ml"))[cls], "fasting_insulin")
+    g2h = col("ogtt_glucose_120")
+    a1c = col("hba1c")
 
     fat = np.asarray(pm.fat_mass(weight, age, female, height))
     rho, tau = (np.asarray(x) for x in pm.hall_rho_tau(weight, fat, pm.rmr(weight, age, female, height)))
     ones = np.ones(n)
     params = pm.Params(female=female, height_cm=height, age0=age, w_set0=weight, rho=rho, tau_w=tau,
                        muscle0=ones, liver0=ones, adipose0=ones, fat_ref=np.asarray(pm.reference_fat(female)),
-                       activity0=np.zeros(n), prolif0=ones, a1c_offset=np.zeros(n))
+                       activity0=np.zeros(n), prolif0=ones, glucose0=ones, a1c_offset=np.zeros(n))
     ref = pm.reference()
-    s_fit, bm_fit = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
+    s_fit, bm_fit, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
     bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit))
     if bad.any():
         raise InputError([Problem(f"person[{i}]", f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} "
                                   "uIU/mL lies outside what the meal model can reproduce (sensitivity and beta-cell "
                                   f"mass within {KNOB_RANGE['muscle_si']} x normal)") for i in np.flatnonzero(bad)])
+    fpi_model = fpi_model / INSULIN_PMOL_PER_UIU
+    for i in np.flatnonzero(np.abs(fpi_model / fpi - 1.0) > 0.05):
+        assumed[i].append(f"fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal model's range for this glucose: "
+                          f"started at {fpi_model[i]:.1f} uIU/mL")
     state = pm.State(weight=weight, inflammation=np.zeros(n), mitochondria=ones, er_stress=np.zeros(n),
-                     beta_mass=bm_fit, beta_function=ones, hba1c=np.full(n, 5.5), insulin=fpi * INSULIN_PMOL_PER_UIU)
+                     beta_mass=bm_fit, beta_function=ones, hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU)
     u = _inputs0(n)
     mech = pm.Mechanisms()
     has_ogtt = ~np.isnan(g2h)
@@ -113,9 +116,8 @@ def initialise(rows: Sequence[dict], iterations: int = 40) -> Start:
             state = state._replace(beta_function=_fit_function(state, params, u, mech, ref, g2h, has_ogtt))
     d = pm.derive(0.0, state, params, u, mech, ref)
     # beta-cell mass at its steady state at year 0: proliferation balances the person's current apoptosis
-    prolif = np.asarray(pm.apoptosis(state, mech, d, ref)) / np.asarray(d.workload) ** pm.c("beta.prolif_workload_exponent")
-    params = params._replace(prolif0=prolif)
     gmean = np.asarray(d.fast["day_mean_glucose_mg_dl"])
+    params = params._replace(glucose0=gmean / ref["glucose"], prolif0=np.asarray(pm.apoptosis(state, mech, d, ref)))
     a1c_model = (gmean + pm.c("glycaemia.adag_intercept")) / pm.c("glycaemia.adag_slope")
     state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))
     params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model))
@@ -124,34 +126,44 @@ def initialise(rows: Sequence[dict], iterations: int = 40) -> Start:
     return Start(params, state, assumed)
 
 
-def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 30):
-    """Solve muscle = liver sensitivity ``s`` and beta-cell mass so the fasting state matches (Newton, log space)."""
+def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 40):
+    """Muscle = liver sensitivity ``s`` and beta-cell mass so the fasting state matches the labs (projected Newton
+    in log space, within the surrogate's grid). Where the pair lies beyond what the meal model can produce (very
+    high insulin for the glucose), ``s`` stops at the grid's lower edge and beta-cell mass matches the glucose;
+    the insulin actually reproduced is returned so the caller can say so."""
     from ..models import meal_surrogate as ms
 
     tab = ms.table()
-    target = jnp.stack([jnp.log(fpg), jnp.log(fpi_pmol)])
+    lo = jnp.log(jnp.array([ms.KNOB_RANGE["muscle_si"][0], ms.KNOB_RANGE["beta_mass"][0]]))[:, None]
+    hi = jnp.log(jnp.array([ms.KNOB_RANGE["muscle_si"][1], ms.KNOB_RANGE["beta_mass"][1]]))[:, None]
 
-    def resid(x, w, tgt):
+    def fasting(x, w):
         s, bm = jnp.exp(x[0]), jnp.exp(x[1])
         f = tab.lookup({"muscle_si": s, "liver_si": s, "beta_mass": bm, "beta_function": jnp.ones_like(s)}, w)
-        return jnp.stack([jnp.log(f["fasting_glucose_mg_dl"]), jnp.log(f["fasting_insulin_pmol_l"])]) - tgt
+        return jnp.stack([jnp.log(f["fasting_glucose_mg_dl"]), jnp.log(f["fasting_insulin_pmol_l"])])
 
-    jac = jax.vmap(jax.jacfwd(resid), in_axes=(1, 0, 1), out_axes=2)
-    res = jax.vmap(resid, in_axes=(1, 0, 1), out_axes=1)
+    f_all = jax.vmap(fasting, in_axes=(1, 0), out_axes=1)
+    jac = jax.vmap(jax.jacfwd(fasting), in_axes=(1, 0), out_axes=2)
+    target = jnp.stack([jnp.log(fpg), jnp.log(fpi_pmol)])
     x = jnp.zeros((2, len(fpg)))
     w = jnp.asarray(weight)
     for _ in range(iterations):
-        r = res(x, w, target)
-        J = jac(x, w, target)  # (2, 2, N)
+        r = f_all(x, w) - target
+        J = jac(x, w)  # (2, 2, N)
         det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
-        dx0 = (J[1, 1] * r[0] - J[0, 1] * r[1]) / det
-        dx1 = (-J[1, 0] * r[0] + J[0, 0] * r[1]) / det
-        x = x - jnp.clip(jnp.stack([dx0, dx1]), -0.5, 0.5)
-    r = np.asarray(res(x, w, target))
+        dx = jnp.stack([(J[1, 1] * r[0] - J[0, 1] * r[1]) / det, (-J[1, 0] * r[0] + J[0, 0] * r[1]) / det])
+        x = jnp.clip(x - jnp.clip(dx, -0.5, 0.5), lo, hi)
+    # where sensitivity sits on a grid edge, match the glucose alone with beta-cell mass (1-D Newton)
+    at_bound = (x[0] <= lo[0]) | (x[0] >= hi[0])
+    for _ in range(iterations):
+        r = f_all(x, w) - target
+        J = jac(x, w)
+        step_bm = r[0] / jnp.where(jnp.abs(J[0, 1]) > 1e-12, J[0, 1], -1e-12)
+        x = x.at[1].set(jnp.where(at_bound, jnp.clip(x[1] - jnp.clip(step_bm, -0.5, 0.5), lo[1, 0], hi[1, 0]), x[1]))
+    got = np.exp(np.asarray(f_all(x, w)))
     s, bm = np.exp(np.asarray(x))
-    lo = np.log(KNOB_RANGE["muscle_si"][0]) - 1e-9
-    ok = (np.abs(r).max(axis=0) < 1e-6) & (np.log(s) >= lo) & (np.log(bm) >= np.log(KNOB_RANGE["beta_mass"][0]) - 1e-9)
-    return np.where(ok, s, np.nan), np.where(ok, bm, np.nan)
+    ok = np.abs(got[0] / fpg - 1.0) < 1e-3
+    return np.where(ok, s, np.nan), np.where(ok, bm, np.nan), got[1]
 
 
 def _fit_function(state, params, u, mech, ref, g2h, mask, iterations: int = 12):
@@ -238,6 +250,8 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
 
 def to_frame(out: np.ndarray, person: int = 0) -> pd.DataFrame:
     df = pd.DataFrame(out[:, :, person], columns=COLUMNS)
+    df["year"] = df["year"].round(6)
+    df["age"] = df["age"].round(6)
     df["glycemic_status"] = np.asarray(pm.STATUS, dtype=object)[df["glycemic_status"].to_numpy().astype(int)]
     return df
 
@@ -246,8 +260,9 @@ def simulate(persons, years: float = 30, scenarios: Sequence[Scenario] | Scenari
              step: str = "year", mechanisms: pm.Mechanisms | None = None) -> pd.DataFrame:
     """Trajectories of one or many persons under one or several scenarios (long format: one row per
     person, scenario and time). Columns: ``person``, ``scenario``, then :data:`COLUMNS`, ``diagnosis_year``."""
-    rows = persons_rows(persons)
-    start = initialise(rows)
+    columns = persons_columns(persons)
+    start = initialise(columns)
+    n = len(columns["age"])
     if scenarios is None:
         scenarios = [BASELINE]
     elif isinstance(scenarios, Scenario):
@@ -255,7 +270,7 @@ def simulate(persons, years: float = 30, scenarios: Sequence[Scenario] | Scenari
     frames = []
     for sc in scenarios:
         out = run(start, years, sc, step, mechanisms)
-        for i in range(len(rows)):
+        for i in range(n):
             df = to_frame(out, i)
             df.insert(0, "scenario", sc.name)
             df.insert(0, "person", i)

@@ -36,13 +36,13 @@ from ..solvers._jax import jax, jnp
 #: the fast model leaves its physiological domain (glucose <= 0 with far too much insulin for the sensitivity)
 #: are stored as NaN, so any lookup that touches them returns NaN and is reported, never used.
 KNOB_NAMES = ("muscle_si", "liver_si", "beta_mass", "beta_function")
-KNOB_RANGE = {"muscle_si": (0.01, 4.0), "liver_si": (0.01, 4.0), "beta_mass": (0.03, 8.0), "beta_function": (0.05, 4.0)}
-KNOB_POINTS = 10
+KNOB_RANGE = {"muscle_si": (0.003, 4.0), "liver_si": (0.003, 4.0), "beta_mass": (0.03, 16.0), "beta_function": (0.05, 4.0)}
+KNOB_POINTS = {"muscle_si": 12, "liver_si": 12, "beta_mass": 10, "beta_function": 10}
 WEIGHT_RANGE_KG = (45.0, 180.0)
 WEIGHT_POINTS = 4
 #: The fasting state needs no simulation (closed-form basal state): a finer 3-D table over the knobs it depends on.
 FASTING_KNOBS = ("muscle_si", "liver_si", "beta_mass")
-FASTING_POINTS = 41
+FASTING_POINTS = 61
 FASTING_OUTPUTS = ("fasting_glucose_mg_dl", "fasting_insulin_pmol_l")
 DYNAMIC_OUTPUTS = ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120", "ogtt_insulin_30",
                    "day_mean_glucose_mg_dl", "day_mean_secretion_pmol_kg_min")
@@ -97,7 +97,7 @@ def _axis(name: str, points: int) -> np.ndarray:
 
 
 def _grid_axes() -> tuple[np.ndarray, ...]:
-    knobs = tuple(_axis(k, KNOB_POINTS) for k in KNOB_NAMES)
+    knobs = tuple(_axis(k, KNOB_POINTS[k]) for k in KNOB_NAMES)
     return knobs + (np.linspace(WEIGHT_RANGE_KG[0], WEIGHT_RANGE_KG[1], WEIGHT_POINTS),)
 
 
@@ -139,7 +139,7 @@ def _cache_key() -> str:
     for name in ("dalla_man_2007_common.yaml", "dalla_man_2007_normal.yaml"):
         h.update(data.joinpath(name).read_bytes())
     h.update(json.dumps(_parameters.load("progression")["glycaemia"]["day_meals"]["value"]).encode())
-    h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), KNOB_POINTS, WEIGHT_RANGE_KG, WEIGHT_POINTS, FASTING_POINTS, OUTPUTS]).encode())
+    h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), sorted(KNOB_POINTS.items()), WEIGHT_RANGE_KG, WEIGHT_POINTS, FASTING_POINTS, OUTPUTS]).encode())
     h.update(Path(__file__).with_name("meal.py").read_bytes())
     return h.hexdigest()[:16]
 

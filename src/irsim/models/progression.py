@@ -64,6 +64,7 @@ class Params(NamedTuple):
     fat_ref: Any     # fat mass of the lean reference of the same sex, kg
     activity0: Any   # habitual activity at year 0, min/week
     prolif0: Any     # beta-cell proliferation scale: mass is at its steady state at year 0 (docs/progression.md)
+    glucose0: Any    # day-mean glucose at year 0 relative to the reference: the glucose the beta cells are adapted to
     a1c_offset: Any  # measured HbA1c minus the model's glycation estimate at year 0 (held constant), %
 
 
@@ -228,25 +229,35 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     w50n = fmax - 1.0  # so that the target is 1 at reference workload
     up = fmax * d.workload ** n / (w50n + d.workload ** n)
     g = d.fast["day_mean_glucose_mg_dl"]
-    tox = mech.glucotoxicity * jnp.maximum(g - c("beta.gluco_tox_threshold"), 0.0) / c("beta.gluco_tox_width")
-    bfun = up / (1.0 + tox ** 2) / (1.0 + c("beta.function_er") * er)
+    h = c("beta.gluco_tox_hill")
+    tox = mech.glucotoxicity * c("beta.gluco_tox_max") * g ** h / (c("beta.gluco_tox_half") ** h + g ** h)
+    bfun = up * (1.0 - tox) / (1.0 + c("beta.function_er") * er)
     return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun}
 
 
 def apoptosis(s: State, mech: Mechanisms, d: Derived, ref: dict):
     """Beta-cell apoptosis relative to the reference turnover: basal, glucotoxic (steep, Ha 2016), lipotoxic,
     ER stress (CHOP) and IL-1b."""
-    ab = c("beta.apoptosis_basal_share")
     g = d.fast["day_mean_glucose_mg_dl"] / ref["glucose"]
     g = jnp.where(mech.glucotoxicity > 0.5, g, jnp.minimum(g, 1.0))
-    return (ab + (1.0 - ab) * g ** c("beta.apoptosis_glucose_hill") + c("beta.apoptosis_lipid") * d.lipid
+    n, k = c("beta.apoptosis_glucose_hill"), c("beta.apoptosis_glucose_half")
+    hill = lambda x: x ** n / (k ** n + x ** n)  # noqa: E731
+    glucose = c("beta.apoptosis_glucose_max") * (hill(g) - hill(1.0))  # 0 at the reference glucose
+    return (1.0 + glucose + c("beta.apoptosis_lipid") * d.lipid
             + c("beta.apoptosis_er") * s.er_stress + c("beta.apoptosis_inflammation") * s.inflammation * mech.inflammation)
 
 
+def proliferation(p: Params, d: Derived, ref: dict):
+    """Beta-cell proliferation, rising steeply with glucose above the level the cells are adapted to (the person's
+    year-0 day-mean glucose) and saturating (Topp 2000 glucose-driven mass control; Ha 2016 Hill form)."""
+    g = d.fast["day_mean_glucose_mg_dl"] / ref["glucose"] / p.glucose0
+    n, k = c("beta.prolif_glucose_hill"), c("beta.prolif_glucose_half")
+    return p.prolif0 * g ** n * (k ** n + 1.0) / (k ** n + g ** n)
+
+
 def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
-    """Net growth rate of beta-cell mass, 1/year: proliferation with workload minus apoptosis (Topp 2000, Ha 2016)."""
-    prolif = p.prolif0 * d.workload ** c("beta.prolif_workload_exponent")
-    return (prolif - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
+    """Net growth rate of beta-cell mass, 1/year: proliferation minus apoptosis (Topp 2000, Ha 2016)."""
+    return (proliferation(p, d, ref) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
 
 
 def weight_update(t, s: State, p: Params, u: Inputs, dt):

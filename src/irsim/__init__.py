@@ -27,6 +27,9 @@ _LAZY = {
     "read_person": "irsim.io.readers",
     "InputError": "irsim.errors",
     "unit_settings": "irsim.units",
+    "simulate": "irsim.cohort.progression",
+    "Scenario": "irsim.scenarios.schema",
+    "simulate_meal": "irsim.models.meal",
 }
 
 

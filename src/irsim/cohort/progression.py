@@ -99,21 +99,9 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
                      beta_mass=bm_fit, beta_function=ones, hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU)
     u = _inputs0(n)
     mech = pm.Mechanisms()
-    has_ogtt = ~np.isnan(g2h)
-    for _ in range(iterations):  # fixed point: triad at steady state, intrinsic sensitivities reproduce the fit
-        unit = params._replace(muscle0=ones, liver0=ones)
-        d1 = pm.derive(0.0, state, unit, u, mech, ref)
-        params = params._replace(muscle0=s_fit / np.asarray(d1.muscle_si), liver0=s_fit / np.asarray(d1.liver_si))
-        d = pm.derive(0.0, state, params, u, mech, ref)
-        tg = pm.targets(state, params, u, mech, d)
-        damp = lambda old, new: 0.5 * np.asarray(old) + 0.5 * np.asarray(new)  # noqa: E731
-        bf = damp(state.beta_function, tg["beta_function"])
-        state = state._replace(inflammation=damp(state.inflammation, tg["inflammation"]),
-                               mitochondria=damp(state.mitochondria, tg["mitochondria"]),
-                               er_stress=damp(state.er_stress, tg["er_stress"]),
-                               beta_function=np.where(has_ogtt, state.beta_function, bf))
-        if has_ogtt.any():
-            state = state._replace(beta_function=_fit_function(state, params, u, mech, ref, g2h, has_ogtt))
+    params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
+                                  _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()}, iterations=iterations)
+    params, state = pm.Params(*(np.asarray(x) for x in params)), pm.State(*(np.asarray(x) for x in state))
     d = pm.derive(0.0, state, params, u, mech, ref)
     # beta-cell mass at its steady state at year 0: proliferation balances the person's current apoptosis
     gmean = np.asarray(d.fast["day_mean_glucose_mg_dl"])
@@ -127,6 +115,16 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
 
 
 def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 40):
+    x, got = _fit_fasting_jit(jnp.asarray(fpg, dtype=jnp.float64), jnp.asarray(fpi_pmol, dtype=jnp.float64),
+                              jnp.asarray(weight, dtype=jnp.float64), iterations=iterations)
+    s, bm = np.exp(np.asarray(x))
+    got = np.asarray(got)
+    ok = np.abs(got[0] / fpg - 1.0) < 1e-3
+    return np.where(ok, s, np.nan), np.where(ok, bm, np.nan), got[1]
+
+
+@partial(jax.jit, static_argnames=("iterations",))
+def _fit_fasting_jit(fpg, fpi_pmol, weight, *, iterations: int):
     """Muscle = liver sensitivity ``s`` and beta-cell mass so the fasting state matches the labs (projected Newton
     in log space, within the surrogate's grid). Where the pair lies beyond what the meal model can produce (very
     high insulin for the glucose), ``s`` stops at the grid's lower edge and beta-cell mass matches the glucose;
@@ -145,39 +143,65 @@ def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 40):
     f_all = jax.vmap(fasting, in_axes=(1, 0), out_axes=1)
     jac = jax.vmap(jax.jacfwd(fasting), in_axes=(1, 0), out_axes=2)
     target = jnp.stack([jnp.log(fpg), jnp.log(fpi_pmol)])
-    x = jnp.zeros((2, len(fpg)))
-    w = jnp.asarray(weight)
-    for _ in range(iterations):
+    x = jnp.zeros((2, fpg.shape[0]))
+    w = weight
+
+    def newton(_, x):
         r = f_all(x, w) - target
         J = jac(x, w)  # (2, 2, N)
         det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
         dx = jnp.stack([(J[1, 1] * r[0] - J[0, 1] * r[1]) / det, (-J[1, 0] * r[0] + J[0, 0] * r[1]) / det])
-        x = jnp.clip(x - jnp.clip(dx, -0.5, 0.5), lo, hi)
+        return jnp.clip(x - jnp.clip(dx, -0.5, 0.5), lo, hi)
+
+    x = jax.lax.fori_loop(0, iterations, newton, x)
     # where sensitivity sits on a grid edge, match the glucose alone with beta-cell mass (1-D Newton)
     at_bound = (x[0] <= lo[0]) | (x[0] >= hi[0])
-    for _ in range(iterations):
+
+    def newton1(_, x):
         r = f_all(x, w) - target
         J = jac(x, w)
         step_bm = r[0] / jnp.where(jnp.abs(J[0, 1]) > 1e-12, J[0, 1], -1e-12)
-        x = x.at[1].set(jnp.where(at_bound, jnp.clip(x[1] - jnp.clip(step_bm, -0.5, 0.5), lo[1, 0], hi[1, 0]), x[1]))
-    got = np.exp(np.asarray(f_all(x, w)))
-    s, bm = np.exp(np.asarray(x))
-    ok = np.abs(got[0] / fpg - 1.0) < 1e-3
-    return np.where(ok, s, np.nan), np.where(ok, bm, np.nan), got[1]
+        return x.at[1].set(jnp.where(at_bound, jnp.clip(x[1] - jnp.clip(step_bm, -0.5, 0.5), lo[1, 0], hi[1, 0]), x[1]))
+
+    x = jax.lax.fori_loop(0, iterations, newton1, x)
+    return x, jnp.exp(f_all(x, w))
 
 
-def _fit_function(state, params, u, mech, ref, g2h, mask, iterations: int = 12):
-    """Beta-cell function that reproduces the measured 2-h OGTT glucose (Newton on log glucose)."""
-    def g120(logbf):
-        s = state._replace(beta_function=jnp.exp(logbf))
-        return jnp.log(pm.derive(0.0, s, params, u, mech, ref).fast["ogtt_glucose_120"])
+def _jnp_tree(t):
+    return type(t)(*(jnp.asarray(x, dtype=jnp.float64) for x in t))
 
-    x = jnp.log(jnp.asarray(state.beta_function))
-    tgt = jnp.log(jnp.where(mask, g2h, 100.0))
-    for _ in range(iterations):
-        val, grad = jax.jvp(g120, (x,), (jnp.ones_like(x),))
-        x = x - jnp.clip((val - tgt) / jnp.where(jnp.abs(grad) > 1e-9, grad, -1e-9), -0.5, 0.5)
-    return np.where(mask, np.exp(np.asarray(x)), np.asarray(state.beta_function))
+
+@partial(jax.jit, static_argnames=("iterations",))
+def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
+    """Fixed point at year 0: the triad at its steady state for the person's body composition, intrinsic
+    sensitivities that reproduce the fitted ``s_fit``, and beta-cell function at its target (or, with an OGTT,
+    the function that reproduces the measured 2-h glucose; Newton on log glucose)."""
+    mech = pm.Mechanisms()
+    has_ogtt = ~jnp.isnan(g2h)
+    ones = jnp.ones_like(s_fit)
+
+    def g120(logbf, st, pr):
+        return jnp.log(pm.derive(0.0, st._replace(beta_function=jnp.exp(logbf)), pr, u, mech, ref).fast["ogtt_glucose_120"])
+
+    def body(_, carry):
+        pr, st = carry
+        d1 = pm.derive(0.0, st, pr._replace(muscle0=ones, liver0=ones), u, mech, ref)
+        pr = pr._replace(muscle0=s_fit / d1.muscle_si, liver0=s_fit / d1.liver_si)
+        d = pm.derive(0.0, st, pr, u, mech, ref)
+        tg = pm.targets(st, pr, u, mech, d)
+        damp = lambda old, new: 0.5 * old + 0.5 * new  # noqa: E731
+        st = st._replace(inflammation=damp(st.inflammation, tg["inflammation"]),
+                         mitochondria=damp(st.mitochondria, tg["mitochondria"]),
+                         er_stress=damp(st.er_stress, tg["er_stress"]),
+                         beta_function=jnp.where(has_ogtt, st.beta_function, damp(st.beta_function, tg["beta_function"])))
+        x = jnp.log(st.beta_function)
+        val, grad = jax.jvp(lambda lb: g120(lb, st, pr), (x,), (jnp.ones_like(x),))
+        tgt = jnp.log(jnp.where(has_ogtt, g2h, 100.0))
+        step = jnp.clip((val - tgt) / jnp.where(jnp.abs(grad) > 1e-9, grad, -1e-9), -0.5, 0.5)
+        st = st._replace(beta_function=jnp.where(has_ogtt, jnp.exp(x - step), st.beta_function))
+        return pr, st
+
+    return jax.lax.fori_loop(0, iterations, body, (params, state))
 
 
 def _inputs0(n: int) -> pm.Inputs:

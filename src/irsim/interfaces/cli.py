@@ -117,9 +117,10 @@ def _assess_batch(src: Path, dst: Optional[Path]) -> None:
               f"see the 'errors' column) -> {dst}")
 
 
-from . import cli_meal  # noqa: E402  (registers meal/ogtt/export-sbml/fit-ogtt)
+from . import cli_meal, cli_progression  # noqa: E402  (register their commands)
 
 cli_meal.register(app)
+cli_progression.register(app)
 
 
 def main() -> None:

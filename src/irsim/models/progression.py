@@ -231,7 +231,9 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     g = d.fast["day_mean_glucose_mg_dl"]
     h = c("beta.gluco_tox_hill")
     tox = mech.glucotoxicity * c("beta.gluco_tox_max") * g ** h / (c("beta.gluco_tox_half") ** h + g ** h)
-    bfun = up * (1.0 - tox) / (1.0 + c("beta.function_er") * er)
+    # decline from the person's year-0 function onwards (the year-0 state already holds their history)
+    ageing = jnp.maximum(1.0 - c("beta.function_age_decline") * (d.age - p.age0), 0.2)
+    bfun = up * ageing * (1.0 - tox) / (1.0 + c("beta.function_er") * er)
     return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun}
 
 

@@ -32,6 +32,7 @@ CANONICAL_INPUTS: dict[str, str] = {
     "waist": "cm",
     "systolic_bp": "mmHg",
     "diastolic_bp": "mmHg",
+    "physical_activity": "min/week (habitual moderate activity)",
     "smoker": "bool",
     "on_bp_medication": "bool",
     "on_statin": "bool",

@@ -26,6 +26,9 @@ COLUMNS = ("year", "age", "weight_kg", "bmi", "fasting_glucose_mmol_l", "glucose
            "inflammation_index", "mitochondrial_capacity_rel", "er_stress_index", "visceral_fat_rel", "ffa_flux_rel",
            "glycemic_status")
 
+#: Persons per compiled batch: bounds memory (the surrogate lookups gather 32 grid corners per person).
+CHUNK = 25_000
+
 GLUCOSE_MG_DL_PER_MMOL_L = 18.016  # shared/reference/calculators.md (molar mass 180.16 g/mol)
 INSULIN_PMOL_PER_UIU = 6.0         # Heinemann 2010 (the meal model's convention)
 
@@ -77,13 +80,14 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     fpi = fill(col("fasting_insulin"), np.asarray(pm.c("defaults.fasting_insulin_uiu_ml"))[cls], "fasting_insulin")
     g2h = col("ogtt_glucose_120")
     a1c = col("hba1c")
+    activity = fill(col("physical_activity"), 0.0, "physical_activity (none)")
 
     fat = np.asarray(pm.fat_mass(weight, age, female, height))
     rho, tau = (np.asarray(x) for x in pm.hall_rho_tau(weight, fat, pm.rmr(weight, age, female, height)))
     ones = np.ones(n)
     params = pm.Params(female=female, height_cm=height, age0=age, w_set0=weight, rho=rho, tau_w=tau,
                        muscle0=ones, liver0=ones, adipose0=ones, fat_ref=np.asarray(pm.reference_fat(female)),
-                       activity0=np.zeros(n), prolif0=ones, glucose0=ones, a1c_offset=np.zeros(n))
+                       activity0=activity, prolif0=ones, glucose0=ones, a1c_offset=np.zeros(n))
     ref = pm.reference()
     s_fit, bm_fit, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
     bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit))
@@ -105,7 +109,8 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     d = pm.derive(0.0, state, params, u, mech, ref)
     # beta-cell mass at its steady state at year 0: proliferation balances the person's current apoptosis
     gmean = np.asarray(d.fast["day_mean_glucose_mg_dl"])
-    params = params._replace(glucose0=gmean / ref["glucose"], prolif0=np.asarray(pm.apoptosis(state, mech, d, ref)))
+    params = params._replace(glucose0=np.asarray(d.fast["fasting_glucose_mg_dl"]),
+                             prolif0=np.asarray(pm.apoptosis(state, mech, d, ref)))
     a1c_model = (gmean + pm.c("glycaemia.adag_intercept")) / pm.c("glycaemia.adag_slope")
     state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))
     params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model))
@@ -263,13 +268,19 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     months = np.arange(n_records * per_record + 1) * pm.c("time.step_years")
     table = Schedule(scenario, start.carb_share).table(months)
     n = len(start.assumed)
-    inputs = tuple(jnp.asarray(np.broadcast_to(table[f][:, None], (len(months), n))) for f in pm.Inputs._fields)
     mech = pm.Mechanisms() if mechanisms is None else mechanisms
-    mech = pm.Mechanisms(*(jnp.broadcast_to(jnp.asarray(m, dtype=jnp.float64), (n,)) for m in mech))
-    params = pm.Params(*(jnp.asarray(x, dtype=jnp.float64) for x in start.params))
-    state = pm.State(*(jnp.asarray(x, dtype=jnp.float64) for x in start.state))
+    mech = pm.Mechanisms(*(np.broadcast_to(np.asarray(m, dtype=float), (n,)) for m in mech))
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
-    return np.asarray(_scan(params, state, inputs, mech, ref, n_records=n_records, per_record=per_record))
+    size = min(n, CHUNK)
+    parts = []
+    for a in range(0, n, size):  # chunks of persons bound the memory; the last one is padded to keep shapes static
+        idx = np.arange(a, a + size) % n
+        take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
+        inputs = tuple(jnp.asarray(np.broadcast_to(table[f][:, None], (len(months), size))) for f in pm.Inputs._fields)
+        res = _scan(take(start.params), take(start.state), inputs, take(mech), ref, n_records=n_records,
+                    per_record=per_record)
+        parts.append(np.asarray(res)[:, :, : min(size, n - a)])
+    return np.concatenate(parts, axis=2)
 
 
 def to_frame(out: np.ndarray, person: int = 0) -> pd.DataFrame:

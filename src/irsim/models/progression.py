@@ -64,7 +64,7 @@ class Params(NamedTuple):
     fat_ref: Any     # fat mass of the lean reference of the same sex, kg
     activity0: Any   # habitual activity at year 0, min/week
     prolif0: Any     # beta-cell proliferation scale: mass is at its steady state at year 0 (docs/progression.md)
-    glucose0: Any    # day-mean glucose at year 0 relative to the reference: the glucose the beta cells are adapted to
+    glucose0: Any    # fasting glucose at year 0, mg/dL: the glucose the beta cells are adapted to
     a1c_offset: Any  # measured HbA1c minus the model's glycation estimate at year 0 (held constant), %
 
 
@@ -179,8 +179,8 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     """Everything that follows algebraically from the states in month ``t`` (years since start)."""
     age = p.age0 + t
     fat = fat_mass(s.weight, age, p.female, p.height_cm)
-    vis = visceral_rel(fat, age, p.female, p.fat_ref)
     act = activity_level(p.activity0 + u.activity)
+    vis = visceral_rel(fat, age, p.female, p.fat_ref) * (1.0 - c("visceral.activity_reduction") * act)
     # adipose insulin resistance releases more fatty acids: lipolysis is no longer suppressed (bounded: at most
     # 1 + ffa_adipose times the suppressed flux)
     s_adipose = mech.inflammation * c("triad.irs_jnk") * s.inflammation + mech.er_stress * c("triad.irs_er") * s.er_stress
@@ -219,7 +219,8 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
              + c("triad.infl_glucose") * d.glucose_excess)
     infl = (mech.inflammation * _saturate(drive, c("triad.inflammation_max"))
             * jnp.maximum(1.0 - c("triad.infl_activity") * act, 0.0))
-    decline = c("triad.mito_age_decline") * jnp.maximum(d.age - c("triad.mito_age_onset"), 0.0)
+    decline = (c("triad.mito_age_decline") * jnp.maximum(d.age - c("triad.mito_age_onset"), 0.0)
+               * jnp.maximum(1.0 - c("triad.mito_activity_protection") * act, 0.0))
     damage = c("triad.mito_ros_damage") * d.ros / (1.0 + d.ros)
     mito = (1.0 + c("triad.mito_activity_gain") * act) * (1.0 - mech.mitochondria * jnp.minimum(decline + damage, 0.9))
     er_drive = (c("triad.er_lipid") * d.lipid + c("triad.er_inflammation") * s.inflammation * mech.inflammation
@@ -250,9 +251,10 @@ def apoptosis(s: State, mech: Mechanisms, d: Derived, ref: dict):
 
 
 def proliferation(p: Params, d: Derived, ref: dict):
-    """Beta-cell proliferation, rising steeply with glucose above the level the cells are adapted to (the person's
-    year-0 day-mean glucose) and saturating (Topp 2000 glucose-driven mass control; Ha 2016 Hill form)."""
-    g = d.fast["day_mean_glucose_mg_dl"] / ref["glucose"] / p.glucose0
+    """Beta-cell proliferation, rising steeply with fasting glucose above the level the cells are adapted to (the
+    person's year-0 fasting glucose) and saturating (Topp 2000: mass is regulated by fasting glucose; Ha 2016 Hill
+    form)."""
+    g = d.fast["fasting_glucose_mg_dl"] / p.glucose0
     n, k = c("beta.prolif_glucose_hill"), c("beta.prolif_glucose_half")
     return p.prolif0 * g ** n * (k ** n + 1.0) / (k ** n + g ** n)
 
@@ -265,13 +267,15 @@ def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict)
 def weight_update(t, s: State, p: Params, u: Inputs, dt):
     """Hall 2011 linearised energy balance (exact over the step), or the prescribed programme weight."""
     age = p.age0 + t
-    gain = c("body.secular_gain") * (jnp.minimum(age, c("body.secular_gain_until_age"))
-                                     - jnp.minimum(p.age0, c("body.secular_gain_until_age")))
+    # secular gain, attenuated by habitual activity (Hankinson AL et al. JAMA 2010;304:2603-10)
+    slowing = jnp.maximum(1.0 - c("body.secular_gain_activity") * activity_level(p.activity0), 0.0)
+    gain = c("body.secular_gain") * slowing * (jnp.minimum(age, c("body.secular_gain_until_age"))
+                                               - jnp.minimum(p.age0, c("body.secular_gain_until_age")))
     w_set = p.w_set0 + jnp.maximum(gain, 0.0)
     energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0
     w_eq = w_set + energy * p.tau_w * 365.25 / p.rho
     free = _relax(s.weight, w_eq, p.tau_w, dt)
-    w_next_set = w_set + c("body.secular_gain") * dt * (age + dt <= c("body.secular_gain_until_age"))
+    w_next_set = w_set + c("body.secular_gain") * slowing * dt * (age + dt <= c("body.secular_gain_until_age"))
     return jnp.where(jnp.isnan(u.weight_target), free, u.weight_target * w_next_set)
 
 

@@ -140,6 +140,10 @@ class Schedule:
                 "carb_share": carb, "cortisol": cortisol}
 
     def table(self, times: np.ndarray) -> dict[str, np.ndarray]:
-        """Inputs at each time (rows); the same for every person of a batch."""
+        """Inputs at each time (rows); the same for every person of a batch. ``weight_target`` is the prescribed
+        weight at the *end* of each step (the next time), so a programme reaches its target on schedule."""
         rows = [self.at(float(t)) for t in times]
-        return {k: np.array([r[k] for r in rows]) for k in rows[0]}
+        out = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+        step = float(times[1] - times[0]) if len(times) > 1 else 0.0
+        out["weight_target"] = np.array([self.at(float(t) + step)["weight_target"] for t in times])
+        return out

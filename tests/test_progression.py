@@ -1,0 +1,151 @@
+"""Years-scale progression: properties that must hold (issue #4) and published body-weight numbers."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from irsim.cohort import progression as cp
+from irsim.errors import InputError
+from irsim.models import progression as pm
+from irsim.scenarios.schema import BASELINE, Scenario
+
+C = {c: i for i, c in enumerate(cp.COLUMNS)}
+
+
+def columns(**kw):
+    n = len(next(iter(kw.values())))
+    base = {"age": [50.0] * n, "female": [0.0] * n, "height": [175.0] * n, "weight": [80.0] * n,
+            "fasting_glucose": [95.0] * n, "fasting_insulin": [8.0] * n}
+    base.update(kw)
+    return {k: np.asarray(v, dtype=float) for k, v in base.items()}
+
+
+def test_hall_2011_reference_man():
+    # shared/reference/models.md s.7 (Hall 2011 linearised model): man 80 kg, fat 20 kg, RMR 1750 kcal/d
+    # -> rho 9248 kcal/kg, tau 408 days, -100 kcal/d -> -4.4 kg at steady state.
+    rho, tau = pm.hall_rho_tau(np.array(80.0), np.array(20.0), np.array(1750.0))
+    assert float(rho) == pytest.approx(9248, rel=0.005)
+    assert float(tau) * 365.25 == pytest.approx(408, rel=0.005)
+    assert -100 * float(tau) * 365.25 / float(rho) == pytest.approx(-4.4, abs=0.05)
+
+
+def test_lean_active_sensitive_person_stays_ngt_for_50_years():
+    person = {"age": 30, "sex": "male", "height": "178 cm", "weight": "68 kg", "physical_activity": "200 min/week",
+              "labs": {"fasting_glucose": "85 mg/dL", "fasting_insulin": "4 uIU/mL"}}
+    df = cp.simulate(person, years=50)
+    assert (df["glycemic_status"] == "NGT").all(), df[["year", "glycemic_status"]].drop_duplicates("glycemic_status")
+    drift = (df["fasting_glucose_mmol_l"] - df["fasting_glucose_mmol_l"].iloc[0]).abs().max()
+    assert drift < 0.3
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(extra_kg=st.floats(1.0, 40.0), age=st.floats(30, 70), female=st.booleans())
+def test_more_visceral_fat_never_improves_sensitivity(extra_kg, age, female):
+    start = cp.initialise(columns(age=[age], female=[float(female)], weight=[85.0]))
+    s, p = start.state, start.params
+    u, mech, ref = cp._inputs0(1), pm.Mechanisms(), pm.reference()
+    lean = pm.derive(0.0, s, p, u, mech, ref)
+    fat = pm.derive(0.0, s._replace(weight=s.weight + extra_kg), p, u, mech, ref)
+    assert float(fat.visceral[0]) > float(lean.visceral[0])
+    # one month on, the triad has responded to the extra fat: sensitivities must not be higher
+    s_lean, _ = pm.step(0.0, s, p, u, mech, ref, pm.c("time.step_years"))
+    s_fat, _ = pm.step(0.0, s._replace(weight=s.weight + extra_kg), p, u, mech, ref, pm.c("time.step_years"))
+    d_lean = pm.derive(0.0, s_lean, p, u, mech, ref)
+    d_fat = pm.derive(0.0, s_fat._replace(weight=s_fat.weight), p, u, mech, ref)
+    assert float(d_fat.muscle_si[0]) <= float(d_lean.muscle_si[0]) + 1e-12
+    assert float(d_fat.liver_si[0]) <= float(d_lean.liver_si[0]) + 1e-12
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    from irsim.cohort.synthetic import population
+
+    return cp.initialise(population("whitehall_ii", 400, seed=3))
+
+
+@pytest.mark.parametrize("knockout", pm.Mechanisms._fields)
+def test_removing_a_mechanism_never_worsens_outcomes(cohort, knockout):
+    full = cp.run(cohort, 20)
+    mech = pm.Mechanisms()._replace(**{knockout: 0.0})
+    off = cp.run(cohort, 20, mechanisms=mech)
+    for col in ("fasting_glucose_mmol_l", "hba1c_percent", "glucose_2h_mmol_l"):
+        # 0.1 mmol/L: the table surrogate's interpolation noise on the 2-h value (tests/test_meal_surrogate.py)
+        assert np.all(off[:, C[col]] <= full[:, C[col]] + 0.1), col
+    assert np.all(off[:, C["glycemic_status"]] <= full[:, C["glycemic_status"]])
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_states_stay_finite_and_non_negative(seed):
+    rng = np.random.default_rng(seed)
+    n = 64
+    height = rng.uniform(150, 195, n)
+    cols = columns(age=rng.uniform(20, 80, n), female=(rng.random(n) < 0.5).astype(float), height=height,
+                   weight=rng.uniform(18.5, 45, n) * (height / 100) ** 2, fasting_glucose=rng.uniform(70, 125, n),
+                   fasting_insulin=np.exp(rng.uniform(np.log(2), np.log(40), n)))
+    out = cp.run(cp.initialise(cols), 30)
+    assert np.isfinite(out).all()
+    for col in ("weight_kg", "fasting_glucose_mmol_l", "glucose_2h_mmol_l", "hba1c_percent", "fasting_insulin_uiu_ml",
+                "beta_cell_mass_rel", "beta_cell_function_rel", "muscle_insulin_sensitivity_rel",
+                "liver_insulin_sensitivity_rel", "inflammation_index", "mitochondrial_capacity_rel", "er_stress_index"):
+        assert (out[:, C[col]] >= 0).all(), col
+
+
+def test_same_input_same_output_bit_for_bit(cohort):
+    a = cp.run(cohort, 10)
+    b = cp.run(cohort, 10)
+    assert np.array_equal(a, b)
+
+
+def test_weight_loss_programme_reaches_target_then_maintains_or_regains():
+    person = {"age": 50, "sex": "female", "height": "165 cm", "weight": "95 kg",
+              "labs": {"fasting_glucose": "105 mg/dL", "fasting_insulin": "15 uIU/mL"}}
+    keep = Scenario.parse({"name": "keep", "interventions": [
+        {"type": "weight_loss", "start_year": 0, "percent": 10, "over_months": 6, "then": "maintain"}]})
+    regain = Scenario.parse({"name": "regain", "interventions": [
+        {"type": "weight_loss", "start_year": 0, "percent": 10, "over_months": 6, "then": "regain"}]})
+    df = cp.simulate(person, years=5, scenarios=[BASELINE, keep, regain], step="month")
+    at = lambda sc, yr: df[(df.scenario == sc) & (np.isclose(df.year, yr))].iloc[0]  # noqa: E731
+    assert at("keep", 0.5)["weight_kg"] == pytest.approx(0.9 * at("baseline", 0.5)["weight_kg"], rel=0.01)
+    assert at("keep", 5)["weight_kg"] == pytest.approx(0.9 * at("baseline", 5)["weight_kg"], rel=0.01)
+    assert at("regain", 5)["weight_kg"] > at("keep", 5)["weight_kg"] + 3
+    # losing weight improves glycaemia through the mechanisms (FFA, lipids, inflammation)
+    assert at("keep", 2)["fasting_glucose_mmol_l"] < at("baseline", 2)["fasting_glucose_mmol_l"]
+    assert at("keep", 2)["muscle_insulin_sensitivity_rel"] > at("baseline", 2)["muscle_insulin_sensitivity_rel"]
+
+
+def test_metformin_lowers_glucose_and_activity_raises_mitochondria():
+    person = {"age": 55, "sex": "male", "height": "175 cm", "weight": "98 kg",
+              "labs": {"fasting_glucose": "112 mg/dL", "fasting_insulin": "16 uIU/mL"}}
+    met = Scenario.parse({"name": "met", "interventions": [{"type": "metformin", "start_year": 0, "mg_per_day": 1700}]})
+    act = Scenario.parse({"name": "act", "interventions": [
+        {"type": "physical_activity", "start_year": 0, "minutes_per_week": 150}]})
+    df = cp.simulate(person, years=3, scenarios=[BASELINE, met, act])
+    last = df.groupby("scenario").tail(1).set_index("scenario")
+    assert last.loc["met", "hba1c_percent"] < last.loc["baseline", "hba1c_percent"]
+    assert last.loc["act", "mitochondrial_capacity_rel"] > last.loc["baseline", "mitochondrial_capacity_rel"]
+
+
+def test_outputs_say_what_was_assumed():
+    df = cp.simulate({"age": 45, "sex": "male"}, years=2)
+    assumed = df.attrs["assumed"][0]
+    assert "fasting_glucose" in assumed and "weight" in assumed and "height" in assumed
+
+
+@pytest.mark.parametrize("bad,field", [
+    ({"name": "x", "interventions": [{"type": "metformin", "start_year": 0, "mg_per_day": 9000}]}, "mg_per_day"),
+    ({"name": "x", "interventions": [{"type": "weight_loss", "start_year": 0, "percent": 7}]}, "over_months"),
+    ({"name": "x", "interventions": [{"type": "teleport", "start_year": 0}]}, "type"),
+    ({"name": "x", "interventions": [{"type": "metformin", "start_year": 3, "stop_year": 1, "mg_per_day": 500}]}, "stop_year"),
+])
+def test_bad_scenarios_are_refused_naming_the_field(bad, field):
+    with pytest.raises(InputError) as exc:
+        Scenario.parse(bad)
+    assert field in str(exc.value)
+
+
+def test_status_strings():
+    assert pm.STATUS == ("NGT", "IFG", "IGT", "IFG+IGT", "T2D")
+    codes = np.asarray(pm.status_code(np.array([90, 110, 90, 110, 130, 90]), np.array([120, 120, 150, 150, 120, 210]),
+                                      np.array([5.0, 5.0, 5.0, 5.0, 5.0, 5.0])))
+    assert [pm.STATUS[c] for c in codes] == ["NGT", "IFG", "IGT", "IFG+IGT", "T2D", "T2D"]

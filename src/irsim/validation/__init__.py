@@ -1,0 +1,28 @@
+"""Validation suite: published targets (``validation/targets.yaml``), study protocols that reproduce each
+study's population and protocol with the progression model (:mod:`.studies`), and the report
+(``docs/validation.md``, :mod:`.report`).
+
+    irsim validate [--quick] [--only NAME] [--out docs/validation.md] [--seed N]
+    python -m irsim.validation --quick
+
+The suite measures; it never tunes. Heavy imports (JAX) happen when a protocol runs.
+"""
+
+from __future__ import annotations
+
+from . import targets
+
+__all__ = ["targets", "run", "STUDIES"]
+
+#: Study protocols, in report order (the registry is :data:`irsim.validation.studies.PROTOCOLS`; this list is
+#: here so that argument checks need no JAX import).
+STUDIES = ("whitehall", "ukpds", "classes", "conversion", "dpp")
+
+
+def run(names=None, n=None, quick=False, seed=0, out="docs/validation.md", progress=None, plots=True):
+    """Run the protocols and write the report; returns ``(results, report_path)``."""
+    from . import report, studies
+
+    results = studies.run_all(names, n=n, quick=quick, seed=seed, progress=progress)
+    path = report.write(results, targets.load(), out, plots=plots, quick=quick)
+    return results, path

@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-slow bench bench-quick clean
+.PHONY: demo test test-slow validate bench bench-quick surrogate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,19 +25,33 @@ demo: $(STAMP)
 	$(VENV)/bin/irsim assess examples/person.json
 	$(VENV)/bin/irsim assess examples/person.json --format html --out out/assessment.html
 	$(VENV)/bin/irsim assess examples/person.json --format json --out out/assessment.json
+	$(VENV)/bin/irsim ogtt --subject normal
+	$(VENV)/bin/irsim simulate examples/person.json --years 20 --scenario examples/scenarios/lifestyle.yaml \
+		--scenario examples/scenarios/metformin.yaml --out out/trajectory.csv --plot out/trajectory.png
 	@echo "Reports written under out/ (research and education software, not medical advice)."
 
-test: $(DEVSTAMP)
+# The progression model's table of fast-model simulations: built once (about a minute), then cached.
+surrogate: $(STAMP)
+	$(PY) -c "from irsim.models.meal_surrogate import table; table()"
+
+test: $(DEVSTAMP) surrogate
 	$(PY) -m pytest -n 2 -q -m "not slow"
 
-test-slow: $(DEVSTAMP)
+test-slow: $(DEVSTAMP) surrogate
 	$(PY) -m pytest -q -m slow
 
-bench: $(DEVSTAMP)
-	$(PY) benchmarks/bench_assess.py
+validate: $(DEVSTAMP) surrogate
+	$(VENV)/bin/irsim validate
 
-bench-quick: $(DEVSTAMP)
+bench: $(DEVSTAMP) surrogate
+	$(PY) benchmarks/bench_assess.py
+	$(PY) benchmarks/bench_meal.py
+	$(PY) benchmarks/bench_progression.py
+
+bench-quick: $(DEVSTAMP) surrogate
 	$(PY) benchmarks/bench_assess.py --quick
+	$(PY) benchmarks/bench_meal.py --quick
+	$(PY) benchmarks/bench_progression.py --quick
 
 clean:
 	rm -rf $(VENV) out build dist src/*.egg-info

@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,3 +21,13 @@ def run_cli(*args, input=None, cwd=None):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def calc(key, **cols):
+    """Run one registered calculator on columns given as scalars or lists (broadcast to a common length)."""
+    from irsim.assessment import REGISTRY, Inputs
+
+    arrs = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in cols.items()}
+    n = max(a.size for a in arrs.values())
+    arrs = {k: np.broadcast_to(a, (n,)).copy() for k, a in arrs.items()}
+    return REGISTRY[key].compute(Inputs(arrs, n))

@@ -9,14 +9,9 @@ from hypothesis import given, settings, strategies as st
 from irsim.assessment import REGISTRY, Inputs, heart, kidney
 from irsim.assessment.heart import prevent_risk, prevent_terms, risk_category
 
+from conftest import calc  # noqa: E402
+
 NAN = np.nan
-
-
-def calc(key, **cols):
-    arrs = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in cols.items()}
-    n = max(a.size for a in arrs.values())
-    arrs = {k: np.broadcast_to(a, (n,)).copy() for k, a in arrs.items()}
-    return REGISTRY[key].compute(Inputs(arrs, n))
 
 
 def creatinine_for_egfr(egfr, age, female):

@@ -6,16 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from irsim.assessment import REGISTRY, Inputs
+from irsim.assessment import REGISTRY, Inputs  # noqa: F401
+
+from conftest import calc  # noqa: E402
 from irsim.assessment.lipids import martin_hopkins_factor
 from irsim.parameters import load
-
-
-def calc(key, **cols):
-    arrs = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in cols.items()}
-    n = max(a.size for a in arrs.values())
-    arrs = {k: np.broadcast_to(a, (n,)).copy() for k, a in arrs.items()}
-    return REGISTRY[key].compute(Inputs(arrs, n))
 
 
 def lipids(key, tc, hdl, tg):

@@ -5,17 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from irsim.assessment import REGISTRY, Inputs
+from irsim.assessment import REGISTRY, Inputs  # noqa: F401
+
+from conftest import calc  # noqa: E402
 from irsim.assessment.metabolic_syndrome import metabolic_syndrome_status
 
 NAN = np.nan
-
-
-def calc(key, **cols):
-    arrs = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in cols.items()}
-    n = max(a.size for a in arrs.values())
-    arrs = {k: np.broadcast_to(a, (n,)).copy() for k, a in arrs.items()}
-    return REGISTRY[key].compute(Inputs(arrs, n))
 
 
 NORMAL_M = dict(female=0, waist=90, triglycerides=100, hdl_cholesterol=55, systolic_bp=120, diastolic_bp=75,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from irsim.assessment import REGISTRY, Inputs, heart, kidney
+from irsim.assessment import heart, kidney
 from irsim.assessment.heart import prevent_risk, prevent_terms, risk_category
 
 from conftest import calc  # noqa: E402

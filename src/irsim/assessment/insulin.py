@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._helpers import add_reason, fmt, joined_text, no_reasons
+from ._helpers import add_reason, joined_text, no_reasons
 from .registry import Calculator, Computed, Inputs, categorize, ogtt_minutes, register
 
 # ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import __version__
 from .. import parameters as _parameters
-from ..solvers._jax import jax, jnp
+from ..solvers._jax import jnp
 
 #: Grid: knob multipliers of the published normal subject (log-spaced), and body weights (kg). Grid points where
 #: the fast model leaves its physiological domain (glucose <= 0 with far too much insulin for the sensitivity)

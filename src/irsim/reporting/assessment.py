@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from .. import DISCLAIMER, __version__
-from ..assessment.registry import ORGANS, REGISTRY
+from ..assessment.registry import ORGANS
 
 def format_value(rec: dict[str, Any]) -> str:
     v = rec["value"]

@@ -529,7 +529,7 @@ def dpp(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
                     model_incidence=inc)
     res.notes.append(f"{res.counts['screened']} of {n} persons pass the screen; the same persons are run in all three "
                      f"arms (virtual twins). Events: " + ", ".join(f"{arm} {res.counts['events_' + arm]}" for arm in arms)
-                     + f". Mean weight change at 1 y: " + ", ".join(
+                     + ". Mean weight change at 1 y: " + ", ".join(
                          f"{arm} {weight[arm][min(12, len(months) - 1)]:+.1f} %" for arm in arms) + ".")
     return res
 

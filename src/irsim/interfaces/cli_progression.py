@@ -92,13 +92,14 @@ def register(app: typer.Typer) -> None:
             plot.parent.mkdir(parents=True, exist_ok=True)
             plot_trajectories(df, plot)
             err.print(f"wrote {plot}")
-        last = df.groupby("scenario", sort=False).tail(1)
+        last = df.groupby("scenario", sort=False).tail(1).set_index("scenario")
         t = Table(title=f"after {years:g} years (research and education software, not medical advice)")
-        t.add_column("scenario")
+        t.add_column("result")
+        for name in last.index:
+            t.add_column(str(name), justify="right")
         for col in SUMMARY:
-            t.add_column(col.replace("_", " "), justify="right")
-        for _, row in last.iterrows():
-            t.add_row(str(row["scenario"]), *[f"{row[c]:.2f}" if isinstance(row[c], float) else str(row[c]) for c in SUMMARY])
+            cells = [last.loc[name, col] for name in last.index]
+            t.add_row(col, *[("-" if c != c else f"{c:.2f}") if isinstance(c, float) else str(c) for c in cells])
         out.print(t)
         if assumed:
             out.print("assumed (not in the person's data): " + "; ".join(assumed))

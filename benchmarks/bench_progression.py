@@ -29,10 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="10,000 persons (under a minute)")
     ap.add_argument("-n", type=int, default=None, help="persons")
     ap.add_argument("--years", type=float, default=30.0)
+    ap.add_argument("--chunk", type=int, default=None, help="persons per compiled batch (default 25,000; larger on a GPU)")
     args = ap.parse_args(argv)
     n = args.n or (10_000 if args.quick else 100_000)
 
     from irsim.cohort import progression as cp
+    from irsim.solvers._jax import jax
+
+    if args.chunk:
+        cp.CHUNK = args.chunk
+    print(f"jax {jax.__version__}; jax.devices() = {jax.devices()}; chunk {cp.CHUNK:,}")
     from irsim.cohort.synthetic import population
     from irsim.models import meal_surrogate
 

@@ -9,6 +9,7 @@ insulin sensitivity, beta-cell mass and function) and body weight:
 * a representative day of three meals (``progression.yaml: glycaemia.day_meals``): day-mean glucose and
   day-mean insulin secretion.
 
+Hepatic insulin resistance also lowers hepatic insulin clearance here (``clearance = liver_si ** exponent``).
 These come from full simulations of the fast model (:func:`irsim.models.meal.simulate_meal`, RK4) on a
 regular grid in log-knob space x body weight, interpolated multilinearly in the log of each output. The
 table is computed on first use (about 20 s on 2 cores) and cached on disk, keyed by the meal-model parameter
@@ -108,12 +109,25 @@ def _day_schedule():
     return Schedule.meals(*[(float(t), float(g)) for t, g in meals])
 
 
+def _clearance(liver_si):
+    """Hepatic insulin clearance falls with hepatic insulin resistance (Kotronen A et al. Gastroenterology
+    2008;135:122-30): in the slow model's coupling, clearance = liver_si ** exponent (progression.yaml)."""
+    return np.asarray(liver_si, float) ** _parameters.load("progression")["sensitivity"]["clearance_liver_exponent"]["value"]
+
+
+def _params(knobs: dict[str, np.ndarray], body_weight=None):
+    from .meal import knobs_to_params
+
+    k = {name: np.asarray(knobs[name], float) for name in knobs}
+    return knobs_to_params("normal", body_weight=None if body_weight is None else np.asarray(body_weight, float),
+                           clearance=_clearance(k["liver_si"]), **k)
+
+
 def fast_outputs(knobs: dict[str, np.ndarray], body_weight: np.ndarray) -> dict[str, np.ndarray]:
     """The surrogate's outputs from full fast-model simulations (batched); used to build and to test the table."""
-    from .meal import Schedule, knobs_to_params, simulate_meal
+    from .meal import Schedule, simulate_meal
 
-    p = knobs_to_params("normal", body_weight=np.asarray(body_weight, float),
-                        **{k: np.asarray(knobs[k], float) for k in KNOB_NAMES})
+    p = _params({k: knobs[k] for k in KNOB_NAMES}, body_weight)
     og = simulate_meal(p, Schedule.ogtt(), times=np.array([0.0, 30.0, 60.0, 120.0]),
                        outputs=("glucose_mg_dl", "insulin_pmol_l"))
     day = simulate_meal(p, _day_schedule(), times=np.arange(0.0, 1440.0 + 1, 5.0),
@@ -138,7 +152,9 @@ def _cache_key() -> str:
     data = resources.files(_parameters.__name__).joinpath("data")
     for name in ("dalla_man_2007_common.yaml", "dalla_man_2007_normal.yaml"):
         h.update(data.joinpath(name).read_bytes())
-    h.update(json.dumps(_parameters.load("progression")["glycaemia"]["day_meals"]["value"]).encode())
+    prog = _parameters.load("progression")
+    h.update(json.dumps([prog["glycaemia"]["day_meals"]["value"],
+                         prog["sensitivity"]["clearance_liver_exponent"]["value"]]).encode())
     h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), sorted(KNOB_POINTS.items()), WEIGHT_RANGE_KG, WEIGHT_POINTS, FASTING_POINTS, OUTPUTS]).encode())
     h.update(Path(__file__).with_name("meal.py").read_bytes())
     return h.hexdigest()[:16]
@@ -159,11 +175,9 @@ def _log_or_nan(x: np.ndarray) -> np.ndarray:
 
 
 def build_table(chunk: int = 8192) -> SurrogateTable:
-    from .meal import knobs_to_params
-
     fax = tuple(_axis(k, FASTING_POINTS) for k in FASTING_KNOBS)
     fm = np.meshgrid(*fax, indexing="ij")
-    p = knobs_to_params("normal", **{k: np.exp(m.ravel()) for k, m in zip(FASTING_KNOBS, fm)})
+    p = _params({k: np.exp(m.ravel()) for k, m in zip(FASTING_KNOBS, fm)})
     fasting = np.stack([_log_or_nan(np.asarray(p.Gb)).reshape(fm[0].shape),
                         _log_or_nan(np.asarray(p.Ib)).reshape(fm[0].shape)], axis=-1)
     axes = _grid_axes()

@@ -120,3 +120,16 @@ def test_batch_header_problems_exit_2(cli, tmp_path):
     assert "fasting_glucose: column has no unit" in r.stderr
     assert "weight [mmol/L]" in r.stderr and "does not fit" in r.stderr
     assert "did you mean 'fasting_insulin'" in r.stderr
+
+
+def test_assess_frame_reads_missing_pandas_cells_as_missing():
+    # a DataFrame built in Python holds NaN/None for missing values: they are missing inputs, not the text "nan"
+    import numpy as np
+
+    from irsim.assessment.batch import assess_frame
+
+    frame = pd.DataFrame({"age": [50, 61], "sex": ["male", None], "fasting_glucose [mg/dL]": [100.0, np.nan],
+                          "fasting_insulin [uIU/mL]": [10.0, 8.0]})
+    out = assess_frame(frame)
+    assert pd.isna(out.loc[0, "errors"]) and out.loc[0, "homa1_ir"] == pytest.approx(10 * 100 / 405)
+    assert out.loc[1, "errors"] == "sex: required field is missing"

@@ -36,8 +36,7 @@ class Assessment:
         for key, rec in self.results.items():
             calc = REGISTRY[key]
             cat = rec.get("category")
-            abnormal = cat in calc.abnormal if isinstance(cat, str) else (rec["value"] is True and "true" in calc.abnormal)
-            if abnormal and calc.mechanism:
+            if cat in calc.abnormal and calc.mechanism:
                 out.append((key, calc.mechanism))
         return out
 

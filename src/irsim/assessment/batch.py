@@ -13,7 +13,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import InputError, Problem
-from ..io.readers import Batch, batch_from_table
+from ..io.readers import Batch, batch_from_frame, batch_from_table
 from .engine import evaluate, prepare, table_columns
 
 CHUNK_ROWS = 250_000
@@ -21,7 +21,7 @@ CHUNK_ROWS = 250_000
 
 def assess_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Assess every row of a frame of text cells (CSV layout); rows with bad input get ``errors`` and no results."""
-    return assess_table(pa.Table.from_pandas(frame.astype(str), preserve_index=False)).to_pandas()
+    return batch_to_table(batch_from_frame(frame)).to_pandas()
 
 
 def assess_table(table: pa.Table) -> pa.Table:

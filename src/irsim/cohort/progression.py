@@ -272,11 +272,11 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     mech = pm.Mechanisms(*(np.broadcast_to(np.asarray(m, dtype=float), (n,)) for m in mech))
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
     size = min(n, CHUNK)
+    inputs = tuple(jnp.asarray(np.broadcast_to(table[f][:, None], (len(months), size))) for f in pm.Inputs._fields)
     parts = []
     for a in range(0, n, size):  # chunks of persons bound the memory; the last one is padded to keep shapes static
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
-        inputs = tuple(jnp.asarray(np.broadcast_to(table[f][:, None], (len(months), size))) for f in pm.Inputs._fields)
         res = _scan(take(start.params), take(start.state), inputs, take(mech), ref, n_records=n_records,
                     per_record=per_record)
         parts.append(np.asarray(res)[:, :, : min(size, n - a)])

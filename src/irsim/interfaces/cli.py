@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from .. import DISCLAIMER, __version__
-from ..errors import InputError
+from ..errors import InputError, Problem
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help=f"irsim: insulin resistance and its consequences. {DISCLAIMER}")
@@ -66,7 +66,7 @@ def assess(
             _assess_batch(batch, out_file)
             return
         if person is None:
-            raise InputError([_problem("PERSON", "give a person file, or --batch FILE.csv --out FILE.parquet")])
+            raise InputError([Problem("PERSON", "give a person file, or --batch FILE.csv --out FILE.parquet")])
         from ..assessment.api import assess as run
         from ..io import read_person
 
@@ -96,19 +96,13 @@ def assess(
         err.print(f"wrote {out_file}")
 
 
-def _problem(field: str, msg: str):
-    from ..errors import Problem
-
-    return Problem(field, msg)
-
-
 def _assess_batch(src: Path, dst: Optional[Path]) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from ..assessment.batch import assess_csv
 
     if dst is None:
-        raise InputError([_problem("--out", "give an output file (.parquet or .csv) with --batch")])
+        raise InputError([Problem("--out", "give an output file (.parquet or .csv) with --batch")])
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal) as bar:
         task = bar.add_task("assessing", total=None)

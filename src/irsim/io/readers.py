@@ -138,7 +138,8 @@ def _add_error(errors: np.ndarray, rows: np.ndarray, messages) -> None:
 
 def batch_from_frame(frame: pd.DataFrame) -> Batch:
     """Vectorised conversion of a text frame (CSV cells) into canonical columns; bad cells -> row errors."""
-    return batch_from_table(pa.Table.from_pandas(frame.astype(str), preserve_index=False))
+    text = frame.astype(object).where(frame.notna(), "").astype(str)  # NaN/None are missing cells, not "nan"
+    return batch_from_table(pa.Table.from_pandas(text, preserve_index=False))
 
 
 def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -275,9 +275,8 @@ KNOWN_FIELDS = tuple(Person.model_fields) + LAB_FIELDS
 def problems_from(exc: ValidationError) -> list[Problem]:
     problems = []
     for err in exc.errors():
-        loc = [str(p) for p in err["loc"] if not isinstance(p, int) or True]
         # Drop pydantic's internal type tags (e.g. 'function-before[...]').
-        loc = [p for p in loc if "[" not in p]
+        loc = [str(p) for p in err["loc"] if "[" not in str(p)]
         field = ".".join(loc) or "person"
         msg = err["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):

@@ -100,7 +100,8 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
         assumed[i].append(f"fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal model's range for this glucose: "
                           f"started at {fpi_model[i]:.1f} uIU/mL")
     state = pm.State(weight=weight, inflammation=np.zeros(n), mitochondria=ones, er_stress=np.zeros(n),
-                     beta_mass=bm_fit, beta_function=ones, hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU)
+                     beta_mass=bm_fit, beta_function=ones, hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU,
+                     capacity=ones)
     u = _inputs0(n)
     mech = pm.Mechanisms()
     params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
@@ -180,10 +181,12 @@ def _jnp_tree(t):
 def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
     """Fixed point at year 0: the triad at its steady state for the person's body composition, intrinsic
     sensitivities that reproduce the fitted ``s_fit``, and beta-cell function at its target (or, with an OGTT,
-    the function that reproduces the measured 2-h glucose; Newton on log glucose)."""
+    the function that reproduces the measured 2-h glucose, Newton on log glucose, with the beta-cell capacity that
+    makes it the target)."""
     mech = pm.Mechanisms()
     has_ogtt = ~jnp.isnan(g2h)
     ones = jnp.ones_like(s_fit)
+    mass_fit = state.beta_mass  # functional mass that reproduces the fasting labs
 
     def g120(logbf, st, pr):
         return jnp.log(pm.derive(0.0, st._replace(beta_function=jnp.exp(logbf)), pr, u, mech, ref).fast["ogtt_glucose_120"])
@@ -203,7 +206,10 @@ def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
         val, grad = jax.jvp(lambda lb: g120(lb, st, pr), (x,), (jnp.ones_like(x),))
         tgt = jnp.log(jnp.where(has_ogtt, g2h, 100.0))
         step = jnp.clip((val - tgt) / jnp.where(jnp.abs(grad) > 1e-9, grad, -1e-9), -0.5, 0.5)
-        st = st._replace(beta_function=jnp.where(has_ogtt, jnp.exp(x - step), st.beta_function))
+        # the beta-cell capacity that makes the fitted function the target (1 without an OGTT)
+        cap = jnp.where(has_ogtt, st.beta_function * st.capacity / tg["beta_function"], ones)
+        st = st._replace(beta_function=jnp.where(has_ogtt, jnp.exp(x - step), st.beta_function), capacity=cap,
+                         beta_mass=mass_fit / cap ** pm.c("beta.capacity_mass_exponent"))  # functional mass kept
         return pr, st
 
     return jax.lax.fori_loop(0, iterations, body, (params, state))
@@ -226,7 +232,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         g2h / GLUCOSE_MG_DL_PER_MMOL_L, s.hba1c, fpi,
         fpi * fpg_mmol / 22.5,                        # HOMA1-IR (Matthews 1985)
         20.0 * fpi / (fpg_mmol - 3.5),                # HOMA1-%B (Matthews 1985)
-        s.beta_mass, s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
+        pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
         s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64),
     )
 

@@ -31,5 +31,12 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
            + np.sqrt(1.0 - v("glucose_insulin_corr") ** 2) * v("glucose_sd") * rng.normal(0.0, 1.0, n))
     fpg = np.clip(fpg, v("glucose_min"), v("glucose_max"))
     fpi = np.clip(fpi, v("insulin_min"), v("insulin_max"))
-    return {"age": age, "female": female, "height": height, "weight": weight,
-            "fasting_glucose": fpg, "fasting_insulin": fpi}
+    out = {"age": age, "female": female, "height": height, "weight": weight,
+           "fasting_glucose": fpg, "fasting_insulin": fpi}
+    if "glucose_2h_mean" in spec:
+        # 2-h OGTT glucose: normal, correlated with fasting glucose (sets each person's beta-cell capacity)
+        zf = (fpg - fpg.mean()) / max(float(fpg.std()), 1e-9)
+        r = v("glucose_2h_fasting_corr")
+        g2h = v("glucose_2h_mean") + v("glucose_2h_sd") * (r * zf + np.sqrt(1.0 - r ** 2) * rng.normal(0.0, 1.0, n))
+        out["ogtt_glucose_120"] = np.clip(g2h, v("glucose_2h_min"), v("glucose_2h_max"))
+    return out

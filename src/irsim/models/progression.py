@@ -16,6 +16,8 @@ States (all per person):
   beta_function   per-cell secretory responsivity relative to the same
   hba1c           %, lagging the day-mean glucose (ADAG)
   insulin         fasting insulin of the previous month, pmol/L (drives de novo lipogenesis)
+  capacity        beta-cell functional capacity (identity/reserve), 1 = intact; lost irreversibly to glucotoxic and
+                  ER-stress damage (dedifferentiation, exhaustion): the slow decompensation that leads to diabetes
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class State(NamedTuple):
     beta_function: Any
     hba1c: Any
     insulin: Any
+    capacity: Any
 
 
 class Inputs(NamedTuple):
@@ -159,6 +162,12 @@ def _relax(x, target, tau, dt):
     return target + (x - target) * jnp.exp(-dt / tau)
 
 
+def functional_mass(s: State):
+    """Beta-cell mass that keeps its identity and secretes: mass x capacity ** exponent (dedifferentiated cells
+    stop secreting; Talchai 2012)."""
+    return s.beta_mass * s.capacity ** c("beta.capacity_mass_exponent")
+
+
 class Derived(NamedTuple):
     age: Any
     fat: Any
@@ -197,15 +206,16 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     jnk = mech.inflammation * c("triad.irs_jnk") * s.inflammation
     er = mech.er_stress * c("triad.irs_er") * s.er_stress
     cort = jnp.maximum(u.cortisol - 1.0, 0.0)
-    muscle_si = (p.muscle0 * (1.0 + c("sensitivity.muscle_activity_gain") * act)
+    met_share = u.metformin / (u.metformin + c("sensitivity.metformin_ed50"))
+    muscle_si = (p.muscle0 * (1.0 + c("sensitivity.muscle_activity_gain") * act) * (1.0 + c("sensitivity.metformin_muscle") * met_share)
                  / (1.0 + c("sensitivity.cortisol_muscle") * cort) / (1.0 + jnk + er + c("triad.irs_pkc") * lipid))
-    met = 1.0 + c("sensitivity.metformin_emax") * u.metformin / (u.metformin + c("sensitivity.metformin_ed50"))
+    met = 1.0 + c("sensitivity.metformin_emax") * met_share
     liver_si = (p.liver0 * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
                 / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
     fast = meal_surrogate.table().lookup(
-        {"muscle_si": muscle_si, "liver_si": liver_si, "beta_mass": s.beta_mass, "beta_function": s.beta_function},
+        {"muscle_si": muscle_si, "liver_si": liver_si, "beta_mass": functional_mass(s), "beta_function": s.beta_function},
         s.weight)
-    workload = fast["day_mean_secretion_pmol_kg_min"] / (s.beta_mass * ref["secretion"])
+    workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     gx = mech.glucotoxicity * jnp.maximum(fast["day_mean_glucose_mg_dl"] / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, gx, ros)
@@ -234,7 +244,7 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     tox = mech.glucotoxicity * c("beta.gluco_tox_max") * g ** h / (c("beta.gluco_tox_half") ** h + g ** h)
     # decline from the person's year-0 function onwards (the year-0 state already holds their history)
     ageing = jnp.maximum(1.0 - c("beta.function_age_decline") * (d.age - p.age0), 0.2)
-    bfun = up * ageing * (1.0 - tox) / (1.0 + c("beta.function_er") * er)
+    bfun = s.capacity * up * ageing * (1.0 - tox) / (1.0 + c("beta.function_er") * er)
     return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun}
 
 
@@ -259,6 +269,17 @@ def proliferation(p: Params, d: Derived, ref: dict):
     return p.prolif0 * g ** n * (k ** n + 1.0) / (k ** n + g ** n)
 
 
+def capacity_loss(s: State, mech: Mechanisms, d: Derived, ref: dict):
+    """Rate of irreversible loss of beta-cell functional capacity, 1/year: glucotoxic (day-mean glucose above a
+    threshold relative to the reference; Weir 2004 stages of decompensation) plus chronic ER stress (Back & Kaufman
+    2012). Zero for a person whose glucose stays at the reference and who carries no ER stress."""
+    g = d.fast["day_mean_glucose_mg_dl"] / ref["glucose"]
+    x = jnp.maximum(g - c("beta.capacity_glucose_threshold"), 0.0)
+    n = c("beta.capacity_glucose_hill")
+    glucose = mech.glucotoxicity * c("beta.capacity_glucose_rate") * x ** n / (x ** n + c("beta.capacity_glucose_half") ** n)
+    return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress
+
+
 def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     """Net growth rate of beta-cell mass, 1/year: proliferation minus apoptosis (Topp 2000, Ha 2016)."""
     return (proliferation(p, d, ref) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
@@ -272,7 +293,8 @@ def weight_update(t, s: State, p: Params, u: Inputs, dt):
     gain = c("body.secular_gain") * slowing * (jnp.minimum(age, c("body.secular_gain_until_age"))
                                                - jnp.minimum(p.age0, c("body.secular_gain_until_age")))
     w_set = p.w_set0 + jnp.maximum(gain, 0.0)
-    energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0
+    metformin = c("body.metformin_energy") * u.metformin / (u.metformin + c("sensitivity.metformin_ed50"))
+    energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin
     w_eq = w_set + energy * p.tau_w * 365.25 / p.rho
     free = _relax(s.weight, w_eq, p.tau_w, dt)
     w_next_set = w_set + c("body.secular_gain") * slowing * dt * (age + dt <= c("body.secular_gain_until_age"))
@@ -293,6 +315,7 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         beta_function=_relax(s.beta_function, tg["beta_function"], c("beta.tau_function"), dt),
         hba1c=_relax(s.hba1c, a1c_target, c("glycaemia.tau_hba1c"), dt),
         insulin=d.fast["fasting_insulin_pmol_l"],
+        capacity=s.capacity * jnp.exp(-capacity_loss(s, mech, d, ref) * dt),
     )
     return new, d
 

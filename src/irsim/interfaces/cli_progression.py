@@ -49,6 +49,43 @@ def plot_trajectories(df, path: Path) -> None:
     plt.close(fig)
 
 
+def plot_incidence(curves, path: Path) -> None:
+    """Cumulative-incidence curves (one panel per scenario), PNG or self-contained HTML."""
+    events = [c for c in curves.columns if c not in ("year", "scenario")]
+    title = "cumulative incidence with competing death (research and education software, not medical advice)"
+    groups = list(curves.groupby("scenario", sort=False))
+    if path.suffix.lower() == ".html":
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+
+        fig = make_subplots(rows=1, cols=len(groups), subplot_titles=[str(n) for n, _ in groups], shared_yaxes=True)
+        for k, (_, g) in enumerate(groups):
+            for ev in events:
+                fig.add_trace(go.Scatter(x=g["year"], y=100 * g[ev], name=ev, legendgroup=ev, showlegend=k == 0),
+                              row=1, col=k + 1)
+        fig.update_layout(title=title, yaxis_title="%")
+        fig.write_html(path, include_plotlyjs=True, full_html=True)
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4), squeeze=False, sharey=True,
+                             constrained_layout=True)
+    for ax, (name, g) in zip(axes[0], groups):
+        for ev in events:
+            ax.step(g["year"], 100 * g[ev], where="post", label=ev)
+        ax.set_title(str(name), fontsize=10)
+        ax.set_xlabel("year")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("%")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def register(app: typer.Typer) -> None:
     from .cli import err, fail, out
 
@@ -60,6 +97,12 @@ def register(app: typer.Typer) -> None:
         step: str = typer.Option("year", "--step", help="Output step: month or year."),
         out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Trajectory table: .csv or .parquet."),
         plot: Optional[Path] = typer.Option(None, "--plot", help="Plot file: .png or .html."),
+        events: bool = typer.Option(False, "--events", help="Sample times to T2D, NAFLD, NASH, cirrhosis, MI, stroke, "
+                                    "CKD 3+ and dementia, with competing death (life tables)."),
+        samples: int = typer.Option(1000, "--samples", help="Samples per scenario for --events."),
+        seed: int = typer.Option(0, "--seed", help="Random seed for --events."),
+        events_out: Optional[Path] = typer.Option(None, "--events-out", help="Cumulative-incidence curves: .csv or .parquet."),
+        events_plot: Optional[Path] = typer.Option(None, "--events-plot", help="Cumulative-incidence plot: .png or .html."),
     ) -> None:
         """Project a person's insulin resistance, beta cells and glycaemia over years, under scenarios."""
         from rich.table import Table
@@ -78,8 +121,18 @@ def register(app: typer.Typer) -> None:
             names = [s.name for s in scenarios]
             if len(set(names)) != len(names):
                 raise InputError([Problem("--scenario", f"scenario names must differ: {names}")])
+            for opt, path, kinds in (("--events-out", events_out, (".csv", ".parquet")),
+                                     ("--events-plot", events_plot, (".png", ".html"))):
+                if path is not None and path.suffix.lower() not in kinds:
+                    raise InputError([Problem(opt, f"{path} must end in {' or '.join(kinds)}")])
             with err.status("simulating..."):
                 df = run(p, years=years, scenarios=scenarios, step=step)
+            sampled = None
+            if events or events_out is not None or events_plot is not None:
+                from ..analysis.events import sample_frame
+
+                with err.status(f"sampling {samples} event histories per scenario..."):
+                    sampled = sample_frame(df, df.attrs["female"], samples=samples, seed=seed)
         except InputError as exc:
             fail(exc)
         assumed = df.attrs.get("assumed", [[]])[0]
@@ -101,5 +154,40 @@ def register(app: typer.Typer) -> None:
             cells = [last.loc[name, col] for name in last.index]
             t.add_row(col, *[("-" if c != c else f"{c:.2f}") if isinstance(c, float) else str(c) for c in cells])
         out.print(t)
+        if sampled is not None:
+            _report_events(sampled, years, samples, seed, events_out, events_plot)
         if assumed:
             out.print("assumed (not in the person's data): " + "; ".join(assumed))
+
+    def _report_events(sampled, years, samples, seed, events_out, events_plot) -> None:
+        import pandas as pd
+        from rich.table import Table
+
+        curves = pd.concat([es.cumulative_incidence().assign(scenario=sc) for (_, sc), es in sampled.items()])
+        summaries = {sc: es.summary().set_index("event") for (_, sc), es in sampled.items()}
+        names = list(summaries)
+        t = Table(title=f"probability of each event within {years:g} years, before death ({samples} samples, seed {seed}; "
+                        "research and education software, not medical advice)")
+        t.add_column("event")
+        for name in names:
+            t.add_column(str(name), justify="right")
+        for ev in summaries[names[0]].index:
+            cells = []
+            for name in names:
+                r = summaries[name].loc[ev]
+                cell = f"{100 * r['probability']:.1f} %"
+                if r["present_at_start"]:
+                    cell += " (at start)"
+                elif r["probability"] > 0 and r["median_year"] == r["median_year"]:
+                    cell += f" (median year {r['median_year']:.1f})"
+                cells.append(cell)
+            t.add_row(str(summaries[names[0]].loc[ev, "label"]), *cells)
+        out.print(t)
+        if events_out is not None:
+            events_out.parent.mkdir(parents=True, exist_ok=True)
+            (curves.to_parquet if events_out.suffix.lower() == ".parquet" else curves.to_csv)(events_out, index=False)
+            err.print(f"wrote {events_out}")
+        if events_plot is not None:
+            events_plot.parent.mkdir(parents=True, exist_ok=True)
+            plot_incidence(curves, events_plot)
+            err.print(f"wrote {events_plot}")

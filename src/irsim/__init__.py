@@ -30,6 +30,7 @@ _LAZY = {
     "simulate": "irsim.cohort.progression",
     "Scenario": "irsim.scenarios.schema",
     "simulate_meal": "irsim.models.meal",
+    "explain": "irsim.analysis.explain",
 }
 
 

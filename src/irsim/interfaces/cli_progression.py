@@ -49,6 +49,21 @@ def plot_trajectories(df, path: Path) -> None:
     plt.close(fig)
 
 
+def projection(person, years: float, scenarios, step: str = "year"):
+    """Baseline plus ``scenarios`` (names must differ): the trajectory without the person column, and what was
+    assumed. Shared by `irsim simulate`, `irsim report` and the web API."""
+    from ..cohort.progression import simulate as run
+    from ..scenarios.schema import BASELINE
+
+    scenarios = [BASELINE] + list(scenarios)
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise InputError([Problem("scenario", f"scenario names must differ (baseline is built in): {names}")])
+    df = run(person, years=years, scenarios=scenarios, step=step)
+    assumed = df.attrs.get("assumed", [[]])[0]
+    return df.drop(columns=["person"]), assumed
+
+
 def register(app: typer.Typer) -> None:
     from .cli import err, fail, out
 
@@ -64,9 +79,8 @@ def register(app: typer.Typer) -> None:
         """Project a person's insulin resistance, beta cells and glycaemia over years, under scenarios."""
         from rich.table import Table
 
-        from ..cohort.progression import simulate as run
         from ..io import read_person
-        from ..scenarios.schema import BASELINE, Scenario
+        from ..scenarios.schema import Scenario
 
         try:
             if out_file is not None and out_file.suffix.lower() not in (".csv", ".parquet"):
@@ -74,16 +88,10 @@ def register(app: typer.Typer) -> None:
             if plot is not None and plot.suffix.lower() not in (".png", ".html"):
                 raise InputError([Problem("--plot", f"{plot} must end in .png or .html")])
             p = read_person(person)
-            scenarios = [BASELINE] + [Scenario.read(s) for s in (scenario or [])]
-            names = [s.name for s in scenarios]
-            if len(set(names)) != len(names):
-                raise InputError([Problem("--scenario", f"scenario names must differ: {names}")])
             with err.status("simulating..."):
-                df = run(p, years=years, scenarios=scenarios, step=step)
+                df, assumed = projection(p, years, [Scenario.read(s) for s in (scenario or [])], step)
         except InputError as exc:
             fail(exc)
-        assumed = df.attrs.get("assumed", [[]])[0]
-        df = df.drop(columns=["person"])
         if out_file is not None:
             out_file.parent.mkdir(parents=True, exist_ok=True)
             (df.to_parquet if out_file.suffix.lower() == ".parquet" else df.to_csv)(out_file, index=False)

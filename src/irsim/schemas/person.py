@@ -273,21 +273,33 @@ KNOWN_FIELDS = tuple(Person.model_fields) + LAB_FIELDS
 
 
 def problems_from(exc: ValidationError) -> list[Problem]:
+    return problems_from_errors(exc.errors())
+
+
+def problems_from_errors(errors, drop: tuple[str, ...] = (), root: str = "person") -> list[Problem]:
+    """One Problem per pydantic error (also FastAPI's request errors; ``drop`` removes leading parts like 'body')."""
     problems = []
-    for err in exc.errors():
+    for err in errors:
         # Drop pydantic's internal type tags (e.g. 'function-before[...]').
         loc = [str(p) for p in err["loc"] if "[" not in str(p)]
-        field = ".".join(loc) or "person"
+        while loc and loc[0] in drop:
+            loc = loc[1:]
+        field = ".".join(loc) or root
+        last = loc[-1] if loc else field
         msg = err["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
             if msg.startswith(prefix):
                 msg = msg[len(prefix):]
         if err["type"] == "extra_forbidden":
-            guess = difflib.get_close_matches(loc[-1], KNOWN_FIELDS + ("minutes", "glucose", "insulin"), n=1)
+            guess = difflib.get_close_matches(last, KNOWN_FIELDS + ("minutes", "glucose", "insulin"), n=1)
             msg = f"unknown field (value given: {err.get('input')!r})" + (f"; did you mean {guess[0]!r}?" if guess else "")
         elif err["type"] == "missing":
-            msg = "required field is missing" + (" (years)" if loc[-1] == "age" else " ('female' or 'male')" if loc[-1] == "sex" else "")
+            msg = "required field is missing" + (" (years)" if last == "age" else " ('female' or 'male')" if last == "sex" else "")
         elif err["type"] == "literal_error":
-            msg = f"value {err.get('input')!r} is not one of 'female', 'male'"
+            msg = f"value {err.get('input')!r} is not one of {err.get('ctx', {}).get('expected', '').replace(' or ', ', ')}"
+        elif err["type"] == "json_invalid":
+            field, msg = "body", f"not valid JSON ({err.get('ctx', {}).get('error', 'decode error')})"
+        elif err["type"] not in ("value_error", "assertion_error"):
+            msg = f"{msg} (value given: {repr(err.get('input'))[:80]})"
         problems.append(Problem(field, msg))
     return problems

@@ -38,6 +38,7 @@ MEASURED: dict[str, tuple[str, float]] = {
 
 #: Where-am-I regions (ADA status at year 0's model state), colours by status.
 REGIONS = (("NGT", "#d9f0d3"), ("prediabetes", "#fee8a8"), ("T2D", "#f8c4c0"))
+GRID_CSS = ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr));gap:.5rem}"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
 
@@ -46,37 +47,30 @@ def present_panels(columns: Iterable[str]) -> list[tuple[str, str]]:
     return [(c, t) for c, t in PANELS if c in cols]
 
 
-def projection_figure(df, measurements: Sequence[dict] = ()):
-    """One small chart per present panel, one line per scenario; measured values as points."""
+def projection_figures(df, measurements: Sequence[dict] = ()) -> list:
+    """One small chart per present panel, one line per scenario; measured values as crosses."""
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
-    panels = present_panels(df.columns)
-    ncols = 2
-    nrows = (len(panels) + ncols - 1) // ncols
-    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[t for _, t in panels],
-                        vertical_spacing=0.5 / max(nrows, 1), horizontal_spacing=0.12)
     groups = list(df.groupby("scenario", sort=False))
-    for k, (col, _) in enumerate(panels):
-        row, colno = k // ncols + 1, k % ncols + 1
+    figs = []
+    for col, title in present_panels(df.columns):
+        fig = go.Figure()
         for j, (name, g) in enumerate(groups):
-            fig.add_trace(go.Scatter(x=g["year"].to_numpy(), y=g[col].to_numpy(), name=str(name), legendgroup=str(name),
-                                     mode="lines", line={"color": PALETTE[j % len(PALETTE)]}, showlegend=k == 0),
-                          row=row, col=colno)
+            fig.add_trace(go.Scatter(x=g["year"].to_numpy(), y=g[col].to_numpy(), name=str(name), mode="lines",
+                                     line={"color": PALETTE[j % len(PALETTE)]}))
         pts = [m for m in measurements if MEASURED.get(m["field"], ("",))[0] == col]
         if pts:
             fig.add_trace(go.Scatter(x=[m["year"] for m in pts], y=[m["canonical"] * MEASURED[m["field"]][1] for m in pts],
-                                     mode="markers", name="measured", legendgroup="measured",
-                                     marker={"color": "black", "size": 8, "symbol": "x"},
-                                     showlegend=not any(t.name == "measured" for t in fig.data)), row=row, col=colno)
-    fig.update_xaxes(title_text="years from now", title_standoff=4)
-    fig.update_layout(height=260 * nrows + 80, margin={"l": 50, "r": 20, "t": 40, "b": 40},
-                      legend={"orientation": "h", "y": -0.08 if nrows > 2 else -0.15}, template="plotly_white")
-    return fig
+                                     mode="markers", name="measured", marker={"color": "black", "size": 9, "symbol": "x"}))
+        fig.update_xaxes(title_text="years from now")
+        fig.update_layout(title={"text": title, "font": {"size": 14}}, height=280, template="plotly_white",
+                          margin={"l": 45, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.3})
+        figs.append(fig)
+    return figs
 
 
 @lru_cache(maxsize=8)
-def region_grid(weight_kg: float, n: int = 36) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def region_grid(weight_kg: float, n: int = 90) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ADA status (0 NGT, 1 prediabetes, 2 T2D) over insulin sensitivity x beta-cell capacity, from the meal
     surrogate at this body weight: liver = muscle sensitivity, beta-cell function normal and mass varied (so
     capacity = mass x function), HbA1c from the day-mean glucose (ADAG). An approximation of the model's map."""
@@ -105,9 +99,12 @@ def where_figure(df):
     fig = go.Figure()
     fig.add_trace(go.Heatmap(x=s, y=b, z=z, zmin=0, zmax=2, showscale=False, hoverinfo="skip", name="regions",
                              colorscale=[[0, REGIONS[0][1]], [0.5, REGIONS[1][1]], [1, REGIONS[2][1]]]))
-    for label, x, y in (("NGT", 0.95, 0.95), ("prediabetes", 0.5, 0.5), ("T2D", 0.05, 0.12)):
-        fig.add_annotation(text=f"<b>{label}</b>", x=x, y=y, xref="paper", yref="paper", showarrow=False,
-                           font={"size": 13, "color": "#333"})
+    for k, (label, _) in enumerate(REGIONS):  # label each region at its middle cell (log axes)
+        iy, ix = np.nonzero(z == k)
+        if len(ix):
+            mid = np.argsort(ix + iy)[len(ix) // 2]
+            fig.add_annotation(text=f"<b>{label}</b>", x=np.log10(s[ix[mid]]), y=np.log10(b[iy[mid]]),
+                               showarrow=False, font={"size": 13, "color": "#333"})
     for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):
         cap = (g["beta_cell_mass_rel"] * g["beta_cell_function_rel"]).to_numpy()
         fig.add_trace(go.Scatter(x=g["muscle_insulin_sensitivity_rel"].to_numpy(), y=cap, mode="lines+markers",
@@ -149,8 +146,9 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
     pid = assessment.person.id
     years = float(df["year"].max())
     where = pio.to_html(where_figure(df), full_html=False, include_plotlyjs=True, config={"displaylogo": False})
-    proj = pio.to_html(projection_figure(df, measurements), full_html=False, include_plotlyjs=False,
-                       config={"displaylogo": False})
+    proj = "<div class=charts>" + "".join(
+        f"<div>{pio.to_html(f, full_html=False, include_plotlyjs=False, config={'displaylogo': False})}</div>"
+        for f in projection_figures(df, measurements)) + "</div>"
     last = df.groupby("scenario", sort=False).tail(1)
     rows = "".join(f"<tr><td>{e(str(r.scenario))}</td><td>{r.hba1c_percent:.2f}</td><td>{r.fasting_glucose_mmol_l:.2f}</td>"
                    f"<td>{r.weight_kg:.1f}</td><td>{e(str(r.glycemic_status))}</td>"
@@ -160,7 +158,7 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
                    f"{e('; '.join(_describe(iv) for iv in s.interventions) or 'no intervention')}</li>" for s in scenarios)
     parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
              f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-             f"<title>irsim report{(' — ' + e(pid)) if pid else ''}</title><style>{CSS}</style></head><body>",
+             f"<title>irsim report{(' — ' + e(pid)) if pid else ''}</title><style>{CSS}{GRID_CSS}</style></head><body>",
              f"<h1>irsim report{(' — ' + e(pid)) if pid else ''}</h1>",
              f"<p class=note role=note><strong>{e(DISCLAIMER)}</strong></p>",
              "<h2>Where you stand</h2><p class=mech>Insulin sensitivity against beta-cell capacity; shaded regions are "

@@ -242,14 +242,14 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
     @app.post("/api/simulate", tags=["projection"])
     def simulate(req: SimulateRequest) -> dict[str, Any]:
         """`irsim simulate`: yearly trajectory under the baseline and each scenario."""
-        from ...reporting.report import projection_figure, trajectory_payload, where_figure
+        from ...reporting.report import projection_figures, trajectory_payload, where_figure
 
         df, assumed = project(req)
         out = {"years": req.years, "scenarios": list(dict.fromkeys(df["scenario"])), "assumed": assumed,
                "trajectory": trajectory_payload(df), "disclaimer": DISCLAIMER}
         if req.figures:
             meas = [m.model_dump() for m in req.measurements]
-            out["figures"] = {"projection": json.loads(projection_figure(df, meas).to_json()),
+            out["figures"] = {"projection": [json.loads(f.to_json()) for f in projection_figures(df, meas)],
                               "where": json.loads(where_figure(df).to_json())}
         return out
 

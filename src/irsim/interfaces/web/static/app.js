@@ -197,7 +197,10 @@ async function project() {
   $("where-section").hidden = false;
   $("projection-section").hidden = false;
   Plotly.react("where-chart", r.data.figures.where.data, r.data.figures.where.layout, cfg);
-  Plotly.react("projection-chart", r.data.figures.projection.data, r.data.figures.projection.layout, cfg);
+  const box = $("projection-chart"), figs = r.data.figures.projection;
+  while (box.children.length > figs.length) { Plotly.purge(box.lastChild); box.lastChild.remove(); }
+  while (box.children.length < figs.length) box.append(el("div", {class: "panel"}));
+  figs.forEach((f, i) => Plotly.react(box.children[i], f.data, f.layout, cfg));
   renderSummary(r.data);
 }
 

@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
 
             from .web.app import create_app
         except ImportError:
-            err.print(f"error: {WEB_HINT}")
+            err.print(f"error: {WEB_HINT}", markup=False, highlight=False)
             raise typer.Exit(2)
         if host not in LOOPBACK:
             err.print(f"[bold yellow]warning:[/bold yellow] binding to {host}: other machines can reach this "

@@ -12,8 +12,8 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema,
+                      field_validator, model_validator)
 
 from .. import units
 from ..errors import InputError, Problem
@@ -55,6 +55,8 @@ def parse_quantity(name: str, raw: Any) -> Quantity:
             raise ValueError(f"expected {{\"value\": number, \"unit\": text}}, got {raw!r}")
         value = raw["value"]
         unit = raw.get("unit") or ""
+        if not isinstance(unit, str):
+            raise ValueError(f"unit {unit!r} is not text; {a.describe_accepted()}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"value {value!r} is not a number")
         if not unit:
@@ -79,7 +81,14 @@ def _q(name: str):
     def validate(raw: Any) -> Quantity | None:
         return None if raw is None else parse_quantity(name, raw)
 
-    return Annotated[Quantity | None, BeforeValidator(validate)]
+    a = units.analyte(name)
+    accepted = {"description": f"{a.label}: \"value unit\" text or {{value, unit}}; {a.describe_accepted()}; "
+                               f"{a.describe_range()}",
+                "anyOf": [{"type": "string", "examples": [f"{units.fmt(sum(a.range) / 2)} {a.canonical_unit}"]},
+                          {"type": "object", "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
+                           "required": ["value", "unit"], "additionalProperties": False},
+                          *([{"type": "number"}] if a.bare_number else []), {"type": "null"}]}
+    return Annotated[Quantity | None, BeforeValidator(validate), WithJsonSchema(accepted, mode="validation")]
 
 
 class Series(BaseModel):
@@ -203,6 +212,13 @@ class Person(BaseModel):
     on_statin: Flag = None
     diabetes: Flag = None
     labs: Labs = Field(default_factory=Labs)
+
+    @field_validator("age")
+    @classmethod
+    def _age(cls, age: Quantity | None) -> Quantity:
+        if age is None:
+            raise ValueError("required field is missing (years)")
+        return age
 
     @field_validator("sex", mode="before")
     @classmethod

@@ -12,9 +12,10 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -36,6 +37,7 @@ MAX_SCENARIOS = 5
 MAX_MEASUREMENTS = 500
 #: Fields a lab history entry may record (quantities of the Person).
 RECORDABLE = tuple(f for f in BODY_FIELDS if f != "age") + LAB_FIELDS
+RowId = Annotated[int, PathParam(ge=1, le=2**53, description="row id")]
 
 
 # ---------------------------------------------------------------- request bodies
@@ -291,11 +293,11 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
         return p.to_dict()
 
     @app.get("/api/profiles/{profile_id}", tags=["profiles"])
-    def get_profile(profile_id: int, s: Session = Depends(session)) -> dict[str, Any]:
+    def get_profile(profile_id: RowId, s: Session = Depends(session)) -> dict[str, Any]:
         return profile_or_404(s, profile_id).to_dict()
 
     @app.put("/api/profiles/{profile_id}", tags=["profiles"])
-    def update_profile(profile_id: int, body: ProfileIn, s: Session = Depends(session)) -> dict[str, Any]:
+    def update_profile(profile_id: RowId, body: ProfileIn, s: Session = Depends(session)) -> dict[str, Any]:
         p = profile_or_404(s, profile_id)
         p.name, p.person_json = body.name, json.dumps(person_input(body.person))
         if body.baseline_date:
@@ -304,20 +306,20 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
         return p.to_dict()
 
     @app.delete("/api/profiles/{profile_id}", tags=["profiles"], status_code=204)
-    def delete_profile(profile_id: int, s: Session = Depends(session)) -> Response:
+    def delete_profile(profile_id: RowId, s: Session = Depends(session)) -> Response:
         """Delete the profile and all of its lab results."""
         s.delete(profile_or_404(s, profile_id))
         s.commit()
         return Response(status_code=204)
 
     @app.get("/api/profiles/{profile_id}/export", tags=["profiles"])
-    def export_profile(profile_id: int, s: Session = Depends(session)) -> JSONResponse:
+    def export_profile(profile_id: RowId, s: Session = Depends(session)) -> JSONResponse:
         """Everything stored about the profile, as a JSON download."""
         data = {**profile_or_404(s, profile_id).to_dict(), "irsim_version": __version__}
         return JSONResponse(data, headers={"Content-Disposition": f'attachment; filename="irsim-profile-{profile_id}.json"'})
 
     @app.post("/api/profiles/{profile_id}/labs", tags=["profiles"], status_code=201)
-    def add_lab(profile_id: int, body: LabIn, s: Session = Depends(session)) -> dict[str, Any]:
+    def add_lab(profile_id: RowId, body: LabIn, s: Session = Depends(session)) -> dict[str, Any]:
         p = profile_or_404(s, profile_id)
         lab = store.LabResult(measured_on=body.measured_on, field=body.field, value=body.value, unit=body.unit,
                               canonical=body.canonical)
@@ -326,7 +328,7 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
         return lab.to_dict()
 
     @app.delete("/api/profiles/{profile_id}/labs/{lab_id}", tags=["profiles"], status_code=204)
-    def delete_lab(profile_id: int, lab_id: int, s: Session = Depends(session)) -> Response:
+    def delete_lab(profile_id: RowId, lab_id: RowId, s: Session = Depends(session)) -> Response:
         p = profile_or_404(s, profile_id)
         lab = next((x for x in p.labs if x.id == lab_id), None)
         if lab is None:

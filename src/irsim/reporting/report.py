@@ -102,7 +102,7 @@ def where_figure(df):
     for k, (label, _) in enumerate(REGIONS):  # label each region at its middle cell (log axes)
         iy, ix = np.nonzero(z == k)
         if len(ix):
-            mid = np.argsort(ix + iy)[len(ix) // 2]
+            mid = np.argmin((ix - ix.mean()) ** 2 + (iy - iy.mean()) ** 2)  # the region's cell nearest its centroid
             fig.add_annotation(text=f"<b>{label}</b>", x=np.log10(s[ix[mid]]), y=np.log10(b[iy[mid]]),
                                showarrow=False, font={"size": 13, "color": "#333"})
     for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):

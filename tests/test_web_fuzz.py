@@ -26,7 +26,7 @@ def _no_server_error(case):
 
 
 @cheap.parametrize()
-@settings(max_examples=30, **SETTINGS)
+@settings(max_examples=20, **SETTINGS)
 def test_no_server_errors(case):
     _no_server_error(case)
 

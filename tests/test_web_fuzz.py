@@ -20,7 +20,7 @@ SETTINGS = dict(deadline=None, derandomize=True, database=None,
 
 
 def _no_server_error(case):
-    resp = case.call()
+    resp = case.call(timeout=180)  # the first simulation compiles (JAX): slow on a loaded machine
     assert resp.status_code < 500, f"{case.method} {case.path}: {resp.status_code} {resp.text[:300]}"
     assert "Traceback" not in resp.text
 

@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-slow validate bench bench-quick surrogate clean
+.PHONY: demo serve test test-slow validate bench bench-quick surrogate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ demo: $(STAMP)
 	$(VENV)/bin/irsim ogtt --subject normal
 	$(VENV)/bin/irsim simulate examples/person.json --years 20 --scenario examples/scenarios/lifestyle.yaml \
 		--scenario examples/scenarios/metformin.yaml --out out/trajectory.csv --plot out/trajectory.png
+	$(VENV)/bin/irsim report examples/person.json --scenario examples/scenarios/lifestyle.yaml -o out/report.html
 	@echo "Reports written under out/ (research and education software, not medical advice)."
+
+# The local web app on http://127.0.0.1:8000/ (needs the web extra).
+serve: $(STAMP)
+	$(PIP) install -q -e '.[web]'
+	$(VENV)/bin/irsim serve
 
 # The progression model's table of fast-model simulations: built once (about a minute), then cached.
 surrogate: $(STAMP)

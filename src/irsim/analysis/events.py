@@ -154,7 +154,9 @@ def sample_frame(df: pd.DataFrame, female: np.ndarray, samples: int = 1000, seed
     """:func:`sample` for every (person, scenario) of a :func:`irsim.simulate` frame; keys ``(person, scenario)``.
     Each trajectory gets its own stream, derived from ``seed`` and its position."""
     out = {}
+    if "person" not in df:
+        df = df.assign(person=0)
     for k, ((person, scenario), g) in enumerate(df.groupby(["person", "scenario"], sort=False)):
-        out[(person, scenario)] = sample(g, bool(female[int(person)] > 0.5), samples,
+        out[(person, scenario)] = sample(g, bool(np.asarray(female)[int(person)] > 0.5), samples,
                                          int(np.random.SeedSequence([seed, k]).generate_state(1)[0]))
     return out

@@ -320,5 +320,5 @@ def simulate(persons, years: float = 30, scenarios: Sequence[Scenario] | Scenari
             frames.append(df)
     result = pd.concat(frames, ignore_index=True)
     result.attrs["assumed"] = start.assumed
-    result.attrs["female"] = columns["female"]
+    result.attrs["female"] = columns["female"].tolist()
     return result

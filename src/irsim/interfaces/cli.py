@@ -111,12 +111,13 @@ def _assess_batch(src: Path, dst: Optional[Path]) -> None:
               f"see the 'errors' column) -> {dst}")
 
 
-from . import cli_explain, cli_meal, cli_progression, cli_validate  # noqa: E402  (register their commands)
+from . import cli_explain, cli_meal, cli_progression, cli_validate, cli_web  # noqa: E402  (register their commands)
 
 cli_meal.register(app)
 cli_progression.register(app)
 cli_explain.register(app)
 cli_validate.register(app)
+cli_web.register(app)
 
 
 def main() -> None:

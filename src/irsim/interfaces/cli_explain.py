@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import InputError, Problem
+from .cli_progression import FIGURES, check_suffixes, save, savefig_png
 
 
 def plot_explanation(e, path: Path) -> None:
@@ -33,8 +34,7 @@ def plot_explanation(e, path: Path) -> None:
     ax.invert_yaxis()
     ax.set_xlabel(f"contribution to {'cumulative hazard' if e.kind == 'hazard' else 'change in'} {e.column}")
     ax.set_title(title, fontsize=8)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    savefig_png(fig, path)
 
 
 def register(app: typer.Typer) -> None:
@@ -60,17 +60,13 @@ def register(app: typer.Typer) -> None:
         try:
             if fmt not in ("text", "json"):
                 raise InputError([Problem("--format", f"{fmt!r} is not 'text' or 'json'")])
-            if plot is not None and plot.suffix.lower() not in (".png", ".html"):
-                raise InputError([Problem("--plot", f"{plot} must end in .png or .html")])
+            check_suffixes(("--plot", plot, FIGURES))
             sc = Scenario.read(scenario) if scenario is not None else None
             with err.status("running the counterfactuals..."):
                 e = run(read_person(person), outcome, years, sc)
         except InputError as exc:
             fail(exc)
-        if plot is not None:
-            plot.parent.mkdir(parents=True, exist_ok=True)
-            plot_explanation(e, plot)
-            err.print(f"wrote {plot}")
+        save(plot, lambda path: plot_explanation(e, path))
         if fmt == "json":
             out.print_json(json.dumps(e.to_dict()))
             return

@@ -57,18 +57,45 @@ def _load_subject(subject: str, body_weight_kg: float | None):
         for p in exc.problems:
             typer.echo(f"  - {p}", err=True)
         raise typer.Exit(2) from None
+    params, label, note = person_params(person, body_weight_kg, path.name)
+    if note:
+        typer.echo(f"note: {note}", err=True)
+    return params, label, person
+
+
+def person_params(person, body_weight_kg: float | None, name: str):
+    """Meal-model parameters for a Person: knobs fitted to their OGTT when they have one, else the normal mean
+    subject at their weight. Returns (params, label, note-or-None)."""
+    from irsim.models import meal as M
+
     bw = body_weight_kg if body_weight_kg is not None else person.canonical("weight")
     ogtt = person.ogtt_canonical()
+    note = None
     if ogtt is not None:
         from irsim.inference.fit_ogtt import OGTTRefused, fit_ogtt
 
         try:
             fit = fit_ogtt(ogtt[0], ogtt[1], ogtt[2], body_weight_kg=bw, dose_g=_ogtt_load(person))
         except OGTTRefused as exc:
-            typer.echo(f"note: the person's OGTT was not used ({exc}); using the normal mean subject", err=True)
+            note = f"the person's OGTT was not used ({exc}); using the normal mean subject"
         else:
-            return fit.params, f"{path.name} (knobs fitted to the person's OGTT)", person
-    return M.subject("normal", body_weight_kg=bw), f"{path.name} (normal mean subject at the person's weight)", person
+            return fit.params, f"{name} (knobs fitted to the person's OGTT)", None
+    return M.subject("normal", body_weight_kg=bw), f"{name} (normal mean subject at the person's weight)", note
+
+
+def meal_run(subject, glucose_g: float, body_weight_kg: float | None, minutes: int):
+    """(per-minute table, summary) after ``glucose_g`` of oral glucose; ``subject`` is 'normal', 't2d' or a
+    Person. Bounds are checked by the caller (CLI options or the web API's request model)."""
+    from irsim.models import meal as M
+
+    if isinstance(subject, str):
+        params, label = M.subject(subject, body_weight_kg=body_weight_kg), subject
+    else:
+        params, label, note = person_params(subject, body_weight_kg, subject.id or "person")
+        label += f"; {note}" if note else ""
+    df = M.meal_dataframe(params, M.Schedule.meal(glucose_g), np.arange(0.0, minutes + 1.0))
+    bw = float(np.asarray(params.BW).ravel()[0])
+    return df, _summary(df, label, glucose_g, bw)
 
 
 def _ogtt_load(person) -> float | None:

@@ -14,6 +14,39 @@ SUMMARY = ("weight_kg", "fasting_glucose_mmol_l", "glucose_2h_mmol_l", "hba1c_pe
            "homa1_beta_percent", "glycemic_status", "diagnosis_year")
 
 
+TABLES, FIGURES = (".csv", ".parquet"), (".png", ".html")
+
+
+def check_suffixes(*options) -> None:
+    """Refuse output paths of the wrong kind: ``(option, path or None, allowed suffixes)``."""
+    problems = [Problem(opt, f"{path} must end in {' or '.join(kinds)}") for opt, path, kinds in options
+                if path is not None and path.suffix.lower() not in kinds]
+    if problems:
+        raise InputError(problems)
+
+
+def write_table(df, path: Path) -> None:
+    (df.to_parquet if path.suffix.lower() == ".parquet" else df.to_csv)(path, index=False)
+
+
+def save(path: Path | None, write) -> None:
+    """Write an output file (creating its folder) and say so on stderr; nothing when ``path`` is None."""
+    if path is None:
+        return
+    from .cli import err
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write(path)
+    err.print(f"wrote {path}")
+
+
+def savefig_png(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def plot_trajectories(df, path: Path) -> None:
     """PNG (matplotlib) or self-contained HTML (plotly, JS inlined) of the key trajectories per scenario."""
     panels = [("fasting_glucose_mmol_l", "fasting glucose (mmol/L)"), ("glucose_2h_mmol_l", "2-h OGTT glucose (mmol/L)"),
@@ -45,8 +78,7 @@ def plot_trajectories(df, path: Path) -> None:
         ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
     fig.suptitle("irsim projection — research and education software, not medical advice", fontsize=10)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    savefig_png(fig, path)
 
 
 def plot_incidence(curves, path: Path) -> None:
@@ -82,8 +114,23 @@ def plot_incidence(curves, path: Path) -> None:
     axes[0, 0].set_ylabel("%")
     axes[0, 0].legend(fontsize=8)
     fig.suptitle(title, fontsize=9)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    savefig_png(fig, path)
+
+
+def projection(person, years: float, scenarios, step: str = "year"):
+    """Baseline plus ``scenarios`` (names must differ): the trajectory without the person column, and what was
+    assumed. Shared by `irsim simulate`, `irsim report` and the web API."""
+    from ..cohort.progression import simulate as run
+    from ..scenarios.schema import BASELINE
+
+    scenarios = [BASELINE] + list(scenarios)
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise InputError([Problem("scenario", f"scenario names must differ (baseline is built in): {names}")])
+    df = run(person, years=years, scenarios=scenarios, step=step)
+    out = df.drop(columns=["person"])
+    out.attrs = dict(df.attrs)
+    return out, df.attrs.get("assumed", [[]])[0]
 
 
 def register(app: typer.Typer) -> None:
@@ -107,26 +154,15 @@ def register(app: typer.Typer) -> None:
         """Project a person's insulin resistance, beta cells and glycaemia over years, under scenarios."""
         from rich.table import Table
 
-        from ..cohort.progression import simulate as run
         from ..io import read_person
-        from ..scenarios.schema import BASELINE, Scenario
+        from ..scenarios.schema import Scenario
 
         try:
-            if out_file is not None and out_file.suffix.lower() not in (".csv", ".parquet"):
-                raise InputError([Problem("--out", f"{out_file} must end in .csv or .parquet")])
-            if plot is not None and plot.suffix.lower() not in (".png", ".html"):
-                raise InputError([Problem("--plot", f"{plot} must end in .png or .html")])
+            check_suffixes(("--out", out_file, TABLES), ("--plot", plot, FIGURES), ("--events-out", events_out, TABLES),
+                           ("--events-plot", events_plot, FIGURES))
             p = read_person(person)
-            scenarios = [BASELINE] + [Scenario.read(s) for s in (scenario or [])]
-            names = [s.name for s in scenarios]
-            if len(set(names)) != len(names):
-                raise InputError([Problem("--scenario", f"scenario names must differ: {names}")])
-            for opt, path, kinds in (("--events-out", events_out, (".csv", ".parquet")),
-                                     ("--events-plot", events_plot, (".png", ".html"))):
-                if path is not None and path.suffix.lower() not in kinds:
-                    raise InputError([Problem(opt, f"{path} must end in {' or '.join(kinds)}")])
             with err.status("simulating..."):
-                df = run(p, years=years, scenarios=scenarios, step=step)
+                df, assumed = projection(p, years, [Scenario.read(s) for s in (scenario or [])], step)
             sampled = None
             if events or events_out is not None or events_plot is not None:
                 from ..analysis.events import sample_frame
@@ -135,16 +171,8 @@ def register(app: typer.Typer) -> None:
                     sampled = sample_frame(df, df.attrs["female"], samples=samples, seed=seed)
         except InputError as exc:
             fail(exc)
-        assumed = df.attrs.get("assumed", [[]])[0]
-        df = df.drop(columns=["person"])
-        if out_file is not None:
-            out_file.parent.mkdir(parents=True, exist_ok=True)
-            (df.to_parquet if out_file.suffix.lower() == ".parquet" else df.to_csv)(out_file, index=False)
-            err.print(f"wrote {out_file}")
-        if plot is not None:
-            plot.parent.mkdir(parents=True, exist_ok=True)
-            plot_trajectories(df, plot)
-            err.print(f"wrote {plot}")
+        save(out_file, lambda path: write_table(df, path))
+        save(plot, lambda path: plot_trajectories(df, path))
         last = df.groupby("scenario", sort=False).tail(1).set_index("scenario")
         t = Table(title=f"after {years:g} years (research and education software, not medical advice)")
         t.add_column("result")
@@ -183,11 +211,5 @@ def register(app: typer.Typer) -> None:
                 cells.append(cell)
             t.add_row(str(summaries[names[0]].loc[ev, "label"]), *cells)
         out.print(t)
-        if events_out is not None:
-            events_out.parent.mkdir(parents=True, exist_ok=True)
-            (curves.to_parquet if events_out.suffix.lower() == ".parquet" else curves.to_csv)(events_out, index=False)
-            err.print(f"wrote {events_out}")
-        if events_plot is not None:
-            events_plot.parent.mkdir(parents=True, exist_ok=True)
-            plot_incidence(curves, events_plot)
-            err.print(f"wrote {events_plot}")
+        save(events_out, lambda path: write_table(curves, path))
+        save(events_plot, lambda path: plot_incidence(curves, path))

@@ -9,6 +9,7 @@ from typing import Any
 from .. import DISCLAIMER, __version__
 from ..assessment.registry import ORGANS
 
+
 def format_value(rec: dict[str, Any]) -> str:
     v = rec["value"]
     if isinstance(v, bool):
@@ -57,7 +58,7 @@ def to_text(assessment, console=None) -> str:
     return console.export_text() if console.record else ""
 
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.5rem} h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%} td,th{padding:.3rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
@@ -66,23 +67,30 @@ table{border-collapse:collapse;width:100%} td,th{padding:.3rem .5rem;border-bott
 """
 
 
-def to_html(assessment) -> str:
-    e = html.escape
+def organ_view(assessment) -> list[dict[str, Any]]:
+    """Results grouped by organ, each with its display value, category, whether it is abnormal and the mechanism
+    sentence (the page and the HTML reports render this)."""
     findings = dict(assessment.findings())
-    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-             f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-             f"<title>irsim assessment</title><style>{_CSS}</style></head><body>",
-             f"<h1>irsim assessment{(' — ' + e(assessment.person.id)) if assessment.person.id else ''}</h1>",
-             f"<p class=note role=note>{e(DISCLAIMER)}</p>"]
-    for organ, items in assessment.by_organ().items():
-        parts.append(f"<h2>{e(ORGANS[organ])}</h2><table><thead><tr><th>result</th><th>value</th>"
+    return [{"organ": organ, "label": ORGANS[organ],
+             "results": [{"key": key, "text": format_value(rec), "category": rec.get("category"),
+                          "abnormal": key in findings, "mechanism": findings.get(key), "formula": rec["formula"],
+                          "reference": rec["reference"]} for key, rec in items]}
+            for organ, items in assessment.by_organ().items()]
+
+
+def assessment_sections(assessment) -> str:
+    """HTML tables per organ, then what was not computable and the warnings."""
+    e = html.escape
+    parts = []
+    for group in organ_view(assessment):
+        parts.append(f"<h2>{e(group['label'])}</h2><table><thead><tr><th>result</th><th>value</th>"
                      "<th>category</th><th>source</th></tr></thead><tbody>")
-        for key, rec in items:
-            cls = " class=flag" if key in findings else ""
-            mech = f"<div class=mech>{e(findings[key])}</div>" if key in findings else ""
-            parts.append(f"<tr><td>{e(_label(key))}{mech}</td><td>{e(format_value(rec))}</td>"
-                         f"<td{cls}>{e(str(rec.get('category') or ''))}</td>"
-                         f"<td class=ref><code>{e(rec['formula'])}</code><br>{e(rec['reference'])}</td></tr>")
+        for r in group["results"]:
+            cls = " class=flag" if r["abnormal"] else ""
+            mech = f"<div class=mech>{e(r['mechanism'])}</div>" if r["mechanism"] else ""
+            parts.append(f"<tr><td>{e(_label(r['key']))}{mech}</td><td>{e(r['text'])}</td>"
+                         f"<td{cls}>{e(str(r['category'] or ''))}</td>"
+                         f"<td class=ref><code>{e(r['formula'])}</code><br>{e(r['reference'])}</td></tr>")
         parts.append("</tbody></table>")
     if assessment.not_computable:
         parts.append("<h2>Not computable</h2><ul>")
@@ -90,6 +98,16 @@ def to_html(assessment) -> str:
         parts.append("</ul>")
     for w in assessment.warnings:
         parts.append(f"<p class=note>{e(w)}</p>")
+    return "\n".join(parts)
+
+
+def to_html(assessment) -> str:
+    e = html.escape
+    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+             f"<meta name=viewport content='width=device-width,initial-scale=1'>"
+             f"<title>irsim assessment</title><style>{CSS}</style></head><body>",
+             f"<h1>irsim assessment{(' — ' + e(assessment.person.id)) if assessment.person.id else ''}</h1>",
+             f"<p class=note role=note>{e(DISCLAIMER)}</p>", assessment_sections(assessment)]
     parts.append(f"<script type='application/json' id=irsim-data>{e(json.dumps(assessment.to_dict()))}</script>")
     parts.append(f"<p class=ref>irsim {e(__version__)}</p></body></html>")
     return "\n".join(parts)

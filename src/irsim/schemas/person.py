@@ -12,8 +12,8 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema,
+                      field_validator, model_validator)
 
 from .. import units
 from ..errors import InputError, Problem
@@ -55,6 +55,8 @@ def parse_quantity(name: str, raw: Any) -> Quantity:
             raise ValueError(f"expected {{\"value\": number, \"unit\": text}}, got {raw!r}")
         value = raw["value"]
         unit = raw.get("unit") or ""
+        if not isinstance(unit, str):
+            raise ValueError(f"unit {unit!r} is not text; {a.describe_accepted()}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"value {value!r} is not a number")
         if not unit:
@@ -79,7 +81,14 @@ def _q(name: str):
     def validate(raw: Any) -> Quantity | None:
         return None if raw is None else parse_quantity(name, raw)
 
-    return Annotated[Quantity | None, BeforeValidator(validate)]
+    a = units.analyte(name)
+    accepted = {"description": f"{a.label}: \"value unit\" text or {{value, unit}}; {a.describe_accepted()}; "
+                               f"{a.describe_range()}",
+                "anyOf": [{"type": "string", "examples": [f"{units.fmt(sum(a.range) / 2)} {a.canonical_unit}"]},
+                          {"type": "object", "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
+                           "required": ["value", "unit"], "additionalProperties": False},
+                          *([{"type": "number"}] if a.bare_number else []), {"type": "null"}]}
+    return Annotated[Quantity | None, BeforeValidator(validate), WithJsonSchema(accepted, mode="validation")]
 
 
 class Series(BaseModel):
@@ -204,6 +213,13 @@ class Person(BaseModel):
     diabetes: Flag = None
     labs: Labs = Field(default_factory=Labs)
 
+    @field_validator("age")
+    @classmethod
+    def _age(cls, age: Quantity | None) -> Quantity:
+        if age is None:
+            raise ValueError("required field is missing (years)")
+        return age
+
     @field_validator("sex", mode="before")
     @classmethod
     def _sex(cls, raw: Any) -> Any:
@@ -273,21 +289,33 @@ KNOWN_FIELDS = tuple(Person.model_fields) + LAB_FIELDS
 
 
 def problems_from(exc: ValidationError) -> list[Problem]:
+    return problems_from_errors(exc.errors())
+
+
+def problems_from_errors(errors, drop: tuple[str, ...] = (), root: str = "person") -> list[Problem]:
+    """One Problem per pydantic error (also FastAPI's request errors; ``drop`` removes leading parts like 'body')."""
     problems = []
-    for err in exc.errors():
+    for err in errors:
         # Drop pydantic's internal type tags (e.g. 'function-before[...]').
         loc = [str(p) for p in err["loc"] if "[" not in str(p)]
-        field = ".".join(loc) or "person"
+        while loc and loc[0] in drop:
+            loc = loc[1:]
+        field = ".".join(loc) or root
+        last = loc[-1] if loc else field
         msg = err["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
             if msg.startswith(prefix):
                 msg = msg[len(prefix):]
         if err["type"] == "extra_forbidden":
-            guess = difflib.get_close_matches(loc[-1], KNOWN_FIELDS + ("minutes", "glucose", "insulin"), n=1)
+            guess = difflib.get_close_matches(last, KNOWN_FIELDS + ("minutes", "glucose", "insulin"), n=1)
             msg = f"unknown field (value given: {err.get('input')!r})" + (f"; did you mean {guess[0]!r}?" if guess else "")
         elif err["type"] == "missing":
-            msg = "required field is missing" + (" (years)" if loc[-1] == "age" else " ('female' or 'male')" if loc[-1] == "sex" else "")
+            msg = "required field is missing" + (" (years)" if last == "age" else " ('female' or 'male')" if last == "sex" else "")
         elif err["type"] == "literal_error":
-            msg = f"value {err.get('input')!r} is not one of 'female', 'male'"
+            msg = f"value {err.get('input')!r} is not one of {err.get('ctx', {}).get('expected', '').replace(' or ', ', ')}"
+        elif err["type"] == "json_invalid":
+            field, msg = "body", f"not valid JSON ({err.get('ctx', {}).get('error', 'decode error')})"
+        elif err["type"] not in ("value_error", "assertion_error"):
+            msg = f"{msg} (value given: {repr(err.get('input'))[:80]})"
         problems.append(Problem(field, msg))
     return problems

@@ -1,0 +1,346 @@
+// irsim page: form -> /api/assess (validated as you type), /api/simulate (charts), profiles and lab history.
+"use strict";
+const $ = (id) => document.getElementById(id);
+const el = (tag, attrs = {}, text) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+let FIELDS = null, currentProfile = null, lastPerson = null;
+
+async function api(method, path, body) {
+  const r = await fetch(path, {method, headers: body ? {"Content-Type": "application/json"} : {},
+                               body: body ? JSON.stringify(body) : undefined});
+  const data = r.status === 204 ? null : (r.headers.get("content-type") || "").includes("json") ? await r.json() : await r.text();
+  return {ok: r.ok, status: r.status, data};
+}
+
+function debounce(fn, ms) { let t; return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); }; }
+
+// ---------------------------------------------------------------- form
+function quantityField(f, group) {
+  const div = el("div", {class: "field"});
+  const id = "f-" + f.name;
+  div.append(el("label", {for: id}, f.label));
+  const pair = el("span", {class: "pair"});
+  const input = el("input", {id, name: f.name, inputmode: "decimal", autocomplete: "off", "data-group": group,
+                             "aria-describedby": "err-" + f.name,
+                             title: `plausible range ${f.range[0]}-${f.range[1]} ${f.canonical_unit}`});
+  const unit = el("select", {id: id + "-unit", "aria-label": f.label + " unit"});
+  for (const u of f.units) unit.append(el("option", {value: u}, u));
+  pair.append(input, unit);
+  div.append(pair, el("span", {class: "err", id: "err-" + f.name, "aria-live": "polite"}));
+  return div;
+}
+
+function buildForm() {
+  for (const f of FIELDS.body) $("body-fields").append(quantityField(f, "body"));
+  for (const f of FIELDS.labs) $("lab-fields").append(quantityField(f, "labs"));
+  for (const name of FIELDS.flags) {
+    const div = el("div", {class: "field"});
+    const sel = el("select", {id: "f-" + name, name, "aria-describedby": "err-" + name});
+    for (const [v, t] of [["", "not given"], ["true", "yes"], ["false", "no"]]) sel.append(el("option", {value: v}, t));
+    div.append(el("label", {for: "f-" + name}, name.replaceAll("_", " ")), sel,
+               el("span", {class: "err", id: "err-" + name, "aria-live": "polite"}));
+    $("flag-fields").append(div);
+  }
+  const labField = $("lab-field");
+  for (const f of [...FIELDS.body, ...FIELDS.labs]) if (FIELDS.recordable.includes(f.name))
+    labField.append(el("option", {value: f.name}, f.label));
+  labField.addEventListener("change", labUnits);
+  labUnits();
+}
+
+function labUnits() {
+  const f = [...FIELDS.body, ...FIELDS.labs].find((x) => x.name === $("lab-field").value);
+  $("lab-unit").replaceChildren(...f.units.map((u) => el("option", {value: u}, u)));
+}
+
+const numbers = (s) => s.split(/[,;\s]+/).filter((x) => x !== "").map(Number);
+
+function personFromForm() {
+  const p = {sex: $("f-sex").value, labs: {}};
+  for (const f of [...FIELDS.body, ...FIELDS.labs]) {
+    const v = $("f-" + f.name).value.trim();
+    if (v === "") continue;
+    const q = `${v} ${$("f-" + f.name + "-unit").value}`;
+    if (FIELDS.labs.includes(f)) p.labs[f.name] = q; else p[f.name] = q;
+  }
+  for (const name of FIELDS.flags) { const v = $("f-" + name).value; if (v) p[name] = v === "true"; }
+  const mins = $("ogtt-minutes").value.trim();
+  if (mins) {
+    p.labs.ogtt = {minutes: numbers(mins), glucose: {values: numbers($("ogtt-glucose").value), unit: $("ogtt-glucose-unit").value}};
+    if ($("ogtt-insulin").value.trim())
+      p.labs.ogtt.insulin = {values: numbers($("ogtt-insulin").value), unit: $("ogtt-insulin-unit").value};
+  }
+  if (currentProfile && currentProfile.person.id) p.id = currentProfile.person.id;
+  return p;
+}
+
+function setUnit(sel, unit) {
+  if (![...sel.options].some((o) => o.value === unit)) sel.append(el("option", {value: unit}, unit));
+  sel.value = unit;
+}
+
+function fillForm(person) {
+  const all = [...FIELDS.body, ...FIELDS.labs];
+  for (const f of all) { $("f-" + f.name).value = ""; $("f-" + f.name + "-unit").selectedIndex = 0; }
+  const labs = person.labs || {};
+  for (const f of all) {
+    const q = FIELDS.labs.includes(f) ? labs[f.name] : person[f.name];
+    if (q === undefined || q === null) continue;
+    let value = q, unit = f.canonical_unit;
+    if (typeof q === "string") { const m = q.trim().match(/^(\S+)\s*(.*)$/); value = m[1]; unit = m[2] || unit; }
+    else if (typeof q === "object") { value = q.value; unit = q.unit || unit; }
+    $("f-" + f.name).value = value;
+    setUnit($("f-" + f.name + "-unit"), unit);
+  }
+  $("f-sex").value = person.sex || "female";
+  for (const name of FIELDS.flags) $("f-" + name).value = person[name] === undefined || person[name] === null ? "" : String(person[name]);
+  const og = labs.ogtt;
+  $("ogtt-minutes").value = og ? og.minutes.join(", ") : "";
+  $("ogtt-glucose").value = og ? og.glucose.values.join(", ") : "";
+  if (og) setUnit($("ogtt-glucose-unit"), og.glucose.unit);
+  $("ogtt-insulin").value = og && og.insulin ? og.insulin.values.join(", ") : "";
+  if (og && og.insulin) setUnit($("ogtt-insulin-unit"), og.insulin.unit);
+}
+
+function showProblems(problems) {
+  document.querySelectorAll("#person-form .err").forEach((e) => { e.textContent = ""; });
+  document.querySelectorAll("#person-form [aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+  $("other-errors").replaceChildren();
+  for (const p of problems || []) {
+    const parts = p.field.split(".");
+    let name = parts[0] === "labs" ? parts[1] : parts[0];
+    if (name === "ogtt") name = "ogtt";
+    const slot = $("err-" + name);
+    if (slot) {
+      slot.textContent = (slot.textContent ? slot.textContent + " " : "") + p.message;
+      const input = $("f-" + name) || $("ogtt-minutes");
+      if (input) input.setAttribute("aria-invalid", "true");
+    } else $("other-errors").append(el("li", {}, `${p.field}: ${p.message}`));
+  }
+}
+
+// ---------------------------------------------------------------- assessment
+async function assess() {
+  const person = personFromForm();
+  const r = await api("POST", "/api/assess", person);
+  if (!r.ok) { showProblems(r.data.problems || [{field: "server", message: r.data.detail || "error"}]); return null; }
+  showProblems([]);
+  lastPerson = person;
+  renderAssessment(r.data);
+  return r.data;
+}
+
+function renderAssessment(data) {
+  const root = $("assessment");
+  root.replaceChildren();
+  for (const g of data.organs) {
+    const div = el("div", {class: "organ"});
+    div.append(el("h3", {}, g.label));
+    const table = el("table", {class: "assess"});
+    table.append(Object.assign(el("thead"), {innerHTML: "<tr><th>result</th><th>value</th><th>category</th></tr>"}));
+    const body = el("tbody");
+    for (const r of g.results) {
+      const tr = el("tr", {"data-key": r.key});
+      const name = el("td");
+      name.append(el("span", {}, r.key.replaceAll("_", " ")));
+      if (r.mechanism) name.append(el("div", {class: "mech"}, r.mechanism));
+      const cls = r.abnormal ? "abnormal" : r.category ? "ok" : "none";
+      const cat = el("td");
+      cat.append(el("span", {class: "cat " + cls}, r.category || "—"));
+      tr.append(name, el("td", {class: "value", "data-value": String(data.results[r.key].value)}, r.text), cat);
+      body.append(tr);
+    }
+    table.append(body);
+    div.append(table);
+    root.append(div);
+  }
+  if (Object.keys(data.not_computable).length) {
+    const d = el("details");
+    d.append(el("summary", {}, "Not computable (add these inputs to get them)"));
+    const ul = el("ul");
+    for (const [k, why] of Object.entries(data.not_computable)) ul.append(el("li", {}, `${k}: ${why}`));
+    d.append(ul);
+    root.append(d);
+  }
+  $("assessment-section").hidden = false;
+}
+
+// ---------------------------------------------------------------- projection
+function planScenario() {
+  const w = Number($("c-weight").value), a = Number($("c-activity").value), m = $("c-metformin").checked;
+  const iv = [];
+  if (w > 0) iv.push({type: "weight_loss", start_year: 0, percent: w, over_months: 6, then: "maintain"});
+  if (a > 0) iv.push({type: "physical_activity", start_year: 0, minutes_per_week: a});
+  if (m) iv.push({type: "metformin", start_year: 0, mg_per_day: 1700});
+  return iv.length ? [{name: "your plan", interventions: iv}] : [];
+}
+
+function simulateBody() {
+  const meas = currentProfile ? currentProfile.labs.map((l) => ({year: l.year, field: l.field, value: l.value, unit: l.unit})) : [];
+  return {person: lastPerson, years: Number($("c-years").value), scenarios: planScenario(), measurements: meas};
+}
+
+let simSeq = 0;
+async function project() {
+  if (!lastPerson) return;
+  const seq = ++simSeq;
+  $("busy").textContent = "projecting…";
+  const r = await api("POST", "/api/simulate", {...simulateBody(), figures: true});
+  if (seq !== simSeq) return;  // a newer request is on its way
+  $("busy").textContent = "";
+  if (!r.ok) { showProblems(r.data.problems || [{field: "projection", message: r.data.detail}]); return; }
+  const cfg = {responsive: true, displaylogo: false};
+  $("where-section").hidden = false;
+  $("projection-section").hidden = false;
+  Plotly.react("where-chart", r.data.figures.where.data, r.data.figures.where.layout, cfg);
+  const box = $("projection-chart"), figs = r.data.figures.projection;
+  while (box.children.length > figs.length) { Plotly.purge(box.lastChild); box.lastChild.remove(); }
+  while (box.children.length < figs.length) box.append(el("div", {class: "panel"}));
+  figs.forEach((f, i) => Plotly.react(box.children[i], f.data, f.layout, cfg));
+  renderSummary(r.data);
+}
+
+function renderSummary(data) {
+  const cols = [["hba1c_percent", "HbA1c (%)", 2], ["fasting_glucose_mmol_l", "fasting glucose (mmol/L)", 2],
+                ["weight_kg", "weight (kg)", 1]];
+  const t = el("table", {id: "summary-table"});
+  const head = el("tr");
+  head.append(el("th", {}, `after ${data.years} years`), ...cols.map((c) => el("th", {}, c[1])), el("th", {}, "status"));
+  t.append(el("thead"));
+  t.firstChild.append(head);
+  const body = el("tbody");
+  for (const name of data.scenarios) {
+    const tr = el("tr", {"data-scenario": name});
+    const tr_ = data.trajectory[name], last = tr_.year.length - 1;
+    tr.append(el("td", {}, name));
+    for (const [c, , d] of cols) tr.append(el("td", {"data-col": c, "data-value": String(tr_[c][last])}, tr_[c][last].toFixed(d)));
+    tr.append(el("td", {"data-col": "glycemic_status"}, tr_.glycemic_status[last]));
+    body.append(tr);
+  }
+  t.append(body);
+  $("summary").replaceChildren(t);
+  $("assumed").textContent = data.assumed.length ? "Assumed (not in your data): " + data.assumed.join("; ") : "";
+}
+
+async function downloadReport() {
+  const r = await fetch("/api/report", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(simulateBody())});
+  if (!r.ok) { $("busy").textContent = "report failed"; return; }
+  const a = el("a", {href: URL.createObjectURL(await r.blob()), download: "irsim-report.html"});
+  document.body.append(a); a.click(); a.remove();
+}
+
+// ---------------------------------------------------------------- profiles
+async function refreshProfiles(select) {
+  const r = await api("GET", "/api/profiles");
+  const sel = $("profile-select");
+  sel.replaceChildren(el("option", {value: ""}, "(none)"), ...r.data.map((p) => el("option", {value: p.id}, `${p.name} (${p.baseline_date})`)));
+  if (select) sel.value = String(select);
+}
+
+function status(text) { $("profile-status").textContent = text; }
+
+async function saveProfile() {
+  const name = $("profile-name").value.trim();
+  if (!name) { status("Give the profile a name first."); $("profile-name").focus(); return; }
+  const body = {name, person: personFromForm()};
+  if ($("profile-date").value) body.baseline_date = $("profile-date").value;
+  const r = currentProfile && currentProfile.name === name
+    ? await api("PUT", `/api/profiles/${currentProfile.id}`, body) : await api("POST", "/api/profiles", body);
+  if (!r.ok) { showProblems((r.data.problems || []).map((p) => ({...p, field: p.field.replace(/^person\./, "")}))); status("Not saved: see the messages."); return; }
+  setProfile(r.data);
+  await refreshProfiles(r.data.id);
+  status(`Saved profile “${r.data.name}”.`);
+}
+
+function setProfile(p) {
+  currentProfile = p;
+  $("profile-name").value = p ? p.name : "";
+  $("profile-date").value = p ? p.baseline_date : "";
+  $("labs-section").hidden = !p;
+  renderLabs();
+}
+
+async function loadProfile() {
+  const id = $("profile-select").value;
+  if (!id) return;
+  const r = await api("GET", `/api/profiles/${id}`);
+  if (!r.ok) { status(r.data.detail); return; }
+  setProfile(r.data);
+  fillForm(r.data.person);
+  status(`Loaded profile “${r.data.name}”.`);
+  await run();
+}
+
+async function deleteProfile() {
+  const id = $("profile-select").value;
+  if (!id || !confirm("Delete this profile and all of its lab results?")) return;
+  await api("DELETE", `/api/profiles/${id}`);
+  if (currentProfile && String(currentProfile.id) === id) setProfile(null);
+  await refreshProfiles();
+  status("Profile deleted.");
+}
+
+function exportProfile() {
+  const id = $("profile-select").value;
+  if (id) window.location.href = `/api/profiles/${id}/export`;
+}
+
+function renderLabs() {
+  const body = $("lab-table").querySelector("tbody");
+  body.replaceChildren();
+  for (const l of currentProfile ? currentProfile.labs : []) {
+    const tr = el("tr");
+    const del = el("button", {type: "button", "aria-label": `delete ${l.field} of ${l.measured_on}`}, "Delete");
+    del.addEventListener("click", async () => {
+      await api("DELETE", `/api/profiles/${currentProfile.id}/labs/${l.id}`);
+      currentProfile.labs = currentProfile.labs.filter((x) => x.id !== l.id);
+      renderLabs(); project();
+    });
+    const td = el("td"); td.append(del);
+    tr.append(el("td", {}, l.measured_on), el("td", {}, l.field), el("td", {}, `${l.value} ${l.unit}`), td);
+    body.append(tr);
+  }
+}
+
+async function addLab(ev) {
+  ev.preventDefault();
+  const body = {measured_on: $("lab-date").value, field: $("lab-field").value, value: Number($("lab-value").value),
+                unit: $("lab-unit").value};
+  const r = await api("POST", `/api/profiles/${currentProfile.id}/labs`, body);
+  if (!r.ok) { $("err-lab").textContent = (r.data.problems || []).map((p) => `${p.field}: ${p.message}`).join(" "); return; }
+  $("err-lab").textContent = "";
+  currentProfile.labs.push(r.data);
+  currentProfile.labs.sort((a, b) => a.measured_on.localeCompare(b.measured_on));
+  renderLabs(); project();
+}
+
+// ---------------------------------------------------------------- wiring
+async function run() { if (await assess()) await project(); }
+
+async function init() {
+  FIELDS = (await api("GET", "/api/fields")).data;
+  buildForm();
+  const live = debounce(assess, 400);
+  $("person-form").addEventListener("input", live);
+  $("person-form").addEventListener("change", live);
+  $("person-form").addEventListener("submit", (e) => { e.preventDefault(); run(); });
+  $("load-example").addEventListener("click", async () => { fillForm((await api("GET", "/static/example-person.json")).data); run(); });
+  const reproject = debounce(project, 350);
+  for (const [c, o] of [["c-weight", "o-weight"], ["c-activity", "o-activity"]])
+    $(c).addEventListener("input", () => { $(o).textContent = $(c).value; reproject(); });
+  $("c-metformin").addEventListener("change", reproject);
+  $("c-years").addEventListener("change", reproject);
+  $("report").addEventListener("click", downloadReport);
+  $("profile-save").addEventListener("click", saveProfile);
+  $("profile-load").addEventListener("click", loadProfile);
+  $("profile-delete").addEventListener("click", deleteProfile);
+  $("profile-export").addEventListener("click", exportProfile);
+  $("lab-form").addEventListener("submit", addLab);
+  await refreshProfiles();
+  document.body.dataset.ready = "1";
+}
+document.addEventListener("DOMContentLoaded", init);

@@ -1,0 +1,156 @@
+"""End to end in a real browser: Debian's chromium driven by Playwright against `irsim serve` started here.
+
+Screenshots go to out/ (desktop and phone width) for a person to look at.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is absent (.ci/run installs Debian's chromium)"),
+]
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+httpx = pytest.importorskip("httpx")
+expect = playwright.expect
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "out"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    db = tmp_path_factory.mktemp("web") / "irsim.db"
+    proc = subprocess.Popen([sys.executable, "-c", "from irsim.interfaces.cli import main; main()", "serve",
+                             "--port", str(port), "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "NO_COLOR": "1"})
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/api/fields", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("server did not start: " + proc.stdout.read().decode())
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                              "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+PERSON = {"age": "52 year", "sex": "female", "height": "165 cm", "weight": "88 kg", "waist": "98 cm",
+          "labs": {"fasting_glucose": "5.9 mmol/L", "fasting_insulin": "14 uIU/mL", "hba1c": "5.9 %",
+                   "triglycerides": "1.9 mmol/L", "hdl_cholesterol": "1.1 mmol/L"}}
+
+
+def _fill(page, name, text):
+    value, unit = text.split(" ", 1)
+    page.fill(f"#f-{name}", value)
+    page.select_option(f"#f-{name}-unit", unit)
+
+
+def test_page_end_to_end(server, browser):
+    OUT.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    offsite = []
+    page.on("request", lambda r: offsite.append(r.url) if not r.url.startswith((server, "blob:", "data:")) else None)
+    page.goto(server)
+    page.wait_for_selector("body[data-ready='1']")
+    assert "not medical advice" in page.inner_text("#disclaimer")
+
+    # validated as you type, with the server's message
+    _fill(page, "hba1c", "25 %")
+    expect(page.locator("#err-hba1c")).to_contain_text("plausible range")
+    assert page.get_attribute("#f-hba1c", "aria-invalid") == "true"
+
+    page.select_option("#f-sex", PERSON["sex"])
+    for name, text in PERSON.items():
+        if name not in ("sex", "labs"):
+            _fill(page, name, text)
+    for name, text in PERSON["labs"].items():
+        _fill(page, name, text)
+    page.click("#submit")
+    page.wait_for_selector("tr[data-key='homa1_ir']")
+    page.wait_for_selector("#summary-table tr[data-scenario='baseline']", timeout=120_000)
+    assert page.inner_text("#err-hba1c") == ""
+
+    # numbers shown equal the API's
+    api = httpx.post(server + "/api/assess", json=PERSON, timeout=60).json()
+    shown = float(page.get_attribute("tr[data-key='homa1_ir'] td.value", "data-value"))
+    assert shown == pytest.approx(api["results"]["homa1_ir"]["value"], rel=1e-12)
+    assert page.inner_text("tr[data-key='homa1_ir'] td.value") == f"{api['results']['homa1_ir']['value']:.3g}"
+    assert "abnormal" in page.get_attribute("tr[data-key='homa1_ir'] .cat", "class")
+    sim = httpx.post(server + "/api/simulate", json={"person": PERSON, "years": 20}, timeout=120).json()
+    base = "#summary-table tr[data-scenario='baseline'] td[data-col='{}']"
+    a1c = float(page.get_attribute(base.format("hba1c_percent"), "data-value"))
+    assert a1c == pytest.approx(sim["trajectory"]["baseline"]["hba1c_percent"][-1], rel=1e-9)
+    page.wait_for_selector("#where-chart .main-svg")
+    page.screenshot(path=str(OUT / "web_desktop.png"), full_page=True)
+
+    # move a scenario control (keyboard): the projection changes
+    page.focus("#c-weight")
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    assert page.inner_text("#o-weight") == "10"
+    plan = "#summary-table tr[data-scenario='your plan'] td[data-col='{}']"
+    page.wait_for_selector(plan.format("weight_kg"), timeout=120_000)
+    w_plan = float(page.get_attribute(plan.format("weight_kg"), "data-value"))
+    w_base = float(page.get_attribute(base.format("weight_kg"), "data-value"))
+    assert w_plan < 0.93 * w_base
+    assert float(page.get_attribute(plan.format("hba1c_percent"), "data-value")) < a1c
+
+    # save a profile, add a lab result, reload the page and load it back
+    page.fill("#profile-name", "Test person")
+    page.fill("#profile-date", "2024-01-15")
+    page.click("#profile-save")
+    expect(page.locator("#profile-status")).to_contain_text("Saved profile")
+    page.fill("#lab-date", "2025-01-15")
+    page.select_option("#lab-field", "hba1c")
+    page.fill("#lab-value", "6.1")
+    page.click("#lab-form button[type=submit]")
+    page.wait_for_selector("#lab-table tbody tr")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.input_value("#f-weight") == ""
+    page.select_option("#profile-select", label="Test person (2024-01-15)")
+    page.click("#profile-load")
+    expect(page.locator("#profile-status")).to_contain_text("Loaded profile")
+    assert page.input_value("#f-weight") == "88"
+    assert page.input_value("#f-fasting_glucose-unit") == "mmol/L"
+    assert "6.1 %" in page.inner_text("#lab-table tbody")
+    page.wait_for_selector("#summary-table tr[data-scenario='baseline']", timeout=120_000)
+    page.wait_for_selector("#projection-chart .scatterlayer .point")
+    page.screenshot(path=str(OUT / "web_profile.png"), full_page=True)
+
+    phone = browser.new_page(viewport={"width": 375, "height": 800})
+    phone.goto(server)
+    phone.wait_for_selector("body[data-ready='1']")
+    phone.click("#load-example")
+    phone.wait_for_selector("#summary-table tr[data-scenario='baseline']", timeout=120_000)
+    phone.screenshot(path=str(OUT / "web_phone.png"), full_page=True)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    assert offsite == []  # no request left the machine

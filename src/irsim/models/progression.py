@@ -98,6 +98,14 @@ class Mechanisms(NamedTuple):
     er_stress: Any = 1.0
     lipotoxicity: Any = 1.0
     glucotoxicity: Any = 1.0
+    # organ pathways (models/organs, docs/organs.md)
+    ffa_influx: Any = 1.0      # liver: FFA influx from unsuppressed adipose lipolysis
+    lipogenesis: Any = 1.0     # liver: de novo lipogenesis (insulin, carbohydrate)
+    vldl_export: Any = 1.0     # liver: saturating VLDL export (0: export not saturated)
+    endothelial: Any = 1.0     # vessels: loss of insulin -> PI3K/Akt -> eNOS (NO)
+    dyslipidemia: Any = 1.0    # lipids/vessels: TG excess, low HDL, small dense LDL -> plaque
+    androgens: Any = 1.0       # hormones: insulin on Leydig/theca cells and SHBG; low T -> muscle sensitivity
+    brain_insulin: Any = 1.0   # brain: brain insulin resistance
 
 
 # ------------------------------------------------------------------ body composition

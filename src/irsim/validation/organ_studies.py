@@ -80,6 +80,9 @@ def liver(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("liv_fat_weight_loss", float(nanmean(change[obese])) if obese.any() else None)
     res.counts.update(persons=n, t2d=int(t2d.sum()), nafl_f0=groups["nafl"], nash_f0=groups["nash"],
                       weight_loss_nafld=int(obese.sum()))
+    res.notes.append(f"median liver fat {np.median(fat[0]):.1f} % (general) and {np.median(fat_t2d[0][t2d]):.1f} % "
+                     "(T2D) at year 0.")
+    res.data.update(liver_fat_general=fat[0], liver_fat_t2d=fat_t2d[0][t2d], weight_loss_change=change[obese])
     return res
 
 
@@ -95,6 +98,9 @@ def lipids(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
         res.set(f"{tid}_sensitivity", _share(pos, keep & ir))
         res.set(f"{tid}_specificity", 1.0 - _share(pos, keep & ~ir))
     res.counts.update(persons=n, overweight_non_diabetic=int(keep.sum()), insulin_resistant=int((keep & ir).sum()))
+    res.notes.append(f"median TG {np.median(tg[keep & ir]):.0f} (insulin resistant) vs {np.median(tg[keep & ~ir]):.0f} "
+                     "mg/dL (rest); the model has no lipid variation unrelated to insulin resistance.")
+    res.data.update(tg=tg[keep], hdl=hdl[keep], insulin_resistant=ir[keep])
     return res
 
 
@@ -112,6 +118,9 @@ def kidney(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("kid_slope_t2d", float(((e2[SLOPE_YEARS] - e2[0]) / SLOPE_YEARS)[t2d].mean()) if t2d.any() else None)
     res.set("kid_hyperfiltration_t2d", 100.0 * _share(e2[0] >= 120.0, t2d))
     res.counts.update(persons=n, healthy=int(healthy.sum()), t2d=int(t2d.sum()))
+    res.notes.append(f"median eGFR at year 0 {np.median(e2[0][t2d]):.0f} mL/min/1.73m2 in the T2D cohort (defaults by "
+                     "age without creatinine: no person-level spread, so few reach 120).")
+    res.data.update(slope_healthy=slope[healthy], egfr_t2d=e2[:, t2d])
     return res
 
 
@@ -122,6 +131,9 @@ def hormones(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     t2d_men = men & (column(out, "glycemic_status")[0] == 4)
     res.set("hor_low_t_t2d_men", 100.0 * _share(column(out, "testosterone_nmol_l")[0] < 10.4, t2d_men))
     res.counts.update(persons=n, t2d_men=int(t2d_men.sum()))
+    tt = column(out, "testosterone_nmol_l")[0]
+    res.notes.append(f"median total testosterone {np.median(tt[t2d_men]):.1f} nmol/L in men with T2D.")
+    res.data.update(testosterone=tt[t2d_men])
     return res
 
 
@@ -143,6 +155,9 @@ def vessels(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     model = 1.0 - np.exp(-column(out, "cvd_events_expected")[10])
     res.set("ves_prevent_ratio", float(np.median(model[ok] / prevent[ok])))
     res.counts.update(persons=n, in_prevent_range=int(ok.sum()))
+    ratio = model[ok] / prevent[ok]
+    res.notes.append(f"ratio 5th-95th percentile {np.percentile(ratio, 5):.2f}-{np.percentile(ratio, 95):.2f}.")
+    res.data.update(model=model[ok], prevent=prevent[ok])
     return res
 
 

@@ -284,14 +284,16 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
     size = min(n, CHUNK)
     inputs = tuple(jnp.asarray(np.broadcast_to(table[f][:, None], (len(months), size))) for f in pm.Inputs._fields)
-    parts = []
+    out = np.empty((n_records + 1, len(COLUMNS), n))  # filled chunk by chunk (no second copy)
     for a in range(0, n, size):  # chunks of persons bound the memory; the last one is padded to keep shapes static
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
         res = _scan(take(start.params), take(start.state), inputs, take(mech), ref, take(start.organ_params),
                     take(start.organ_state), n_records=n_records, per_record=per_record)
-        parts.append(np.asarray(res)[:, :, : min(size, n - a)])
-    return np.concatenate(parts, axis=2)
+        m = min(size, n - a)
+        out[:, :, a: a + m] = np.asarray(res)[:, :, :m]
+        del res
+    return out
 
 
 def to_frame(out: np.ndarray, person: int = 0) -> pd.DataFrame:

@@ -35,14 +35,7 @@ STATUS = ("NGT", "IFG", "IGT", "IFG+IGT", "T2D")
 @lru_cache(maxsize=1)
 def constants() -> dict[str, float]:
     """Flat ``section.name -> value`` map of progression.yaml (scalars only)."""
-    data = _parameters.load("progression")
-    out: dict[str, Any] = {}
-    for section, entries in data.items():
-        if isinstance(entries, dict):
-            for name, e in entries.items():
-                if isinstance(e, dict) and "value" in e:
-                    out[f"{section}.{name}"] = e["value"]
-    return out
+    return _parameters.flat_values("progression")
 
 
 def c(name: str):

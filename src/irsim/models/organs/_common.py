@@ -12,13 +12,7 @@ from ...solvers._jax import jnp
 @lru_cache(maxsize=1)
 def constants() -> dict[str, Any]:
     """Flat ``section.name -> value`` map of organs.yaml."""
-    out: dict[str, Any] = {}
-    for section, entries in _parameters.load("organs").items():
-        if isinstance(entries, dict):
-            for name, e in entries.items():
-                if isinstance(e, dict) and "value" in e:
-                    out[f"{section}.{name}"] = e["value"]
-    return out
+    return _parameters.flat_values("organs")
 
 
 def c(name: str):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from irsim.assessment.heart import prevent_risk, prevent_terms
 from irsim.assessment.kidney import egfr_ckd_epi_2021_cr
@@ -188,7 +189,7 @@ WORSE_DOWN = ("hdl_mg_dl", "endothelial_function_rel", "brain_insulin_sensitivit
 def test_knocking_out_a_pathway_never_worsens_an_organ_outcome(cohort, knockout):
     full = cp.run(cohort, 10)
     off = cp.run(cohort, 10, mechanisms=ON._replace(**{knockout: 0.0}))
-    tol = lambda x: 1e-6 + 1e-6 * np.abs(x)  # noqa: E731
+    tol = lambda x: 1e-6 + 1e-6 * np.abs(x)
     for col in WORSE_UP:
         assert np.all(off[:, C[col]] <= full[:, C[col]] + tol(full[:, C[col]])), col
     for col in WORSE_DOWN:

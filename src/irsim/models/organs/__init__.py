@@ -205,7 +205,7 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
     from ...assessment.lipids import martin_hopkins_factor
 
     n = len(assumed)
-    col = lambda key: np.asarray(columns.get(key, np.full(n, np.nan)), dtype=float)  # noqa: E731
+    col = lambda key: np.asarray(columns.get(key, np.full(n, np.nan)), dtype=float)
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
     u = pm.Inputs(energy=np.zeros(n), weight_target=np.full(n, np.nan), activity=np.zeros(n), metformin=np.zeros(n),
                   carb_share=np.full(n, carb_share), cortisol=np.ones(n))
@@ -286,7 +286,7 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
     lf_scale = np.where(np.isnan(ratio_lab), c("hormones.lh_fsh_default"), ratio_lab / lf_shape)
     for i in np.flatnonzero(np.isnan(ratio_lab) & female):
         assumed[i].append("LH/FSH ratio (model, from the default 1)")
-    flag = lambda key: np.nan_to_num(col(key), nan=0.0)  # noqa: E731
+    flag = lambda key: np.nan_to_num(col(key), nan=0.0)
     for key in ("smoker", "on_bp_medication", "on_statin"):
         for i in np.flatnonzero(np.isnan(col(key))):
             assumed[i].append(f"{key}: no")

@@ -70,7 +70,7 @@ def ascvd_hazard(dr, op, tc, hdl, sbp_risk, egfr, multiplier):
     lo_age, hi_age = load("prevent")["validity"]["age"]
     step = c("vessels.prevent_age_step")
     dm = jnp.maximum(op.diabetes, dr.t2d)
-    h10 = lambda a: prevent_cumulative(a, dr.female, tc, hdl, sbp_risk, dm, op, egfr)  # noqa: E731
+    h10 = lambda a: prevent_cumulative(a, dr.female, tc, hdl, sbp_risk, dm, op, egfr)
     a_lo = jnp.clip(dr.age - step, lo_age, hi_age - 2.0 * step)
     gamma = jnp.clip(jnp.log(h10(a_lo + 2.0 * step) / h10(a_lo)) / (2.0 * step), 0.01, 0.2)
     old = jnp.exp(c("vessels.age_slope_old") * jnp.maximum(dr.age - hi_age, 0.0))

@@ -194,3 +194,16 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
              "(non-smokers, untreated).",
              vessels, ("PREVENT",)),
 )}
+
+
+def plot(plt, r: StudyResult):
+    """Histograms of the 1-D arrays a protocol kept (one panel each)."""
+    arrays = [(k, np.asarray(v, float).ravel()) for k, v in r.data.items() if np.asarray(v).ndim == 1][:3]
+    fig, axes = plt.subplots(1, max(len(arrays), 1), figsize=(4 * max(len(arrays), 1), 3), squeeze=False)
+    for ax, (name, v) in zip(axes[0], arrays):
+        ax.hist(v[np.isfinite(v)], bins=30)
+        ax.set_title(name.replace("_", " "), fontsize=9)
+    return fig
+
+
+PLOTTERS = {name: plot for name in PROTOCOLS}

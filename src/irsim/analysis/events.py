@@ -17,7 +17,6 @@ not one minus a Kaplan-Meier curve.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -30,29 +29,41 @@ class Event:
     name: str
     label: str
     column: str
-    kind: str                                           # "onset" or "hazard"
+    kind: str       # "onset" (threshold crossing of ``column``) or "hazard" (``column`` is an annual hazard)
     source: str
-    onset: Callable[[pd.Series], np.ndarray] | None = None  # onset events: which records are past the threshold
+    op: str = ""
+    threshold: object = None
+
+    def onset(self, values: pd.Series) -> np.ndarray:
+        """Which records are past the threshold."""
+        if self.op == "==":
+            return (values == self.threshold).to_numpy()
+        x = values.to_numpy(dtype=float)
+        return x >= self.threshold if self.op == ">=" else x < self.threshold
+
+
+_LABELS = {"t2d": ("T2D", "type 2 diabetes"), "nafld": ("NAFLD", "fatty liver (NAFLD)"),
+           "nash": ("NASH", "steatohepatitis (NASH)"), "cirrhosis": ("cirrhosis", "cirrhosis (fibrosis stage F4)"),
+           "ckd3": ("CKD3+", "chronic kidney disease stage 3+"), "mi": ("MI", "myocardial infarction"),
+           "stroke": ("stroke", "stroke"), "dementia": ("dementia", "dementia")}
+
+
+def _events() -> dict[str, Event]:
+    """The events, from the organ modules' definitions (one source: :data:`irsim.models.organs.EVENTS`)."""
+    from ..models.organs import EVENTS as DEFS
+
+    out = {}
+    for key, d in DEFS.items():
+        name, label = _LABELS.get(key, (key, key))
+        if "rate" in d:
+            out[name] = Event(name, label, d["rate"], "hazard", d["source"])
+        else:
+            out[name] = Event(name, label, d["column"], "onset", d["source"], d["op"], d["threshold"])
+    return out
 
 
 #: The events irsim samples; each is used when its column is in the trajectory.
-EVENTS: dict[str, Event] = {e.name: e for e in (
-    Event("T2D", "type 2 diabetes", "glycemic_status", "onset", "ADA 2025 criteria (model's fasting, 2-h glucose, HbA1c)",
-          lambda s: (s == "T2D").to_numpy()),
-    Event("NAFLD", "fatty liver (liver fat >= 5.56 %)", "liver_fat_percent", "onset",
-          "Szczepaniak LS et al. Am J Physiol Endocrinol Metab 2005;288:E462-8 (95th percentile of healthy adults)",
-          lambda s: (s.to_numpy(dtype=float) >= 5.56)),
-    Event("NASH", "steatohepatitis (NASH activity >= 4)", "nash_activity", "onset",
-          "NAS >= 5 is 'definite NASH' (Kleiner DE et al. Hepatology 2005;41:1313-21); irsim's activity index uses 4 (docs/organs.md)",
-          lambda s: (s.to_numpy(dtype=float) >= 4.0)),
-    Event("cirrhosis", "cirrhosis (fibrosis stage F4)", "fibrosis_stage", "onset", "Kleiner 2005 staging",
-          lambda s: (s.to_numpy(dtype=float) >= 3.5)),
-    Event("CKD3+", "chronic kidney disease stage 3 or worse (eGFR < 60)", "egfr_ml_min", "onset",
-          "KDIGO 2012 (G3a-G5)", lambda s: (s.to_numpy(dtype=float) < 60.0)),
-    Event("MI", "myocardial infarction", "hazard_mi", "hazard", "annual hazard of the vessel module (docs/organs.md)"),
-    Event("stroke", "stroke", "hazard_stroke", "hazard", "annual hazard of the vessel module (docs/organs.md)"),
-    Event("dementia", "dementia", "hazard_dementia", "hazard", "annual hazard of the brain module (docs/organs.md)"),
-)}
+EVENTS: dict[str, Event] = _events()
 
 
 def death_hazard(age: np.ndarray, female: bool, diabetic: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ body size). It sums exactly to the change of fasting and 2-h glucose.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ PATHWAYS: dict[str, tuple[str, str]] = {
     "vldl_export": ("impaired VLDL export", "saturating export of liver fat as VLDL"),
     "endothelial": ("endothelial dysfunction", "loss of insulin -> PI3K/Akt -> eNOS nitric oxide"),
     "dyslipidemia": ("atherogenic dyslipidaemia", "small dense LDL and low HDL feeding plaque"),
+    "androgens": ("sex-hormone loop", "low testosterone lowering muscle sensitivity (men), insulin-driven androgens (women)"),
+    "brain_insulin": ("brain insulin resistance", "less insulin-stimulated neuronal glucose uptake"),
 }
 
 #: Outcome aliases: name -> (column, kind) with kind "level" (change of the value) or "hazard" (cumulative hazard).
@@ -47,6 +50,26 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "stroke": ("hazard_stroke", "hazard"),
     "dementia": ("hazard_dementia", "hazard"),
 }
+
+CORE = ("inflammation", "mitochondria", "er_stress", "lipotoxicity", "glucotoxicity")
+LIVER = ("ffa_influx", "lipogenesis", "vldl_export")
+#: Pathways examined by default for an outcome column (the core triad plus the organ pathways it passes through).
+ORGAN_PATHWAYS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("liver_fat_percent", "fibrosis_stage", "nash_activity", "alt_u_l", "ast_u_l", "platelets_10e9_l",
+                     "fib4", "triglycerides_mg_dl", "hdl_mg_dl", "ldl_mg_dl", "non_hdl_mg_dl", "sdldl_share"), LIVER),
+    **dict.fromkeys(("hazard_mi", "hazard_stroke", "cvd_events_expected", "endothelial_function_rel",
+                     "systolic_bp_mmhg", "plaque_burden"), ("endothelial", "dyslipidemia", "vldl_export")),
+    **dict.fromkeys(("egfr_ml_min", "uacr_mg_g", "kdigo_stage"), ("endothelial",)),
+    **dict.fromkeys(("testosterone_nmol_l", "shbg_nmol_l", "androgen_index", "lh_fsh_ratio", "estradiol_pmol_l"),
+                    ("androgens",)),
+    **dict.fromkeys(("brain_insulin_sensitivity_rel", "cognitive_index", "hazard_dementia", "dementia_expected"),
+                    ("brain_insulin",)),
+}
+
+
+def default_pathways(column: str) -> tuple[str, ...]:
+    return CORE + ORGAN_PATHWAYS.get(column, ("androgens",))
+
 
 TISSUES = ("muscle insulin resistance", "hepatic insulin resistance", "beta-cell loss", "body size")
 
@@ -109,7 +132,7 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
     from ..scenarios.schema import BASELINE
 
     col, kind = resolve_outcome(outcome, cp.COLUMNS)
-    names = [p for p in (pathways or PATHWAYS) if p in pm.Mechanisms._fields]
+    names = [p for p in (pathways or default_pathways(col)) if p in pm.Mechanisms._fields]
     unknown = [p for p in (pathways or []) if p not in pm.Mechanisms._fields]
     if unknown or not names or len(names) > 10:
         raise InputError([Problem("pathways", f"{unknown or names} must be 1-10 of {', '.join(pm.Mechanisms._fields)}")])
@@ -119,7 +142,8 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
         raise InputError([Problem("person", "explain takes one person")])
     lanes = 2 ** k
     tile = lambda tree: type(tree)(*(np.repeat(np.asarray(x, dtype=float), lanes) for x in tree))  # noqa: E731
-    batch = cp.Start(tile(start.params), tile(start.state), start.assumed * lanes, start.carb_share)
+    batch = dataclasses.replace(start, params=tile(start.params), state=tile(start.state), assumed=start.assumed * lanes,
+                                organ_params=tile(start.organ_params), organ_state=tile(start.organ_state))
     masks = np.arange(lanes)
     on = {name: ((masks >> i) & 1).astype(float) for i, name in enumerate(names)}
     mech = pm.Mechanisms(**{f: on.get(f, np.ones(lanes)) for f in pm.Mechanisms._fields})

@@ -37,44 +37,45 @@ def _params() -> dict:
 
 
 def prevent_terms(age, total_cholesterol, hdl_cholesterol, systolic_bp, diabetes, smoker,
-                  on_bp_medication, on_statin, egfr, bmi) -> dict[str, np.ndarray]:
-    """Transformed PREVENT predictors (Khan 2024 Supplement), keyed as in ``prevent.yaml``."""
+                  on_bp_medication, on_statin, egfr, bmi, xp=np) -> dict[str, np.ndarray]:
+    """Transformed PREVENT predictors (Khan 2024 Supplement), keyed as in ``prevent.yaml`` (``xp``: numpy, or
+    jax.numpy inside the progression scan)."""
     k = _params()["mmol_per_mg_dl"]
-    a = {n: np.asarray(v, dtype=float) for n, v in dict(
+    a = {n: xp.asarray(v, dtype=float) for n, v in dict(
         age=age, tc=total_cholesterol, hdl=hdl_cholesterol, sbp=systolic_bp, dm=diabetes, smoker=smoker,
         antihtn=on_bp_medication, statin=on_statin, egfr=egfr, bmi=bmi).items()}
     return {
         "cage": (a["age"] - 55.0) / 10.0,
         "cnhdl": (a["tc"] - a["hdl"]) * k - 3.5,
         "chdl": (a["hdl"] * k - 1.3) / 0.3,
-        "sbp_lo": (np.minimum(a["sbp"], 110.0) - 110.0) / 20.0,
-        "sbp_hi": (np.maximum(a["sbp"], 110.0) - 130.0) / 20.0,
-        "egfr_lo": (np.minimum(a["egfr"], 60.0) - 60.0) / -15.0,
-        "egfr_hi": (np.maximum(a["egfr"], 60.0) - 90.0) / -15.0,
-        "bmi_lo": (np.minimum(a["bmi"], 30.0) - 25.0) / 5.0,
-        "bmi_hi": (np.maximum(a["bmi"], 30.0) - 30.0) / 5.0,
+        "sbp_lo": (xp.minimum(a["sbp"], 110.0) - 110.0) / 20.0,
+        "sbp_hi": (xp.maximum(a["sbp"], 110.0) - 130.0) / 20.0,
+        "egfr_lo": (xp.minimum(a["egfr"], 60.0) - 60.0) / -15.0,
+        "egfr_hi": (xp.maximum(a["egfr"], 60.0) - 90.0) / -15.0,
+        "bmi_lo": (xp.minimum(a["bmi"], 30.0) - 25.0) / 5.0,
+        "bmi_hi": (xp.maximum(a["bmi"], 30.0) - 30.0) / 5.0,
         "dm": a["dm"], "smoker": a["smoker"], "antihtn": a["antihtn"], "statin": a["statin"],
     }
 
 
-def prevent_risk(model: str, female: np.ndarray, terms: dict[str, np.ndarray]) -> np.ndarray:
+def prevent_risk(model: str, female: np.ndarray, terms: dict[str, np.ndarray], xp=np) -> np.ndarray:
     """10-year risk in percent for ``model`` in {"cvd", "ascvd", "hf"} (logistic, sex-specific)."""
     coefs = _params()["models"][model]
-    female = np.asarray(female, dtype=float)
+    female = xp.asarray(female, dtype=float)
     xb = {}
     for sex in ("female", "male"):
         c = coefs[sex]
-        s = np.full(female.shape, float(c["constant"]))
+        s = xp.full(female.shape, float(c["constant"]))
         for name, beta in c.items():
             if name == "constant":
                 continue
-            t = np.ones(female.shape)
+            t = xp.ones(female.shape)
             for part in name.split("*"):
                 t = t * terms[part]
             s = s + float(beta) * t
         xb[sex] = s
-    x = np.where(female == 1.0, xb["female"], xb["male"])
-    return 100.0 / (1.0 + np.exp(-x))
+    x = xp.where(female == 1.0, xb["female"], xb["male"])
+    return 100.0 / (1.0 + xp.exp(-x))
 
 
 def prevent_10y(x: Inputs, model: str, reasons: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

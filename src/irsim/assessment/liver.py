@@ -13,11 +13,16 @@ STEATOSIS_MECHANISM = ("When insulin no longer holds back fat release from adipo
                        "synthesis in the liver, fat accumulates in liver cells (steatosis).")
 
 
+def fib4_index(age, ast, alt, platelets):
+    """FIB-4 (Sterling RK et al., Hepatology 2006;43:1317-25): age x AST / (platelets [10^9/L] x sqrt(ALT));
+    array-module agnostic (numpy here, jax.numpy in the progression scan)."""
+    return age * ast / (platelets * alt ** 0.5)
+
+
 def _fib4(x: Inputs) -> Computed:
     age, ast, alt, plt = x["age"], x["ast"], x["alt"], x["platelets"]
     ok = ~((alt <= 0) | (plt <= 0))
-    # Sterling RK et al., Hepatology 2006;43:1317-25: age x AST / (platelets [10^9/L] x sqrt(ALT)).
-    v = np.where(ok, age * ast / (np.where(ok, plt, 1.0) * np.sqrt(np.where(ok, alt, 1.0))), np.nan)
+    v = np.where(ok, fib4_index(age, ast, np.where(ok, alt, 1.0), np.where(ok, plt, 1.0)), np.nan)
     # MASLD cutoffs: < 1.30 low, 1.30-2.67 indeterminate, > 2.67 high (Shah AG et al., Clin Gastroenterol
     # Hepatol 2009;7:1104-12); at age >= 65 the low cutoff is 2.0 (McPherson S et al., Am J Gastroenterol
     # 2017;112:740-51).

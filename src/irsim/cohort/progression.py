@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
+from ..models import organs as om
 from ..models import progression as pm
 from ..models.meal_surrogate import KNOB_RANGE
 from ..scenarios.schema import BASELINE, Scenario, Schedule
@@ -25,6 +26,7 @@ COLUMNS = ("year", "age", "weight_kg", "bmi", "fasting_glucose_mmol_l", "glucose
            "muscle_insulin_sensitivity_rel", "liver_insulin_sensitivity_rel", "adipose_insulin_sensitivity_rel",
            "inflammation_index", "mitochondrial_capacity_rel", "er_stress_index", "visceral_fat_rel", "ffa_flux_rel",
            "glycemic_status")
+COLUMNS = COLUMNS + om.COLUMNS  # organ consequences (models/organs, docs/organs.md)
 
 #: Persons per compiled batch: bounds memory (the surrogate lookups gather 32 grid corners per person).
 CHUNK = 25_000
@@ -41,6 +43,8 @@ class Start:
     state: pm.State
     assumed: list[list[str]]
     carb_share: float = 0.5
+    organ_params: om.OrganParams | None = None  # organ constants and states (models/organs.initialise)
+    organ_state: om.OrganState | None = None
 
 
 def persons_columns(persons) -> dict[str, np.ndarray]:
@@ -117,7 +121,8 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model))
     for i in np.flatnonzero(np.isnan(a1c)):
         assumed[i].append("hba1c (from the model's day-mean glucose)")
-    return Start(params, state, assumed)
+    organ_params, organ_state = om.initialise(columns, params, state, assumed)
+    return Start(params, state, assumed, organ_params=organ_params, organ_state=organ_state)
 
 
 def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 40):
@@ -238,27 +243,33 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
 
 
 @partial(jax.jit, static_argnames=("n_records", "per_record"))
-def _scan(params, state, inputs, mech, ref, *, n_records: int, per_record: int):
+def _scan(params, state, inputs, mech, ref, oparams, ostate, *, n_records: int, per_record: int):
     dt = pm.c("time.step_years")
 
-    def month(s, k):
+    def month(carry, k):
+        s, o = carry
         t = k * dt
         u = pm.Inputs(*(col[k] for col in inputs))
-        s2, d = pm.step(t, s, params, u, mech, ref, dt)
-        return s2, None
+        p = om.coupled_params(params, o, oparams, mech)
+        s2, d = pm.step(t, s, p, u, mech, ref, dt)
+        o2 = om.step(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech, dt)
+        return (s2, o2), None
 
-    def record(s, r):
+    def observe_all(s, o, t, k):
+        u = pm.Inputs(*(col[k] for col in inputs))
+        p = om.coupled_params(params, o, oparams, mech)
+        d = pm.derive(t, s, p, u, mech, ref)
+        return observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech)
+
+    def record(carry, r):
         k0 = r * per_record
-        t0 = k0 * dt
-        u = pm.Inputs(*(col[k0] for col in inputs))
-        obs = observe(s, pm.derive(t0, s, params, u, mech, ref), params, t0)
-        s, _ = jax.lax.scan(month, s, k0 + jnp.arange(per_record))
-        return s, jnp.stack(obs)
+        obs = observe_all(*carry, k0 * dt, k0)
+        carry, _ = jax.lax.scan(month, carry, k0 + jnp.arange(per_record))
+        return carry, jnp.stack(obs)
 
-    s_end, obs = jax.lax.scan(record, state, jnp.arange(n_records))
+    (s_end, o_end), obs = jax.lax.scan(record, (state, ostate), jnp.arange(n_records))
     t_end = n_records * per_record * dt
-    u = pm.Inputs(*(col[n_records * per_record] for col in inputs))
-    last = jnp.stack(observe(s_end, pm.derive(t_end, s_end, params, u, mech, ref), params, t_end))
+    last = jnp.stack(observe_all(s_end, o_end, t_end, n_records * per_record))
     return jnp.concatenate([obs, last[None]], axis=0)  # (n_records + 1, n_cols, *batch)
 
 
@@ -279,14 +290,16 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
     size = min(n, CHUNK)
     inputs = tuple(jnp.asarray(np.broadcast_to(table[f][:, None], (len(months), size))) for f in pm.Inputs._fields)
-    parts = []
+    out = np.empty((n_records + 1, len(COLUMNS), n))  # filled chunk by chunk (no second copy)
     for a in range(0, n, size):  # chunks of persons bound the memory; the last one is padded to keep shapes static
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
-        res = _scan(take(start.params), take(start.state), inputs, take(mech), ref, n_records=n_records,
-                    per_record=per_record)
-        parts.append(np.asarray(res)[:, :, : min(size, n - a)])
-    return np.concatenate(parts, axis=2)
+        res = _scan(take(start.params), take(start.state), inputs, take(mech), ref, take(start.organ_params),
+                    take(start.organ_state), n_records=n_records, per_record=per_record)
+        m = min(size, n - a)
+        out[:, :, a: a + m] = np.asarray(res)[:, :, :m]
+        del res
+    return out
 
 
 def to_frame(out: np.ndarray, person: int = 0) -> pd.DataFrame:
@@ -294,6 +307,7 @@ def to_frame(out: np.ndarray, person: int = 0) -> pd.DataFrame:
     df["year"] = df["year"].round(6)
     df["age"] = df["age"].round(6)
     df["glycemic_status"] = np.asarray(pm.STATUS, dtype=object)[df["glycemic_status"].to_numpy().astype(int)]
+    df["kdigo_stage"] = np.asarray(om.KDIGO_LABELS, dtype=object)[df["kdigo_stage"].to_numpy().astype(int)]
     return df
 
 

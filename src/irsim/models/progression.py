@@ -37,14 +37,7 @@ STATUS = ("NGT", "IFG", "IGT", "IFG+IGT", "T2D")
 @lru_cache(maxsize=1)
 def constants() -> dict[str, float]:
     """Flat ``section.name -> value`` map of progression.yaml (scalars only)."""
-    data = _parameters.load("progression")
-    out: dict[str, Any] = {}
-    for section, entries in data.items():
-        if isinstance(entries, dict):
-            for name, e in entries.items():
-                if isinstance(e, dict) and "value" in e:
-                    out[f"{section}.{name}"] = e["value"]
-    return out
+    return _parameters.flat_values("progression")
 
 
 def c(name: str):
@@ -101,6 +94,14 @@ class Mechanisms(NamedTuple):
     er_stress: Any = 1.0
     lipotoxicity: Any = 1.0
     glucotoxicity: Any = 1.0
+    # organ pathways (models/organs, docs/organs.md)
+    ffa_influx: Any = 1.0      # liver: FFA influx from unsuppressed adipose lipolysis
+    lipogenesis: Any = 1.0     # liver: de novo lipogenesis (insulin, carbohydrate)
+    vldl_export: Any = 1.0     # liver: saturating VLDL export (0: export not saturated)
+    endothelial: Any = 1.0     # vessels: loss of insulin -> PI3K/Akt -> eNOS (NO)
+    dyslipidemia: Any = 1.0    # lipids/vessels: TG excess, low HDL, small dense LDL -> plaque
+    androgens: Any = 1.0       # hormones: insulin on Leydig/theca cells and SHBG; low T -> muscle sensitivity
+    brain_insulin: Any = 1.0   # brain: brain insulin resistance
 
 
 # ------------------------------------------------------------------ body composition
@@ -206,15 +207,17 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     jnk = mech.inflammation * c("triad.irs_jnk") * s.inflammation
     er = mech.er_stress * c("triad.irs_er") * s.er_stress
     cort = jnp.maximum(u.cortisol - 1.0, 0.0)
+    # adiposity beyond the triad's pathways (adipokines, ectopic fat): sensitivity follows weight relative to year 0
+    size = (s.weight / p.w_set0) ** (-c("sensitivity.weight_elasticity"))
     met_share = u.metformin / (u.metformin + c("sensitivity.metformin_ed50"))
-    muscle_si = (p.muscle0 * (1.0 + c("sensitivity.muscle_activity_gain") * act) * (1.0 + c("sensitivity.metformin_muscle") * met_share)
+    muscle_si = (p.muscle0 * size * (1.0 + c("sensitivity.muscle_activity_gain") * act) * (1.0 + c("sensitivity.metformin_muscle") * met_share)
                  / (1.0 + c("sensitivity.cortisol_muscle") * cort) / (1.0 + jnk + er + c("triad.irs_pkc") * lipid))
     met = 1.0 + c("sensitivity.metformin_emax") * met_share
-    liver_si = (p.liver0 * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
+    liver_si = (p.liver0 * size * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
                 / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
     fast = meal_surrogate.table().lookup(
         {"muscle_si": muscle_si, "liver_si": liver_si, "beta_mass": functional_mass(s), "beta_function": s.beta_function},
-        s.weight)
+        p.w_set0)  # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     gx = mech.glucotoxicity * jnp.maximum(fast["day_mean_glucose_mg_dl"] / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))

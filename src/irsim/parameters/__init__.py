@@ -19,3 +19,14 @@ def load(name: str) -> dict[str, Any]:
     path = resources.files(__package__).joinpath("data", f"{name}.yaml")
     with path.open("r", encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+def flat_values(name: str) -> dict[str, Any]:
+    """``section.name -> value`` of a sectioned parameter file (entries given as ``{value, unit, source}``)."""
+    out: dict[str, Any] = {}
+    for section, entries in load(name).items():
+        if isinstance(entries, dict):
+            for key, e in entries.items():
+                if isinstance(e, dict) and "value" in e:
+                    out[f"{section}.{key}"] = e["value"]
+    return out

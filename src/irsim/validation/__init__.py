@@ -17,6 +17,7 @@ __all__ = ["targets", "run", "STUDIES"]
 #: Study protocols, in report order (the registry is :data:`irsim.validation.studies.PROTOCOLS`; this list is
 #: here so that argument checks need no JAX import).
 STUDIES = ("whitehall", "ukpds", "classes", "conversion", "dpp")
+STUDIES = STUDIES + ("organs_liver", "organs_lipids", "organs_kidney", "organs_hormones", "organs_vessels")  # organ_studies.py
 
 
 def run(names=None, n=None, quick=False, seed=0, out="docs/validation.md", progress=None, plots=True):

@@ -312,3 +312,8 @@ def _plot_dpp(plt, r):
 
 _PLOTTERS = {"whitehall": _plot_whitehall, "ukpds": _plot_ukpds, "classes": _plot_classes,
              "conversion": _plot_conversion, "dpp": _plot_dpp}
+
+from . import studies as _studies  # noqa: E402,F401  (first: it registers the organ protocols)
+from .organ_studies import PLOTTERS as _ORGAN_PLOTTERS  # noqa: E402
+
+_PLOTTERS.update(_ORGAN_PLOTTERS)

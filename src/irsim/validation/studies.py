@@ -619,3 +619,9 @@ def run_all(names=None, n: int | None = None, quick: bool = False, seed: int = 0
         if progress:
             progress(name, "done")
     return results
+
+
+# organ protocols (liver, lipids, kidney, hormones, vessels) live in organ_studies.py
+from .organ_studies import PROTOCOLS as _ORGAN_PROTOCOLS  # noqa: E402
+
+PROTOCOLS.update(_ORGAN_PROTOCOLS)

@@ -1,0 +1,86 @@
+"""Vessels: endothelial function (insulin -> PI3K/Akt -> eNOS arm lost, MAPK arm intact), systolic blood
+pressure, plaque burden, and the annual hazards of myocardial infarction and stroke.
+
+The ASCVD hazard is PREVENT (Khan 2024; :mod:`irsim.assessment.heart`, evaluated in jax) at the person's current
+risk factors, turned into an instantaneous hazard whose 10-year integral over PREVENT's own age slope equals
+PREVENT's 10-year cumulative hazard, times hazard ratios of the pathways PREVENT does not hold (sdLDL share,
+inflammation, endothelial function, HbA1c within diabetes), each relative to year 0.
+"""
+
+from __future__ import annotations
+
+from ...assessment import heart
+from ...parameters import load
+from ...solvers._jax import jnp
+from ._common import c
+
+
+def no_loss(dr, mech):
+    """Loss of NO-mediated endothelial function (0 = none): insulin resistance of the PI3K arm, hyperglycaemia,
+    inflammation; the ``endothelial`` switch removes it."""
+    ir = jnp.maximum(1.0 / jnp.maximum(dr.muscle_si, 0.05) - 1.0, 0.0)
+    return mech.endothelial * (c("vessels.endo_ir") * ir + c("vessels.endo_glucose") * dr.glucose_excess
+                               + c("vessels.endo_inflammation") * dr.inflammation)
+
+
+def endothelial(age, loss):
+    """Endothelial function relative to a healthy 40-year-old (FMD / 7 %)."""
+    return jnp.maximum(1.0 - c("vessels.endo_age") * jnp.maximum(age - 40.0, 0.0), 0.2) / (1.0 + loss)
+
+
+def sbp_for_risk(dr, op, loss):
+    """Systolic BP without the age drift (PREVENT's age terms carry that): weight, NO loss, MAPK (insulin)."""
+    return (op.sbp0 + c("vessels.sbp_weight") * (dr.weight - op.weight0)
+            + c("vessels.sbp_no_loss") * (loss - op.loss0)
+            + c("vessels.sbp_insulin") * (jnp.log(dr.insulin_rel) - op.ln_insulin0))
+
+
+def sbp(t, dr, op, loss):
+    return jnp.clip(sbp_for_risk(dr, op, loss) + c("vessels.sbp_age") * t, 80.0, 240.0)
+
+
+def plaque_drive(non_hdl, sdldl, dr, loss, mech, sd_ref):
+    """Atherogenic exposure per year relative to the reference (non-HDL 130 mg/dL, low TG, no ROS, inflammation or
+    NO loss): particles weighted by sdLDL, oxidation (ROS), inflammation and endothelial dysfunction."""
+    a = c("vessels.plaque_sdldl")
+    sd = (1.0 + a * mech.dyslipidemia * sdldl) / (1.0 + a * sd_ref)
+    return ((non_hdl / c("vessels.non_hdl_reference")) * sd * (1.0 + c("vessels.plaque_ros") * dr.ros)
+            * (1.0 + c("vessels.plaque_inflammation") * dr.inflammation)
+            * (1.0 + c("vessels.plaque_endothelium") * loss / (1.0 + loss)))
+
+
+def _clip_to_validity(name, x):
+    lo, hi = load("prevent")["validity"][name]
+    return jnp.clip(x, lo, hi)
+
+
+def prevent_cumulative(age, female, tc, hdl, sbp_, dm, op, egfr):
+    """PREVENT 10-year ASCVD cumulative hazard -ln(1 - risk) at the given risk factors (inputs clipped to the
+    model's validity ranges)."""
+    terms = heart.prevent_terms(_clip_to_validity("age", age), _clip_to_validity("total_cholesterol", tc),
+                                _clip_to_validity("hdl_cholesterol", hdl), _clip_to_validity("systolic_bp", sbp_),
+                                dm, op.smoker, op.bp_medication, op.statin, _clip_to_validity("egfr", egfr),
+                                jnp.full_like(age, 25.0), xp=jnp)
+    risk = jnp.clip(heart.prevent_risk("ascvd", female, terms, xp=jnp) / 100.0, 1e-6, 0.99)
+    return -jnp.log1p(-risk)
+
+
+def ascvd_hazard(dr, op, tc, hdl, sbp_risk, egfr, multiplier):
+    """Annual MI + stroke hazard: PREVENT at current age and risk factors, spread over its own age slope."""
+    lo_age, hi_age = load("prevent")["validity"]["age"]
+    step = c("vessels.prevent_age_step")
+    dm = jnp.maximum(op.diabetes, dr.t2d)
+    h10 = lambda a: prevent_cumulative(a, dr.female, tc, hdl, sbp_risk, dm, op, egfr)
+    a_lo = jnp.clip(dr.age - step, lo_age, hi_age - 2.0 * step)
+    gamma = jnp.clip(jnp.log(h10(a_lo + 2.0 * step) / h10(a_lo)) / (2.0 * step), 0.01, 0.2)
+    old = jnp.exp(c("vessels.age_slope_old") * jnp.maximum(dr.age - hi_age, 0.0))
+    return h10(dr.age) * gamma / jnp.expm1(10.0 * gamma) * old * multiplier
+
+
+def hazard_multiplier(sdldl, dr, endo_ir, op):
+    """Hazard ratios, relative to year 0, of pathways outside PREVENT (sources in organs.yaml)."""
+    a1c = jnp.maximum(dr.hba1c - 6.5, 0.0)
+    return jnp.exp(jnp.log(c("vessels.hr_sdldl")) * (sdldl - op.sdldl0) / 0.1
+                   + jnp.log(c("vessels.hr_inflammation")) * (dr.inflammation - op.inflammation0)
+                   + jnp.log(c("vessels.hr_fmd")) * c("vessels.fmd_reference") * (endo_ir - op.endo0)
+                   + jnp.log(c("vessels.hr_hba1c")) * (a1c - op.a1c_excess0))

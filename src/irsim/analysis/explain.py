@@ -10,8 +10,9 @@ JAX program as a cohort (k <= 10).
 
 For glycaemic outcomes a second, tissue-level decomposition answers "muscle vs liver vs beta cells": the fast
 model's answer is re-evaluated with each tissue's knob moved from its year-0 value to its value at the horizon, in
-every combination (Shapley over muscle sensitivity, liver sensitivity, beta cells (functional mass and function),
-body size). It sums exactly to the change of fasting and 2-h glucose.
+every combination (Shapley over muscle sensitivity, liver sensitivity and beta cells: functional mass and function),
+at the person's year-0 body size as in the progression model. It sums exactly to the change of fasting and 2-h
+glucose.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def default_pathways(column: str) -> tuple[str, ...]:
     return CORE + ORGAN_PATHWAYS.get(column, ("androgens",))
 
 
-TISSUES = ("muscle insulin resistance", "hepatic insulin resistance", "beta-cell loss", "body size")
+TISSUES = ("muscle insulin resistance", "hepatic insulin resistance", "beta-cell loss")
 
 
 @dataclass
@@ -174,13 +175,14 @@ def _tissues(full: np.ndarray, idx: dict) -> dict[str, pd.DataFrame]:
     from ..models import meal_surrogate
 
     groups = (("muscle_insulin_sensitivity_rel",), ("liver_insulin_sensitivity_rel",),
-              ("beta_cell_mass_rel", "beta_cell_function_rel"), ("weight_kg",))
+              ("beta_cell_mass_rel", "beta_cell_function_rel"))
     knob = {"muscle_insulin_sensitivity_rel": "muscle_si", "liver_insulin_sensitivity_rel": "liver_si",
             "beta_cell_mass_rel": "beta_mass", "beta_cell_function_rel": "beta_function"}
     combos = list(itertools.product((0, 1), repeat=len(groups)))
     cols = {c: np.array([full[-1 if on[g] else 0, idx[c]] for on in combos])
             for g, grp in enumerate(groups) for c in grp}
-    f = meal_surrogate.table().lookup({knob[c]: cols[c] for c in knob}, cols["weight_kg"])
+    # the progression model evaluates the fast model at the year-0 body size (meals scale with intake)
+    f = meal_surrogate.table().lookup({knob[c]: cols[c] for c in knob}, np.full(len(combos), full[0, idx["weight_kg"]]))
     masks = np.array([sum(b << i for i, b in enumerate(on)) for on in combos])
     order = np.argsort(masks)
     res = {}

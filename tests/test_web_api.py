@@ -307,3 +307,13 @@ def test_report_cli(tmp_path):
     assert not re.search(r"<script[^>]+src=", text) and "Plotly.newPlot" in text
     r = CliRunner().invoke(app, ["report", str(EXAMPLES / "person.json"), "--years", "99", "-o", str(out)])
     assert r.exit_code == 2 and "--years" in r.output
+
+
+def test_explain_endpoint_sums_and_refuses_unknown_outcomes(client):
+    r = client.post("/api/explain", json={"person": PERSON, "outcome": "fasting_glucose_mmol_l", "years": 5})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert sum(p["contribution"] for p in d["pathways"]) == pytest.approx(d["total"], abs=1e-9)
+    assert "not medical advice" in d["disclaimer"]
+    bad = client.post("/api/explain", json={"person": PERSON, "outcome": "happiness"})
+    assert bad.status_code == 422 and "outcome" in bad.text

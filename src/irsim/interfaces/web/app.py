@@ -82,6 +82,14 @@ class SimulateRequest(_Strict):
     figures: bool = Field(default=False, description="also return the Plotly figures the page draws")
 
 
+class ExplainRequest(_Strict):
+    person: Person
+    outcome: str = Field(default="T2D", max_length=64,
+                         description="T2D, MI, stroke, dementia, or a trajectory column such as liver_fat_percent")
+    years: float = Field(default=20, ge=1, le=MAX_YEARS, description="horizon, years")
+    scenario: Scenario | None = Field(default=None, description="scenario to explain (default: baseline)")
+
+
 class MealRequest(_Strict):
     subject: Literal["normal", "t2d"] = "normal"
     person: Person | None = Field(default=None, description="use this person (OGTT fitted when given) instead")
@@ -254,6 +262,14 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
             out["figures"] = {"projection": [json.loads(f.to_json()) for f in projection_figures(df, meas)],
                               "where": json.loads(where_figure(df).to_json())}
         return out
+
+    @app.post("/api/explain", tags=["projection"])
+    def explain(req: ExplainRequest) -> dict[str, Any]:
+        """`irsim explain`: each pathway's share of the change in an outcome (exact Shapley over knock-outs)."""
+        from ...analysis.explain import explain as run
+
+        with sim_lock:
+            return {**run(req.person, req.outcome, req.years, req.scenario).to_dict(), "disclaimer": DISCLAIMER}
 
     @app.post("/api/meal", tags=["physiology"])
     def meal(req: MealRequest) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def drivers(n=1, **kw):
     """Drivers of a lean-reference-like person, with overrides (arrays of length n)."""
     base = dict(age=50.0, female=0.0, weight=75.0, bmi=24.0, fat_rel=1.0, ffa=1.0, insulin_rel=1.0, fpg_mmol=5.0,
                 glucose_excess=0.0, hba1c=5.4, t2d=0.0, muscle_si=1.0, adipose_si=1.0, inflammation=0.0,
-                mitochondria=1.0, er_stress=0.0, ros=0.0, carb_rel=1.0)
+                mitochondria=1.0, er_stress=0.0, ros=0.0, carb_rel=1.0, energy=0.0)
     base.update(kw)
     return om.Drivers(**{k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in base.items()})
 
@@ -100,6 +100,9 @@ def test_liver_fat_rises_with_ffa_influx_and_stays_bounded(ffa, extra, insulin, 
     b = liver.steady_fat(liver.supply(drivers(ffa=ffa + extra, insulin_rel=insulin, mitochondria=mito), ON), mech)
     assert np.all(np.isfinite(b)) and np.all(a >= 0) and np.all(b <= 60.0)
     assert np.all(b >= a - 1e-12)
+    # an energy deficit never raises the supply (Lim 2011), a surplus never lowers it
+    deficit, surplus = (liver.supply(drivers(ffa=ffa, energy=e), ON) for e in (-800.0, 300.0))
+    assert np.all(deficit <= liver.supply(drivers(ffa=ffa), ON)) and np.all(surplus >= liver.supply(drivers(ffa=ffa), ON))
     saturating = liver.steady_fat(liver.supply(drivers(ffa=ffa), ON), ON)
     assert np.all(saturating >= liver.steady_fat(liver.supply(drivers(ffa=ffa), ON), mech) - 1e-12)
 

@@ -252,7 +252,8 @@ def _scan(params, state, inputs, mech, ref, oparams, ostate, *, n_records: int, 
         u = pm.Inputs(*(col[k] for col in inputs))
         p = om.coupled_params(params, o, oparams, mech)
         s2, d = pm.step(t, s, p, u, mech, ref, dt)
-        o2 = om.step(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech, dt)
+        energy = p.rho * (s2.weight - s.weight) / (dt * 365.25)  # kcal/day stored (+) or drawn (-)
+        o2 = om.step(t, om.drivers(t, s, d, p, u, ref, energy), o, oparams, mech, dt)
         return (s2, o2), None
 
     def observe_all(s, o, t, k):

@@ -96,7 +96,7 @@ def liver(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     wl = _run(cohorts, "dpp", n, 0.5, None, WEIGHT_LOSS, step="month")
     base_fat = column(wl, "liver_fat_percent")
     obese = base_fat[0] >= NAFLD
-    change = 100.0 * (base_fat[6] / base_fat[0] - 1.0)
+    change = 100.0 * (base_fat[3] / base_fat[0] - 1.0)  # at the end of the weight loss, when the study measured
     res.set("liv_fat_weight_loss", float(nanmean(change[obese])) if obese.any() else None)
     res.counts.update(persons=n, t2d=int(t2d.sum()), nafl_f0=groups["nafl"], nash_f0=groups["nash"],
                       weight_loss_nafld=int(obese.sum()))
@@ -190,7 +190,7 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
              "to the meta-analysis: age 58.5, BMI 28.5, fasting glucose 127-230 mg/dL; counted among those the model "
              f"classes T2D). Fibrosis: mean change of the expected stage over {FIB_YEARS} years in persons at F0-F1 "
              "with NAFL (steatosis, NAS < 5) or NASH at year 0, both cohorts pooled. Weight loss: persons with NAFLD "
-             "in the `dpp` cohort lose 8 % of weight over 3 months (Vitola 2009), liver fat change at 6 months.",
+             "in the `dpp` cohort lose 8 % of weight over 3 months (Vitola 2009), liver fat change at the end of the loss (3 months).",
              liver, ("Younossi", "Szczepaniak", "Le 2023")),
     Protocol("organs_lipids", "Lipids: TG and TG/HDL-C as markers of insulin resistance (McLaughlin 2003)", "dpp",
              ("lip_tg130_sensitivity", "lip_tg130_specificity", "lip_tghdl3_sensitivity", "lip_tghdl3_specificity"),

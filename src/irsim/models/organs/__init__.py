@@ -67,6 +67,7 @@ class Drivers(NamedTuple):
     er_stress: Any
     ros: Any
     carb_rel: Any         # carbohydrate share / 0.5
+    energy: Any           # energy balance, kcal/day (negative while losing weight): rho x dW/dt (Hall 2011)
 
 
 class OrganState(NamedTuple):
@@ -110,7 +111,7 @@ class OrganParams(NamedTuple):
     sd_ref: Any
 
 
-def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict) -> Drivers:
+def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict, energy=0.0) -> Drivers:
     f = d.fast
     fpg = f["fasting_glucose_mg_dl"]
     return Drivers(
@@ -119,7 +120,8 @@ def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict
         fpg_mmol=fpg / 18.016, glucose_excess=d.glucose_excess, hba1c=s.hba1c,
         t2d=(pm.status_code(fpg, f["ogtt_glucose_120"], s.hba1c) == 4).astype(jnp.float64),
         muscle_si=d.muscle_si, adipose_si=d.adipose_si, inflammation=s.inflammation, mitochondria=s.mitochondria,
-        er_stress=s.er_stress, ros=d.ros, carb_rel=u.carb_share / pm.c("triad.dnl_carb_reference"))
+        er_stress=s.er_stress, ros=d.ros, carb_rel=u.carb_share / pm.c("triad.dnl_carb_reference"),
+        energy=energy * jnp.ones_like(fpg))
 
 
 def coupled_params(p: pm.Params, o: OrganState, op: OrganParams, mech) -> pm.Params:

@@ -18,7 +18,10 @@ def supply(dr, mech):
     dnl = excess(dr.carb_rel * dr.insulin_rel ** c("liver.dnl_insulin_exponent"), mech.lipogenesis)
     x = c("liver.share_ffa") * ffa + c("liver.share_dnl") * dnl + c("liver.share_diet")
     ox = c("liver.oxidation_share")
-    return x * (1.0 - jnp.minimum(ox * dr.mitochondria, 0.9)) / (1.0 - ox)
+    # an energy deficit cuts hepatic supply beyond what the lower weight does (less DNL and dietary fat, more
+    # oxidation); a surplus raises it
+    energy = jnp.maximum(1.0 + c("liver.energy_gain") * dr.energy / 1000.0, c("liver.energy_floor"))
+    return energy * x * (1.0 - jnp.minimum(ox * dr.mitochondria, 0.9)) / (1.0 - ox)
 
 
 def steady_fat(net, mech):

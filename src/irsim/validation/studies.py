@@ -262,6 +262,8 @@ def _counts_status(out: np.ndarray, free: np.ndarray, upto: int | None = None) -
 
 # ------------------------------------------------------------------------------------------------ Whitehall II
 
+WH_VISIT_EVERY = 5   # years between Whitehall II examinations with an OGTT (Tabak 2009)
+WH_DOCTOR_SHARE = 0.5  # share of cases diagnosed outside the study's OGTT (Tabak 2009, about half)
 WH_YEARS = 20       # Whitehall II phase 3 (1991-93) to 2009: about 18 y of follow-up
 WH_MIN_PRE = 8      # cases need 8 y of record before diagnosis (balanced panel for -8..0)
 WH_OFFSETS = np.arange(-13, 1)
@@ -272,7 +274,13 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     out = cohorts.run("whitehall_ii", n, WH_YEARS)
     dm = diabetic(out)
     free = ~dm[0]
-    dx = first_index(dm)
+    # the study examined participants about every 5 years (OGTT at each phase) and about half of its cases were
+    # diagnosed by a doctor in between: half of the persons are checked yearly, the others only at their examinations
+    # (a random phase of the 5-year cycle); diagnosis at the first check that meets the criteria
+    rng = np.random.default_rng(_population_seed(seed, "whitehall_visits"))
+    phase, yearly = rng.integers(0, WH_VISIT_EVERY, n), rng.random(n) < WH_DOCTOR_SHARE
+    visit = ((np.arange(dm.shape[0])[:, None] - phase[None, :]) % WH_VISIT_EVERY == 0) | yearly[None, :]
+    dx = first_index(dm & visit)
     cases = free & (dx >= WH_MIN_PRE)
     controls = free & (dx < 0)
     res.counts.update(persons=n, free_at_baseline=int(free.sum()), cases_any_year=int((free & (dx >= 1)).sum()),
@@ -546,9 +554,11 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "Population `whitehall_ii` ({n} virtual persons drawn to the study's baseline, "
         "`parameters/data/populations.yaml`; realised baseline in the table below), followed untreated for "
         f"{WH_YEARS}" " years with yearly records. "
-        "Persons diabetic at year 0 are excluded (the study enrolled people free of diabetes). Diagnosis: first "
-        "year with fasting glucose >= 7.0 or 2-h glucose >= 11.1 mmol/L (the study diagnosed by OGTT or by "
-        "doctor; it saw participants about every 5 years, the model every year). Cases diagnosed at year >= "
+        "Persons diabetic at year 0 are excluded (the study enrolled people free of diabetes). Diagnosis: fasting "
+        "glucose >= 7.0 or 2-h glucose >= 11.1 mmol/L at the first check that meets them; the study examined "
+        "participants with an OGTT about every 5 years and about half of its cases were diagnosed by a doctor in "
+        "between, so half of the virtual persons are checked yearly and the others only at examinations every 5 "
+        "years (random phase). Cases diagnosed at year >= "
         f"{WH_MIN_PRE}" " are aligned on diagnosis and averaged over years -8..0 (mean glucose; geometric mean "
         "HOMA, as HOMA indices are log-normal); years -13..-9 come from the cases with that much record. "
         "Controls: never diagnosed; HOMA-%B slope by least squares over their follow-up. HOMA1 (Matthews 1985) "

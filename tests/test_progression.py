@@ -149,3 +149,29 @@ def test_status_strings():
     codes = np.asarray(pm.status_code(np.array([90, 110, 90, 110, 130, 90]), np.array([120, 120, 150, 150, 120, 210]),
                                       np.array([5.0, 5.0, 5.0, 5.0, 5.0, 5.0])))
     assert [pm.STATUS[c] for c in codes] == ["NGT", "IFG", "IGT", "IFG+IGT", "T2D", "T2D"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(g=st.floats(0.3, 4.0), dg=st.floats(0.0, 1.0), er=st.floats(0.0, 3.0))
+def test_beta_cell_capacity_loss_starts_above_the_reference_glycaemia_and_rises_with_glucose(g, dg, er):
+    from types import SimpleNamespace
+
+    ref = pm.reference()
+    s = SimpleNamespace(er_stress=np.array(er))
+    d = lambda x: SimpleNamespace(fast={"day_mean_glucose_mg_dl": np.array(x * ref["glucose"])})  # noqa: E731
+    mech = pm.Mechanisms()
+    lo, hi = (float(pm.capacity_loss(s, mech, d(x), ref)) for x in (g, g + dg))
+    assert 0.0 <= lo <= hi <= pm.c("beta.capacity_glucose_rate") + pm.c("beta.capacity_er_rate") * er + 1e-12
+    if g <= pm.c("beta.capacity_glucose_threshold") and er == 0.0:
+        assert lo == 0.0
+
+
+def test_a_worse_ogtt_means_less_capacity_and_no_later_diabetes():
+    # same fasting labs, 2-h glucose 6.0 vs 9.5 mmol/L: the worse tolerance starts with less beta-cell capacity
+    base = dict(age=[50.0, 50.0], female=[0.0, 0.0], weight=[95.0, 95.0], fasting_glucose=[104.0, 104.0],
+                fasting_insulin=[14.0, 14.0], ogtt_glucose_120=[108.0, 171.0])
+    start = cp.initialise(columns(**base))
+    assert start.state.capacity[1] < start.state.capacity[0]
+    out = cp.run(start, 25)
+    dx = [np.flatnonzero(out[:, C["glycemic_status"], i] == 4) for i in range(2)]
+    assert len(dx[1]) and (not len(dx[0]) or dx[1][0] <= dx[0][0])

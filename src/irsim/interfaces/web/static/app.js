@@ -249,6 +249,7 @@ const pct1 = (x) => x.toFixed(1) + " %";
 const UNITS = [["_percent", "%"], ["_mmol_l", "mmol/L"], ["_ml_min", "mL/min/1.73 m²"]];
 const unitOf = (column) => (UNITS.find(([s]) => column.endsWith(s)) || [, ""])[1];
 const changeUnit = (unit) => (unit === "%" ? "% points" : unit);  // a change of a percentage
+const contributionTitle = (unit) => `contribution${unit ? ` (${changeUnit(unit)})` : ""}`;
 const QUANTITIES = {fasting_glucose_mmol_l: "fasting glucose", glucose_2h_mmol_l: "2-h glucose"};
 
 function explainBody() {
@@ -282,7 +283,7 @@ function contributionTable(rows, nameKey, caption, unit) {
   t.append(el("caption", {}, caption));
   const head = el("tr");
   head.append(el("th", {scope: "col"}, nameKey === "label" ? "pathway" : "tissue"),
-              el("th", {scope: "col", class: "num"}, `contribution${unit ? ` (${changeUnit(unit)})` : ""}`),
+              el("th", {scope: "col", class: "num"}, contributionTitle(unit)),
               el("th", {scope: "col", class: "num"}, "share"));
   t.append(el("thead"));
   t.tHead.append(head);
@@ -322,7 +323,7 @@ function renderExplain(d, name) {
                         hovertemplate: "%{y}: %{x:.3g}<extra></extra>"}],
                {height: 80 + 30 * rows.length, margin: {l: 10, r: 10, t: 10, b: 40},
                 uniformtext: {mode: "hide", minsize: 10},  // a share that does not fit its bar is in the table
-                xaxis: {title: {text: `contribution${unit ? ` (${changeUnit(unit)})` : ""}`}, zeroline: true, zerolinecolor: "#888"},
+                xaxis: {title: {text: contributionTitle(unit)}, zeroline: true, zerolinecolor: "#888"},
                 yaxis: {automargin: true, autorange: "reversed"}});
 }
 

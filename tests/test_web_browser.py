@@ -154,3 +154,61 @@ def test_page_end_to_end(server, browser):
     phone.screenshot(path=str(OUT / "web_phone.png"), full_page=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375 + 1
     assert offsite == []  # no request left the machine
+
+
+def test_why_panel_shows_the_api_explanation(server, browser):
+    """The "Why is this changing?" panel: same numbers as POST /api/explain, shares add up, 422 shown in the panel."""
+    OUT.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(server)
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("#load-example")
+    page.wait_for_selector("#summary-table tr[data-scenario='baseline']", timeout=120_000)
+    page.focus("#c-weight")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#summary-table tr[data-scenario='your plan']", timeout=120_000)
+
+    page.select_option("#explain-outcome", "T2D")
+    page.focus("#explain-run")
+    with page.expect_request("**/api/explain") as sent:
+        page.keyboard.press("Enter")
+    page.wait_for_selector("#explain-result table.explain tbody tr", timeout=120_000)
+    body = sent.value.post_data_json
+    assert body["outcome"] == "T2D" and body["years"] == 20
+    assert body["scenario"]["interventions"][0] == {"type": "weight_loss", "start_year": 0, "percent": 5,
+                                                    "over_months": 6, "then": "maintain"}
+    api = httpx.post(server + "/api/explain", json=body, timeout=120).json()
+
+    rows = page.locator("#explain-result table.explain").first.locator("tbody tr")
+    assert rows.count() == len(api["pathways"])
+    shares = []
+    for i, p in enumerate(api["pathways"]):
+        row = rows.nth(i)
+        assert row.get_attribute("data-key") == p["pathway"]
+        assert row.locator("th").inner_text() == p["label"]
+        assert float(row.locator("td.contribution").inner_text()) == float(f"{p['contribution']:.3g}")
+        shares.append(float(row.locator("td.share").inner_text().removesuffix(" %")))
+    assert sum(shares) == pytest.approx(100, abs=1)
+    assert page.locator("#explain-sentences li").all_inner_texts() == [p["sentence"] for p in api["pathways"]]
+    assert page.locator("#explain-result table.explain").count() == 1 + len(api["tissues"]) > 1  # muscle/liver/beta
+    assert "Shapley decomposition over pathway knock-outs" in page.inner_text("#explain-method")
+    assert "not medical advice" in page.inner_text("#explain-result")
+    page.wait_for_selector("#explain-chart .main-svg")
+    page.locator("#explain-section").screenshot(path=str(OUT / "web_explain.png"))
+
+    # narrowed to phone width: one column, and the charts keep their height (responsive Plotly once collapsed them)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.wait_for_timeout(500)  # Plotly redraws on resize
+    page.locator("#explain-section").screenshot(path=str(OUT / "web_explain_phone.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    heights = page.evaluate("[...document.querySelectorAll('.chart, #projection-chart .panel')]"
+                            ".map((d) => d.getBoundingClientRect().height)")
+    assert min(heights) > 200, heights
+
+    # a refused request: the server's message in the panel
+    page.evaluate("document.getElementById('explain-outcome').add(new Option('happiness', 'happiness'))")
+    page.select_option("#explain-outcome", "happiness")
+    page.click("#explain-run")
+    expect(page.locator("#explain-error")).to_contain_text("not an outcome irsim can explain")
+    assert page.locator("#explain-result").inner_text() == ""

@@ -1,4 +1,5 @@
-// irsim page: form -> /api/assess (validated as you type), /api/simulate (charts), profiles and lab history.
+// irsim page: form -> /api/assess (validated as you type), /api/simulate (charts), /api/explain (why panel),
+// profiles and lab history.
 "use strict";
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, text) => {
@@ -184,23 +185,31 @@ function simulateBody() {
   return {person: lastPerson, years: Number($("c-years").value), scenarios: planScenario(), measurements: meas};
 }
 
+// Plotly chart with the layout's height pinned on its div: responsive resizing sizes the plot to the div, which
+// otherwise collapses to 0 px when the window narrows.
+function draw(div, data, layout) {
+  if (layout.height) div.style.height = layout.height + "px";
+  return Plotly.react(div, data, layout, {responsive: true, displaylogo: false});
+}
+
 let simSeq = 0;
 async function project() {
   if (!lastPerson) return;
   const seq = ++simSeq;
   $("busy").textContent = "projecting…";
+  if ($("explain-result").childElementCount) $("explain-busy").textContent = "Person, plan or years changed: press Explain to update.";
   const r = await api("POST", "/api/simulate", {...simulateBody(), figures: true});
   if (seq !== simSeq) return;  // a newer request is on its way
   $("busy").textContent = "";
   if (!r.ok) { showProblems(r.data.problems || [{field: "projection", message: r.data.detail}]); return; }
-  const cfg = {responsive: true, displaylogo: false};
   $("where-section").hidden = false;
   $("projection-section").hidden = false;
-  Plotly.react("where-chart", r.data.figures.where.data, r.data.figures.where.layout, cfg);
+  $("explain-section").hidden = false;
+  draw($("where-chart"), r.data.figures.where.data, r.data.figures.where.layout);
   const box = $("projection-chart"), figs = r.data.figures.projection;
   while (box.children.length > figs.length) { Plotly.purge(box.lastChild); box.lastChild.remove(); }
   while (box.children.length < figs.length) box.append(el("div", {class: "panel"}));
-  figs.forEach((f, i) => Plotly.react(box.children[i], f.data, f.layout, cfg));
+  figs.forEach((f, i) => draw(box.children[i], f.data, f.layout));
   renderSummary(r.data);
 }
 
@@ -231,6 +240,91 @@ async function downloadReport() {
   if (!r.ok) { $("busy").textContent = "report failed"; return; }
   const a = el("a", {href: URL.createObjectURL(await r.blob()), download: "irsim-report.html"});
   document.body.append(a); a.click(); a.remove();
+}
+
+// ---------------------------------------------------------------- why (explain)
+// 3 significant digits, as the server's sentences (exponent below 0.001)
+const sig3 = (x) => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(2) : String(Number(x.toPrecision(3))));
+const pct1 = (x) => x.toFixed(1) + " %";
+const UNITS = [["_percent", "%"], ["_mmol_l", "mmol/L"], ["_ml_min", "mL/min/1.73 m²"]];
+const unitOf = (column) => (UNITS.find(([s]) => column.endsWith(s)) || [, ""])[1];
+const changeUnit = (unit) => (unit === "%" ? "% points" : unit);  // a change of a percentage
+const contributionTitle = (unit) => `contribution${unit ? ` (${changeUnit(unit)})` : ""}`;
+const QUANTITIES = {fasting_glucose_mmol_l: "fasting glucose", glucose_2h_mmol_l: "2-h glucose"};
+
+function explainBody() {
+  return {person: lastPerson, outcome: $("explain-outcome").value, years: Number($("c-years").value),
+          scenario: planScenario()[0] || null};
+}
+
+let explainSeq = 0;
+async function explain(ev) {
+  if (ev) ev.preventDefault();
+  if (!lastPerson) return;
+  const seq = ++explainSeq;
+  $("explain-run").disabled = true;
+  $("explain-busy").textContent = "explaining… (a few seconds)";
+  $("explain-error").textContent = "";
+  const r = await api("POST", "/api/explain", explainBody()).catch((e) => ({ok: false, data: {detail: String(e)}}));
+  if (seq !== explainSeq) return;
+  $("explain-run").disabled = false;
+  $("explain-busy").textContent = "";
+  if (!r.ok) {
+    const d = r.data || {};
+    $("explain-error").textContent = d.problems ? d.problems.map((p) => p.message).join(" ") : (d.detail || `error ${r.status}`);
+    $("explain-result").replaceChildren();
+    return;
+  }
+  renderExplain(r.data, $("explain-outcome").selectedOptions[0].textContent);
+}
+
+function contributionTable(rows, nameKey, caption, unit) {
+  const t = el("table", {class: "explain"});
+  t.append(el("caption", {}, caption));
+  const head = el("tr");
+  head.append(el("th", {scope: "col"}, nameKey === "label" ? "pathway" : "tissue"),
+              el("th", {scope: "col", class: "num"}, contributionTitle(unit)),
+              el("th", {scope: "col", class: "num"}, "share"));
+  t.append(el("thead"));
+  t.tHead.append(head);
+  const body = el("tbody");
+  for (const row of rows) {
+    const tr = el("tr", {"data-key": row.pathway || row.tissue});
+    tr.append(el("th", {scope: "row"}, row[nameKey]),
+              el("td", {class: "num contribution", "data-value": String(row.contribution)}, sig3(row.contribution)),
+              el("td", {class: "num share", "data-value": String(row.share_percent)}, pct1(row.share_percent)));
+    body.append(tr);
+  }
+  t.append(body);
+  return t;
+}
+
+function renderExplain(d, name) {
+  const unit = d.kind === "hazard" ? "" : unitOf(d.column);
+  const root = $("explain-result");
+  const summary = d.kind === "hazard"
+    ? `${name}: cumulative hazard over ${d.years} years ${sig3(d.total)}.`
+    : `${name}: ${sig3(d.start)} → ${sig3(d.start + d.total)} ${unit} over ${d.years} years (change ${d.total > 0 ? "+" : ""}${sig3(d.total)} ${changeUnit(unit)}).`;
+  const chart = el("div", {id: "explain-chart", class: "chart", role: "img",
+                           "aria-label": `Contribution of each pathway to the change in ${name}`});
+  root.replaceChildren(el("p", {id: "explain-summary"}, summary), chart,
+                       contributionTable(d.pathways, "label", "Contribution of each pathway", unit));
+  const ul = el("ul", {id: "explain-sentences"});
+  for (const p of d.pathways) ul.append(el("li", {}, p.sentence));
+  root.append(ul);
+  for (const [q, rows] of Object.entries(d.tissues)) {
+    root.append(contributionTable(rows, "tissue", `Muscle, liver and beta cells: change in ${QUANTITIES[q] || q}`, unitOf(q)));
+  }
+  root.append(el("p", {class: "note"}, d.disclaimer));
+  const rows = d.pathways, x = rows.map((p) => p.contribution);
+  draw(chart, [{type: "bar", orientation: "h", y: rows.map((p) => p.label), x,
+                        marker: {color: x.map((v) => (v >= 0 ? "#1f4e8c" : "#d08a00"))},
+                        text: rows.map((p) => pct1(p.share_percent)), textposition: "inside", insidetextanchor: "end",
+                        hovertemplate: "%{y}: %{x:.3g}<extra></extra>"}],
+               {height: 80 + 30 * rows.length, margin: {l: 10, r: 10, t: 10, b: 40},
+                uniformtext: {mode: "hide", minsize: 10},  // a share that does not fit its bar is in the table
+                xaxis: {title: {text: contributionTitle(unit)}, zeroline: true, zerolinecolor: "#888"},
+                yaxis: {automargin: true, autorange: "reversed"}});
 }
 
 // ---------------------------------------------------------------- profiles
@@ -335,6 +429,7 @@ async function init() {
   $("c-metformin").addEventListener("change", reproject);
   $("c-years").addEventListener("change", reproject);
   $("report").addEventListener("click", downloadReport);
+  $("explain-form").addEventListener("submit", explain);
   $("profile-save").addEventListener("click", saveProfile);
   $("profile-load").addEventListener("click", loadProfile);
   $("profile-delete").addEventListener("click", deleteProfile);

@@ -72,6 +72,8 @@ def default_pathways(column: str) -> tuple[str, ...]:
     return CORE + ORGAN_PATHWAYS.get(column, ("androgens",))
 
 
+OUTCOME_NAMES = {"T2D": "HbA1c (%)", "MI": "myocardial infarction", "stroke": "stroke", "dementia": "dementia"}
+
 TISSUES = ("muscle insulin resistance", "hepatic insulin resistance", "beta-cell loss")
 
 
@@ -122,9 +124,26 @@ def _value(out: np.ndarray, col: int, kind: str, years: np.ndarray) -> np.ndarra
     return y[-1] - y[0]
 
 
+def readable(column: str) -> str:
+    """A column name as words with its unit: ``hba1c_percent`` -> ``HbA1c (%)``."""
+    units = {"_mmol_l": "mmol/L", "_mg_dl": "mg/dL", "_percent": "%", "_uiu_ml": "uIU/mL", "_ml_min": "mL/min/1.73 m2",
+             "_mg_g": "mg/g", "_nmol_l": "nmol/L", "_pmol_l": "pmol/L", "_u_l": "U/L", "_10e9_l": "10^9/L",
+             "_mmhg": "mmHg", "_kg": "kg", "_rel": "x reference", "_index": "index"}
+    words, unit = column, ""
+    for suffix, u in units.items():
+        if column.endswith(suffix):
+            words, unit = column[: -len(suffix)], u
+            break
+    words = words.replace("hba1c", "HbA1c").replace("_", " ").replace("homa1", "HOMA1").replace("2h", "2-h")
+    return f"{words} ({unit})" if unit else words
+
+
 def _sentence(label: str, what: str, contribution: float, share: float, outcome: str, unit_total: str) -> str:
+    name = label[0].upper() + label[1:]
+    if abs(share) < 0.05:  # under 0.05 % of the total change
+        return f"{name} ({what}) makes no material difference to {outcome} here."
     verb = "raises" if contribution > 0 else "lowers"
-    return f"{label[0].upper() + label[1:]} ({what}) {verb} {outcome} by {abs(contribution):.3g}: {share:.0f} % of {unit_total}."
+    return f"{name} ({what}) {verb} {outcome} by {abs(contribution):.3g}: {share:.0f} % of {unit_total}."
 
 
 def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=None) -> Explanation:
@@ -154,17 +173,19 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
     v = _value(out, idx[col], kind, t)
     phi = shapley(v, k)
     total, other = float(v[-1]), float(v[0])
-    what = f"the {'cumulative hazard of ' + outcome if kind == 'hazard' else 'change in ' + col}"
+    name = OUTCOME_NAMES.get(outcome, readable(col))
+    what = f"the {'cumulative hazard of ' + name if kind == 'hazard' else 'change in ' + name}"
     rows = []
-    for name, contribution in zip(names, phi):
-        label, detail = PATHWAYS.get(name, (name, name))
+    for pathway, contribution in zip(names, phi):
+        label, detail = PATHWAYS.get(pathway, (pathway, pathway))
         share = 100.0 * contribution / total if total else 0.0
-        rows.append({"pathway": name, "label": label, "contribution": float(contribution), "share_percent": share,
-                     "sentence": _sentence(label, detail, float(contribution), share, col, what)})
+        rows.append({"pathway": pathway, "label": label, "contribution": float(contribution), "share_percent": share,
+                     "sentence": _sentence(label, detail, float(contribution), share, name, what)})
     share = 100.0 * other / total if total else 0.0
     rows.append({"pathway": "other", "label": "everything else", "contribution": other, "share_percent": share,
-                 "sentence": f"With every pathway above switched off, {col} still changes by {other:.3g} "
-                             f"({share:.0f} %): ageing, weight change and the person's starting state."})
+                 "sentence": f"With every pathway above switched off from year 0, {name} would change by {other:.3g} "
+                             f"({share:.0f} % of the total): ageing and weight change, less what these pathways "
+                             "already contributed at year 0."})
     tissues = _tissues(out[:, :, -1], idx) if col in ("hba1c_percent", "fasting_glucose_mmol_l", "glucose_2h_mmol_l") else {}
     return Explanation(outcome, col, kind, float(years), float(out[0, idx[col], -1]), total, pd.DataFrame(rows), tissues)
 

@@ -48,7 +48,7 @@ def test_death_competes_and_sampling_is_reproducible():
 
 def test_onset_event_reads_the_threshold_crossing():
     status = ["IGT"] * 7 + ["T2D"] * 24
-    es = ev.sample(_traj(status=status, age0=40.0), female=True, samples=5000, seed=0)
+    es = ev.sample(_traj(status=status, age0=40.0, hazard=0.0), female=True, samples=5000, seed=0)
     t = es.times["T2D"]
     assert np.nanmin(t) == 7.0 and np.nanmax(t) == 7.0
     alive7 = np.exp(-np.sum(ev.death_hazard(np.arange(40.0, 47.0), True, np.zeros(7, bool))))
@@ -69,3 +69,14 @@ def test_cli_events(cli, tmp_path):
     assert (tmp_path / "cif.png").stat().st_size > 1000
     bad = cli("simulate", EXAMPLES / "person.json", "--events", "--samples", "0")
     assert bad.returncode == 2 and "--samples" in bad.stderr
+
+
+def test_fatal_first_events_shorten_survival():
+    # MI case fatality 10 % (Yeh 2010): with a high MI hazard, about 10 % of those with an MI die at that moment
+    es = ev.sample(_traj(years=10, hazard=0.3, age0=30.0), female=True, samples=50_000, seed=2)
+    t, d = es.times["MI"], es.death
+    had = np.isfinite(t)
+    fatal = had & np.isfinite(d) & (d == t)
+    assert fatal.sum() / had.sum() == pytest.approx(0.10, abs=0.01)
+    base = ev.sample(_traj(years=10, hazard=0.0, age0=30.0), female=True, samples=50_000, seed=2)
+    assert np.isfinite(es.death).mean() > np.isfinite(base.death).mean()

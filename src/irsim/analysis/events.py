@@ -153,11 +153,17 @@ def sample(traj: pd.DataFrame, female: bool, samples: int = 1000, seed: int = 0)
             first = np.flatnonzero(past)
             onset = t[first[0]] if len(first) else np.nan
             prevalent[ev.name] = bool(len(first) and first[0] == 0)
-            ev_t = np.full(samples, onset)
+            times[ev.name] = np.full(samples, onset)
         else:
-            ev_t = _invert(t, traj[ev.column].to_numpy(dtype=float), rng.exponential(size=samples))
-        ev_t = np.where(np.isfinite(death) & (ev_t > death), np.nan, ev_t)
-        times[ev.name] = ev_t
+            times[ev.name] = _invert(t, traj[ev.column].to_numpy(dtype=float), rng.exponential(size=samples))
+    # a first MI or stroke is fatal with its case fatality (the life table holds the other deaths)
+    fatality = _parameters.load("life_tables")["case_fatality"]["value"]
+    for name, cf in fatality.items():
+        if name in times:
+            fatal = np.isfinite(times[name]) & (rng.random(samples) < cf)
+            death = np.where(fatal, np.fmin(death, times[name]), death)
+    for name, ev_t in times.items():
+        times[name] = np.where(np.isfinite(death) & (ev_t > death), np.nan, ev_t)
     return EventSample(horizon=float(t[-1]), times=times, death=death, prevalent=prevalent)
 
 

@@ -3,7 +3,6 @@
 Screenshots go to out/ (desktop and phone width) for a person to look at.
 """
 
-import json
 import os
 import socket
 import subprocess

@@ -25,8 +25,13 @@ LDL_MECHANISM = ("Insulin resistance makes the liver pour out triglyceride-rich 
                  "into small dense LDL, so the atherogenic load is high even when LDL-C looks modest.")
 
 
-def _ldl_category(v: np.ndarray) -> np.ndarray:
-    return categorize(v, LDL_EDGES, LDL_LABELS)
+def _ldl_result(v, ok, tg, limit: str, detail=None) -> Computed:
+    """An LDL estimate, NaN where triglycerides are beyond the equation's range (``limit`` says which)."""
+    v = np.where(ok, v, np.nan)
+    reason = no_reasons(len(v))
+    bad = ~ok
+    add_reason(reason, bad, "triglycerides " + fmt(tg[bad]) + " " + limit)
+    return Computed(v, categorize(v, LDL_EDGES, LDL_LABELS), detail=detail, computable=ok, reason=reason)
 
 
 def _non_hdl(x: Inputs) -> Computed:
@@ -48,11 +53,7 @@ def _friedewald(x: Inputs) -> Computed:
     tc, hdl, tg = (x[k] for k in LIPID_INPUTS)
     ok = ~(tg >= 400.0)
     # Friedewald WT et al., Clin Chem 1972;18:499-502: LDL = TC - HDL - TG/5 (mg/dL), not for TG >= 400.
-    v = np.where(ok, tc - hdl - tg / 5.0, np.nan)
-    reason = no_reasons(x.n)
-    bad = ~ok
-    add_reason(reason, bad, "triglycerides " + fmt(tg[bad]) + " >= 400 mg/dL: Friedewald not valid")
-    return Computed(v, _ldl_category(v), computable=ok, reason=reason)
+    return _ldl_result(tc - hdl - tg / 5.0, ok, tg, ">= 400 mg/dL: Friedewald not valid")
 
 
 register(Calculator(
@@ -98,13 +99,9 @@ def _martin_hopkins(x: Inputs) -> Computed:
     ok = ~(tg >= 800.0)
     f = martin_hopkins_factor(tg, nh)
     # Martin SS et al., JAMA 2013;310:2061-8: LDL = non-HDL - TG / F.
-    v = np.where(ok, nh - tg / f, np.nan)
-    reason = no_reasons(x.n)
-    bad = ~ok
-    add_reason(reason, bad, "triglycerides " + fmt(tg[bad]) + " >= 800 mg/dL: outside the Martin-Hopkins tables")
     detail = np.full(x.n, None, dtype=object)
     detail[ok & (tg >= 400.0)] = "TG 400-799 mg/dL: extended factor table (Sajja 2021)"
-    return Computed(v, _ldl_category(v), detail=detail, computable=ok, reason=reason)
+    return _ldl_result(nh - tg / f, ok, tg, ">= 800 mg/dL: outside the Martin-Hopkins tables", detail)
 
 
 register(Calculator(
@@ -122,11 +119,7 @@ def _sampson(x: Inputs) -> Computed:
     nh = tc - hdl
     # Sampson M et al., JAMA Cardiol 2020;5:540-8 (NIH equation 2), mg/dL, TG <= 800.
     v = tc / 0.948 - hdl / 0.971 - (tg / 8.56 + tg * nh / 2140.0 - tg * tg / 16100.0) - 9.44
-    v = np.where(ok, v, np.nan)
-    reason = no_reasons(x.n)
-    bad = ~ok
-    add_reason(reason, bad, "triglycerides " + fmt(tg[bad]) + " > 800 mg/dL: Sampson equation not valid")
-    return Computed(v, _ldl_category(v), computable=ok, reason=reason)
+    return _ldl_result(v, ok, tg, "> 800 mg/dL: Sampson equation not valid")
 
 
 register(Calculator(

@@ -44,12 +44,13 @@ PATHWAYS: dict[str, tuple[str, str]] = {
     "brain_insulin": ("brain insulin resistance", "less insulin-stimulated neuronal glucose uptake"),
 }
 
-#: Outcome aliases: name -> (column, kind) with kind "level" (change of the value) or "hazard" (cumulative hazard).
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "T2D": ("hba1c_percent", "level"),
-    "MI": ("hazard_mi", "hazard"),
-    "stroke": ("hazard_stroke", "hazard"),
-    "dementia": ("hazard_dementia", "hazard"),
+#: Outcome aliases: name -> (column, kind, words) with kind "level" (change of the value) or "hazard" (cumulative
+#: hazard); other outcomes are columns, named by :func:`readable`.
+OUTCOMES: dict[str, tuple[str, str, str]] = {
+    "T2D": ("hba1c_percent", "level", "HbA1c (%)"),
+    "MI": ("hazard_mi", "hazard", "myocardial infarction"),
+    "stroke": ("hazard_stroke", "hazard", "stroke"),
+    "dementia": ("hazard_dementia", "hazard", "dementia"),
 }
 
 CORE = ("inflammation", "mitochondria", "er_stress", "lipotoxicity", "glucotoxicity")
@@ -71,8 +72,6 @@ ORGAN_PATHWAYS: dict[str, tuple[str, ...]] = {
 def default_pathways(column: str) -> tuple[str, ...]:
     return CORE + ORGAN_PATHWAYS.get(column, ("androgens",))
 
-
-OUTCOME_NAMES = {"T2D": "HbA1c (%)", "MI": "myocardial infarction", "stroke": "stroke", "dementia": "dementia"}
 
 TISSUES = ("muscle insulin resistance", "hepatic insulin resistance", "beta-cell loss")
 
@@ -96,12 +95,14 @@ class Explanation:
                 "note": "research and education software, not medical advice"}
 
 
-def resolve_outcome(outcome: str, columns) -> tuple[str, str]:
-    col, kind = OUTCOMES.get(outcome, (outcome, "hazard" if outcome.startswith("hazard_") else "level"))
+def resolve_outcome(outcome: str, columns) -> tuple[str, str, str]:
+    """(column, kind, words) of an outcome alias or trajectory column; refused with the known names otherwise."""
+    col, kind, words = OUTCOMES.get(outcome, (outcome, "hazard" if outcome.startswith("hazard_") else "level",
+                                              readable(outcome)))
     if col not in columns or col in ("year", "age", "glycemic_status"):
         known = sorted(set(OUTCOMES) | {c for c in columns if c not in ("year", "age", "glycemic_status")})
         raise InputError([Problem("--outcome", f"{outcome!r} is not an outcome irsim can explain; one of: {', '.join(known)}")])
-    return col, kind
+    return col, kind, words
 
 
 def shapley(values: np.ndarray, k: int) -> np.ndarray:
@@ -151,7 +152,7 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
     from ..cohort import progression as cp
     from ..scenarios.schema import BASELINE
 
-    col, kind = resolve_outcome(outcome, cp.COLUMNS)
+    col, kind, name = resolve_outcome(outcome, cp.COLUMNS)
     names = [p for p in (pathways or default_pathways(col)) if p in pm.Mechanisms._fields]
     unknown = [p for p in (pathways or []) if p not in pm.Mechanisms._fields]
     if unknown or not names or len(names) > 10:
@@ -173,7 +174,6 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
     v = _value(out, idx[col], kind, t)
     phi = shapley(v, k)
     total, other = float(v[-1]), float(v[0])
-    name = OUTCOME_NAMES.get(outcome, readable(col))
     what = f"the {'cumulative hazard of ' + name if kind == 'hazard' else 'change in ' + name}"
     rows = []
     for pathway, contribution in zip(names, phi):

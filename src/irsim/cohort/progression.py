@@ -89,9 +89,13 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     fat = np.asarray(pm.fat_mass(weight, age, female, height))
     rho, tau = (np.asarray(x) for x in pm.hall_rho_tau(weight, fat, pm.rmr(weight, age, female, height)))
     ones = np.ones(n)
+    # between-person random effects (cohorts draw them, cohort.synthetic); one person gets the population median
+    susceptibility = np.where(np.isnan(col("capacity_susceptibility")), 1.0, col("capacity_susceptibility"))
+    drift = np.where(np.isnan(col("sensitivity_drift")), 0.0, col("sensitivity_drift"))
     params = pm.Params(female=female, height_cm=height, age0=age, w_set0=weight, rho=rho, tau_w=tau,
                        muscle0=ones, liver0=ones, adipose0=ones, fat_ref=np.asarray(pm.reference_fat(female)),
-                       activity0=activity, prolif0=ones, glucose0=ones, a1c_offset=np.zeros(n))
+                       activity0=activity, a1c_offset=np.zeros(n), capacity_susceptibility=susceptibility,
+                       sensitivity_drift=drift)
     ref = pm.reference()
     s_fit, bm_fit, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
     bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit))
@@ -103,20 +107,21 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     for i in np.flatnonzero(np.abs(fpi_model / fpi - 1.0) > 0.05):
         assumed[i].append(f"fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal model's range for this glucose: "
                           f"started at {fpi_model[i]:.1f} uIU/mL")
+    # capacity left after a known diabetes duration (no OGTT): lost at the maximal glucotoxic rate since diagnosis
+    duration = col("diabetes_duration_years")
+    capacity0 = np.where(np.isnan(duration), 1.0,
+                         np.exp(-pm.c("beta.capacity_glucose_rate") * susceptibility * np.nan_to_num(duration)))
     state = pm.State(weight=weight, inflammation=np.zeros(n), mitochondria=ones, er_stress=np.zeros(n),
-                     beta_mass=bm_fit, beta_function=ones, hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU,
-                     capacity=ones)
+                     beta_mass=bm_fit / capacity0 ** pm.c("beta.capacity_mass_exponent"), beta_function=ones,
+                     hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,
+                     energy=np.zeros(n), islet_fat=ones)
     u = _inputs0(n)
     mech = pm.Mechanisms()
     params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
                                   _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()}, iterations=iterations)
     params, state = pm.Params(*(np.asarray(x) for x in params)), pm.State(*(np.asarray(x) for x in state))
     d = pm.derive(0.0, state, params, u, mech, ref)
-    # beta-cell mass at its steady state at year 0: proliferation balances the person's current apoptosis
-    gmean = np.asarray(d.fast["day_mean_glucose_mg_dl"])
-    params = params._replace(glucose0=np.asarray(d.fast["fasting_glucose_mg_dl"]),
-                             prolif0=np.asarray(pm.apoptosis(state, mech, d, ref)))
-    a1c_model = (gmean + pm.c("glycaemia.adag_intercept")) / pm.c("glycaemia.adag_slope")
+    a1c_model = np.asarray(pm.adag_hba1c(pm.mean_glucose(d.fast)))
     state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))
     params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model))
     for i in np.flatnonzero(np.isnan(a1c)):
@@ -191,7 +196,7 @@ def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
     mech = pm.Mechanisms()
     has_ogtt = ~jnp.isnan(g2h)
     ones = jnp.ones_like(s_fit)
-    mass_fit = state.beta_mass  # functional mass that reproduces the fasting labs
+    mass_fit = pm.functional_mass(state)  # functional mass that reproduces the fasting labs
 
     def g120(logbf, st, pr):
         return jnp.log(pm.derive(0.0, st._replace(beta_function=jnp.exp(logbf)), pr, u, mech, ref).fast["ogtt_glucose_120"])
@@ -206,13 +211,14 @@ def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
         st = st._replace(inflammation=damp(st.inflammation, tg["inflammation"]),
                          mitochondria=damp(st.mitochondria, tg["mitochondria"]),
                          er_stress=damp(st.er_stress, tg["er_stress"]),
+                         islet_fat=damp(st.islet_fat, tg["islet_fat"]),
                          beta_function=jnp.where(has_ogtt, st.beta_function, damp(st.beta_function, tg["beta_function"])))
         x = jnp.log(st.beta_function)
         val, grad = jax.jvp(lambda lb: g120(lb, st, pr), (x,), (jnp.ones_like(x),))
         tgt = jnp.log(jnp.where(has_ogtt, g2h, 100.0))
         step = jnp.clip((val - tgt) / jnp.where(jnp.abs(grad) > 1e-9, grad, -1e-9), -0.5, 0.5)
         # the beta-cell capacity that makes the fitted function the target (1 without an OGTT)
-        cap = jnp.where(has_ogtt, st.beta_function * st.capacity / tg["beta_function"], ones)
+        cap = jnp.where(has_ogtt, st.beta_function * st.capacity / tg["beta_function"], st.capacity)
         st = st._replace(beta_function=jnp.where(has_ogtt, jnp.exp(x - step), st.beta_function), capacity=cap,
                          beta_mass=mass_fit / cap ** pm.c("beta.capacity_mass_exponent"))  # functional mass kept
         return pr, st
@@ -226,6 +232,11 @@ def _inputs0(n: int) -> pm.Inputs:
                      carb_share=np.full(n, pm.c("triad.dnl_carb_reference")), cortisol=np.ones(n))
 
 
+def homa1(fpi_uiu_ml, fpg_mmol_l):
+    """HOMA1-IR and HOMA1-%B (Matthews DR et al. Diabetologia 1985;28:412-9)."""
+    return fpi_uiu_ml * fpg_mmol_l / 22.5, 20.0 * fpi_uiu_ml / (fpg_mmol_l - 3.5)
+
+
 def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
     f = d.fast
     fpg = f["fasting_glucose_mg_dl"]
@@ -235,28 +246,29 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
     return (
         jnp.full_like(fpg, t), d.age, s.weight, s.weight / (p.height_cm / 100.0) ** 2, fpg_mmol,
         g2h / GLUCOSE_MG_DL_PER_MMOL_L, s.hba1c, fpi,
-        fpi * fpg_mmol / 22.5,                        # HOMA1-IR (Matthews 1985)
-        20.0 * fpi / (fpg_mmol - 3.5),                # HOMA1-%B (Matthews 1985)
+        *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
         s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity,
     )
 
 
-@partial(jax.jit, static_argnames=("n_records", "per_record"))
-def _scan(params, state, inputs, mech, ref, oparams, ostate, *, n_records: int, per_record: int):
-    dt = pm.c("time.step_years")
+#: Step options of :func:`run`: the step, years, and steps per output record.
+STEPS = {"week": (7.0 / 365.25, 1), "month": (None, 1), "year": (None, 12)}  # None: time.step_years (one month)
 
+
+@partial(jax.jit, static_argnames=("n_records", "per_record", "dt"))
+def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: int, per_record: int, dt: float):
     def month(carry, k):
         s, o = carry
-        t = k * dt
+        t = t0 + k * dt
         u = pm.Inputs(*(col[k] for col in inputs))
         p = om.coupled_params(params, o, oparams, mech)
         s2, d = pm.step(t, s, p, u, mech, ref, dt)
-        energy = p.rho * (s2.weight - s.weight) / (dt * 365.25)  # kcal/day stored (+) or drawn (-)
-        o2 = om.step(t, om.drivers(t, s, d, p, u, ref, energy), o, oparams, mech, dt)
+        o2 = om.step(t, om.drivers(t, s._replace(energy=s2.energy), d, p, u, ref), o, oparams, mech, dt)
         return (s2, o2), None
 
-    def observe_all(s, o, t, k):
+    def observe_all(s, o, k):
+        t = t0 + k * dt
         u = pm.Inputs(*(col[k] for col in inputs))
         p = om.coupled_params(params, o, oparams, mech)
         d = pm.derive(t, s, p, u, mech, ref)
@@ -264,43 +276,78 @@ def _scan(params, state, inputs, mech, ref, oparams, ostate, *, n_records: int, 
 
     def record(carry, r):
         k0 = r * per_record
-        obs = observe_all(*carry, k0 * dt, k0)
+        obs = observe_all(*carry, k0)
         carry, _ = jax.lax.scan(month, carry, k0 + jnp.arange(per_record))
         return carry, jnp.stack(obs)
 
     (s_end, o_end), obs = jax.lax.scan(record, (state, ostate), jnp.arange(n_records))
-    t_end = n_records * per_record * dt
-    last = jnp.stack(observe_all(s_end, o_end, t_end, n_records * per_record))
-    return jnp.concatenate([obs, last[None]], axis=0)  # (n_records + 1, n_cols, *batch)
+    last = jnp.stack(observe_all(s_end, o_end, n_records * per_record))
+    return jnp.concatenate([obs, last[None]], axis=0), s_end, o_end  # (n_records + 1, n_cols, *batch)
 
 
 def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "year",
-        mechanisms: pm.Mechanisms | None = None) -> np.ndarray:
-    """Simulate a started batch; returns an array ``(n_times, n_columns, N)`` in :data:`COLUMNS` order."""
-    if step not in ("month", "year"):
-        raise InputError([Problem("step", f"{step!r} is not 'month' or 'year'")])
-    per_record = 1 if step == "month" else 12
-    n_records = int(round(years * 12)) // per_record
+        mechanisms: pm.Mechanisms | None = None, t0: float = 0.0, final: bool = False):
+    """Simulate a started batch; returns an array ``(n_times, n_columns, N)`` in :data:`COLUMNS` order.
+
+    ``step``: "year" (monthly steps, yearly records), "month" or "week" (steps and records). ``t0``: years since
+    the batch's year 0 at which ``start`` stands (a continued run; the scenario's dates count from ``t0``).
+    ``final=True`` also returns the :class:`Start` at the end, to continue from."""
+    if step not in STEPS:
+        raise InputError([Problem("step", f"{step!r} is not one of {', '.join(STEPS)}")])
+    dt, per_record = STEPS[step]
+    dt = float(pm.c("time.step_years") if dt is None else dt)
+    n_records = int(round(years / dt)) // per_record
     if n_records < 1 or years > 100:
-        raise InputError([Problem("years", f"{years} must be between {per_record / 12:g} and 100")])
-    months = np.arange(n_records * per_record + 1) * pm.c("time.step_years")
-    table = Schedule(scenario, start.carb_share).table(months)
+        raise InputError([Problem("years", f"{years} must be between {per_record * dt:.3g} and 100")])
+    times = np.arange(n_records * per_record + 1) * dt
+    table = Schedule(scenario, start.carb_share).table(times)
     n = len(start.assumed)
     mech = pm.Mechanisms() if mechanisms is None else mechanisms
     mech = pm.Mechanisms(*(np.broadcast_to(np.asarray(m, dtype=float), (n,)) for m in mech))
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
     size = min(n, CHUNK)
-    inputs = tuple(jnp.asarray(np.broadcast_to(table[f][:, None], (len(months), size))) for f in pm.Inputs._fields)
+    inputs = tuple(jnp.asarray(np.broadcast_to(table[f][:, None], (len(times), size))) for f in pm.Inputs._fields)
     out = np.empty((n_records + 1, len(COLUMNS), n))  # filled chunk by chunk (no second copy)
+    ends = None
     for a in range(0, n, size):  # chunks of persons bound the memory; the last one is padded to keep shapes static
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
-        res = _scan(take(start.params), take(start.state), inputs, take(mech), ref, take(start.organ_params),
-                    take(start.organ_state), n_records=n_records, per_record=per_record)
+        res, s_end, o_end = _scan(take(start.params), take(start.state), inputs, take(mech), ref,
+                                  take(start.organ_params), take(start.organ_state), jnp.asarray(float(t0)),
+                                  n_records=n_records, per_record=per_record, dt=dt)
         m = min(size, n - a)
         out[:, :, a: a + m] = np.asarray(res)[:, :, :m]
+        if final:
+            ends = [(s_end, o_end)] if ends is None else ends + [(s_end, o_end)]
         del res
-    return out
+    if not final:
+        return out
+    cat = lambda i, tree_type: tree_type(*(np.concatenate([np.asarray(e[i][j]) for e in ends])[:n]  # noqa: E731
+                                           for j in range(len(tree_type._fields))))
+    end = Start(start.params, cat(0, pm.State), start.assumed, start.carb_share, start.organ_params,
+                cat(1, om.OrganState))
+    return out, end
+
+
+#: Columns a study visit measures, with their within-person variation (progression.yaml `measurement`).
+MEASURED = {"fasting_glucose_mmol_l": "measurement.fasting_glucose_cv", "glucose_2h_mmol_l": "measurement.glucose_2h_cv",
+            "fasting_insulin_uiu_ml": "measurement.fasting_insulin_cv", "hba1c_percent": "measurement.hba1c_cv"}
+
+
+def measured(out: np.ndarray, seed: int) -> np.ndarray:
+    """A run's array as a study would measure it: fasting glucose, 2-h glucose, fasting insulin and HbA1c of every
+    record carry independent within-person variation (log-normal with the CVs of Mooy 1996 and Ricos 1999), and the
+    HOMA1 indices are recomputed from the measured values. The model's own array stays deterministic."""
+    rng = np.random.default_rng(seed)
+    res = out.copy()
+    idx = {name: i for i, name in enumerate(COLUMNS)}
+    for name, cv in MEASURED.items():
+        sigma = pm.c(cv)
+        res[:, idx[name]] *= np.exp(sigma * rng.standard_normal(res[:, idx[name]].shape))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res[:, idx["homa1_ir"]], res[:, idx["homa1_beta_percent"]] = homa1(
+            res[:, idx["fasting_insulin_uiu_ml"]], res[:, idx["fasting_glucose_mmol_l"]])
+    return res
 
 
 def to_frame(out: np.ndarray, person: int = 0) -> pd.DataFrame:

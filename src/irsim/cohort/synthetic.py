@@ -39,4 +39,8 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
         r = v("glucose_2h_fasting_corr")
         g2h = v("glucose_2h_mean") + v("glucose_2h_sd") * (r * zf + np.sqrt(1.0 - r ** 2) * rng.normal(0.0, 1.0, n))
         out["ogtt_glucose_120"] = np.clip(g2h, v("glucose_2h_min"), v("glucose_2h_max"))
+    # between-person random effects of the progression model (progression.yaml `heterogeneity`)
+    het = _parameters.flat_values("progression")
+    out["capacity_susceptibility"] = np.exp(het["heterogeneity.capacity_susceptibility_log_sd"] * rng.normal(0.0, 1.0, n))
+    out["sensitivity_drift"] = het["heterogeneity.sensitivity_drift_sd"] * rng.normal(0.0, 1.0, n)
     return out

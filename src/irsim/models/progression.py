@@ -14,10 +14,17 @@ States (all per person):
   er_stress       unfolded-protein-response load, index, 0 = none
   beta_mass       beta-cell mass relative to the Dalla Man normal subject
   beta_function   per-cell secretory responsivity relative to the same
-  hba1c           %, lagging the day-mean glucose (ADAG)
-  insulin         fasting insulin of the previous month, pmol/L (drives de novo lipogenesis)
+  hba1c           %, lagging the glycated-haemoglobin mean glucose (ADAG)
+  insulin         fasting insulin of the previous step, pmol/L (drives de novo lipogenesis)
   capacity        beta-cell functional capacity (identity/reserve), 1 = intact; lost irreversibly to glucotoxic and
                   ER-stress damage (dedifferentiation, exhaustion): the slow decompensation that leads to diabetes
+  energy          energy balance of the previous step, kcal/day (negative while losing weight; Hall 2011 rho x dW/dt)
+  islet_fat       pancreatic (islet) triglyceride relative to the lean reference: the reversible lipotoxic part of
+                  beta-cell dysfunction (Taylor's twin cycle; Lim 2011)
+
+Beta-cell secretion has three separate components, each applied once: beta_mass (slow, Topp 2000 set point),
+capacity (irreversible loss) and beta_function (fast adaptive responsivity, months), whose target carries the
+reversible glucotoxic and lipotoxic (islet fat) suppression.
 """
 
 from __future__ import annotations
@@ -58,9 +65,9 @@ class Params(NamedTuple):
     adipose0: Any    # intrinsic adipose insulin sensitivity
     fat_ref: Any     # fat mass of the lean reference of the same sex, kg
     activity0: Any   # habitual activity at year 0, min/week
-    prolif0: Any     # beta-cell proliferation scale: mass is at its steady state at year 0 (docs/progression.md)
-    glucose0: Any    # fasting glucose at year 0, mg/dL: the glucose the beta cells are adapted to
     a1c_offset: Any  # measured HbA1c minus the model's glycation estimate at year 0 (held constant), %
+    capacity_susceptibility: Any  # multiplier of the glucotoxic capacity-loss rate (1: population median)
+    sensitivity_drift: Any        # drift of log intrinsic insulin sensitivity, 1/year (0: none beyond the model's)
 
 
 class State(NamedTuple):
@@ -73,6 +80,8 @@ class State(NamedTuple):
     hba1c: Any
     insulin: Any
     capacity: Any
+    energy: Any
+    islet_fat: Any
 
 
 class Inputs(NamedTuple):
@@ -175,7 +184,7 @@ class Derived(NamedTuple):
     visceral: Any
     ffa: Any
     lipid: Any            # lipid intermediates (DAG/ceramide) excess, muscle
-    liver_lipid: Any      # hepatic lipid excess (FFA influx + de novo lipogenesis)
+    liver_lipid: Any      # hepatic lipid intermediates (DAG-PKCe) from the triglyceride flux through the liver
     muscle_si: Any
     liver_si: Any
     adipose_si: Any
@@ -183,6 +192,37 @@ class Derived(NamedTuple):
     workload: Any         # insulin secretion per beta-cell mass, relative to the reference
     glucose_excess: Any   # day-mean glucose / reference - 1 (>= 0)
     ros: Any              # ROS excess
+    hepatic_supply: Any   # net hepatic triglyceride supply relative to the lean reference (1)
+
+
+def excess(x, switch):
+    """``x`` with its part above the reference (1) scaled by a pathway switch: knocking the pathway out (0) keeps
+    the driver at most at the reference, so a knock-out never raises what the driver raises."""
+    return jnp.minimum(x, 1.0) + switch * jnp.maximum(x - 1.0, 0.0)
+
+
+def hepatic_supply(ffa, carb_rel, insulin_rel, mitochondria, energy, mech):
+    """Net hepatic triglyceride supply relative to the lean reference (1): FFA influx from adipose lipolysis, de novo
+    lipogenesis (carbohydrate and insulin) and diet in Donnelly 2005's shares, net of fatty-acid oxidation; an energy
+    deficit cuts it at once, beyond what the lower weight does (less DNL and dietary fat, more oxidation; Lim 2011).
+    The liver's fat stock (organs.liver), its DAG-PKCe hepatic insulin resistance and pancreatic fat all follow it."""
+    ffa = excess(ffa, mech.ffa_influx)
+    dnl = excess(carb_rel * insulin_rel ** c("hepatic.dnl_insulin_exponent"), mech.lipogenesis)
+    x = c("hepatic.share_ffa") * ffa + c("hepatic.share_dnl") * dnl + c("hepatic.share_diet")
+    ox = c("hepatic.oxidation_share")
+    deficit = jnp.maximum(1.0 + c("hepatic.energy_gain") * energy / 1000.0, c("hepatic.energy_floor"))
+    return deficit * x * (1.0 - jnp.minimum(ox * mitochondria, 0.9)) / (1.0 - ox)
+
+
+def mean_glucose(fast: dict):
+    """24-h mean glucose, mg/dL, on the scale HbA1c reads (ADAG): fasting glucose plus the representative day's
+    postprandial excess, saturating at ``glycaemia.postprandial_excess_max``. The meal model's excess is right near
+    normal tolerance (12 mg/dL for the reference subject) but grows to 100-190 mg/dL at low beta-cell function, where
+    measured mean glucose stays 5-15 mg/dL above fasting (ADAG data, Wei 2014)."""
+    fpg = fast["fasting_glucose_mg_dl"]
+    x = jnp.maximum(fast["day_mean_glucose_mg_dl"] - fpg, 0.0)
+    e = c("glycaemia.postprandial_excess_max")
+    return fpg + e * x / (e + x)
 
 
 def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:
@@ -200,28 +240,31 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
            * (1.0 + c("visceral.ffa_adipose") * (1.0 - adipose_si)))
     # lipid intermediates (DAG/ceramide): log excess of fatty-acid supply over oxidative capacity
     lipid = mech.lipotoxicity * jnp.log(jnp.maximum(ffa / s.mitochondria, 1.0))
-    # hepatic lipid: FFA influx plus de novo lipogenesis (carbohydrate and insulin driven)
-    dnl = (u.carb_share / c("triad.dnl_carb_reference")) * jnp.sqrt(s.insulin / ref["insulin"])
-    w_dnl = c("triad.dnl_weight")
-    liver_lipid = mech.lipotoxicity * jnp.log(jnp.maximum(((1.0 - w_dnl) * ffa + w_dnl * dnl) / s.mitochondria, 1.0))
+    # hepatic DAG: log excess of the triglyceride flux through the liver (follows an energy deficit within days)
+    supply = hepatic_supply(ffa, u.carb_share / c("triad.dnl_carb_reference"), s.insulin / ref["insulin"],
+                            s.mitochondria, s.energy, mech)
+    liver_lipid = mech.lipotoxicity * jnp.log(jnp.maximum(supply, 1.0))
     jnk = mech.inflammation * c("triad.irs_jnk") * s.inflammation
     er = mech.er_stress * c("triad.irs_er") * s.er_stress
     cort = jnp.maximum(u.cortisol - 1.0, 0.0)
     # adiposity beyond the triad's pathways (adipokines, ectopic fat): sensitivity follows weight relative to year 0
     size = (s.weight / p.w_set0) ** (-c("sensitivity.weight_elasticity"))
+    drift = jnp.exp(-p.sensitivity_drift * t)
     met_share = u.metformin / (u.metformin + c("sensitivity.metformin_ed50"))
-    muscle_si = (p.muscle0 * size * (1.0 + c("sensitivity.muscle_activity_gain") * act) * (1.0 + c("sensitivity.metformin_muscle") * met_share)
+    muscle_si = (p.muscle0 * drift * size * (1.0 + c("sensitivity.muscle_activity_gain") * act)
+                 * (1.0 + c("sensitivity.metformin_muscle") * met_share)
                  / (1.0 + c("sensitivity.cortisol_muscle") * cort) / (1.0 + jnk + er + c("triad.irs_pkc") * lipid))
     met = 1.0 + c("sensitivity.metformin_emax") * met_share
-    liver_si = (p.liver0 * size * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
+    liver_si = (p.liver0 * drift * size * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
                 / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
     fast = meal_surrogate.table().lookup(
         {"muscle_si": muscle_si, "liver_si": liver_si, "beta_mass": functional_mass(s), "beta_function": s.beta_function},
         p.w_set0)  # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
-    gx = mech.glucotoxicity * jnp.maximum(fast["day_mean_glucose_mg_dl"] / ref["glucose"] - 1.0, 0.0)
+    gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
-    return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, gx, ros)
+    return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, gx, ros,
+                   supply)
 
 
 def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dict:
@@ -242,19 +285,22 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     fmax, n = c("beta.function_max"), c("beta.function_workload_hill")
     w50n = fmax - 1.0  # so that the target is 1 at reference workload
     up = fmax * d.workload ** n / (w50n + d.workload ** n)
-    g = d.fast["day_mean_glucose_mg_dl"]
+    g = mean_glucose(d.fast)
     h = c("beta.gluco_tox_hill")
     tox = mech.glucotoxicity * c("beta.gluco_tox_max") * g ** h / (c("beta.gluco_tox_half") ** h + g ** h)
     # decline from the person's year-0 function onwards (the year-0 state already holds their history)
     ageing = jnp.maximum(1.0 - c("beta.function_age_decline") * (d.age - p.age0), 0.2)
-    bfun = s.capacity * up * ageing * (1.0 - tox) / (1.0 + c("beta.function_er") * er)
-    return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun}
+    # reversible lipotoxic dysfunction: islet triglyceride above the lean reference (Lim 2011, Taylor 2013)
+    lipo = 1.0 + mech.lipotoxicity * c("beta.islet_fat_suppression") * jnp.maximum(s.islet_fat - 1.0, 0.0)
+    bfun = s.capacity * up * ageing * (1.0 - tox) / (1.0 + c("beta.function_er") * er) / lipo
+    islet = d.hepatic_supply ** c("beta.islet_fat_exponent")
+    return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun, "islet_fat": islet}
 
 
 def apoptosis(s: State, mech: Mechanisms, d: Derived, ref: dict):
     """Beta-cell apoptosis relative to the reference turnover: basal, glucotoxic (steep, Ha 2016), lipotoxic,
     ER stress (CHOP) and IL-1b."""
-    g = d.fast["day_mean_glucose_mg_dl"] / ref["glucose"]
+    g = mean_glucose(d.fast) / ref["glucose"]
     g = jnp.where(mech.glucotoxicity > 0.5, g, jnp.minimum(g, 1.0))
     n, k = c("beta.apoptosis_glucose_hill"), c("beta.apoptosis_glucose_half")
     hill = lambda x: x ** n / (k ** n + x ** n)  # noqa: E731
@@ -263,29 +309,31 @@ def apoptosis(s: State, mech: Mechanisms, d: Derived, ref: dict):
             + c("beta.apoptosis_er") * s.er_stress + c("beta.apoptosis_inflammation") * s.inflammation * mech.inflammation)
 
 
-def proliferation(p: Params, d: Derived, ref: dict):
-    """Beta-cell proliferation, rising steeply with fasting glucose above the level the cells are adapted to (the
-    person's year-0 fasting glucose) and saturating (Topp 2000: mass is regulated by fasting glucose; Ha 2016 Hill
-    form)."""
-    g = d.fast["fasting_glucose_mg_dl"] / p.glucose0
+def proliferation(d: Derived, ref: dict):
+    """Beta-cell proliferation relative to the reference turnover, rising steeply with fasting glucose above the
+    common physiological set point G* (the reference subject's fasting glucose) and saturating (Topp 2000: mass is
+    regulated towards G*; Ha 2016 Hill form). 1 at G*, where it balances basal apoptosis. Nobody starts adapted to
+    their own glucose: a person above G* is still compensating, one with excess apoptosis is losing mass."""
+    g = d.fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     n, k = c("beta.prolif_glucose_hill"), c("beta.prolif_glucose_half")
-    return p.prolif0 * g ** n * (k ** n + 1.0) / (k ** n + g ** n)
+    return g ** n * (k ** n + 1.0) / (k ** n + g ** n)
 
 
-def capacity_loss(s: State, mech: Mechanisms, d: Derived, ref: dict):
+def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     """Rate of irreversible loss of beta-cell functional capacity, 1/year: glucotoxic (day-mean glucose above a
     threshold relative to the reference; Weir 2004 stages of decompensation) plus chronic ER stress (Back & Kaufman
     2012). Zero for a person whose glucose stays at the reference and who carries no ER stress."""
-    g = d.fast["day_mean_glucose_mg_dl"] / ref["glucose"]
+    g = mean_glucose(d.fast) / ref["glucose"]
     x = jnp.maximum(g - c("beta.capacity_glucose_threshold"), 0.0)
     n = c("beta.capacity_glucose_hill")
-    glucose = mech.glucotoxicity * c("beta.capacity_glucose_rate") * x ** n / (x ** n + c("beta.capacity_glucose_half") ** n)
+    rate = c("beta.capacity_glucose_rate") * p.capacity_susceptibility
+    glucose = mech.glucotoxicity * rate * x ** n / (x ** n + c("beta.capacity_glucose_half") ** n)
     return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress
 
 
 def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     """Net growth rate of beta-cell mass, 1/year: proliferation minus apoptosis (Topp 2000, Ha 2016)."""
-    return (proliferation(p, d, ref) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
+    return (proliferation(d, ref) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
 
 
 def weight_update(t, s: State, p: Params, u: Inputs, dt):
@@ -304,11 +352,16 @@ def weight_update(t, s: State, p: Params, u: Inputs, dt):
     return jnp.where(jnp.isnan(u.weight_target), free, u.weight_target * w_next_set)
 
 
+def adag_hba1c(mean_glucose_mg_dl):
+    """HbA1c (%) of a mean glucose (ADAG: A1c = (eAG + 46.7) / 28.7, Nathan 2008)."""
+    return (mean_glucose_mg_dl + c("glycaemia.adag_intercept")) / c("glycaemia.adag_slope")
+
+
 def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: float):
     """Advance one step; returns (new state, derived quantities at time ``t``)."""
     d = derive(t, s, p, u, mech, ref)
     tg = targets(s, p, u, mech, d)
-    a1c_target = (d.fast["day_mean_glucose_mg_dl"] + c("glycaemia.adag_intercept")) / c("glycaemia.adag_slope") + p.a1c_offset
+    a1c_target = adag_hba1c(mean_glucose(d.fast)) + p.a1c_offset
     new = State(
         weight=weight_update(t, s, p, u, dt),
         inflammation=_relax(s.inflammation, tg["inflammation"], c("triad.tau_inflammation"), dt),
@@ -318,8 +371,12 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         beta_function=_relax(s.beta_function, tg["beta_function"], c("beta.tau_function"), dt),
         hba1c=_relax(s.hba1c, a1c_target, c("glycaemia.tau_hba1c"), dt),
         insulin=d.fast["fasting_insulin_pmol_l"],
-        capacity=s.capacity * jnp.exp(-capacity_loss(s, mech, d, ref) * dt),
+        capacity=s.capacity * jnp.exp(-capacity_loss(s, p, mech, d, ref) * dt),
+        energy=s.energy,
+        islet_fat=_relax(s.islet_fat, tg["islet_fat"], c("beta.tau_islet_fat"), dt),
     )
+    # energy stored (+) or drawn (-) over the step, kcal/day (Hall 2011: rho x dW/dt)
+    new = new._replace(energy=p.rho * (new.weight - s.weight) / (dt * 365.25))
     return new, d
 
 
@@ -340,5 +397,5 @@ def reference() -> dict:
     """The reference person's fast-model answer (Dalla Man normal subject, all knobs 1, 78 kg)."""
     one = np.ones(1)
     f = meal_surrogate.table().lookup({k: one for k in meal_surrogate.KNOB_NAMES}, np.array([78.0]))
-    return {"glucose": float(f["day_mean_glucose_mg_dl"][0]), "secretion": float(f["day_mean_secretion_pmol_kg_min"][0]),
+    return {"glucose": float(mean_glucose(f)[0]), "secretion": float(f["day_mean_secretion_pmol_kg_min"][0]),
             "insulin": float(f["fasting_insulin_pmol_l"][0]), "fasting_glucose": float(f["fasting_glucose_mg_dl"][0])}

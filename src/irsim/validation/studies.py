@@ -121,6 +121,13 @@ class Cohorts:
             self._runs[key] = P.run(self.start(population, n), years, scenario, step=step)
         return self._runs[key]
 
+    def measured(self, population: str, n: int, years: float, scenario: Scenario = BASELINE,
+                 step: str = "year") -> np.ndarray:
+        """The run as the study measured it: within-person variation at every visit (:func:`P.measured`); the
+        same draws for every arm of a population (virtual twins measured alike)."""
+        return P.measured(self.run(population, n, years, scenario, step),
+                          _population_seed(self.seed, population + "/visits"))
+
 
 # ------------------------------------------------------------------------------------------------ measurement
 
@@ -271,7 +278,7 @@ WH_OFFSETS = np.arange(-13, 1)
 
 def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("whitehall")
-    out = cohorts.run("whitehall_ii", n, WH_YEARS)
+    out = cohorts.measured("whitehall_ii", n, WH_YEARS)
     dm = diabetic(out)
     free = ~dm[0]
     # the study examined participants about every 5 years (OGTT at each phase) and about half of its cases were
@@ -352,7 +359,7 @@ UKPDS_FPG_ENTRY = (6.0, 15.0)   # UKPDS entry window after the 3-month diet run-
 
 def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("ukpds")
-    out = cohorts.run("dpp", n, UKPDS_YEARS)
+    out = cohorts.measured("dpp", n, UKPDS_YEARS)
     dm = diabetic(out)
     free = ~dm[0]
     e = first_index(dm)
@@ -396,7 +403,7 @@ CLASSES_YEAR = 10
 
 def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("classes")
-    out = cohorts.run("whitehall_ii", n, WH_YEARS)
+    out = cohorts.measured("whitehall_ii", n, WH_YEARS)
     t = CLASSES_YEAR
     fpg = column(out, "fasting_glucose_mmol_l")[t]
     g2h = column(out, "glucose_2h_mmol_l")[t]
@@ -433,7 +440,7 @@ ACTNOW_YEARS = 2.4
 
 def conversion(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("conversion")
-    out = cohorts.run("whitehall_ii", n, WH_YEARS)
+    out = cohorts.measured("whitehall_ii", n, WH_YEARS)
     fpg0 = column(out, "fasting_glucose_mmol_l")[0]
     g2h0 = column(out, "glucose_2h_mmol_l")[0]
     dm = diabetic(out)
@@ -499,8 +506,8 @@ def dpp_screen(out: np.ndarray) -> np.ndarray:
 def _dpp_arm(cohorts: Cohorts, n: int, arm: str) -> tuple[dict, np.ndarray]:
     """One arm over the whole initialised cohort (same shapes for every arm: compiled once); the screen is
     taken from the placebo run's baseline so that all arms hold the same persons."""
-    out = cohorts.run("dpp", n, DPP_YEARS, DPP_ARMS[arm], step="month")
-    base = cohorts.run("dpp", n, DPP_YEARS, DPP_ARMS["placebo"], step="month")
+    out = cohorts.measured("dpp", n, DPP_YEARS, DPP_ARMS[arm], step="month")
+    base = cohorts.measured("dpp", n, DPP_YEARS, DPP_ARMS["placebo"], step="month")
     screened = dpp_screen(base)
     visits = event_times_at_visits(out)
     monthly = event_times_at_visits(out, fpg_every=1, ogtt_every=1)

@@ -111,7 +111,7 @@ class OrganParams(NamedTuple):
     sd_ref: Any
 
 
-def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict, energy=0.0) -> Drivers:
+def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict) -> Drivers:
     f = d.fast
     fpg = f["fasting_glucose_mg_dl"]
     return Drivers(
@@ -121,7 +121,7 @@ def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict
         t2d=(pm.status_code(fpg, f["ogtt_glucose_120"], s.hba1c) == 4).astype(jnp.float64),
         muscle_si=d.muscle_si, adipose_si=d.adipose_si, inflammation=s.inflammation, mitochondria=s.mitochondria,
         er_stress=s.er_stress, ros=d.ros, carb_rel=u.carb_share / pm.c("triad.dnl_carb_reference"),
-        energy=energy * jnp.ones_like(fpg))
+        energy=s.energy * jnp.ones_like(fpg))
 
 
 def coupled_params(p: pm.Params, o: OrganState, op: OrganParams, mech) -> pm.Params:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ... import parameters as _parameters
 from ...solvers._jax import jnp
+from ..progression import excess  # noqa: F401  (one definition, shared with the core)
 
 
 @lru_cache(maxsize=1)
@@ -17,12 +18,6 @@ def constants() -> dict[str, Any]:
 
 def c(name: str):
     return constants()[name]
-
-
-def excess(x, switch):
-    """``x`` with its part above the reference (1) scaled by a pathway switch: knocking the pathway out (0) keeps
-    the driver at most at the reference, so a knock-out never raises what the driver raises."""
-    return jnp.minimum(x, 1.0) + switch * jnp.maximum(x - 1.0, 0.0)
 
 
 def relax(x, target, tau, dt):

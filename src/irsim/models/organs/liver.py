@@ -9,19 +9,14 @@ oxidation; ``s`` is the ``vldl_export`` switch (1: export saturates, 0: linear, 
 from __future__ import annotations
 
 from ...solvers._jax import jnp
-from ._common import c, excess, relax
+from .. import progression as pm
+from ._common import c, relax
 
 
 def supply(dr, mech):
-    """Net hepatic triglyceride supply relative to the lean reference (1)."""
-    ffa = excess(dr.ffa, mech.ffa_influx)
-    dnl = excess(dr.carb_rel * dr.insulin_rel ** c("liver.dnl_insulin_exponent"), mech.lipogenesis)
-    x = c("liver.share_ffa") * ffa + c("liver.share_dnl") * dnl + c("liver.share_diet")
-    ox = c("liver.oxidation_share")
-    # an energy deficit cuts hepatic supply beyond what the lower weight does (less DNL and dietary fat, more
-    # oxidation); a surplus raises it
-    energy = jnp.maximum(1.0 + c("liver.energy_gain") * dr.energy / 1000.0, c("liver.energy_floor"))
-    return energy * x * (1.0 - jnp.minimum(ox * dr.mitochondria, 0.9)) / (1.0 - ox)
+    """Net hepatic triglyceride supply relative to the lean reference (1): the core's
+    (:func:`irsim.models.progression.hepatic_supply`)."""
+    return pm.hepatic_supply(dr.ffa, dr.carb_rel, dr.insulin_rel, dr.mitochondria, dr.energy, mech)
 
 
 def steady_fat(net, mech):

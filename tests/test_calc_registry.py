@@ -11,7 +11,8 @@ from irsim.assessment import REGISTRY, Inputs
 
 EXPECTED = {
     "glucose_insulin": {"homa1_ir", "homa1_beta", "quicki", "tyg_index", "tg_hdl_ratio", "matsuda_index",
-                        "insulinogenic_index", "glycemic_status", "eag"},
+                        "insulinogenic_index", "glycemic_status", "eag", "homa2_ir", "homa2_beta_percent",
+                        "homa2_s_percent"},
     "whole_body": {"metabolic_syndrome", "ckm_stage"},
     "lipids": {"non_hdl_cholesterol", "ldl_friedewald", "ldl_martin_hopkins", "ldl_sampson"},
     "kidney": {"egfr_ckd_epi_2021", "egfr_ckd_epi_2021_cr_cys", "kdigo_gfr_category", "kdigo_albuminuria_category"},

@@ -9,7 +9,7 @@ from importlib import import_module
 
 from .registry import REGISTRY, Calculator, Computed, Inputs
 
-_FAMILIES = ("insulin", "glycemia", "lipids", "kidney", "liver", "hormones", "heart", "metabolic_syndrome", "ckm")
+_FAMILIES = ("insulin", "homa2", "glycemia", "lipids", "kidney", "liver", "hormones", "heart", "metabolic_syndrome", "ckm")
 for _name in _FAMILIES:
     try:
         import_module(f"{__name__}.{_name}")

@@ -196,7 +196,7 @@ def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
     mech = pm.Mechanisms()
     has_ogtt = ~jnp.isnan(g2h)
     ones = jnp.ones_like(s_fit)
-    mass_fit = pm.functional_mass(state)  # functional mass that reproduces the fasting labs
+    mass_fit = pm.functional_mass(state)  # the meal model's mass knob that reproduces the fasting labs
 
     def g120(logbf, st, pr):
         return jnp.log(pm.derive(0.0, st._replace(beta_function=jnp.exp(logbf)), pr, u, mech, ref).fast["ogtt_glucose_120"])
@@ -220,7 +220,8 @@ def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
         # the beta-cell capacity that makes the fitted function the target (1 without an OGTT)
         cap = jnp.where(has_ogtt, st.beta_function * st.capacity / tg["beta_function"], st.capacity)
         st = st._replace(beta_function=jnp.where(has_ogtt, jnp.exp(x - step), st.beta_function), capacity=cap,
-                         beta_mass=mass_fit / cap ** pm.c("beta.capacity_mass_exponent"))  # functional mass kept
+                         beta_mass=mass_fit / cap ** pm.c("beta.capacity_mass_exponent")
+                         / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
         return pr, st
 
     return jax.lax.fori_loop(0, iterations, body, (params, state))

@@ -33,12 +33,25 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
     fpi = np.clip(fpi, v("insulin_min"), v("insulin_max"))
     out = {"age": age, "female": female, "height": height, "weight": weight,
            "fasting_glucose": fpg, "fasting_insulin": fpi}
+    zf = (fpg - fpg.mean()) / max(float(fpg.std()), 1e-9)
     if "glucose_2h_mean" in spec:
         # 2-h OGTT glucose: normal, correlated with fasting glucose (sets each person's beta-cell capacity)
-        zf = (fpg - fpg.mean()) / max(float(fpg.std()), 1e-9)
         r = v("glucose_2h_fasting_corr")
         g2h = v("glucose_2h_mean") + v("glucose_2h_sd") * (r * zf + np.sqrt(1.0 - r ** 2) * rng.normal(0.0, 1.0, n))
         out["ogtt_glucose_120"] = np.clip(g2h, v("glucose_2h_min"), v("glucose_2h_max"))
+    if "hba1c_mean" in spec:
+        # HbA1c correlated with fasting glucose (project choice r = 0.7)
+        a1c = v("hba1c_mean") + v("hba1c_sd") * (0.7 * zf + np.sqrt(1.0 - 0.7 ** 2) * rng.normal(0.0, 1.0, n))
+        out["hba1c"] = np.clip(a1c, v("hba1c_min"), v("hba1c_max"))
+    if "duration_min" in spec:
+        # years since diagnosis of diabetes, longer with higher fasting glucose (project choice r = 0.5), uniform or
+        # log-uniform over the study's range
+        from math import erf
+
+        q = np.vectorize(lambda x: 0.5 * (1.0 + erf(x / np.sqrt(2.0))))(
+            0.5 * zf + np.sqrt(1.0 - 0.5 ** 2) * rng.normal(0.0, 1.0, n))
+        lo, hi = v("duration_min"), v("duration_max")
+        out["diabetes_duration_years"] = (lo * (hi / lo) ** q if spec.get("duration_log_uniform") else lo + (hi - lo) * q)
     # between-person random effects of the progression model (progression.yaml `heterogeneity`)
     het = _parameters.flat_values("progression")
     out["capacity_susceptibility"] = np.exp(het["heterogeneity.capacity_susceptibility_log_sd"] * rng.normal(0.0, 1.0, n))

@@ -172,6 +172,16 @@ def _relax(x, target, tau, dt):
     return target + (x - target) * jnp.exp(-dt / tau)
 
 
+def meal_knobs(muscle_si, liver_si, functional, function) -> dict:
+    """The fast (Dalla Man) model's knobs for the slow states. Beta-cell function scales basal secretion by
+    ``function ** basal_share`` and stimulated secretion fully (K and beta scale with mass x function knobs): the
+    Ha 2016 function variable scales the whole secretion rate, while the meal model's first-phase and
+    proportional gains keep the 2-h glucose information (docs/progression.md)."""
+    phi = c("beta.function_basal_share")
+    return {"muscle_si": muscle_si, "liver_si": liver_si, "beta_mass": functional * function ** phi,
+            "beta_function": function ** (1.0 - phi)}
+
+
 def functional_mass(s: State):
     """Beta-cell mass that keeps its identity and secretes: mass x capacity ** exponent (dedifferentiated cells
     stop secreting; Talchai 2012)."""
@@ -257,9 +267,8 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     met = 1.0 + c("sensitivity.metformin_emax") * met_share
     liver_si = (p.liver0 * drift * size * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
                 / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
-    fast = meal_surrogate.table().lookup(
-        {"muscle_si": muscle_si, "liver_si": liver_si, "beta_mass": functional_mass(s), "beta_function": s.beta_function},
-        p.w_set0)  # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
+    fast = meal_surrogate.table().lookup(meal_knobs(muscle_si, liver_si, functional_mass(s), s.beta_function),
+                                         p.w_set0)  # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))

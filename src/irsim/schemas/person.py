@@ -146,7 +146,8 @@ class OGTT(BaseModel):
 LAB_FIELDS = ("fasting_glucose", "fasting_insulin", "c_peptide", "hba1c", "triglycerides", "hdl_cholesterol",
               "ldl_cholesterol", "total_cholesterol", "alt", "ast", "ggt", "platelets", "albumin", "creatinine",
               "cystatin_c", "uacr", "total_testosterone", "shbg", "lh", "fsh")
-BODY_FIELDS = ("age", "height", "weight", "waist", "systolic_bp", "diastolic_bp", "physical_activity")
+BODY_FIELDS = ("age", "height", "weight", "waist", "systolic_bp", "diastolic_bp", "physical_activity",
+               "diabetes_duration_years")
 FLAG_FIELDS = ("smoker", "on_bp_medication", "on_statin", "diabetes")
 
 
@@ -207,6 +208,7 @@ class Person(BaseModel):
     systolic_bp: _q("systolic_bp") = None
     diastolic_bp: _q("diastolic_bp") = None
     physical_activity: _q("physical_activity") = None
+    diabetes_duration_years: _q("diabetes_duration_years") = None  # years since diagnosis (sets beta-cell capacity left)
     smoker: Flag = None
     on_bp_medication: Flag = None
     on_statin: Flag = None

@@ -21,8 +21,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..assessment.homa2 import homa2
 from ..cohort import progression as P
 from ..cohort import synthetic
+from ..models import progression as pm
 from ..scenarios.schema import BASELINE, Scenario
 
 MGDL = P.GLUCOSE_MG_DL_PER_MMOL_L
@@ -122,11 +124,12 @@ class Cohorts:
         return self._runs[key]
 
     def measured(self, population: str, n: int, years: float, scenario: Scenario = BASELINE,
-                 step: str = "year") -> np.ndarray:
+                 step: str = "year", draw: int = 0) -> np.ndarray:
         """The run as the study measured it: within-person variation at every visit (:func:`P.measured`); the
-        same draws for every arm of a population (virtual twins measured alike)."""
+        same draws for every arm of a population (virtual twins measured alike). ``draw`` numbers independent
+        repeat measurements (a confirming test)."""
         return P.measured(self.run(population, n, years, scenario, step),
-                          _population_seed(self.seed, population + "/visits"))
+                          _population_seed(self.seed, f"{population}/visits/{draw}"))
 
 
 # ------------------------------------------------------------------------------------------------ measurement
@@ -216,12 +219,19 @@ def visit_mask(months: np.ndarray, fpg_every: int = 6, ogtt_every: int = 12) -> 
     return (months > 0) & (months % fpg_every == 0), (months > 0) & (months % ogtt_every == 0)
 
 
-def event_times_at_visits(out: np.ndarray, fpg_every: int = 6, ogtt_every: int = 12) -> np.ndarray:
-    """Years to diagnosis for a monthly run, diabetes checked only at the study's visits (NaN: none)."""
+def event_times_at_visits(out: np.ndarray, fpg_every: int = 6, ogtt_every: int = 12,
+                          confirm: np.ndarray | None = None) -> np.ndarray:
+    """Years to diagnosis for a monthly run, diabetes checked only at the study's visits (NaN: none). With
+    ``confirm`` (an independent repeat measurement of the same run), a visit's diagnosis counts only if the repeat
+    test also meets the criterion (DPP, ACT NOW)."""
     months = np.rint(column(out, "year")[:, 0] * 12).astype(int)
     fv, ov = visit_mask(months, fpg_every, ogtt_every)
-    hit = (((column(out, "fasting_glucose_mmol_l") >= FPG_DM) & fv[:, None])
-           | ((column(out, "glucose_2h_mmol_l") >= G2H_DM) & ov[:, None]))
+
+    def hits(a):
+        return (((column(a, "fasting_glucose_mmol_l") >= FPG_DM) & fv[:, None])
+                | ((column(a, "glucose_2h_mmol_l") >= G2H_DM) & ov[:, None]))
+
+    hit = hits(out) if confirm is None else hits(out) & hits(confirm)
     k = first_index(hit)
     return np.where(k >= 0, months[np.clip(k, 0, None)] / 12.0, np.nan)
 
@@ -233,9 +243,8 @@ def insulinogenic_index(out_t: np.ndarray) -> np.ndarray:
     from ..models import meal_surrogate as ms
 
     g = lambda name: out_t[_IDX[name]]  # noqa: E731
-    f = ms.table().lookup({"muscle_si": g("muscle_insulin_sensitivity_rel"), "liver_si": g("liver_insulin_sensitivity_rel"),
-                           "beta_mass": g("beta_cell_mass_rel"), "beta_function": g("beta_cell_function_rel")},
-                          g("weight_kg"))
+    f = ms.table().lookup(pm.meal_knobs(g("muscle_insulin_sensitivity_rel"), g("liver_insulin_sensitivity_rel"),
+                                        g("beta_cell_mass_rel"), g("beta_cell_function_rel")), g("weight_kg"))
     di = np.asarray(f["ogtt_insulin_30"]) - np.asarray(f["fasting_insulin_pmol_l"])
     dg = (np.asarray(f["ogtt_glucose_30"]) - np.asarray(f["fasting_glucose_mg_dl"])) / MGDL
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -295,9 +304,11 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
                       cases_by_model_status=_counts_status(out, free))
     fpg = column(out, "fasting_glucose_mmol_l")
     g2h = column(out, "glucose_2h_mmol_l")
-    hb = column(out, "homa1_beta_percent")
-    with np.errstate(divide="ignore"):
-        hs = 100.0 / column(out, "homa1_ir")
+    # Tabak 2009 reported HOMA2 (Oxford calculator): the same scale from the measured glucose and insulin; values
+    # outside the calculator's range (insulin < 20 pmol/L) are left out of the geometric means, as the calculator
+    # gives none
+    h2 = homa2(fpg, column(out, "fasting_insulin_uiu_ml") * P.INSULIN_PMOL_PER_UIU, invalid="nan")
+    hb, hs = h2.beta_percent, h2.s_percent
     k = {int(o): i for i, o in enumerate(WH_OFFSETS)}
 
     def traj(v, mean=nanmean):
@@ -460,9 +471,9 @@ def conversion(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     inc100, k100, _ = follow(fdm, f100)
     res.set("conv_ifg110_annual", inc110, "no persons with FPG 110-125 mg/dL at baseline")
     res.set("conv_ifg100_annual", inc100, "no persons with FPG 100-109 mg/dL at baseline")
-    # ACT NOW placebo: IGT with FPG 95-125 mg/dL, overweight (the DPP-like screened cohort), checked monthly
+    # ACT NOW placebo: IGT with FPG 95-125 mg/dL, overweight (the DPP-like screened cohort), fasting glucose every 3 months, OGTT yearly, confirmed by a repeat test (DeFronzo 2011)
     placebo, screened = _dpp_arm(cohorts, n, "placebo")
-    t = np.asarray(placebo["event_monthly"])[screened]
+    t = np.asarray(placebo["event_quarterly"])[screened]
     cum = 100.0 * float(np.mean(np.isfinite(t) & (t <= ACTNOW_YEARS))) if screened.any() else np.nan
     res.set("conv_actnow_placebo", cum, "no persons passed the DPP/ACT NOW screen")
     fem = _female(cohorts, "whitehall_ii", n)
@@ -507,11 +518,12 @@ def _dpp_arm(cohorts: Cohorts, n: int, arm: str) -> tuple[dict, np.ndarray]:
     """One arm over the whole initialised cohort (same shapes for every arm: compiled once); the screen is
     taken from the placebo run's baseline so that all arms hold the same persons."""
     out = cohorts.measured("dpp", n, DPP_YEARS, DPP_ARMS[arm], step="month")
+    repeat = cohorts.measured("dpp", n, DPP_YEARS, DPP_ARMS[arm], step="month", draw=1)
     base = cohorts.measured("dpp", n, DPP_YEARS, DPP_ARMS["placebo"], step="month")
     screened = dpp_screen(base)
-    visits = event_times_at_visits(out)
-    monthly = event_times_at_visits(out, fpg_every=1, ogtt_every=1)
-    return {"out": out, "event": visits, "event_monthly": monthly}, screened
+    visits = event_times_at_visits(out, confirm=repeat)
+    quarterly = event_times_at_visits(out, fpg_every=3, ogtt_every=12, confirm=repeat)
+    return {"out": out, "event": visits, "event_quarterly": quarterly}, screened
 
 
 def dpp(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
@@ -568,8 +580,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "years (random phase). Cases diagnosed at year >= "
         f"{WH_MIN_PRE}" " are aligned on diagnosis and averaged over years -8..0 (mean glucose; geometric mean "
         "HOMA, as HOMA indices are log-normal); years -13..-9 come from the cases with that much record. "
-        "Controls: never diagnosed; HOMA-%B slope by least squares over their follow-up. HOMA1 (Matthews 1985) "
-        "from the model's fasting glucose and insulin; %S = 100 / HOMA1-IR.",
+        "Controls: never diagnosed; HOMA-%B slope by least squares over their follow-up. HOMA2 %B and %S (the "
+        "scale the study used; Oxford calculator grid, `assessment.homa2`) from the measured fasting glucose and "
+        "insulin (within-person variation, Mooy 1996).",
         whitehall, ("Whitehall", "Tabak")),
     Protocol(
         "ukpds", "UKPDS: drift after diagnosis, diet only (UKPDS 16)", "dpp",
@@ -602,7 +615,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "followed " f"{CONV_FOLLOW}" " years with a yearly OGTT; persons with fasting glucose 110-125 or "
         "100-109 mg/dL followed with a yearly fasting glucose only (health-plan records). Conversion per 100 "
         "person-years. ACT NOW placebo: the DPP-screened high-risk cohort (IGT, FPG 95-125 mg/dL, BMI >= 24) "
-        "untreated, cumulative share diagnosed by " f"{ACTNOW_YEARS}" " years with monthly checks.",
+        "untreated, cumulative share diagnosed by " f"{ACTNOW_YEARS}" " years (fasting glucose every 3 months, OGTT "
+        "yearly, each diagnosis confirmed by an independent repeat test). Every measured glucose and insulin in "
+        "these protocols carries within-person variation (Mooy 1996 CVs).",
         conversion, ("ACT NOW", "Nichols")),
     Protocol(
         "dpp", "Diabetes Prevention Program (Knowler 2002)", "dpp",
@@ -613,7 +628,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         f"{DPP_YEARS}" " years with monthly steps: placebo (no intervention); metformin 1700 mg/day; lifestyle "
         "(7 % weight loss over 6 months, then maintained, plus 150 min/week of moderate activity). Diagnosis as "
         "in the trial: fasting glucose >= 7.0 mmol/L at the 6-monthly visits or 2-h glucose >= 11.1 at the "
-        "yearly OGTT (the trial also required a confirming test). Incidence per 100 person-years (every "
+        "yearly OGTT, confirmed by an independent repeat test as the trial required; every measurement carries "
+        "within-person variation (Mooy 1996). Incidence per 100 person-years (every "
         "person followed 3 y; the trial's average was 2.8 y) and risk reduction = 1 - incidence ratio.",
         dpp, ("DPP", "Knowler", "Diabetes Prevention Program")),
 )}

@@ -37,8 +37,8 @@ from ..solvers._jax import jnp
 #: the fast model leaves its physiological domain (glucose <= 0 with far too much insulin for the sensitivity)
 #: are stored as NaN, so any lookup that touches them returns NaN and is reported, never used.
 KNOB_NAMES = ("muscle_si", "liver_si", "beta_mass", "beta_function")
-KNOB_RANGE = {"muscle_si": (0.003, 4.0), "liver_si": (0.003, 4.0), "beta_mass": (0.03, 16.0), "beta_function": (0.05, 4.0)}
-KNOB_POINTS = {"muscle_si": 12, "liver_si": 12, "beta_mass": 10, "beta_function": 10}
+KNOB_RANGE = {"muscle_si": (0.003, 4.0), "liver_si": (0.003, 4.0), "beta_mass": (0.003, 16.0), "beta_function": (0.05, 4.0)}
+KNOB_POINTS = {"muscle_si": 12, "liver_si": 12, "beta_mass": 12, "beta_function": 10}
 WEIGHT_RANGE_KG = (45.0, 180.0)
 WEIGHT_POINTS = 4
 #: The fasting state needs no simulation (closed-form basal state): a finer 3-D table over the knobs it depends on.
@@ -115,12 +115,22 @@ def _clearance(liver_si):
     return np.asarray(liver_si, float) ** _parameters.load("progression")["sensitivity"]["clearance_liver_exponent"]["value"]
 
 
+def _glucagon(beta_mass):
+    """Glucagon-driven glucose production follows the islet's insulin: intra-islet insulin restrains the alpha cells,
+    so as beta-cell secretory mass fails glucagon and endogenous glucose production rise (Unger RH, Orci L. Lancet
+    Diabetes Endocrinol 2010 / PNAS 2010;107:16009-12): in the coupling, kp1 x beta_mass ** -exponent. It lets the
+    fasting state reach the glucose of uncontrolled diabetes (to 600 mg/dL), which insulin deficiency alone cannot
+    in the meal model (its fasting glucose tops out near 220 mg/dL)."""
+    e = _parameters.load("progression")["sensitivity"]["glucagon_mass_exponent"]["value"]
+    return np.asarray(beta_mass, float) ** -e
+
+
 def _params(knobs: dict[str, np.ndarray], body_weight=None):
     from .meal import knobs_to_params
 
     k = {name: np.asarray(knobs[name], float) for name in knobs}
     return knobs_to_params("normal", body_weight=None if body_weight is None else np.asarray(body_weight, float),
-                           clearance=_clearance(k["liver_si"]), **k)
+                           clearance=_clearance(k["liver_si"]), egp=_glucagon(k["beta_mass"]), **k)
 
 
 def fast_outputs(knobs: dict[str, np.ndarray], body_weight: np.ndarray) -> dict[str, np.ndarray]:
@@ -154,7 +164,8 @@ def _cache_key() -> str:
         h.update(data.joinpath(name).read_bytes())
     prog = _parameters.load("progression")
     h.update(json.dumps([prog["glycaemia"]["day_meals"]["value"],
-                         prog["sensitivity"]["clearance_liver_exponent"]["value"]]).encode())
+                         prog["sensitivity"]["clearance_liver_exponent"]["value"],
+                         prog["sensitivity"]["glucagon_mass_exponent"]["value"]]).encode())
     h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), sorted(KNOB_POINTS.items()), WEIGHT_RANGE_KG, WEIGHT_POINTS, FASTING_POINTS, OUTPUTS]).encode())
     h.update(Path(__file__).with_name("meal.py").read_bytes())
     return h.hexdigest()[:16]

@@ -291,9 +291,9 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     er_drive = (c("triad.er_lipid") * d.lipid + c("triad.er_inflammation") * s.inflammation * mech.inflammation
                 + c("triad.er_demand") * jnp.maximum(d.workload - 1.0, 0.0))
     er = mech.er_stress * _saturate(er_drive, c("triad.er_stress_max"))
-    fmax, n = c("beta.function_max"), c("beta.function_workload_hill")
-    w50n = fmax - 1.0  # so that the target is 1 at reference workload
-    up = fmax * d.workload ** n / (w50n + d.workload ** n)
+    fmax, fmin, n = c("beta.function_max"), c("beta.function_min"), c("beta.function_workload_hill")
+    w50n = (fmax - fmin) / (1.0 - fmin) - 1.0  # so that the target is 1 at reference workload
+    up = fmin + (fmax - fmin) * d.workload ** n / (w50n + d.workload ** n)
     g = mean_glucose(d.fast)
     h = c("beta.gluco_tox_hill")
     tox = mech.glucotoxicity * c("beta.gluco_tox_max") * g ** h / (c("beta.gluco_tox_half") ** h + g ** h)

@@ -25,7 +25,7 @@ COLUMNS = ("year", "age", "weight_kg", "bmi", "fasting_glucose_mmol_l", "glucose
            "fasting_insulin_uiu_ml", "homa1_ir", "homa1_beta_percent", "beta_cell_mass_rel", "beta_cell_function_rel",
            "muscle_insulin_sensitivity_rel", "liver_insulin_sensitivity_rel", "adipose_insulin_sensitivity_rel",
            "inflammation_index", "mitochondrial_capacity_rel", "er_stress_index", "visceral_fat_rel", "ffa_flux_rel",
-           "glycemic_status", "beta_cell_capacity_rel")
+           "glycemic_status", "beta_cell_capacity_rel", "pancreatic_fat_rel")
 COLUMNS = COLUMNS + om.COLUMNS  # organ consequences (models/organs, docs/organs.md)
 
 #: Persons per compiled batch: bounds memory (the surrogate lookups gather 32 grid corners per person).
@@ -249,7 +249,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         g2h / GLUCOSE_MG_DL_PER_MMOL_L, s.hba1c, fpi,
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
-        s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity,
+        s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity, s.islet_fat,
     )
 
 

@@ -40,7 +40,8 @@ class _Base(BaseModel):
 
 class CalorieChange(_Base):
     type: Literal["calorie_change"]
-    kcal_per_day: float = Field(ge=-1500, le=1500, description="change in energy intake, kcal/day")
+    kcal_per_day: float = Field(ge=-3000, le=1500, description="change in energy intake, kcal/day (a very-low-calorie "
+                                                              "diet of 600 kcal/day is about -2200)")
 
 
 class WeightLoss(_Base):

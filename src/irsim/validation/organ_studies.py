@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..cohort import progression as P
-from ..cohort import synthetic
 from ..models import organs as om
 from ..scenarios.schema import BASELINE, Scenario
-from .studies import Cohorts, Protocol, StudyResult, _population_seed, column, nanmean
+from .studies import Cohorts, Protocol, StudyResult, column, nanmean
 
 #: People with type 2 diabetes as in the NAFLD-in-T2D meta-analysis (Younossi 2019: age 58.5, BMI 27.9): the
 #: DPP population's spread, re-centred (overrides of ``populations.yaml`` dpp), fasting glucose in the diabetic range.
@@ -30,43 +29,12 @@ WEIGHT_LOSS = Scenario.parse({"name": "vitola_weight_loss", "description": "8 % 
 
 
 def _start(cohorts: Cohorts, population: str, n: int, overrides: dict | None = None) -> P.Start:
-    if not overrides:
-        return cohorts.start(population, n)
-    key = (population, int(n), tuple(sorted(overrides.items())))
-    if key not in cohorts._starts:
-        cols = synthetic.population(population, int(n), seed=_population_seed(cohorts.seed, population + "+"),
-                                    **overrides)
-        cohorts._starts[key] = _initialise_feasible(cols)
-    return cohorts._starts[key]
-
-
-def _initialise_feasible(cols: dict) -> P.Start:
-    """Start a drawn population; the rare draw (about 1 in 5000 of a diabetic population) whose fasting glucose and
-    insulin the meal model cannot pair takes the fasting labs of the previous person."""
-    import re
-
-    from ..errors import InputError
-
-    try:
-        return P.initialise(cols)
-    except InputError as exc:
-        bad = [int(m.group(1)) for p in exc.problems if (m := re.match(r"person\[(\d+)\]", p.field))]
-        if not bad:
-            raise
-        cols = dict(cols)
-        for key in ("fasting_glucose", "fasting_insulin"):
-            cols[key] = cols[key].copy()
-            cols[key][bad] = cols[key][[max(i - 1, 0) for i in bad]]
-        return P.initialise(cols)
+    return cohorts.start_drawn(population, n, overrides)
 
 
 def _run(cohorts: Cohorts, population: str, n: int, years: float, overrides: dict | None = None,
          scenario: Scenario = BASELINE, step: str = "year") -> np.ndarray:
-    key = ("organs", population, int(n), float(years), tuple(sorted((overrides or {}).items())),
-           scenario.model_dump_json(), step)
-    if key not in cohorts._runs:
-        cohorts._runs[key] = P.run(_start(cohorts, population, n, overrides), years, scenario, step=step)
-    return cohorts._runs[key]
+    return cohorts.run_drawn(population, n, years, overrides, scenario, step)
 
 
 def _share(mask, within) -> float:

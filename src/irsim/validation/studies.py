@@ -111,17 +111,27 @@ class Cohorts:
         self._runs: dict = {}
 
     def start(self, population: str, n: int) -> P.Start:
-        key = (population, int(n))
+        return self.start_drawn(population, n)
+
+    def start_drawn(self, population: str, n: int, overrides: dict | None = None) -> P.Start:
+        """A population's cohort, optionally re-centred (``overrides`` of its ``populations.yaml`` entry)."""
+        key = (population, int(n), tuple(sorted((overrides or {}).items())))
         if key not in self._starts:
-            cols = synthetic.population(population, int(n), seed=_population_seed(self.seed, population))
+            tag = population + ("+" if overrides else "")
+            cols = synthetic.population(population, int(n), seed=_population_seed(self.seed, tag), **(overrides or {}))
             self._starts[key] = P.initialise(cols)
         return self._starts[key]
 
-    def run(self, population: str, n: int, years: float, scenario: Scenario = BASELINE, step: str = "year") -> np.ndarray:
-        key = (population, int(n), float(years), scenario.model_dump_json(), step)
+    def run_drawn(self, population: str, n: int, years: float, overrides: dict | None = None,
+                  scenario: Scenario = BASELINE, step: str = "year") -> np.ndarray:
+        key = (population, int(n), float(years), tuple(sorted((overrides or {}).items())), scenario.model_dump_json(),
+               step)
         if key not in self._runs:
-            self._runs[key] = P.run(self.start(population, n), years, scenario, step=step)
+            self._runs[key] = P.run(self.start_drawn(population, n, overrides), years, scenario, step=step)
         return self._runs[key]
+
+    def run(self, population: str, n: int, years: float, scenario: Scenario = BASELINE, step: str = "year") -> np.ndarray:
+        return self.run_drawn(population, n, years, None, scenario, step)
 
     def measured(self, population: str, n: int, years: float, scenario: Scenario = BASELINE,
                  step: str = "year", draw: int = 0) -> np.ndarray:
@@ -366,14 +376,23 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 UKPDS_YEARS = 20
 UKPDS_FOLLOW = 6
 UKPDS_FPG_ENTRY = (6.0, 15.0)   # UKPDS entry window after the 3-month diet run-in, mmol/L
+UKPDS_CHECK_EVERY = 3            # clinically diagnosed: glucose checked in routine care about every 3 years
+#: A UKPDS-like population (UKPDS 33: age 53, BMI about 28, 39 % women): the high-risk `dpp` spread re-centred.
+UKPDS_OVERRIDES = {"age_mean": 45.0, "age_sd": 8.0, "age_min": 25.0, "age_max": 65.0, "bmi_mean": 28.5,
+                   "bmi_sd": 4.5, "bmi_min": 20.0, "female_share": 0.39}
 
 
 def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("ukpds")
-    out = cohorts.measured("dpp", n, UKPDS_YEARS)
+    out = P.measured(cohorts.run_drawn("dpp", n, UKPDS_YEARS, UKPDS_OVERRIDES),
+                     _population_seed(seed, "ukpds/visits"))
     dm = diabetic(out)
     free = ~dm[0]
-    e = first_index(dm)
+    # clinically diagnosed: a routine check about every 3 years (random phase), not a yearly screen
+    rng = np.random.default_rng(_population_seed(seed, "ukpds_checks"))
+    phase = rng.integers(0, UKPDS_CHECK_EVERY, n)
+    check = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % UKPDS_CHECK_EVERY == 0
+    e = first_index(dm & check)
     fpg = column(out, "fasting_glucose_mmol_l")
     fpg_e = align(fpg, e, [0])[0]
     lo, hi = UKPDS_FPG_ENTRY
@@ -400,7 +419,8 @@ def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
                           else np.full((2, len(off)), np.nan))
     res.data.update(offsets=off, fpg=med_fpg, hba1c=med_a1c, homa_b=med_hb,
                     fpg_q=quart("fasting_glucose_mmol_l"), hba1c_q=quart("hba1c_percent"))
-    res.baseline["entrants at diagnosis"] = summarise(out, sel, _female(cohorts, "dpp", n), np.clip(e, 0, None))
+    res.baseline["entrants at diagnosis"] = summarise(out, sel, np.asarray(cohorts.start_drawn("dpp", n, UKPDS_OVERRIDES)
+                                                                          .params.female), np.clip(e, 0, None))
     res.notes.append(f"{res.counts['entrants']} entrants (newly diagnosed by glucose criteria with FPG {lo:g}-{hi:g} "
                      f"mmol/L at diagnosis, diagnosed by year {UKPDS_YEARS - UKPDS_FOLLOW}) out of "
                      f"{res.counts['newly_diagnosed']} newly diagnosed.")
@@ -465,8 +485,11 @@ def conversion(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     igt = ~dm[0] & (g2h0 >= G2H_IGT)
     inc, k_igt, _ = follow(dm, igt)
     res.set("conv_igt_annual", inc, "no persons with IGT at baseline")
-    f110 = (fpg0 * MGDL >= 110.0) & (fpg0 * MGDL < 126.0)
-    f100 = (fpg0 * MGDL >= 100.0) & (fpg0 * MGDL < 110.0)
+    # newly acquired IFG as Nichols 2007 defined it: two elevated fasting tests (100-125 mg/dL), grouped by the first
+    repeat = column(cohorts.measured("whitehall_ii", n, WH_YEARS, draw=1), "fasting_glucose_mmol_l")[0] * MGDL
+    confirmed = ~dm[0] & (repeat >= 100.0) & (repeat < 126.0)
+    f110 = confirmed & (fpg0 * MGDL >= 110.0) & (fpg0 * MGDL < 126.0)
+    f100 = confirmed & (fpg0 * MGDL >= 100.0) & (fpg0 * MGDL < 110.0)
     inc110, k110, _ = follow(fdm, f110)
     inc100, k100, _ = follow(fdm, f100)
     res.set("conv_ifg110_annual", inc110, "no persons with FPG 110-125 mg/dL at baseline")
@@ -588,14 +611,15 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "ukpds", "UKPDS: drift after diagnosis, diet only (UKPDS 16)", "dpp",
         ("ukpds_fpg_1y", "ukpds_fpg_6y", "ukpds_hba1c_1y", "ukpds_hba1c_6y", "ukpds_hba1c_drift", "ukpds_fpg_drift",
          "ukpds_homab_slope", "ukpds_homab_at_dx"),
-        "Persons diagnosed during an untreated " f"{UKPDS_YEARS}" "-year run of the high-risk population `dpp` "
-        "({n} persons), so that each case enters at the model's own diagnosis with "
-        "its own history. Entry: first year with fasting glucose >= 7.0 or 2-h glucose >= 11.1 mmol/L, fasting "
-        "glucose 6-15 mmol/L at that year (the trial's entry window after its 3-month diet), and 6 years of record "
-        "after it. They stay untreated (the conventional arm was diet, with drugs only for FPG > 15 mmol/L or "
-        "symptoms). Medians of fasting glucose and HbA1c at +1 and +6 y; HOMA-%B slope by least squares on the "
-        "median over 0..6 y. UKPDS enrolled clinically diagnosed patients (mean BMI about 28), the model's cases "
-        "are screen-detected at the threshold, so early glucose is expected to run lower than the trial's.",
+        "Persons diagnosed during an untreated " f"{UKPDS_YEARS}" "-year run of a UKPDS-like population (the "
+        "high-risk `dpp` spread re-centred to BMI 28.5, age 45 at start, 39 % women; {n} persons), so that each case "
+        "enters at the model's own diagnosis with its own history. Clinically diagnosed, as UKPDS patients were: "
+        "glucose checked in routine care about every " f"{UKPDS_CHECK_EVERY}" " years (random phase), diagnosis at the "
+        "first check with fasting glucose >= 7.0 or 2-h glucose >= 11.1 mmol/L (measured, with within-person "
+        "variation); entry if fasting glucose is 6-15 mmol/L then (the trial's window after its 3-month diet) with 6 "
+        "years of record after it. They stay untreated (the conventional arm was diet, with drugs only for FPG > 15 "
+        "mmol/L or symptoms). Medians of fasting glucose and HbA1c at +1 and +6 y; HOMA1-%B (UKPDS used the original "
+        "HOMA) slope by least squares on the median over 0..6 y.",
         ukpds, ("UKPDS",)),
     Protocol(
         "classes", "Glucose-tolerance classes: HOMA-IR and insulinogenic index (Jensen 2002)", "whitehall_ii",
@@ -613,7 +637,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         ("conv_igt_annual", "conv_actnow_placebo", "conv_ifg110_annual", "conv_ifg100_annual"),
         "Whitehall-like cohort ({n} persons) at year 0: persons with IGT (2-h 7.8-11.0 mmol/L, not diabetic) "
         "followed " f"{CONV_FOLLOW}" " years with a yearly OGTT; persons with fasting glucose 110-125 or "
-        "100-109 mg/dL followed with a yearly fasting glucose only (health-plan records). Conversion per 100 "
+        "100-109 mg/dL on a first test and 100-125 on a repeat (Nichols 2007's newly acquired IFG) followed with a "
+        "yearly fasting glucose only (health-plan records). Conversion per 100 "
         "person-years. ACT NOW placebo: the DPP-screened high-risk cohort (IGT, FPG 95-125 mg/dL, BMI >= 24) "
         "untreated, cumulative share diagnosed by " f"{ACTNOW_YEARS}" " years (fasting glucose every 3 months, OGTT "
         "yearly, each diagnosis confirmed by an independent repeat test). Every measured glucose and insulin in "
@@ -658,3 +683,7 @@ def run_all(names=None, n: int | None = None, quick: bool = False, seed: int = 0
 from .organ_studies import PROTOCOLS as _ORGAN_PROTOCOLS  # noqa: E402
 
 PROTOCOLS.update(_ORGAN_PROTOCOLS)
+
+from .reversal_studies import PROTOCOLS as _REVERSAL_PROTOCOLS  # noqa: E402
+
+PROTOCOLS.update(_REVERSAL_PROTOCOLS)

@@ -15,7 +15,8 @@ from ..errors import InputError, Problem
 #: variable ``IRSIM_VALIDATION_TARGETS`` points elsewhere.
 DEFAULT_PATH = Path(__file__).resolve().parents[3] / "validation" / "targets.yaml"
 GRADES = ("primary", "derived", "secondary", "qualitative")
-_REQUIRED = ("id", "study", "quantity", "unit", "basis", "grade", "population", "protocol", "citation")
+ROLES = ("test", "calibration")
+_REQUIRED = ("id", "study", "quantity", "unit", "basis", "grade", "population", "protocol", "citation", "role")
 
 PASS, FAIL, NO_VALUE = "pass", "fail", "no value"
 
@@ -36,6 +37,8 @@ class Target:
     interval: tuple[float | None, float | None] | None = None
     display: str | None = None
     note: str | None = None
+    role: str = "test"
+    retired: str | None = None   # why the row is judged unfair; kept and shown, not counted
 
     def bounds(self) -> tuple[float, float]:
         """Accepted range ``[lo, hi]`` (infinite where open)."""
@@ -121,6 +124,10 @@ def load(path: str | Path | None = None) -> list[Target]:
         seen.add(row["id"])
         if row["grade"] not in GRADES:
             problems.append(Problem(where, f"grade {row['grade']!r} is not one of {', '.join(GRADES)}"))
+        if row["role"] not in ROLES:
+            problems.append(Problem(where, f"role {row['role']!r} is not one of {', '.join(ROLES)}"))
+        if "retired" in row and not str(row["retired"] or "").strip():
+            problems.append(Problem(where, "retired needs its reason"))
         tol, itv = row.get("tolerance"), row.get("interval")
         if (tol is None) == (itv is None):
             problems.append(Problem(where, "give exactly one of 'tolerance' and 'interval'"))
@@ -148,7 +155,8 @@ def load(path: str | Path | None = None) -> list[Target]:
                           value=None if value is None else float(value), unit=str(row["unit"]), basis=row["basis"],
                           grade=row["grade"], population=row["population"], protocol=row["protocol"],
                           citation=row["citation"], tolerance=tol, interval=None if itv is None else tuple(itv),
-                          display=row.get("display"), note=row.get("note")))
+                          display=row.get("display"), note=row.get("note"), role=row["role"],
+                          retired=row.get("retired")))
     if problems:
         raise InputError(problems)
     return out

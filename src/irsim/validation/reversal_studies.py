@@ -1,0 +1,123 @@
+"""Validation protocols of reversal with an energy deficit: Counterpoint (Lim 2011: what changes in the first days
+and weeks) and the Counterbalance follow-up (Steven 2016: who stays in remission, and why). Registered into
+:data:`irsim.validation.studies.PROTOCOLS`.
+
+Nothing here changes the model: protocols set the population, the diet and the follow-up and measure outputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cohort import progression as P
+from ..scenarios.schema import Scenario
+from .studies import MGDL, Cohorts, Protocol, StudyResult, column, nanmean
+
+WEEK = 7.0 / 365.25
+#: Counterpoint: 600 kcal/day for 8 weeks. The group's maintenance intake is about 2,800 kcal/day (Mifflin-St Jeor
+#: resting rate x 1.5 at the group's mean: a man of 49.5 years, about 100 kg and 176 cm), hence -2,200 kcal/day.
+VLCD_KCAL = -2200.0
+COUNTERPOINT = Scenario.parse({"name": "counterpoint_vlcd", "description": "600 kcal/day for 8 weeks",
+                               "interventions": [{"type": "calorie_change", "start_year": 0, "stop_year": 8 * WEEK,
+                                                  "kcal_per_day": VLCD_KCAL}]})
+#: Steven 2016: 8-week very-low-calorie diet, weight 98.0 -> 83.8 kg (-14.5 %), stepped return to isocaloric
+#: eating, then weight kept for 6 months (84.7 kg at 6 months).
+STEVEN = Scenario.parse({"name": "steven_vlcd", "description": "14.5 % weight loss in 8 weeks, then maintained",
+                         "interventions": [{"type": "weight_loss", "start_year": 0, "percent": 14.5,
+                                            "over_months": 8 * WEEK * 12, "then": "maintain"}]})
+STEVEN_RETURN = 10 * WEEK      # after the 2-week return to normal eating
+STEVEN_FOLLOW = 8 * WEEK + 0.5  # six months after the diet
+FPG_REMISSION = 7.0            # mmol/L, Steven 2016's response criterion
+
+
+def first_phase(out: np.ndarray, t: int) -> np.ndarray:
+    """First-phase insulin secretion relative to the reference subject: the meal model's derivative gain K scales
+    with secretory mass x per-cell function (Dalla Man 2007), both recorded in the run."""
+    return column(out, "beta_cell_mass_rel")[t] * column(out, "beta_cell_function_rel")[t]
+
+
+def counterpoint(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("counterpoint")
+    weeks = 8 * WEEK
+    t2d = cohorts.run("counterpoint_t2d", n, weeks, COUNTERPOINT, step="week")
+    ctl = cohorts.run("counterpoint_controls", n, weeks, COUNTERPOINT, step="week")
+    fpg = nanmean(column(t2d, "fasting_glucose_mmol_l"), axis=1)
+    liver_fat = nanmean(column(t2d, "liver_fat_percent"), axis=1)
+    pancreas = nanmean(column(t2d, "pancreatic_fat_rel"), axis=1)
+    ctl_liver_si = nanmean(column(ctl, "liver_insulin_sensitivity_rel")[0])
+    ctl_first = nanmean(first_phase(ctl, 0))
+    res.set("cp_fpg_day7", fpg[1])
+    res.set("cp_hepatic_si_week1", nanmean(column(t2d, "liver_insulin_sensitivity_rel")[1]) / ctl_liver_si)
+    res.set("cp_liver_fat_change_week8", 100.0 * (liver_fat[8] / liver_fat[0] - 1.0))
+    res.set("cp_pancreas_fat_change_week8", 100.0 * (pancreas[8] / pancreas[0] - 1.0))
+    res.set("cp_first_phase_week8", nanmean(first_phase(t2d, 8)) / ctl_first)
+    res.counts.update(persons=n, controls=n)
+    res.data.update(weeks=np.arange(len(fpg)), fpg=fpg, liver_fat=liver_fat, pancreas=pancreas,
+                    first_phase=nanmean(np.stack([first_phase(t2d, k) for k in range(len(fpg))]), axis=1) / ctl_first,
+                    hepatic_si=nanmean(column(t2d, "liver_insulin_sensitivity_rel"), axis=1) / ctl_liver_si)
+    res.notes.append(
+        f"Type 2 diabetes group at week 0: fasting glucose {fpg[0]:.1f} mmol/L, liver fat {liver_fat[0]:.1f} %, first-phase "
+        f"secretion {nanmean(first_phase(t2d, 0)) / ctl_first:.2f} x controls'; week 1: fasting glucose {fpg[1]:.1f}; "
+        f"week 8: liver fat {liver_fat[8]:.1f} %, pancreatic fat {100 * (pancreas[8] / pancreas[0] - 1):+.0f} %.")
+    return res
+
+
+def steven(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("steven")
+    out = cohorts.run("steven_t2d", n, STEVEN_FOLLOW, STEVEN, step="week")
+    years = column(out, "year")[:, 0]
+    k_ret, k_6m = (int(np.argmin(np.abs(years - t))) for t in (STEVEN_RETURN, STEVEN_FOLLOW))
+    fpg = column(out, "fasting_glucose_mmol_l")
+    a1c = column(out, "hba1c_percent")
+    resp, resp6 = fpg[k_ret] < FPG_REMISSION, fpg[k_6m] < FPG_REMISSION
+    duration = _duration(cohorts, n)
+    res.set("st_responders_return", 100.0 * float(np.mean(resp)))
+    res.set("st_responders_6m", 100.0 * float(np.mean(resp6)))
+    none = "no responders" if not resp6.any() else "no non-responders"
+    res.set("st_hba1c_responders_0", nanmean(a1c[0, resp6]) if resp6.any() else np.nan, none)
+    res.set("st_hba1c_nonresponders_0", nanmean(a1c[0, ~resp6]) if (~resp6).any() else np.nan, none)
+    res.set("st_hba1c_responders_6m", nanmean(a1c[k_6m, resp6]) if resp6.any() else np.nan, none)
+    res.set("st_hba1c_nonresponders_6m", nanmean(a1c[k_6m, ~resp6]) if (~resp6).any() else np.nan, none)
+    ratio = nanmean(duration[~resp6]) / nanmean(duration[resp6]) if resp6.any() and (~resp6).any() else np.nan
+    res.set("st_duration_ratio", ratio, none)
+    res.counts.update(persons=n, responders_return=int(resp.sum()), responders_6m=int(resp6.sum()))
+    res.data.update(years=years, fpg_resp=nanmean(fpg[:, resp6], axis=1), fpg_non=nanmean(fpg[:, ~resp6], axis=1))
+    res.notes.append(f"{int(resp.sum())} of {n} with fasting glucose < {FPG_REMISSION:g} mmol/L after the return to normal "
+                     f"eating, {int(resp6.sum())} at 6 months; mean duration {nanmean(duration[resp6]):.1f} y (responders) vs "
+                     f"{nanmean(duration[~resp6]):.1f} y; fasting glucose at baseline {nanmean(fpg[0]) :.1f} mmol/L "
+                     f"({nanmean(fpg[0]) * MGDL:.0f} mg/dL).")
+    return res
+
+
+def _duration(cohorts: Cohorts, n: int) -> np.ndarray:
+    from ..cohort import synthetic
+    from .studies import _population_seed
+
+    return synthetic.population("steven_t2d", n, seed=_population_seed(cohorts.seed, "steven_t2d"))["diabetes_duration_years"]
+
+
+PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
+    Protocol(
+        "counterpoint", "Counterpoint: reversal with 600 kcal/day (Lim 2011)", "counterpoint_t2d",
+        ("cp_fpg_day7", "cp_hepatic_si_week1", "cp_liver_fat_change_week8", "cp_pancreas_fat_change_week8",
+         "cp_first_phase_week8"),
+        "Populations `counterpoint_t2d` ({n} virtual persons: type 2 diabetes of 0.5-4 years, age 49.5, BMI 33.6, "
+        "fasting glucose 9.2 mmol/L, HbA1c 7.4 %) and `counterpoint_controls` ({n} weight-matched persons with "
+        "normal glucose tolerance), run in weekly steps for 8 weeks of 600 kcal/day (energy intake -2,200 kcal/day). "
+        "Group means: fasting glucose at day 7; hepatic insulin sensitivity at week 1 relative to the controls' "
+        "(the study measured suppression of hepatic glucose output in a clamp; the model's liver sensitivity is the "
+        "knob that sets it); relative change of liver fat and pancreatic fat by week 8; first-phase insulin "
+        "(mass x per-cell function, the meal model's derivative gain) relative to the controls'.",
+        counterpoint, ("Lim 2011", "Counterpoint")),
+    Protocol(
+        "steven", "Counterbalance: who stays in remission (Steven 2016)", "steven_t2d",
+        ("st_responders_return", "st_responders_6m", "st_hba1c_responders_0", "st_hba1c_nonresponders_0",
+         "st_hba1c_responders_6m", "st_hba1c_nonresponders_6m", "st_duration_ratio"),
+        "Population `steven_t2d` ({n} virtual persons with type 2 diabetes of 0.5-23 years, weight ~98 kg; each "
+        "person's `diabetes_duration_years` sets the beta-cell capacity left), weekly steps: 14.5 % weight loss "
+        "over 8 weeks (98.0 -> 83.8 kg in the study), then the weight kept for 6 months. Responders: fasting glucose "
+        "< 7.0 mmol/L after the return to normal eating (week 10) and at 6 months; HbA1c of responders and "
+        "non-responders (grouped at 6 months) at baseline and at 6 months; mean duration of non-responders over "
+        "responders'.",
+        steven, ("Steven 2016", "Counterbalance")),
+)}

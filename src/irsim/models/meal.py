@@ -36,6 +36,7 @@ from irsim import parameters as _parameters
 from irsim.solvers._jax import jax, jnp
 from irsim.solvers.adaptive import solve_adaptive
 from irsim.solvers.fixed_step import rk4_scan
+from irsim.units import GLUCOSE_MG_DL_PER_MMOL_L
 
 # ----------------------------------------------------------------------------------------------
 # Parameter sets
@@ -64,8 +65,6 @@ def _const(section: str, name: str) -> float:
     return float(_common()[section][name]["value"])
 
 
-#: mg/dL per mmol/L for glucose (common YAML, molar mass 180.16 g/mol).
-GLUCOSE_MG_DL_PER_MMOL_L = _const("conversions", "glucose_mg_dl_per_mmol_l")
 #: pmol/L per uIU/mL for insulin (common YAML, Heinemann 2010).
 INSULIN_PMOL_L_PER_UIU_ML = _const("conversions", "insulin_pmol_l_per_uiu_ml")
 MG_PER_G = _const("conversions", "mg_per_g")

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .. import DISCLAIMER, __version__
+from ..units import GLUCOSE_MG_DL_PER_MMOL_L
 
 #: Projection panels: (column, title). Plotted when the column is present, so organ columns added to the
 #: progression output later (liver fat, risks) appear without changes here.
@@ -30,7 +31,7 @@ PANELS: tuple[tuple[str, str], ...] = (
 
 #: Measured lab fields that have a trajectory column: field -> (column, factor from the canonical unit).
 MEASURED: dict[str, tuple[str, float]] = {
-    "fasting_glucose": ("fasting_glucose_mmol_l", 1 / 18.016),  # mg/dL -> mmol/L (180.16 g/mol)
+    "fasting_glucose": ("fasting_glucose_mmol_l", 1 / GLUCOSE_MG_DL_PER_MMOL_L),  # mg/dL -> mmol/L
     "hba1c": ("hba1c_percent", 1.0),
     "weight": ("weight_kg", 1.0),
     "fasting_insulin": ("fasting_insulin_uiu_ml", 1.0),

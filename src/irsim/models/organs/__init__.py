@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...solvers._jax import jnp
+from ...units import GLUCOSE_MG_DL_PER_MMOL_L
 from .. import progression as pm
 from . import brain, hormones, kidney, lipids, liver, vessels
 from ._common import c
@@ -117,7 +118,7 @@ def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict
     return Drivers(
         age=d.age, female=p.female, weight=s.weight, bmi=s.weight / (p.height_cm / 100.0) ** 2,
         fat_rel=d.fat / p.fat_ref, ffa=d.ffa, insulin_rel=f["fasting_insulin_pmol_l"] / ref["insulin"],
-        fpg_mmol=fpg / 18.016, glucose_excess=d.glucose_excess, hba1c=s.hba1c,
+        fpg_mmol=fpg / GLUCOSE_MG_DL_PER_MMOL_L, glucose_excess=d.glucose_excess, hba1c=s.hba1c,
         t2d=(pm.status_code(fpg, f["ogtt_glucose_120"], s.hba1c) == 4).astype(jnp.float64),
         muscle_si=d.muscle_si, adipose_si=d.adipose_si, inflammation=s.inflammation, mitochondria=s.mitochondria,
         er_stress=s.er_stress, ros=d.ros, carb_rel=u.carb_share / pm.c("triad.dnl_carb_reference"),

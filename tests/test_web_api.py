@@ -149,6 +149,7 @@ def test_simulate_equals_cli_path(client):
     assert data["trajectory"]["plan"]["weight_kg"][-1] < 0.94 * data["trajectory"]["baseline"]["weight_kg"][-1]
     titles = [f["layout"]["title"]["text"] for f in data["figures"]["projection"]]
     assert titles[:4] == ["Fasting glucose (mmol/L)", "2-h OGTT glucose (mmol/L)", "HbA1c (%)", "Weight (kg)"]
+    assert "eGFR (mL/min/1.73 m²)" in titles
     where = data["figures"]["where"]["data"]
     assert where[0]["type"] == "heatmap" and where[-1]["name"] == "you now"
 

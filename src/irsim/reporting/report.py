@@ -14,8 +14,7 @@ import numpy as np
 from .. import DISCLAIMER, __version__
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L
 
-#: Projection panels: (column, title). Plotted when the column is present, so organ columns added to the
-#: progression output later (liver fat, risks) appear without changes here.
+#: Projection panels: (column, title); every column is a trajectory column (tests/test_reporting.py).
 PANELS: tuple[tuple[str, str], ...] = (
     ("fasting_glucose_mmol_l", "Fasting glucose (mmol/L)"),
     ("glucose_2h_mmol_l", "2-h OGTT glucose (mmol/L)"),
@@ -23,10 +22,8 @@ PANELS: tuple[tuple[str, str], ...] = (
     ("weight_kg", "Weight (kg)"),
     ("homa1_ir", "HOMA1-IR"),
     ("liver_fat_percent", "Liver fat (%)"),
-    ("egfr_ml_min_1_73m2", "eGFR (mL/min/1.73 m²)"),
-    ("cvd_risk_10y_percent", "10-year CVD risk (%)"),
+    ("egfr_ml_min", "eGFR (mL/min/1.73 m²)"),
     ("cvd_events_expected", "CVD events expected"),
-    ("ckd_events_expected", "CKD events expected"),
 )
 
 #: Measured lab fields that have a trajectory column: field -> (column, factor from the canonical unit).

@@ -159,7 +159,7 @@ def hormones(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
 def vessels(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     """Model 10-year MI + stroke risk against PREVENT ASCVD evaluated on the model's own year-0 values."""
-    from ..assessment.heart import prevent_risk, prevent_terms
+    from ..assessment.formulas import prevent_risk, prevent_terms
 
     res = StudyResult("organs_vessels")
     out = _run(cohorts, "whitehall_ii", n, 10)

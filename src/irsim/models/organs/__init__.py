@@ -182,7 +182,7 @@ def step(t, dr: Drivers, o: OrganState, op: OrganParams, mech, dt) -> OrganState
 
 def observe(t, dr: Drivers, o: OrganState, op: OrganParams, mech) -> tuple:
     """Output columns in :data:`COLUMNS` order."""
-    from ...assessment.liver import fib4_index
+    from ...assessment.formulas import fib4_index
 
     q = derive(t, dr, o, op, mech)
     return (o.liver_fat, o.fibrosis, q["nas"], q["alt"], q["ast"], q["platelets"],
@@ -204,8 +204,7 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
     ``a1c_offset``), missing ones get the model's value for the person's drivers scaled to a population default;
     each default is appended to ``assumed``. Liver fat starts at its steady state, filtration capacity at the
     measured (or default) eGFR, plaque at the person's cumulative exposure since 20."""
-    from ...assessment.kidney import egfr_ckd_epi_2021_cr
-    from ...assessment.lipids import martin_hopkins_factor
+    from ...assessment.formulas import egfr_ckd_epi_2021_cr, martin_hopkins_factor
 
     n = len(assumed)
     col = lambda key: np.asarray(columns.get(key, np.full(n, np.nan)), dtype=float)
@@ -231,7 +230,7 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
                        testosterone=np.zeros(n), cognition=np.zeros(n), cvd_expected=np.zeros(n),
                        dementia_expected=np.zeros(n))
     # fibrosis: from FIB-4 where AST, ALT and platelets were measured, else F0
-    from ...assessment.liver import fib4_index
+    from ...assessment.formulas import fib4_index
 
     f4 = np.asarray(fib4_index(dr.age, col("ast"), col("alt"), col("platelets")))
     xs, ys = c("liver.fib4_to_stage")

@@ -1,7 +1,7 @@
 """Report wiring: the projection panels name real trajectory columns."""
 
 from irsim.cohort.progression import COLUMNS
-from irsim.reporting.report import PANELS, present_panels
+from irsim.reporting.figures import PANELS, present_panels
 
 
 def test_every_panel_is_a_trajectory_column():

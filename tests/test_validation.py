@@ -27,7 +27,6 @@ def test_targets_parse_with_citation_tolerance_and_basis():
     assert len({t.id for t in TARGETS}) == len(TARGETS)
     for t in TARGETS:
         assert t.citation.strip() and t.basis.strip() and t.population.strip()
-        assert (t.tolerance is None) != (t.interval is None), t.id
         lo, hi = t.bounds()
         assert lo <= hi and (math.isfinite(lo) or math.isfinite(hi)), t.id
         assert t.protocol in STUDIES, t.id

@@ -313,8 +313,6 @@ def stack(people: Sequence[MealParams]) -> MealParams:
 # ----------------------------------------------------------------------------------------------
 
 STATE_NAMES = ("Gp", "Gt", "Il", "Ip", "Qsto1", "Qsto2", "Qgut", "I1", "Id", "X", "Ipo", "Y")
-STATE_UNITS = ("mg/kg", "mg/kg", "pmol/kg", "pmol/kg", "mg", "mg", "mg", "pmol/L", "pmol/L", "pmol/L",
-               "pmol/kg", "pmol/kg/min")
 (GP, GT, IL, IP, QSTO1, QSTO2, QGUT, I1, ID, XX, IPO, YY) = range(12)
 
 

@@ -10,8 +10,8 @@ import typer
 
 from ..errors import InputError, Problem
 from ..reporting.figures import plot_explanation
-from ..schemas.requests import MAX_YEARS, ExplainRequest, validated
-from .console import FIGURES, check_suffixes, err, fail, out, save
+from ..schemas.requests import MAX_YEARS, ExplainRequest
+from .console import FIGURES, check_suffixes, checked, err, fail, out, save
 
 
 def register(app: typer.Typer) -> None:
@@ -37,8 +37,8 @@ def register(app: typer.Typer) -> None:
             if fmt not in ("text", "json"):
                 raise InputError([Problem("--format", f"{fmt!r} is not 'text' or 'json'")])
             check_suffixes(("--plot", plot, FIGURES))
-            req = validated(ExplainRequest, person=read_person(person), outcome=outcome, years=years,
-                            scenario=Scenario.read(scenario) if scenario is not None else None)
+            req = checked(ExplainRequest, person=read_person(person), outcome=outcome, years=years,
+                          scenario=Scenario.read(scenario) if scenario is not None else None)
             with err.status("running the counterfactuals..."):
                 e = run(req.person, req.outcome, req.years, req.scenario)
         except InputError as exc:

@@ -14,12 +14,12 @@ from typing import Optional
 
 import typer
 
-from ..errors import InputError, Problem
+from ..errors import InputError
 from ..io import read_person
 from ..reporting.figures import plot_meal
-from ..schemas.requests import MAX_MEAL_MINUTES, MealRequest, validated
+from ..schemas.requests import MAX_MEAL_MINUTES, MealRequest
 from ..workflows import meal_run, meal_subject, ogtt_load
-from .console import fail, refuse
+from .console import checked, fail, refuse
 
 SUBJECT_HELP = "'normal' or 't2d' (Dalla Man 2007 mean subjects) or a Person file (.json/.yaml)."
 
@@ -48,10 +48,10 @@ def _note(note: str | None) -> None:
 def _check(glucose_g: float, body_weight_kg: float | None, minutes: int | None = None) -> None:
     """The shared request limits (MealRequest), refused as CLI options."""
     try:
-        validated(MealRequest, glucose_g=glucose_g, body_weight_kg=body_weight_kg,
-                  **({} if minutes is None else {"minutes": minutes}))
+        checked(MealRequest, glucose_g=glucose_g, body_weight_kg=body_weight_kg,
+                **({} if minutes is None else {"minutes": minutes}))
     except InputError as exc:
-        fail(InputError([Problem("--" + q.field.replace("_", "-"), q.message) for q in exc.problems]))
+        fail(exc)
 
 
 def _write_outputs(df, summary: dict, csv: Optional[str], json_path: Optional[Path], plot: Optional[Path],

@@ -9,9 +9,9 @@ import typer
 
 from ..errors import InputError
 from ..reporting.figures import plot_incidence, plot_trajectories
-from ..schemas.requests import MAX_YEARS, SimulateRequest, validated
+from ..schemas.requests import MAX_YEARS, SimulateRequest
 from ..workflows import projection
-from .console import FIGURES, TABLES, check_suffixes, err, fail, out, save, write_table
+from .console import FIGURES, TABLES, check_suffixes, checked, err, fail, out, save, write_table
 
 #: Columns shown in the comparison table (final year of each scenario).
 SUMMARY = ("weight_kg", "fasting_glucose_mmol_l", "glucose_2h_mmol_l", "hba1c_percent", "homa1_ir",
@@ -43,8 +43,8 @@ def register(app: typer.Typer) -> None:
         try:
             check_suffixes(("--out", out_file, TABLES), ("--plot", plot, FIGURES), ("--events-out", events_out, TABLES),
                            ("--events-plot", events_plot, FIGURES))
-            req = validated(SimulateRequest, person=read_person(person), years=years,
-                            scenarios=[Scenario.read(s) for s in (scenario or [])])
+            req = checked(SimulateRequest, person=read_person(person), years=years,
+                          scenarios=[Scenario.read(s) for s in (scenario or [])])
             with err.status("simulating..."):
                 df, assumed = projection(req.person, req.years, req.scenarios, step)
             sampled = None

@@ -11,9 +11,9 @@ from typing import List, Optional
 import typer
 
 from ..errors import InputError, Problem
-from ..schemas.requests import MAX_YEARS, SimulateRequest, validated
+from ..schemas.requests import MAX_YEARS, SimulateRequest
 from ..workflows import build_report
-from .console import err, fail
+from .console import checked, err, fail
 
 WEB_HINT = "the web app needs its extra packages: pip install 'irsim[web]'"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -58,8 +58,8 @@ def register(app: typer.Typer) -> None:
         try:
             if out_file.suffix.lower() not in (".html", ".htm"):
                 raise InputError([Problem("--out", f"{out_file} must end in .html")])
-            req = validated(SimulateRequest, person=read_person(person), years=years,
-                            scenarios=[Scenario.read(s) for s in (scenario or [])])
+            req = checked(SimulateRequest, person=read_person(person), years=years,
+                          scenarios=[Scenario.read(s) for s in (scenario or [])])
             with err.status("simulating..."):
                 text = build_report(req.person, req.scenarios, req.years)
         except InputError as exc:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from ..errors import InputError, Problem
+from ..schemas.requests import validated
 
 err = Console(stderr=True)
 out = Console()
@@ -49,3 +50,11 @@ def save(path: Path | None, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write(path)
     err.print(f"wrote {path}")
+
+
+def checked(model, **fields):
+    """``model(**fields)`` under the shared request limits; a refusal names the CLI option (``--years``)."""
+    try:
+        return validated(model, **fields)
+    except InputError as exc:
+        raise InputError([Problem("--" + q.field.replace("_", "-"), q.message) for q in exc.problems]) from None

@@ -73,7 +73,7 @@ def test_prevent_validity_ranges(field, bad, good, models):
         if model in models:
             assert list(c.computable) == [False, False, True, True]
             assert c.reason[0] == f"{field} {bad[0]:g} outside PREVENT range " + \
-                f"{heart._params()['validity'][field][0]:g}-{heart._params()['validity'][field][1]:g}"
+                f"{heart.prevent_params()['validity'][field][0]:g}-{heart.prevent_params()['validity'][field][1]:g}"
         else:
             assert c.computable.all()
 

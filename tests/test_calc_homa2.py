@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from irsim.assessment import REGISTRY, Inputs
-from irsim.assessment.homa2 import Homa2RangeError, _build_grid, _evaluate, homa2, homa2_range
+from irsim.assessment.homa2_grid import Homa2RangeError, _build_grid, _evaluate, homa2, homa2_range
 from irsim.parameters import load
 
 # Source of every expected value below: HOMA2 Calculator v2.2.4 (Diabetes Trials Unit,

@@ -92,3 +92,10 @@ def test_every_analyte_has_loinc_range_and_canonical_unit():
         converter(name, a.canonical_unit)
         if not name.startswith("ogtt_insulin"):
             assert a.loinc, name
+
+
+def test_glucose_factor_is_the_analytes_factor():
+    """The one glucose constant agrees with the mmol/L equivalent of every glucose analyte."""
+    for name in ("fasting_glucose", "ogtt_glucose"):
+        (mmol,) = [e for e in analytes()[name].equivalents if e.unit == "mmol/L"]
+        assert mmol.factor == units.GLUCOSE_MG_DL_PER_MMOL_L

@@ -135,8 +135,8 @@ def test_internal_error_is_generic(tmp_path, caplog):
 
 
 # ---------------------------------------------------------------- simulate, report, meal
-def test_simulate_equals_cli_path(client):
-    from irsim.interfaces.cli_progression import projection
+def test_simulate_equals_library(client):
+    from irsim.workflows import projection
     from irsim.scenarios.schema import Scenario
 
     data = client.post("/api/simulate", json={"person": PERSON, "years": YEARS, "scenarios": [PLAN],
@@ -149,6 +149,7 @@ def test_simulate_equals_cli_path(client):
     assert data["trajectory"]["plan"]["weight_kg"][-1] < 0.94 * data["trajectory"]["baseline"]["weight_kg"][-1]
     titles = [f["layout"]["title"]["text"] for f in data["figures"]["projection"]]
     assert titles[:4] == ["Fasting glucose (mmol/L)", "2-h OGTT glucose (mmol/L)", "HbA1c (%)", "Weight (kg)"]
+    assert "eGFR (mL/min/1.73 m²)" in titles
     where = data["figures"]["where"]["data"]
     assert where[0]["type"] == "heatmap" and where[-1]["name"] == "you now"
 
@@ -156,7 +157,7 @@ def test_simulate_equals_cli_path(client):
 def test_projection_plots_only_present_columns():
     import pandas as pd
 
-    from irsim.reporting.report import projection_figures
+    from irsim.reporting.figures import projection_figures
 
     df = pd.DataFrame({"scenario": ["a", "a"], "year": [0, 1], "weight_kg": [80, 79], "liver_fat_percent": [9, 8]})
     meas = [{"field": "weight", "year": 0.5, "canonical": 79.5}]
@@ -197,10 +198,10 @@ def test_report_download(client):
 
 
 def test_meal(client):
-    from irsim.interfaces.cli_meal import meal_run
+    from irsim.workflows import meal_run
 
     data = client.post("/api/meal", json={"subject": "t2d", "glucose_g": 75, "minutes": 120}).json()
-    _, summary = meal_run("t2d", 75, None, 120)
+    _, summary, _ = meal_run("t2d", 75, None, 120)
     assert data["summary"] == pytest.approx(summary) and len(data["series"]["glucose_mg_dl"]) == 121
     got = problems(client.post("/api/meal", json={"subject": "x", "glucose_g": 500, "minutes": 100000}))
     assert set(got) == {"subject", "glucose_g", "minutes"} and "'normal', 't2d'" in got["subject"]

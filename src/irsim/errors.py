@@ -20,3 +20,18 @@ class InputError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def read_yaml(path, missing: str):
+    """The parsed YAML file at ``path``; a missing or unparsable file is refused (``missing`` says what it is)."""
+    from pathlib import Path
+
+    import yaml
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError([Problem(str(path), missing)])
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(str(path), f"cannot be parsed as YAML: {exc}")]) from None

@@ -1,20 +1,22 @@
 """Clinical calculators: every standard index and stage, per organ, with sources.
 
-Importing this package registers every calculator in :data:`registry.REGISTRY`.
+Importing this package registers nothing: the pure formulas are in :mod:`.formulas` (the organ models use them);
+the calculators register when :mod:`.catalog` is imported (by :mod:`.engine`, or on first use of ``REGISTRY``).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
+from typing import Any
 
-from .registry import REGISTRY, Calculator, Computed, Inputs
+from .registry import Calculator, Computed, Inputs
 
-_FAMILIES = ("insulin", "homa2", "glycemia", "lipids", "kidney", "liver", "hormones", "heart", "metabolic_syndrome", "ckm")
-for _name in _FAMILIES:
-    try:
-        import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as exc:  # pragma: no cover - only while families are being written
-        if exc.name != f"{__name__}.{_name}":
-            raise
+
+def __getattr__(name: str) -> Any:
+    if name == "REGISTRY":
+        from .catalog import REGISTRY
+
+        return REGISTRY
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["REGISTRY", "Calculator", "Computed", "Inputs"]

@@ -9,7 +9,8 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .registry import REGISTRY, Calculator, Inputs
+from .catalog import REGISTRY
+from .registry import Calculator, Inputs
 
 
 @dataclass

@@ -5,15 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._helpers import add_reason, finding_lists, flag, no_reasons
+from .formulas import ADA_2025_CUTOFFS
 from .registry import Calculator, Computed, Inputs, register
-
-# ADA Standards of Care in Diabetes 2025, Section 2 (Diagnosis and Classification), Table 2.1/2.2:
-# (input, prediabetes lower limit, diabetes lower limit, unit).
-ADA_2025_CUTOFFS: tuple[tuple[str, float, float, str], ...] = (
-    ("fasting_glucose", 100.0, 126.0, "mg/dL"),
-    ("glucose_2h", 140.0, 200.0, "mg/dL"),
-    ("hba1c", 5.7, 6.5, "%"),
-)
 
 CONFIRM_NOTE = "a single result in the diabetes range needs a repeat test to confirm the diagnosis (ADA 2025)"
 CONFIRMED_NOTE = "two different tests in the diabetes range: meets the ADA 2025 confirmation rule if from the same sample or two samples"

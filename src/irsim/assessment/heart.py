@@ -1,18 +1,15 @@
 """AHA PREVENT 10-year risk equations (base model) (see docs/calculators/heart.md).
 
-eGFR comes from :func:`irsim.assessment.kidney.egfr_ckd_epi_2021_cr`, the CKD-EPI 2021
-creatinine equation the PREVENT models were built on.
+The equations (and eGFR by the CKD-EPI 2021 creatinine equation the PREVENT models were built on) are in
+:mod:`.formulas`.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from ..parameters import load
 from ._helpers import add_reason, fmt, joined_text, no_reasons
-from .kidney import egfr_ckd_epi_2021_cr
+from .formulas import egfr_ckd_epi_2021_cr, prevent_params, prevent_risk, prevent_terms
 from .registry import Calculator, Computed, Inputs, categorize, register
 
 COMMON_INPUTS = ("age", "female", "systolic_bp", "diabetes", "smoker", "on_bp_medication", "creatinine")
@@ -31,53 +28,6 @@ REFERENCE = ("Khan SS et al. Development and validation of the American Heart As
              "Circulation 2024;149:430-449 (base 10-year models, Supplement)")
 
 
-@lru_cache(maxsize=None)
-def _params() -> dict:
-    return load("prevent")
-
-
-def prevent_terms(age, total_cholesterol, hdl_cholesterol, systolic_bp, diabetes, smoker,
-                  on_bp_medication, on_statin, egfr, bmi, xp=np) -> dict[str, np.ndarray]:
-    """Transformed PREVENT predictors (Khan 2024 Supplement), keyed as in ``prevent.yaml`` (``xp``: numpy, or
-    jax.numpy inside the progression scan)."""
-    k = _params()["mmol_per_mg_dl"]
-    a = {n: xp.asarray(v, dtype=float) for n, v in dict(
-        age=age, tc=total_cholesterol, hdl=hdl_cholesterol, sbp=systolic_bp, dm=diabetes, smoker=smoker,
-        antihtn=on_bp_medication, statin=on_statin, egfr=egfr, bmi=bmi).items()}
-    return {
-        "cage": (a["age"] - 55.0) / 10.0,
-        "cnhdl": (a["tc"] - a["hdl"]) * k - 3.5,
-        "chdl": (a["hdl"] * k - 1.3) / 0.3,
-        "sbp_lo": (xp.minimum(a["sbp"], 110.0) - 110.0) / 20.0,
-        "sbp_hi": (xp.maximum(a["sbp"], 110.0) - 130.0) / 20.0,
-        "egfr_lo": (xp.minimum(a["egfr"], 60.0) - 60.0) / -15.0,
-        "egfr_hi": (xp.maximum(a["egfr"], 60.0) - 90.0) / -15.0,
-        "bmi_lo": (xp.minimum(a["bmi"], 30.0) - 25.0) / 5.0,
-        "bmi_hi": (xp.maximum(a["bmi"], 30.0) - 30.0) / 5.0,
-        "dm": a["dm"], "smoker": a["smoker"], "antihtn": a["antihtn"], "statin": a["statin"],
-    }
-
-
-def prevent_risk(model: str, female: np.ndarray, terms: dict[str, np.ndarray], xp=np) -> np.ndarray:
-    """10-year risk in percent for ``model`` in {"cvd", "ascvd", "hf"} (logistic, sex-specific)."""
-    coefs = _params()["models"][model]
-    female = xp.asarray(female, dtype=float)
-    xb = {}
-    for sex in ("female", "male"):
-        c = coefs[sex]
-        s = xp.full(female.shape, float(c["constant"]))
-        for name, beta in c.items():
-            if name == "constant":
-                continue
-            t = xp.ones(female.shape)
-            for part in name.split("*"):
-                t = t * terms[part]
-            s = s + float(beta) * t
-        xb[sex] = s
-    x = xp.where(female == 1.0, xb["female"], xb["male"])
-    return 100.0 / (1.0 + xp.exp(-x))
-
-
 def prevent_10y(x: Inputs, model: str, reasons: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(risk %, computable, reason, egfr)`` for one PREVENT model over all rows.
 
@@ -85,7 +35,7 @@ def prevent_10y(x: Inputs, model: str, reasons: bool = True) -> tuple[np.ndarray
     model's validity range, are not computable and get a reason (all ``None``
     when ``reasons`` is False, which skips building the text).
     """
-    p = _params()
+    p = prevent_params()
     egfr = egfr_ckd_epi_2021_cr(x["creatinine"], x["age"], x["female"])
     terms = prevent_terms(x["age"], x["total_cholesterol"], x["hdl_cholesterol"], x["systolic_bp"], x["diabetes"],
                           x["smoker"], x["on_bp_medication"], x["on_statin"], egfr, x["bmi"])
@@ -109,7 +59,7 @@ def prevent_10y(x: Inputs, model: str, reasons: bool = True) -> tuple[np.ndarray
 
 
 def risk_category(risk: np.ndarray) -> np.ndarray:
-    rc = _params()["risk_categories"]
+    rc = prevent_params()["risk_categories"]
     return categorize(risk, [float(e) for e in rc["edges"]], list(rc["labels"]))
 
 

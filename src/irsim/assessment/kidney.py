@@ -1,19 +1,17 @@
 """Kidney function: CKD-EPI 2021 eGFR and KDIGO categories (see docs/calculators/kidney.md).
 
-:func:`egfr_ckd_epi_2021_cr` is the one implementation of the creatinine equation;
-other families (PREVENT, CKM staging) call it rather than repeating the formula.
+The equations themselves are in :mod:`.formulas` (shared with the organ models without registering calculators).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..parameters import load
 from ._helpers import add_reason, fmt, no_reasons
+from .formulas import GFR_EDGES, egfr_ckd_epi_2021_cr, egfr_ckd_epi_2021_cr_cys  # noqa: F401
 from .registry import Calculator, Computed, Inputs, categorize, register
 
-# KDIGO 2012 / 2024 CKD guideline: GFR categories (mL/min/1.73 m2) and albuminuria (mg/g).
-GFR_EDGES = [15.0, 30.0, 45.0, 60.0, 90.0]
+# KDIGO 2012 / 2024 CKD guideline: GFR categories (GFR_EDGES, formulas.py) and albuminuria (mg/g).
 GFR_LABELS = ["G5", "G4", "G3b", "G3a", "G2", "G1"]
 ALB_LABELS = ["A1", "A2", "A3"]
 # KDIGO heat map of CKD prognosis: rows G1..G5 (G1, G2, G3a, G3b, G4, G5), columns A1..A3;
@@ -26,46 +24,10 @@ KDIGO_HEATMAP = np.array([
     [3, 3, 3],  # G4
     [3, 3, 3],  # G5
 ])
-RISK_LABELS = ["low", "moderate", "high", "very_high"]
 
 EGFR_REFERENCE = "Inker LA et al. N Engl J Med 2021;385:1737-49"
 KDIGO_REFERENCE = ("KDIGO 2012 Clinical Practice Guideline for the Evaluation and Management of CKD, Kidney Int Suppl 2013;3:1-150; "
                    "KDIGO 2024 CKD Guideline, Kidney Int 2024;105(4S):S117-S314")
-
-
-def _c() -> dict:
-    return load("ckd_epi_2021")
-
-
-def _sexed(pair: dict, female: np.ndarray) -> np.ndarray:
-    return np.where(female == 1.0, pair["female"], pair["male"])
-
-
-def egfr_ckd_epi_2021_cr(creatinine, age, female) -> np.ndarray:
-    """CKD-EPI 2021 creatinine eGFR (mL/min/1.73 m2); NaN where an input is missing,
-    creatinine <= 0, or age < 18."""
-    c = _c()
-    p = c["creatinine"]
-    scr, age, female = (np.asarray(a, dtype=float) for a in (creatinine, age, female))
-    ok = (scr > 0) & (age >= c["min_age"]) & ~np.isnan(female)
-    r = np.where(ok, scr, 1.0) / _sexed(p["kappa"], female)
-    v = (p["a"] * np.minimum(r, 1.0) ** _sexed(p["alpha"], female) * np.maximum(r, 1.0) ** p["beta"]
-         * p["age_base"] ** age * np.where(female == 1.0, p["female_factor"], 1.0))
-    return np.where(ok, v, np.nan)
-
-
-def egfr_ckd_epi_2021_cr_cys(creatinine, cystatin_c, age, female) -> np.ndarray:
-    """CKD-EPI 2021 creatinine-cystatin C eGFR (mL/min/1.73 m2); NaN where not defined."""
-    c = _c()
-    p = c["creatinine_cystatin"]
-    scr, cys, age, female = (np.asarray(a, dtype=float) for a in (creatinine, cystatin_c, age, female))
-    ok = (scr > 0) & (cys > 0) & (age >= c["min_age"]) & ~np.isnan(female)
-    r = np.where(ok, scr, 1.0) / _sexed(p["kappa"], female)
-    q = np.where(ok, cys, 1.0) / p["cys_kappa"]
-    v = (p["a"] * np.minimum(r, 1.0) ** _sexed(p["alpha"], female) * np.maximum(r, 1.0) ** p["beta"]
-         * np.minimum(q, 1.0) ** p["cys_lo"] * np.maximum(q, 1.0) ** p["cys_hi"]
-         * p["age_base"] ** age * np.where(female == 1.0, p["female_factor"], 1.0))
-    return np.where(ok, v, np.nan)
 
 
 def gfr_category(egfr: np.ndarray) -> np.ndarray:

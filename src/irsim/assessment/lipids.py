@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from ..parameters import load
 from ._helpers import add_reason, fmt, no_reasons
+from .formulas import martin_hopkins_factor
 from .registry import Calculator, Computed, Inputs, categorize, register
 
 # NCEP ATP III (Circulation 2002;106:3143-421) LDL-C classes, mg/dL.
@@ -62,35 +60,6 @@ register(Calculator(
     reference="Friedewald WT, Levy RI, Fredrickson DS. Clin Chem 1972;18:499-502",
     mechanism=LDL_MECHANISM, abnormal=ABNORMAL,
 ))
-
-
-@lru_cache(maxsize=None)
-def _mh_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]:
-    d = load("martin_hopkins")
-    rows = d["original"]["rows"]
-    tg_lo = np.array([r[0] for r in rows], dtype=float)
-    orig = np.array([r[2] for r in rows], dtype=float)
-    ext = np.array(d["extended"]["rows"], dtype=float)
-    edges = np.array(d["non_hdl_edges"], dtype=float)
-    return tg_lo, orig, ext, edges, float(d["extended"]["tg_start"]), float(d["extended"]["tg_step"])
-
-
-def martin_hopkins_factor(tg: np.ndarray, non_hdl: np.ndarray) -> np.ndarray:
-    """Adjustable TG:VLDL-C factor F for each row (NaN at TG >= 800 or missing inputs).
-
-    TG strata are closed on their lower edge (TG 49.5 lies in the 7-49 stratum, 50
-    starts the next). TG 400-799 uses the extended 10 mg/dL table; TG below 7 uses
-    the first stratum.
-    """
-    tg_lo, orig, ext, edges, ext_start, ext_step = _mh_tables()
-    tg = np.asarray(tg, dtype=float)
-    col = np.searchsorted(edges, np.nan_to_num(non_hdl), side="right")
-    tgz = np.nan_to_num(tg)
-    row_o = np.clip(np.searchsorted(tg_lo, tgz, side="right") - 1, 0, len(tg_lo) - 1)
-    row_e = np.clip(((tgz - ext_start) // ext_step).astype(np.int64), 0, ext.shape[0] - 1)
-    f = np.where(tgz >= ext_start, ext[row_e, col], orig[row_o, col])
-    bad = np.isnan(tg) | np.isnan(non_hdl) | (tg >= ext_start + ext_step * ext.shape[0])
-    return np.where(bad, np.nan, f)
 
 
 def _martin_hopkins(x: Inputs) -> Computed:

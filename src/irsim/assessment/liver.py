@@ -5,18 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._helpers import add_reason, flag, no_reasons
+from .formulas import fib4_index
 from .registry import Calculator, Computed, Inputs, categorize, register
 
 FIBROSIS_MECHANISM = ("Insulin resistance sends a steady flow of fatty acids to the liver; the fat that builds up "
                       "inflames it, and over years the inflammation lays down scar tissue (fibrosis).")
 STEATOSIS_MECHANISM = ("When insulin no longer holds back fat release from adipose tissue while it keeps driving fat "
                        "synthesis in the liver, fat accumulates in liver cells (steatosis).")
-
-
-def fib4_index(age, ast, alt, platelets):
-    """FIB-4 (Sterling RK et al., Hepatology 2006;43:1317-25): age x AST / (platelets [10^9/L] x sqrt(ALT));
-    array-module agnostic (numpy here, jax.numpy in the progression scan)."""
-    return age * ast / (platelets * alt ** 0.5)
 
 
 def _fib4(x: Inputs) -> Computed:

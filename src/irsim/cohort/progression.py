@@ -19,6 +19,7 @@ from ..models import progression as pm
 from ..models.meal_surrogate import KNOB_RANGE
 from ..scenarios.schema import BASELINE, Scenario, Schedule
 from ..solvers._jax import jax, jnp
+from ..units import GLUCOSE_MG_DL_PER_MMOL_L
 
 #: Output columns of a trajectory (stable names).
 COLUMNS = ("year", "age", "weight_kg", "bmi", "fasting_glucose_mmol_l", "glucose_2h_mmol_l", "hba1c_percent",
@@ -31,7 +32,6 @@ COLUMNS = COLUMNS + om.COLUMNS  # organ consequences (models/organs, docs/organs
 #: Persons per compiled batch: bounds memory (the surrogate lookups gather 32 grid corners per person).
 CHUNK = 25_000
 
-GLUCOSE_MG_DL_PER_MMOL_L = 18.016  # shared/reference/calculators.md (molar mass 180.16 g/mol)
 INSULIN_PMOL_PER_UIU = 6.0         # Heinemann 2010 (the meal model's convention)
 
 

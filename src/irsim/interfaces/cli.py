@@ -9,22 +9,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from .. import DISCLAIMER, __version__
 from ..errors import InputError, Problem
+from . import cli_explain, cli_meal, cli_progression, cli_validate, cli_web
+from .console import err, fail, out
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help=f"irsim: insulin resistance and its consequences. {DISCLAIMER}")
-err = Console(stderr=True)
-out = Console()
-
-
-def fail(exc: InputError) -> None:
-    err.print("[bold red]error:[/bold red] the input was refused:", highlight=False)
-    for p in exc.problems:
-        err.print(f"  - {p}", highlight=False, markup=False)
-    raise typer.Exit(2)
 
 
 def _version(value: bool) -> None:
@@ -110,8 +102,6 @@ def _assess_batch(src: Path, dst: Optional[Path]) -> None:
     err.print(f"assessed {counts['rows']} persons ({counts['rows_with_errors']} rows with input errors, "
               f"see the 'errors' column) -> {dst}")
 
-
-from . import cli_explain, cli_meal, cli_progression, cli_validate, cli_web  # noqa: E402  (register their commands)
 
 cli_meal.register(app)
 cli_progression.register(app)

@@ -9,43 +9,19 @@ from typing import Optional
 import typer
 
 from ..errors import InputError, Problem
-from .cli_progression import FIGURES, check_suffixes, save, savefig_png
-
-
-def plot_explanation(e, path: Path) -> None:
-    """Horizontal bars of each pathway's contribution (PNG or self-contained HTML)."""
-    df = e.pathways
-    title = f"why {e.column} changes over {e.years:g} years (research and education software, not medical advice)"
-    if path.suffix.lower() == ".html":
-        import plotly.graph_objects as go
-
-        fig = go.Figure(go.Bar(x=df["contribution"], y=df["label"], orientation="h", text=df["sentence"]))
-        fig.update_layout(title=title, xaxis_title=f"contribution to {e.column}")
-        fig.write_html(path, include_plotlyjs=True, full_html=True)
-        return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(df) + 1.5), constrained_layout=True)
-    ax.barh(df["label"], df["contribution"], color=["#c0392b" if c > 0 else "#2e86c1" for c in df["contribution"]])
-    ax.axvline(0, color="k", lw=0.8)
-    ax.invert_yaxis()
-    ax.set_xlabel(f"contribution to {'cumulative hazard' if e.kind == 'hazard' else 'change in'} {e.column}")
-    ax.set_title(title, fontsize=8)
-    savefig_png(fig, path)
+from ..reporting.figures import plot_explanation
+from ..schemas.requests import MAX_YEARS, ExplainRequest
+from .console import FIGURES, check_suffixes, checked, err, fail, out, save
 
 
 def register(app: typer.Typer) -> None:
-    from .cli import err, fail, out
 
     @app.command()
     def explain(
         person: Path = typer.Argument(..., help="Person file (.json, .yaml, .csv row, FHIR Bundle)."),
         outcome: str = typer.Option("T2D", "--outcome", help="T2D, MI, stroke, dementia, or any trajectory column "
                                     "(e.g. liver_fat_percent, fasting_glucose_mmol_l)."),
-        years: float = typer.Option(20.0, "--years", help="Horizon, years."),
+        years: float = typer.Option(20.0, "--years", help=f"Horizon, years (1-{MAX_YEARS})."),
         scenario: Optional[Path] = typer.Option(None, "--scenario", "-s", help="Scenario YAML."),
         fmt: str = typer.Option("text", "--format", help="text or json."),
         plot: Optional[Path] = typer.Option(None, "--plot", help="Bar chart: .png or .html."),
@@ -61,9 +37,10 @@ def register(app: typer.Typer) -> None:
             if fmt not in ("text", "json"):
                 raise InputError([Problem("--format", f"{fmt!r} is not 'text' or 'json'")])
             check_suffixes(("--plot", plot, FIGURES))
-            sc = Scenario.read(scenario) if scenario is not None else None
+            req = checked(ExplainRequest, person=read_person(person), outcome=outcome, years=years,
+                          scenario=Scenario.read(scenario) if scenario is not None else None)
             with err.status("running the counterfactuals..."):
-                e = run(read_person(person), outcome, years, sc)
+                e = run(req.person, req.outcome, req.years, req.scenario)
         except InputError as exc:
             fail(exc)
         save(plot, lambda path: plot_explanation(e, path))

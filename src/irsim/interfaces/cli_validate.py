@@ -11,13 +11,10 @@ from typing import List, Optional
 
 import typer
 
+from .console import fail, refuse
+
 # largest cohort accepted per population (irsim choice: memory of the monthly DPP runs stays under ~1 GB)
 _MAX_N = 50_000
-
-
-def _err(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 def validate_command(only: Optional[List[str]], quick: bool, out: Path, seed: int, n: Optional[int],
@@ -31,32 +28,29 @@ def validate_command(only: Optional[List[str]], quick: bool, out: Path, seed: in
         names += [x.strip() for x in item.split(",") if x.strip()]
     unknown = [x for x in names if x not in STUDIES]
     if unknown:
-        _err(f"--only: unknown study {', '.join(repr(x) for x in unknown)}; known: {', '.join(STUDIES)}")
+        refuse(f"--only: unknown study {', '.join(repr(x) for x in unknown)}; known: {', '.join(STUDIES)}")
     names = [x for x in STUDIES if x in names]  # report order, no duplicates
     if seed < 0:
-        _err(f"--seed {seed} must be >= 0")
+        refuse(f"--seed {seed} must be >= 0")
     if n is not None and not 10 <= n <= _MAX_N:
-        _err(f"--n {n} is outside 10-{_MAX_N}")
+        refuse(f"--n {n} is outside 10-{_MAX_N}")
     if out.suffix.lower() != ".md":
-        _err(f"--out {out} must be a Markdown file (.md); plots go to a folder of the same name")
+        refuse(f"--out {out} must be a Markdown file (.md); plots go to a folder of the same name")
     if out.exists() and out.is_dir():
-        _err(f"--out {out} is a directory")
+        refuse(f"--out {out} is a directory")
     try:
         tlist = targets_mod.load()
     except InputError as exc:
-        typer.echo("error: the validation targets were refused:", err=True)
-        for p in exc.problems:
-            typer.echo(f"  - {p}", err=True)
-        raise typer.Exit(2) from None
+        fail(exc, "the validation targets were")
 
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from ..validation import report, studies
+    from ..validation import report, suite
 
     console = Console(stderr=True)
-    chosen = names or list(studies.PROTOCOLS)
-    size = n if n is not None else (studies.QUICK_N if quick else studies.FULL_N)
+    chosen = names or list(suite.PROTOCOLS)
+    size = n if n is not None else (suite.QUICK_N if quick else suite.FULL_N)
     console.print(f"irsim validate: {len(chosen)} studies, {size} persons per population, seed {seed}"
                   + (" (quick)" if quick else ""), highlight=False)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
@@ -65,16 +59,16 @@ def validate_command(only: Optional[List[str]], quick: bool, out: Path, seed: in
 
         def step(name: str, stage: str) -> None:
             if stage == "start":
-                progress.update(task, description=f"{studies.PROTOCOLS[name].title}")
+                progress.update(task, description=f"{suite.PROTOCOLS[name].title}")
             else:
                 progress.advance(task)
 
-        results = studies.run_all(chosen, n=n, quick=quick, seed=seed, progress=step)
+        results = suite.run_all(chosen, n=n, quick=quick, seed=seed, progress=step)
         progress.update(task, description="writing report")
         try:
             path = report.write(results, tlist, out, plots=not no_plots, quick=quick)
         except OSError as exc:
-            _err(f"cannot write the report to {out}: {exc}")
+            refuse(f"cannot write the report to {out}: {exc}")
     rows = report.rows(results, tlist)
     passed = sum(r["result"] == "pass" for r in rows)
     failed = sum(r["result"] == "fail" for r in rows)

@@ -11,26 +11,15 @@ from typing import List, Optional
 import typer
 
 from ..errors import InputError, Problem
+from ..schemas.requests import MAX_YEARS, SimulateRequest
+from ..workflows import build_report
+from .console import checked, err, fail
 
 WEB_HINT = "the web app needs its extra packages: pip install 'irsim[web]'"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def build_report(person, scenarios, years: float, measurements=()) -> str:
-    """Assessment and projection of ``person`` under baseline + ``scenarios`` as one HTML page."""
-    from ..assessment.api import assess
-    from ..reporting.report import report_html
-    from .cli_progression import projection
-
-    result = assess(person)
-    df, assumed = projection(result.person, years, scenarios)
-    from ..scenarios.schema import BASELINE
-
-    return report_html(result, df, [BASELINE, *scenarios], assumed, measurements)
-
-
 def register(app: typer.Typer) -> None:
-    from .cli import err, fail
 
     @app.command()
     def serve(
@@ -59,7 +48,7 @@ def register(app: typer.Typer) -> None:
     def report(
         person: Path = typer.Argument(..., help="Person file (.json, .yaml, .csv row, FHIR Bundle)."),
         scenario: Optional[List[Path]] = typer.Option(None, "--scenario", "-s", help="Scenario YAML (repeatable)."),
-        years: float = typer.Option(20.0, "--years", help="Years to project (1-60)."),
+        years: float = typer.Option(20.0, "--years", help=f"Years to project (1-{MAX_YEARS})."),
         out_file: Path = typer.Option(..., "--out", "-o", help="HTML file to write."),
     ) -> None:
         """Write a self-contained HTML report: assessment, where you stand, projection, assumptions."""
@@ -69,12 +58,10 @@ def register(app: typer.Typer) -> None:
         try:
             if out_file.suffix.lower() not in (".html", ".htm"):
                 raise InputError([Problem("--out", f"{out_file} must end in .html")])
-            if not 1 <= years <= 60:
-                raise InputError([Problem("--years", f"{years:g} is outside 1-60 years")])
-            p = read_person(person)
-            scenarios = [Scenario.read(s) for s in (scenario or [])]
+            req = checked(SimulateRequest, person=read_person(person), years=years,
+                          scenarios=[Scenario.read(s) for s in (scenario or [])])
             with err.status("simulating..."):
-                text = build_report(p, scenarios, years)
+                text = build_report(req.person, req.scenarios, req.years)
         except InputError as exc:
             fail(exc)
         out_file.parent.mkdir(parents=True, exist_ok=True)

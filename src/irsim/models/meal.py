@@ -36,6 +36,7 @@ from irsim import parameters as _parameters
 from irsim.solvers._jax import jax, jnp
 from irsim.solvers.adaptive import solve_adaptive
 from irsim.solvers.fixed_step import rk4_scan
+from irsim.units import GLUCOSE_MG_DL_PER_MMOL_L
 
 # ----------------------------------------------------------------------------------------------
 # Parameter sets
@@ -64,8 +65,6 @@ def _const(section: str, name: str) -> float:
     return float(_common()[section][name]["value"])
 
 
-#: mg/dL per mmol/L for glucose (common YAML, molar mass 180.16 g/mol).
-GLUCOSE_MG_DL_PER_MMOL_L = _const("conversions", "glucose_mg_dl_per_mmol_l")
 #: pmol/L per uIU/mL for insulin (common YAML, Heinemann 2010).
 INSULIN_PMOL_L_PER_UIU_ML = _const("conversions", "insulin_pmol_l_per_uiu_ml")
 MG_PER_G = _const("conversions", "mg_per_g")
@@ -317,8 +316,6 @@ def stack(people: Sequence[MealParams]) -> MealParams:
 # ----------------------------------------------------------------------------------------------
 
 STATE_NAMES = ("Gp", "Gt", "Il", "Ip", "Qsto1", "Qsto2", "Qgut", "I1", "Id", "X", "Ipo", "Y")
-STATE_UNITS = ("mg/kg", "mg/kg", "pmol/kg", "pmol/kg", "mg", "mg", "mg", "pmol/L", "pmol/L", "pmol/L",
-               "pmol/kg", "pmol/kg/min")
 (GP, GT, IL, IP, QSTO1, QSTO2, QGUT, I1, ID, XX, IPO, YY) = range(12)
 
 

@@ -392,7 +392,7 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
 def status_code(fpg_mg_dl, g2h_mg_dl, hba1c):
     """ADA classes as codes into :data:`STATUS` (0 NGT, 1 IFG, 2 IGT, 3 IFG+IGT, 4 T2D); cutoffs shared with the
     assessment's glycaemic status (:data:`irsim.assessment.glycemia.ADA_2025_CUTOFFS`)."""
-    from ..assessment.glycemia import ADA_2025_CUTOFFS
+    from ..assessment.formulas import ADA_2025_CUTOFFS
 
     cut = {key: (pre, dm) for key, pre, dm, _ in ADA_2025_CUTOFFS}
     t2d = (fpg_mg_dl >= cut["fasting_glucose"][1]) | (g2h_mg_dl >= cut["glucose_2h"][1]) | (hba1c >= cut["hba1c"][1])

@@ -21,10 +21,6 @@ def format_value(rec: dict[str, Any]) -> str:
     return f"{text} {rec['unit']}" if rec.get("unit") else text
 
 
-def _label(key: str) -> str:
-    return key
-
-
 def to_text(assessment, console=None) -> str:
     """Per-organ summary; returns the plain text (also printed to ``console`` when given)."""
     from rich.console import Console
@@ -43,16 +39,16 @@ def to_text(assessment, console=None) -> str:
         for key, rec in items:
             cat = rec.get("category")
             style = "red" if key in findings else ""
-            t.add_row(_label(key), format_value(rec), f"[{style}]{cat}[/{style}]" if style and cat else str(cat or ""))
+            t.add_row(key, format_value(rec), f"[{style}]{cat}[/{style}]" if style and cat else str(cat or ""))
         console.print(t)
         for key, rec in items:
             if key in findings:
-                console.print(f"  [yellow]•[/yellow] {_label(key)}: {findings[key]}")
+                console.print(f"  [yellow]•[/yellow] {key}: {findings[key]}")
         console.print()
     if assessment.not_computable:
         console.print("[bold]Not computable[/bold] (add these inputs to get them):")
         for key, why in assessment.not_computable.items():
-            console.print(f"  {_label(key)}: {why}")
+            console.print(f"  {key}: {why}")
     for w in assessment.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     return console.export_text() if console.record else ""
@@ -88,13 +84,13 @@ def assessment_sections(assessment) -> str:
         for r in group["results"]:
             cls = " class=flag" if r["abnormal"] else ""
             mech = f"<div class=mech>{e(r['mechanism'])}</div>" if r["mechanism"] else ""
-            parts.append(f"<tr><td>{e(_label(r['key']))}{mech}</td><td>{e(r['text'])}</td>"
+            parts.append(f"<tr><td>{e(r['key'])}{mech}</td><td>{e(r['text'])}</td>"
                          f"<td{cls}>{e(str(r['category'] or ''))}</td>"
                          f"<td class=ref><code>{e(r['formula'])}</code><br>{e(r['reference'])}</td></tr>")
         parts.append("</tbody></table>")
     if assessment.not_computable:
         parts.append("<h2>Not computable</h2><ul>")
-        parts += [f"<li>{e(_label(k))}: {e(v)}</li>" for k, v in assessment.not_computable.items()]
+        parts += [f"<li>{e(k)}: {e(v)}</li>" for k, v in assessment.not_computable.items()]
         parts.append("</ul>")
     for w in assessment.warnings:
         parts.append(f"<p class=note>{e(w)}</p>")

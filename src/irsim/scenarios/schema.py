@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, read_yaml
 
 
 class _Base(BaseModel):
@@ -95,14 +94,7 @@ class Scenario(BaseModel):
 
     @classmethod
     def read(cls, path: str | Path) -> "Scenario":
-        p = Path(path)
-        if not p.exists():
-            raise InputError([Problem(str(path), "scenario file not found")])
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise InputError([Problem(str(path), f"cannot be parsed as YAML: {exc}")]) from None
-        return cls.parse(data)
+        return cls.parse(read_yaml(path, "scenario file not found"))
 
 
 BASELINE = Scenario(name="baseline", description="no intervention")

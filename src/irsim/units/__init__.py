@@ -18,6 +18,9 @@ import numpy as np
 
 from ..parameters import load
 
+#: mg/dL per mmol/L of glucose (molar mass 180.16 g/mol; the factor of data/analytes.yaml).
+GLUCOSE_MG_DL_PER_MMOL_L = 18.016
+
 
 @dataclass(frozen=True)
 class UnitSettings:

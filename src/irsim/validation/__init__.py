@@ -1,9 +1,10 @@
 """Validation suite: published targets (``validation/targets.yaml``), study protocols that reproduce each
-study's population and protocol with the progression model (:mod:`.studies`), and the report
+study's population and protocol with the progression model (:mod:`.studies`, :mod:`.organ_studies`, on the
+machinery of :mod:`.protocol`; :mod:`.suite` loads and runs them), and the report
 (``docs/validation.md``, :mod:`.report`).
 
     irsim validate [--quick] [--only NAME] [--out docs/validation.md] [--seed N]
-    python -m irsim.validation --quick
+    python -m irsim validate --quick
 
 The suite measures; it never tunes. Heavy imports (JAX) happen when a protocol runs.
 """
@@ -14,7 +15,7 @@ from . import targets
 
 __all__ = ["targets", "run", "STUDIES"]
 
-#: Study protocols, in report order (the registry is :data:`irsim.validation.studies.PROTOCOLS`; this list is
+#: Study protocols, in report order (the registry is :data:`irsim.validation.suite.PROTOCOLS`; this list is
 #: here so that argument checks need no JAX import).
 STUDIES = ("whitehall", "ukpds", "classes", "conversion", "dpp")
 STUDIES = STUDIES + ("organs_liver", "organs_lipids", "organs_kidney", "organs_hormones", "organs_vessels")  # organ_studies.py
@@ -22,8 +23,8 @@ STUDIES = STUDIES + ("organs_liver", "organs_lipids", "organs_kidney", "organs_h
 
 def run(names=None, n=None, quick=False, seed=0, out="docs/validation.md", progress=None, plots=True):
     """Run the protocols and write the report; returns ``(results, report_path)``."""
-    from . import report, studies
+    from . import report, suite
 
-    results = studies.run_all(names, n=n, quick=quick, seed=seed, progress=progress)
+    results = suite.run_all(names, n=n, quick=quick, seed=seed, progress=progress)
     path = report.write(results, targets.load(), out, plots=plots, quick=quick)
     return results, path

@@ -1,6 +1,6 @@
 """Validation protocols of the organ modules (liver, lipids, kidney, hormones, vessels): virtual populations, the
 progression run with organs, and the measurement of the ``validation/targets.yaml`` rows named ``liv_*``,
-``lip_*``, ``kid_*``, ``hor_*`` and ``ves_*``. Registered into :data:`irsim.validation.studies.PROTOCOLS`.
+``lip_*``, ``kid_*``, ``hor_*`` and ``ves_*``. Registered into :data:`irsim.validation.protocol.PROTOCOLS`.
 
 Nothing here changes the model: protocols set the population, scenario and follow-up and measure outputs.
 """
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cohort import progression as P
 from ..models import organs as om
-from ..scenarios.schema import BASELINE, Scenario
-from .studies import Cohorts, Protocol, StudyResult, column, nanmean
+from ..scenarios.schema import Scenario
+from .protocol import Cohorts, Protocol, StudyResult, column, nanmean, register
 
 #: People with type 2 diabetes as in the NAFLD-in-T2D meta-analysis (Younossi 2019: age 58.5, BMI 27.9): the
 #: DPP population's spread, re-centred (overrides of ``populations.yaml`` dpp), fasting glucose in the diabetic range.
@@ -28,15 +27,6 @@ WEIGHT_LOSS = Scenario.parse({"name": "vitola_weight_loss", "description": "8 % 
                                                  "over_months": 3, "then": "maintain"}]})
 
 
-def _start(cohorts: Cohorts, population: str, n: int, overrides: dict | None = None) -> P.Start:
-    return cohorts.start_drawn(population, n, overrides)
-
-
-def _run(cohorts: Cohorts, population: str, n: int, years: float, overrides: dict | None = None,
-         scenario: Scenario = BASELINE, step: str = "year") -> np.ndarray:
-    return cohorts.run_drawn(population, n, years, overrides, scenario, step)
-
-
 def _share(mask, within) -> float:
     k = int(within.sum())
     return float(np.mean(mask[within])) if k else float("nan")
@@ -44,8 +34,8 @@ def _share(mask, within) -> float:
 
 def liver(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("organs_liver")
-    gen = _run(cohorts, "whitehall_ii", n, FIB_YEARS)
-    t2d_out = _run(cohorts, "dpp", n, FIB_YEARS, T2D_OVERRIDES)
+    gen = cohorts.run("whitehall_ii", n, FIB_YEARS)
+    t2d_out = cohorts.run("dpp", n, FIB_YEARS, overrides=T2D_OVERRIDES)
     fat, fat_t2d = column(gen, "liver_fat_percent"), column(t2d_out, "liver_fat_percent")
     t2d = column(t2d_out, "glycemic_status")[0] == 4
     res.set("liv_nafld_general", 100.0 * float(np.mean(fat[0] >= NAFLD)))
@@ -61,7 +51,7 @@ def liver(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
         mask = np.concatenate([r[k] for r in rates])
         groups[name] = int(mask.sum())
         res.set(f"liv_fib_{name}", float(rate[mask].mean()) if mask.any() else None, f"no {name.upper()} at F0")
-    wl = _run(cohorts, "dpp", n, 0.5, None, WEIGHT_LOSS, step="month")
+    wl = cohorts.run("dpp", n, 0.5, WEIGHT_LOSS, step="month")
     base_fat = column(wl, "liver_fat_percent")
     obese = base_fat[0] >= NAFLD
     change = 100.0 * (base_fat[3] / base_fat[0] - 1.0)  # at the end of the weight loss, when the study measured
@@ -78,7 +68,7 @@ def lipids(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     """McLaughlin 2003: overweight (BMI >= 25) non-diabetic adults; insulin resistance = the top tertile of
     resistance (here the lowest tertile of muscle insulin sensitivity, the model's clamp-like measure)."""
     res = StudyResult("organs_lipids")
-    out = _run(cohorts, "dpp", n, 1)
+    out = cohorts.run("dpp", n, 1)
     si, tg, hdl = (column(out, c)[0] for c in ("muscle_insulin_sensitivity_rel", "triglycerides_mg_dl", "hdl_mg_dl"))
     keep = (column(out, "bmi")[0] >= 25.0) & (column(out, "glycemic_status")[0] != 4)
     ir = si <= np.quantile(si[keep], 1.0 / 3.0)
@@ -94,8 +84,8 @@ def lipids(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
 def kidney(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("organs_kidney")
-    gen = _run(cohorts, "whitehall_ii", n, SLOPE_YEARS)
-    t2d_out = _run(cohorts, "dpp", n, SLOPE_YEARS, T2D_OVERRIDES)
+    gen = cohorts.run("whitehall_ii", n, SLOPE_YEARS)
+    t2d_out = cohorts.run("dpp", n, SLOPE_YEARS, overrides=T2D_OVERRIDES)
     egfr = column(gen, "egfr_ml_min")
     healthy = ((column(gen, "glycemic_status") == 0).all(axis=0) & (column(gen, "bmi")[0] < 30.0)
                & (column(gen, "systolic_bp_mmhg") < 140.0).all(axis=0))
@@ -114,8 +104,8 @@ def kidney(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
 def hormones(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("organs_hormones")
-    out = _run(cohorts, "dpp", n, 1, T2D_OVERRIDES)
-    men = np.asarray(_start(cohorts, "dpp", n, T2D_OVERRIDES).params.female) < 0.5
+    out = cohorts.run("dpp", n, 1, overrides=T2D_OVERRIDES)
+    men = np.asarray(cohorts.start("dpp", n, T2D_OVERRIDES).params.female) < 0.5
     t2d_men = men & (column(out, "glycemic_status")[0] == 4)
     res.set("hor_low_t_t2d_men", 100.0 * _share(column(out, "testosterone_nmol_l")[0] < 10.4, t2d_men))
     res.counts.update(persons=n, t2d_men=int(t2d_men.sum()))
@@ -127,11 +117,11 @@ def hormones(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
 def vessels(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     """Model 10-year MI + stroke risk against PREVENT ASCVD evaluated on the model's own year-0 values."""
-    from ..assessment.heart import prevent_risk, prevent_terms
+    from ..assessment.formulas import prevent_risk, prevent_terms
 
     res = StudyResult("organs_vessels")
-    out = _run(cohorts, "whitehall_ii", n, 10)
-    st = _start(cohorts, "whitehall_ii", n)
+    out = cohorts.run("whitehall_ii", n, 10)
+    st = cohorts.start("whitehall_ii", n)
     age = column(out, "age")[0]
     ok = (age >= 30) & (age <= 79)
     y0 = {c: column(out, c)[0] for c in ("hdl_mg_dl", "non_hdl_mg_dl", "systolic_bp_mmhg", "egfr_ml_min")}
@@ -195,3 +185,4 @@ def plot(plt, r: StudyResult):
 
 
 PLOTTERS = {name: plot for name in PROTOCOLS}
+register(*PROTOCOLS.values())

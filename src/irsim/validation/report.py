@@ -65,7 +65,7 @@ def rows(results, targets: list[Target]) -> list[dict]:
 
 def write(results, targets: list[Target], out: str | Path = "docs/validation.md", plots: bool = True,
           quick: bool = False) -> Path:
-    from .studies import PROTOCOLS
+    from .suite import PROTOCOLS
 
     out = Path(out)
     fig_dir = out.parent / out.stem
@@ -182,10 +182,9 @@ _PUB = dict(marker="X", color="black", linestyle="none", markersize=8, label="pu
 
 
 def _plots(results, fig_dir: Path) -> dict[str, list[Path]]:
-    import matplotlib
+    from ..reporting.figures import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     made: dict[str, list[Path]] = {}
     for r in results:
@@ -313,7 +312,6 @@ def _plot_dpp(plt, r):
 _PLOTTERS = {"whitehall": _plot_whitehall, "ukpds": _plot_ukpds, "classes": _plot_classes,
              "conversion": _plot_conversion, "dpp": _plot_dpp}
 
-from . import studies as _studies  # noqa: E402,F401  (first: it registers the organ protocols)
 from .organ_studies import PLOTTERS as _ORGAN_PLOTTERS  # noqa: E402
 
 _PLOTTERS.update(_ORGAN_PLOTTERS)

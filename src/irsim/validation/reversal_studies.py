@@ -11,7 +11,7 @@ import numpy as np
 
 from ..cohort import progression as P
 from ..scenarios.schema import Scenario
-from .studies import MGDL, Cohorts, Protocol, StudyResult, column, nanmean
+from .protocol import MGDL, Cohorts, Protocol, StudyResult, column, nanmean, population_seed, register
 
 WEEK = 7.0 / 365.25
 #: Counterpoint: 600 kcal/day for 8 weeks. The group's maintenance intake is about 2,800 kcal/day (Mifflin-St Jeor
@@ -91,9 +91,8 @@ def steven(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
 def _duration(cohorts: Cohorts, n: int) -> np.ndarray:
     from ..cohort import synthetic
-    from .studies import _population_seed
 
-    return synthetic.population("steven_t2d", n, seed=_population_seed(cohorts.seed, "steven_t2d"))["diabetes_duration_years"]
+    return synthetic.population("steven_t2d", n, seed=population_seed(cohorts.seed, "steven_t2d"))["diabetes_duration_years"]
 
 
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
@@ -121,3 +120,5 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "responders'.",
         steven, ("Steven 2016", "Counterbalance")),
 )}
+
+register(*PROTOCOLS.values())

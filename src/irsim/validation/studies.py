@@ -14,264 +14,15 @@ HbA1c >= 6.5 %; each protocol also counts cases under that definition so the dif
 
 from __future__ import annotations
 
-import time
-import zlib
-from dataclasses import dataclass, field
-from typing import Any, Callable
-
 import numpy as np
 
-from ..assessment.homa2 import homa2
+from ..assessment.homa2_grid import homa2
 from ..cohort import progression as P
-from ..cohort import synthetic
-from ..models import progression as pm
 from ..scenarios.schema import BASELINE, Scenario
-
-MGDL = P.GLUCOSE_MG_DL_PER_MMOL_L
-#: Cohort size per population for the full report, and for ``--quick`` (tests, smoke runs).
-FULL_N = 5000
-QUICK_N = 600
-
-# Glucose thresholds, mmol/L (ADA 1997 / WHO 1999 values in mg/dL, converted with the model's factor)
-FPG_DM = 126.0 / MGDL
-G2H_DM = 200.0 / MGDL
-G2H_IGT = 140.0 / MGDL
-FPG_IFG_WHO = 110.0 / MGDL
-FPG_IFG_ADA = 100.0 / MGDL
-
-#: How protocols diagnose diabetes: "glucose" (FPG or 2-h OGTT, as the studies did), "fasting" (FPG only),
-#: or "status" (the model's glycemic_status, which adds HbA1c >= 6.5 %).
-DIAGNOSIS = "glucose"
-
-_IDX = {name: i for i, name in enumerate(P.COLUMNS)}
-
-
-# ------------------------------------------------------------------------------------------------ results
-
-
-@dataclass
-class StudyResult:
-    """What one protocol measured: a value per target id (NaN with a reason in ``missing`` where it could not be
-    measured), group sizes, notes for the report, and arrays for the plots."""
-
-    name: str
-    values: dict[str, float] = field(default_factory=dict)
-    missing: dict[str, str] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
-    baseline: dict[str, dict[str, float]] = field(default_factory=dict)  # group -> summary (see summarise)
-    n: int = 0
-    seed: int = 0
-    seconds: float = 0.0
-
-    def set(self, target_id: str, value, reason_if_missing: str = "not measurable") -> None:
-        v = float(value) if value is not None else float("nan")
-        self.values[target_id] = v
-        if np.isnan(v):
-            self.missing[target_id] = reason_if_missing
-        else:
-            self.missing.pop(target_id, None)
-
-
-@dataclass(frozen=True)
-class Protocol:
-    name: str
-    title: str
-    population: str
-    targets: tuple[str, ...]
-    description: str                          # markdown for the report: population and protocol ({n} = cohort size)
-    fn: Callable[..., StudyResult]
-    calibration_keywords: tuple[str, ...] = ()  # parameter sources naming these were calibrated on this study
-
-    def run(self, n: int, seed: int = 0, cohorts: "Cohorts | None" = None) -> StudyResult:
-        t0 = time.perf_counter()
-        res = self.fn(n, seed, cohorts if cohorts is not None else Cohorts(seed))
-        res.n, res.seed, res.seconds = n, seed, time.perf_counter() - t0
-        for tid in self.targets:  # every declared target gets an entry
-            if tid not in res.values:
-                res.set(tid, None, "the protocol did not produce it")
-        return res
-
-
-# ------------------------------------------------------------------------------------------------ cohorts
-
-
-def _population_seed(seed: int, population: str) -> int:
-    return int(np.random.SeedSequence([int(seed), zlib.crc32(population.encode())]).generate_state(1)[0])
-
-
-class Cohorts:
-    """Initialised virtual cohorts and their runs, shared by the protocols of one validation run (a cohort of
-    the same population, size and seed is initialised once; a scenario is run once)."""
-
-    def __init__(self, seed: int = 0):
-        self.seed = int(seed)
-        self._starts: dict = {}
-        self._runs: dict = {}
-
-    def start(self, population: str, n: int) -> P.Start:
-        return self.start_drawn(population, n)
-
-    def start_drawn(self, population: str, n: int, overrides: dict | None = None) -> P.Start:
-        """A population's cohort, optionally re-centred (``overrides`` of its ``populations.yaml`` entry)."""
-        key = (population, int(n), tuple(sorted((overrides or {}).items())))
-        if key not in self._starts:
-            tag = population + ("+" if overrides else "")
-            cols = synthetic.population(population, int(n), seed=_population_seed(self.seed, tag), **(overrides or {}))
-            self._starts[key] = P.initialise(cols)
-        return self._starts[key]
-
-    def run_drawn(self, population: str, n: int, years: float, overrides: dict | None = None,
-                  scenario: Scenario = BASELINE, step: str = "year") -> np.ndarray:
-        key = (population, int(n), float(years), tuple(sorted((overrides or {}).items())), scenario.model_dump_json(),
-               step)
-        if key not in self._runs:
-            self._runs[key] = P.run(self.start_drawn(population, n, overrides), years, scenario, step=step)
-        return self._runs[key]
-
-    def run(self, population: str, n: int, years: float, scenario: Scenario = BASELINE, step: str = "year") -> np.ndarray:
-        return self.run_drawn(population, n, years, None, scenario, step)
-
-    def measured(self, population: str, n: int, years: float, scenario: Scenario = BASELINE,
-                 step: str = "year", draw: int = 0) -> np.ndarray:
-        """The run as the study measured it: within-person variation at every visit (:func:`P.measured`); the
-        same draws for every arm of a population (virtual twins measured alike). ``draw`` numbers independent
-        repeat measurements (a confirming test)."""
-        return P.measured(self.run(population, n, years, scenario, step),
-                          _population_seed(self.seed, f"{population}/visits/{draw}"))
-
-
-# ------------------------------------------------------------------------------------------------ measurement
-
-
-def column(out: np.ndarray, name: str) -> np.ndarray:
-    """One output column over time and persons, ``(n_times, N)``."""
-    return out[:, _IDX[name], :]
-
-
-def diabetic(out: np.ndarray, criteria: str = DIAGNOSIS) -> np.ndarray:
-    """``(n_times, N)`` mask: diabetic by the given criteria at each recorded time."""
-    fpg = column(out, "fasting_glucose_mmol_l")
-    if criteria == "glucose":
-        return (fpg >= FPG_DM) | (column(out, "glucose_2h_mmol_l") >= G2H_DM)
-    if criteria == "fasting":
-        return fpg >= FPG_DM
-    if criteria == "status":
-        return column(out, "glycemic_status") == 4
-    raise ValueError(f"unknown diagnosis criteria {criteria!r}")
-
-
-def first_index(mask: np.ndarray) -> np.ndarray:
-    """Index of the first True along axis 0 for each person; -1 where never."""
-    return np.where(mask.any(axis=0), mask.argmax(axis=0), -1)
-
-
-def align(values: np.ndarray, index: np.ndarray, offsets) -> np.ndarray:
-    """``values[index + k]`` for each offset k (rows) and person (columns); NaN outside the record."""
-    offsets = np.asarray(offsets)
-    t = index[None, :] + offsets[:, None]
-    ok = (t >= 0) & (t < values.shape[0]) & (index[None, :] >= 0)
-    res = np.take_along_axis(values, np.clip(t, 0, values.shape[0] - 1), axis=0).astype(float)
-    res[~ok] = np.nan
-    return res
-
-
-def gmean(x: np.ndarray, axis=None) -> np.ndarray:
-    """Geometric mean of the positive finite entries (HOMA indices are log-normal)."""
-    x = np.asarray(x, dtype=float)
-    ok = np.isfinite(x) & (x > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.where(ok, np.log(np.where(ok, x, 1.0)), 0.0).sum(axis=axis)
-        return np.exp(s / ok.sum(axis=axis))
-
-
-def nanmean(x, axis=None):
-    x = np.asarray(x, dtype=float)
-    ok = np.isfinite(x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(ok, x, 0.0).sum(axis=axis) / ok.sum(axis=axis)
-
-
-def nanmedian(x, axis=None):
-    x = np.asarray(x, dtype=float)
-    if x.size == 0 or not np.isfinite(x).any():
-        return np.nan if axis is None else np.full(np.delete(x.shape, axis), np.nan)
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(x, axis=axis)
-
-
-def ols_slope(x, y) -> float:
-    """Least-squares slope of y on x over the finite points (NaN with fewer than two)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    if ok.sum() < 2:
-        return float("nan")
-    xm = x[ok] - x[ok].mean()
-    return float((xm * (y[ok] - y[ok].mean())).sum() / (xm ** 2).sum())
-
-
-def incidence(event_time: np.ndarray, follow_up: float) -> tuple[float, int, float]:
-    """Incidence per 100 person-years: ``event_time`` in years (NaN = no event within ``follow_up``)."""
-    event_time = np.asarray(event_time, float)
-    events = np.isfinite(event_time) & (event_time <= follow_up)
-    py = float(np.where(events, event_time, follow_up).sum())
-    k = int(events.sum())
-    return (100.0 * k / py if py > 0 else float("nan")), k, py
-
-
-def visit_mask(months: np.ndarray, fpg_every: int = 6, ogtt_every: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """Which monthly records are fasting-glucose visits and which are OGTT visits (month 0 is baseline)."""
-    months = np.asarray(months)
-    return (months > 0) & (months % fpg_every == 0), (months > 0) & (months % ogtt_every == 0)
-
-
-def event_times_at_visits(out: np.ndarray, fpg_every: int = 6, ogtt_every: int = 12,
-                          confirm: np.ndarray | None = None) -> np.ndarray:
-    """Years to diagnosis for a monthly run, diabetes checked only at the study's visits (NaN: none). With
-    ``confirm`` (an independent repeat measurement of the same run), a visit's diagnosis counts only if the repeat
-    test also meets the criterion (DPP, ACT NOW)."""
-    months = np.rint(column(out, "year")[:, 0] * 12).astype(int)
-    fv, ov = visit_mask(months, fpg_every, ogtt_every)
-
-    def hits(a):
-        return (((column(a, "fasting_glucose_mmol_l") >= FPG_DM) & fv[:, None])
-                | ((column(a, "glucose_2h_mmol_l") >= G2H_DM) & ov[:, None]))
-
-    hit = hits(out) if confirm is None else hits(out) & hits(confirm)
-    k = first_index(hit)
-    return np.where(k >= 0, months[np.clip(k, 0, None)] / 12.0, np.nan)
-
-
-def insulinogenic_index(out_t: np.ndarray) -> np.ndarray:
-    """dI30/dG30 (pmol/L per mmol/L) at one time (``out_t``: ``(n_columns, N)``). The run array has no OGTT
-    30-min values, so they are read from the meal-model surrogate at each person's current knobs (muscle and
-    liver sensitivity, beta-cell mass and function) and weight, all of which the run array records."""
-    from ..models import meal_surrogate as ms
-
-    g = lambda name: out_t[_IDX[name]]  # noqa: E731
-    f = ms.table().lookup(pm.meal_knobs(g("muscle_insulin_sensitivity_rel"), g("liver_insulin_sensitivity_rel"),
-                                        g("beta_cell_mass_rel"), g("beta_cell_function_rel")), g("weight_kg"))
-    di = np.asarray(f["ogtt_insulin_30"]) - np.asarray(f["fasting_insulin_pmol_l"])
-    dg = (np.asarray(f["ogtt_glucose_30"]) - np.asarray(f["fasting_glucose_mg_dl"])) / MGDL
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(dg > 0.1, di / dg, np.nan)
-
-
-def summarise(out: np.ndarray, mask: np.ndarray, female: np.ndarray, index=0) -> dict[str, float]:
-    """Means of a group at one record per person (``index``: a record number, or one per person)."""
-    idx = np.broadcast_to(np.asarray(index), mask.shape)[mask]
-    pick = lambda name: align(column(out, name)[:, mask], idx, [0])[0]  # noqa: E731
-    if not mask.any():
-        return {"n": 0}
-    return {"n": int(mask.sum()), "women %": 100.0 * float(np.mean(np.asarray(female)[mask] > 0.5)),
-            "age": float(nanmean(pick("age"))), "BMI": float(nanmean(pick("bmi"))),
-            "FPG mmol/L": float(nanmean(pick("fasting_glucose_mmol_l"))),
-            "2-h mmol/L": float(nanmean(pick("glucose_2h_mmol_l"))), "HbA1c %": float(nanmean(pick("hba1c_percent"))),
-            "HOMA1-IR": float(nanmedian(pick("homa1_ir")))}
+from .protocol import FPG_DM, FPG_IFG_WHO, G2H_DM, G2H_IGT, MGDL, Cohorts, Protocol, StudyResult, align, column
+from .protocol import diabetic, event_times_at_visits, first_index, gmean, incidence, insulinogenic_index, nanmean
+from .protocol import nanmedian, ols_slope, register, summarise
+from .protocol import population_seed as _population_seed
 
 
 def _female(cohorts: "Cohorts", population: str, n: int) -> np.ndarray:
@@ -384,7 +135,7 @@ UKPDS_OVERRIDES = {"age_mean": 45.0, "age_sd": 8.0, "age_min": 25.0, "age_max": 
 
 def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("ukpds")
-    out = P.measured(cohorts.run_drawn("dpp", n, UKPDS_YEARS, UKPDS_OVERRIDES),
+    out = P.measured(cohorts.run("dpp", n, UKPDS_YEARS, overrides=UKPDS_OVERRIDES),
                      _population_seed(seed, "ukpds/visits"))
     dm = diabetic(out)
     free = ~dm[0]
@@ -419,7 +170,7 @@ def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
                           else np.full((2, len(off)), np.nan))
     res.data.update(offsets=off, fpg=med_fpg, hba1c=med_a1c, homa_b=med_hb,
                     fpg_q=quart("fasting_glucose_mmol_l"), hba1c_q=quart("hba1c_percent"))
-    res.baseline["entrants at diagnosis"] = summarise(out, sel, np.asarray(cohorts.start_drawn("dpp", n, UKPDS_OVERRIDES)
+    res.baseline["entrants at diagnosis"] = summarise(out, sel, np.asarray(cohorts.start("dpp", n, UKPDS_OVERRIDES)
                                                                           .params.female), np.clip(e, 0, None))
     res.notes.append(f"{res.counts['entrants']} entrants (newly diagnosed by glucose criteria with FPG {lo:g}-{hi:g} "
                      f"mmol/L at diagnosis, diagnosed by year {UKPDS_YEARS - UKPDS_FOLLOW}) out of "
@@ -659,31 +410,4 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         dpp, ("DPP", "Knowler", "Diabetes Prevention Program")),
 )}
 
-
-def run_all(names=None, n: int | None = None, quick: bool = False, seed: int = 0,
-            progress: Callable[[str, str], None] | None = None) -> list[StudyResult]:
-    """Run the named protocols (all by default) on shared cohorts; ``progress(name, 'start'|'done')``."""
-    names = list(PROTOCOLS) if not names else list(names)
-    unknown = [x for x in names if x not in PROTOCOLS]
-    if unknown:
-        raise KeyError(f"unknown study {', '.join(unknown)}; known: {', '.join(PROTOCOLS)}")
-    n = int(n) if n is not None else (QUICK_N if quick else FULL_N)
-    cohorts = Cohorts(seed)
-    results = []
-    for name in names:
-        if progress:
-            progress(name, "start")
-        results.append(PROTOCOLS[name].run(n, seed, cohorts))
-        if progress:
-            progress(name, "done")
-    return results
-
-
-# organ protocols (liver, lipids, kidney, hormones, vessels) live in organ_studies.py
-from .organ_studies import PROTOCOLS as _ORGAN_PROTOCOLS  # noqa: E402
-
-PROTOCOLS.update(_ORGAN_PROTOCOLS)
-
-from .reversal_studies import PROTOCOLS as _REVERSAL_PROTOCOLS  # noqa: E402
-
-PROTOCOLS.update(_REVERSAL_PROTOCOLS)
+register(*PROTOCOLS.values())

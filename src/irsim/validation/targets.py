@@ -4,41 +4,104 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-import yaml
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic.dataclasses import dataclass
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, read_yaml
+from ..schemas.person import problems_from_errors
 
 #: The targets file of a source checkout (``validation/targets.yaml`` at the repository root); the environment
 #: variable ``IRSIM_VALIDATION_TARGETS`` points elsewhere.
 DEFAULT_PATH = Path(__file__).resolve().parents[3] / "validation" / "targets.yaml"
 GRADES = ("primary", "derived", "secondary", "qualitative")
+#: test: held out (no parameter was calibrated on the study; the headline counts these); calibration: reported only.
 ROLES = ("test", "calibration")
-_REQUIRED = ("id", "study", "quantity", "unit", "basis", "grade", "population", "protocol", "citation", "role")
+#: A required text: not empty or blank.
+Text = Annotated[str, Field(pattern=r"\S")]
 
 PASS, FAIL, NO_VALUE = "pass", "fail", "no value"
 
 
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 @dataclass(frozen=True)
 class Target:
-    id: str
-    study: str
-    quantity: str
+    """One row of the targets file; constructing it checks the row (pydantic)."""
+
+    id: Text
+    study: Text
+    quantity: Text
     value: float | None
-    unit: str
-    basis: str
-    grade: str
-    population: str
-    protocol: str
-    citation: str
+    unit: Text
+    basis: Text
+    grade: Text
+    population: Text
+    protocol: Text
+    citation: Text
+    role: Text
     tolerance: dict | None = None
     interval: tuple[float | None, float | None] | None = None
     display: str | None = None
     note: str | None = None
-    role: str = "test"
-    retired: str | None = None   # why the row is judged unfair; kept and shown, not counted
+    retired: Text | None = None   # why the row is judged unfair (wrong scale, misquoted): kept, shown, not counted
+
+    @field_validator("role")
+    @classmethod
+    def _role_known(cls, v):
+        if v not in ROLES:
+            raise ValueError(f"role {v!r} is not one of {', '.join(ROLES)}")
+        return v
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _unit_text(cls, v):
+        return v if v is None else str(v)
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value_number(cls, v):
+        if v is not None and not _number(v):
+            raise ValueError(f"value {v!r} is not a number")
+        return v
+
+    @field_validator("grade")
+    @classmethod
+    def _grade_known(cls, v):
+        if v not in GRADES:
+            raise ValueError(f"grade {v!r} is not one of {', '.join(GRADES)}")
+        return v
+
+    @field_validator("tolerance", mode="before")
+    @classmethod
+    def _tolerance_form(cls, tol):
+        if tol is not None and not (isinstance(tol, dict) and len(tol) == 1 and next(iter(tol)) in ("relative", "absolute")
+                                    and _number(next(iter(tol.values()))) and next(iter(tol.values())) >= 0):
+            raise ValueError("tolerance must be {relative: r} or {absolute: a} with a number >= 0")
+        return tol
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval_form(cls, itv):
+        if itv is None:
+            return itv
+        ok = (isinstance(itv, (list, tuple)) and len(itv) == 2 and all(x is None or _number(x) for x in itv)
+              and not (itv[0] is None and itv[1] is None) and (itv[0] is None or itv[1] is None or itv[0] <= itv[1]))
+        if not ok:
+            raise ValueError("interval must be [lo, hi] with lo <= hi (null for an open end)")
+        return tuple(itv)
+
+    @model_validator(mode="after")
+    def _one_range(self):
+        if (self.tolerance is None) == (self.interval is None):
+            raise ValueError("give exactly one of 'tolerance' and 'interval'")
+        if self.tolerance is not None and self.value is None:
+            raise ValueError("a tolerance needs a value")
+        return self
 
     def bounds(self) -> tuple[float, float]:
         """Accepted range ``[lo, hi]`` (infinite where open)."""
@@ -97,13 +160,8 @@ def default_path() -> Path:
 def load(path: str | Path | None = None) -> list[Target]:
     """Read and check the targets file; every problem is reported at once (``InputError``)."""
     p = Path(path) if path is not None else default_path()
-    if not p.exists():
-        raise InputError([Problem(str(p), "validation targets file not found (it lives in validation/targets.yaml "
-                                          "of a source checkout; set IRSIM_VALIDATION_TARGETS to point elsewhere)")])
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(str(p), f"cannot be parsed as YAML: {exc}")]) from None
+    data = read_yaml(p, "validation targets file not found (it lives in validation/targets.yaml of a source "
+                        "checkout; set IRSIM_VALIDATION_TARGETS to point elsewhere)")
     rows = (data or {}).get("targets") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not rows:
         raise InputError([Problem(str(p), "has no 'targets' list")])
@@ -115,48 +173,19 @@ def load(path: str | Path | None = None) -> list[Target]:
         if not isinstance(row, dict):
             problems.append(Problem(where, "is not a mapping"))
             continue
-        missing = [k for k in _REQUIRED if not str(row.get(k) or "").strip()]
-        if missing:
-            problems.append(Problem(where, f"missing {', '.join(missing)}"))
+        try:
+            t = _ROW.validate_python(row)
+        except ValidationError as exc:
+            problems += [Problem(f"{where}.{q.field}" if q.field != "target" else where, q.message)
+                         for q in problems_from_errors(exc.errors(), root="target")]
             continue
-        if row["id"] in seen:
+        if t.id in seen:
             problems.append(Problem(where, "duplicate id"))
-        seen.add(row["id"])
-        if row["grade"] not in GRADES:
-            problems.append(Problem(where, f"grade {row['grade']!r} is not one of {', '.join(GRADES)}"))
-        if row["role"] not in ROLES:
-            problems.append(Problem(where, f"role {row['role']!r} is not one of {', '.join(ROLES)}"))
-        if "retired" in row and not str(row["retired"] or "").strip():
-            problems.append(Problem(where, "retired needs its reason"))
-        tol, itv = row.get("tolerance"), row.get("interval")
-        if (tol is None) == (itv is None):
-            problems.append(Problem(where, "give exactly one of 'tolerance' and 'interval'"))
-            continue
-        value = row.get("value")
-        if value is not None and not isinstance(value, (int, float)):
-            problems.append(Problem(where, f"value {value!r} is not a number"))
-            continue
-        if tol is not None:
-            if not (isinstance(tol, dict) and len(tol) == 1 and next(iter(tol)) in ("relative", "absolute")
-                    and isinstance(next(iter(tol.values())), (int, float)) and next(iter(tol.values())) >= 0):
-                problems.append(Problem(where, "tolerance must be {relative: r} or {absolute: a} with a number >= 0"))
-                continue
-            if value is None:
-                problems.append(Problem(where, "a tolerance needs a value"))
-                continue
-        if itv is not None:
-            ok = (isinstance(itv, list) and len(itv) == 2 and all(x is None or isinstance(x, (int, float)) for x in itv)
-                  and not (itv[0] is None and itv[1] is None)
-                  and (itv[0] is None or itv[1] is None or itv[0] <= itv[1]))
-            if not ok:
-                problems.append(Problem(where, "interval must be [lo, hi] with lo <= hi (null for an open end)"))
-                continue
-        out.append(Target(id=row["id"], study=row["study"], quantity=row["quantity"],
-                          value=None if value is None else float(value), unit=str(row["unit"]), basis=row["basis"],
-                          grade=row["grade"], population=row["population"], protocol=row["protocol"],
-                          citation=row["citation"], tolerance=tol, interval=None if itv is None else tuple(itv),
-                          display=row.get("display"), note=row.get("note"), role=row["role"],
-                          retired=row.get("retired")))
+        seen.add(t.id)
+        out.append(t)
     if problems:
         raise InputError(problems)
     return out
+
+
+_ROW = TypeAdapter(Target)

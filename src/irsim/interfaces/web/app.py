@@ -12,96 +12,27 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy.orm import Session
 
 from ... import DISCLAIMER, __version__
 from ...errors import InputError, Problem
-from ...scenarios.schema import Scenario
-from ...schemas.person import BODY_FIELDS, FLAG_FIELDS, LAB_FIELDS, Person, parse_quantity, problems_from_errors
+from ...schemas.person import BODY_FIELDS, FLAG_FIELDS, LAB_FIELDS, Person, problems_from_errors
+from ...schemas.requests import (MAX_SCENARIOS, MAX_YEARS, RECORDABLE, ExplainRequest, LabIn, MealRequest,
+                                  ProfileIn, SimulateRequest)
 from . import db as store
 
 log = logging.getLogger("irsim.web")
 STATIC = Path(__file__).with_name("static")
 
 MAX_BODY_BYTES = 1_000_000
-MAX_YEARS = 60
-MAX_SCENARIOS = 5
-MAX_MEASUREMENTS = 500
-#: Fields a lab history entry may record (quantities of the Person).
-RECORDABLE = tuple(f for f in BODY_FIELDS if f != "age") + LAB_FIELDS
 RowId = Annotated[int, PathParam(ge=1, le=2**53, description="row id")]
-
-
-# ---------------------------------------------------------------- request bodies
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Measured(_Strict):
-    field: Literal[RECORDABLE] = Field(description="a Person quantity, e.g. hba1c, fasting_glucose, weight")
-    unit: str = Field(max_length=40, description="any unit accepted for the field (see GET /api/fields)")
-    value: float
-    canonical: float | None = Field(default=None, description="filled in by the server (canonical unit)")
-
-    @field_validator("value")
-    @classmethod
-    def _check(cls, value: float, info: ValidationInfo) -> float:
-        if "field" in info.data and "unit" in info.data:
-            parse_quantity(info.data["field"], {"value": value, "unit": info.data["unit"]})
-        return value
-
-    @model_validator(mode="after")
-    def _canonical(self):
-        self.canonical = parse_quantity(self.field, {"value": self.value, "unit": self.unit}).canonical
-        return self
-
-
-class Measurement(_Measured):
-    year: float = Field(ge=-MAX_YEARS, le=MAX_YEARS, description="years from the profile's baseline date")
-
-
-class LabIn(_Measured):
-    measured_on: dt.date
-
-
-class SimulateRequest(_Strict):
-    person: Person
-    years: float = Field(default=20, ge=1, le=MAX_YEARS, description="years to project")
-    scenarios: list[Scenario] = Field(default_factory=list, max_length=MAX_SCENARIOS,
-                                      description="besides the built-in baseline; names must differ")
-    measurements: list[Measurement] = Field(default_factory=list, max_length=MAX_MEASUREMENTS,
-                                            description="measured values to plot against the projection")
-    figures: bool = Field(default=False, description="also return the Plotly figures the page draws")
-
-
-class ExplainRequest(_Strict):
-    person: Person
-    outcome: str = Field(default="T2D", max_length=64,
-                         description="T2D, MI, stroke, dementia, or a trajectory column such as liver_fat_percent")
-    years: float = Field(default=20, ge=1, le=MAX_YEARS, description="horizon, years")
-    scenario: Scenario | None = Field(default=None, description="scenario to explain (default: baseline)")
-
-
-class MealRequest(_Strict):
-    subject: Literal["normal", "t2d"] = "normal"
-    person: Person | None = Field(default=None, description="use this person (OGTT fitted when given) instead")
-    glucose_g: float = Field(default=75, gt=0, le=300, description="oral glucose, g")
-    body_weight_kg: float | None = Field(default=None, ge=25, le=350)
-    minutes: int = Field(default=180, ge=1, le=1440)
-
-
-class ProfileIn(_Strict):
-    name: str = Field(min_length=1, max_length=120)
-    person: Person
-    baseline_date: dt.date | None = Field(default=None, description="date of the person's labs (default today)")
 
 
 # ---------------------------------------------------------------- helpers
@@ -216,7 +147,7 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
         return p
 
     def project(req: SimulateRequest):
-        from ..cli_progression import projection
+        from ...workflows import projection
 
         with sim_lock:
             return projection(req.person, req.years, req.scenarios)
@@ -252,7 +183,8 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
     @app.post("/api/simulate", tags=["projection"])
     def simulate(req: SimulateRequest) -> dict[str, Any]:
         """`irsim simulate`: yearly trajectory under the baseline and each scenario."""
-        from ...reporting.report import projection_figures, trajectory_payload, where_figure
+        from ...reporting.figures import projection_figures, where_figure
+        from ...reporting.report import trajectory_payload
 
         df, assumed = project(req)
         out = {"years": req.years, "scenarios": list(dict.fromkeys(df["scenario"])), "assumed": assumed,
@@ -274,17 +206,18 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
     @app.post("/api/meal", tags=["physiology"])
     def meal(req: MealRequest) -> dict[str, Any]:
         """`irsim meal` / `irsim ogtt`: minutes-scale glucose and insulin after oral glucose."""
-        from ..cli_meal import meal_run
+        from ...workflows import meal_run
 
         with sim_lock:
-            df, summary = meal_run(req.person or req.subject, req.glucose_g, req.body_weight_kg, req.minutes)
+            df, summary, note = meal_run(req.person or req.subject, req.glucose_g, req.body_weight_kg, req.minutes)
+        summary["subject"] += f"; {note}" if note else ""
         return {"summary": summary, "series": {c: df[c].tolist() for c in df.columns}, "disclaimer": DISCLAIMER}
 
     @app.post("/api/report", tags=["projection"], response_class=Response,
               responses={200: {"content": {"text/html": {}}}})
     def report(req: SimulateRequest):
         """`irsim report`: the self-contained HTML report (download)."""
-        from ..cli_web import build_report
+        from ...workflows import build_report
 
         with sim_lock:
             text = build_report(req.person, req.scenarios, req.years, [m.model_dump() for m in req.measurements])

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...solvers._jax import jnp
+from ...units import GLUCOSE_MG_DL_PER_MMOL_L
 from .. import progression as pm
 from . import brain, hormones, kidney, lipids, liver, vessels
 from ._common import c
@@ -117,7 +118,7 @@ def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict
     return Drivers(
         age=d.age, female=p.female, weight=s.weight, bmi=s.weight / (p.height_cm / 100.0) ** 2,
         fat_rel=d.fat / p.fat_ref, ffa=d.ffa, insulin_rel=f["fasting_insulin_pmol_l"] / ref["insulin"],
-        fpg_mmol=fpg / 18.016, glucose_excess=d.glucose_excess, hba1c=s.hba1c,
+        fpg_mmol=fpg / GLUCOSE_MG_DL_PER_MMOL_L, glucose_excess=d.glucose_excess, hba1c=s.hba1c,
         t2d=(pm.status_code(fpg, f["ogtt_glucose_120"], s.hba1c) == 4).astype(jnp.float64),
         muscle_si=d.muscle_si, adipose_si=d.adipose_si, inflammation=s.inflammation, mitochondria=s.mitochondria,
         er_stress=s.er_stress, ros=d.ros, carb_rel=u.carb_share / pm.c("triad.dnl_carb_reference"),
@@ -181,7 +182,7 @@ def step(t, dr: Drivers, o: OrganState, op: OrganParams, mech, dt) -> OrganState
 
 def observe(t, dr: Drivers, o: OrganState, op: OrganParams, mech) -> tuple:
     """Output columns in :data:`COLUMNS` order."""
-    from ...assessment.liver import fib4_index
+    from ...assessment.formulas import fib4_index
 
     q = derive(t, dr, o, op, mech)
     return (o.liver_fat, o.fibrosis, q["nas"], q["alt"], q["ast"], q["platelets"],
@@ -203,8 +204,7 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
     ``a1c_offset``), missing ones get the model's value for the person's drivers scaled to a population default;
     each default is appended to ``assumed``. Liver fat starts at its steady state, filtration capacity at the
     measured (or default) eGFR, plaque at the person's cumulative exposure since 20."""
-    from ...assessment.kidney import egfr_ckd_epi_2021_cr
-    from ...assessment.lipids import martin_hopkins_factor
+    from ...assessment.formulas import egfr_ckd_epi_2021_cr, martin_hopkins_factor
 
     n = len(assumed)
     col = lambda key: np.asarray(columns.get(key, np.full(n, np.nan)), dtype=float)
@@ -230,7 +230,7 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
                        testosterone=np.zeros(n), cognition=np.zeros(n), cvd_expected=np.zeros(n),
                        dementia_expected=np.zeros(n))
     # fibrosis: from FIB-4 where AST, ALT and platelets were measured, else F0
-    from ...assessment.liver import fib4_index
+    from ...assessment.formulas import fib4_index
 
     f4 = np.asarray(fib4_index(dr.age, col("ast"), col("alt"), col("platelets")))
     xs, ys = c("liver.fib4_to_stage")

@@ -3,7 +3,7 @@ glomerular hyperfiltration early (glucose, obesity); albuminuria; KDIGO G stage.
 
 from __future__ import annotations
 
-from ...assessment.kidney import GFR_EDGES
+from ...assessment.formulas import GFR_EDGES
 from ...solvers._jax import jnp
 from ._common import c
 

@@ -9,7 +9,7 @@ inflammation, endothelial function, HbA1c within diabetes), each relative to yea
 
 from __future__ import annotations
 
-from ...assessment import heart
+from ...assessment.formulas import prevent_risk, prevent_terms
 from ...parameters import load
 from ...solvers._jax import jnp
 from ._common import c
@@ -57,11 +57,11 @@ def _clip_to_validity(name, x):
 def prevent_cumulative(age, female, tc, hdl, sbp_, dm, op, egfr):
     """PREVENT 10-year ASCVD cumulative hazard -ln(1 - risk) at the given risk factors (inputs clipped to the
     model's validity ranges)."""
-    terms = heart.prevent_terms(_clip_to_validity("age", age), _clip_to_validity("total_cholesterol", tc),
+    terms = prevent_terms(_clip_to_validity("age", age), _clip_to_validity("total_cholesterol", tc),
                                 _clip_to_validity("hdl_cholesterol", hdl), _clip_to_validity("systolic_bp", sbp_),
                                 dm, op.smoker, op.bp_medication, op.statin, _clip_to_validity("egfr", egfr),
                                 jnp.full_like(age, 25.0), xp=jnp)
-    risk = jnp.clip(heart.prevent_risk("ascvd", female, terms, xp=jnp) / 100.0, 1e-6, 0.99)
+    risk = jnp.clip(prevent_risk("ascvd", female, terms, xp=jnp) / 100.0, 1e-6, 0.99)
     return -jnp.log1p(-risk)
 
 

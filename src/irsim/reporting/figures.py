@@ -1,0 +1,236 @@
+"""Every chart irsim draws: projection panels and the "where am I" map (page and report, plotly), and the
+files the CLI writes (PNG with matplotlib, self-contained HTML with plotly)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .. import DISCLAIMER
+from ..units import GLUCOSE_MG_DL_PER_MMOL_L
+
+#: Projection panels: (column, title); every column is a trajectory column (tests/test_reporting.py).
+PANELS: tuple[tuple[str, str], ...] = (
+    ("fasting_glucose_mmol_l", "Fasting glucose (mmol/L)"),
+    ("glucose_2h_mmol_l", "2-h OGTT glucose (mmol/L)"),
+    ("hba1c_percent", "HbA1c (%)"),
+    ("weight_kg", "Weight (kg)"),
+    ("homa1_ir", "HOMA1-IR"),
+    ("liver_fat_percent", "Liver fat (%)"),
+    ("egfr_ml_min", "eGFR (mL/min/1.73 m²)"),
+    ("cvd_events_expected", "CVD events expected"),
+)
+
+#: Measured lab fields that have a trajectory column: field -> (column, factor from the canonical unit).
+MEASURED: dict[str, tuple[str, float]] = {
+    "fasting_glucose": ("fasting_glucose_mmol_l", 1 / GLUCOSE_MG_DL_PER_MMOL_L),  # mg/dL -> mmol/L
+    "hba1c": ("hba1c_percent", 1.0),
+    "weight": ("weight_kg", 1.0),
+    "fasting_insulin": ("fasting_insulin_uiu_ml", 1.0),
+}
+
+#: Where-am-I regions (ADA status at year 0's model state), colours by status.
+REGIONS = (("NGT", "#d9f0d3"), ("prediabetes", "#fee8a8"), ("T2D", "#f8c4c0"))
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+
+
+def present_panels(columns: Iterable[str]) -> list[tuple[str, str]]:
+    cols = set(columns)
+    return [(c, t) for c, t in PANELS if c in cols]
+
+
+def projection_figures(df, measurements: Sequence[dict] = ()) -> list:
+    """One small chart per present panel, one line per scenario; measured values as crosses."""
+    import plotly.graph_objects as go
+
+    groups = list(df.groupby("scenario", sort=False))
+    figs = []
+    for col, title in present_panels(df.columns):
+        fig = go.Figure()
+        for j, (name, g) in enumerate(groups):
+            fig.add_trace(go.Scatter(x=g["year"].to_numpy(), y=g[col].to_numpy(), name=str(name), mode="lines",
+                                     line={"color": PALETTE[j % len(PALETTE)]}))
+        pts = [m for m in measurements if MEASURED.get(m["field"], ("",))[0] == col]
+        if pts:
+            fig.add_trace(go.Scatter(x=[m["year"] for m in pts], y=[m["canonical"] * MEASURED[m["field"]][1] for m in pts],
+                                     mode="markers", name="measured", marker={"color": "black", "size": 9, "symbol": "x"}))
+        fig.update_xaxes(title_text="years from now")
+        fig.update_layout(title={"text": title, "font": {"size": 14}}, height=280, template="plotly_white",
+                          margin={"l": 45, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.3})
+        figs.append(fig)
+    return figs
+
+
+@lru_cache(maxsize=8)
+def region_grid(weight_kg: float, n: int = 90) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ADA status (0 NGT, 1 prediabetes, 2 T2D) over insulin sensitivity x beta-cell capacity, from the meal
+    surrogate at this body weight: liver = muscle sensitivity, beta-cell function normal and mass varied (so
+    capacity = mass x function), HbA1c from the day-mean glucose (ADAG). An approximation of the model's map."""
+    from ..models import meal_surrogate as ms
+    from ..models import progression as pm
+
+    lo_s, hi_s = ms.KNOB_RANGE["muscle_si"]
+    lo_b, hi_b = ms.KNOB_RANGE["beta_mass"]
+    s = np.geomspace(max(lo_s, 0.01), min(hi_s, 3.0), n)
+    b = np.geomspace(max(lo_b, 0.05), min(hi_b, 8.0), n)
+    S, B = np.meshgrid(s, b)
+    w = float(np.clip(weight_kg, *ms.WEIGHT_RANGE_KG))
+    f = ms.table().lookup({"muscle_si": S, "liver_si": S, "beta_mass": B, "beta_function": np.ones_like(S)},
+                          np.full_like(S, w))
+    a1c = (np.asarray(f["day_mean_glucose_mg_dl"]) + pm.c("glycaemia.adag_intercept")) / pm.c("glycaemia.adag_slope")
+    code = np.asarray(pm.status_code(np.asarray(f["fasting_glucose_mg_dl"]), np.asarray(f["ogtt_glucose_120"]), a1c))
+    return s, b, np.where(code == 4, 2, np.where(code > 0, 1, 0)).astype(float)
+
+
+def where_figure(df):
+    """The person on the road to diabetes: insulin sensitivity (x) against beta-cell capacity (y), regions shaded,
+    year 0 marked, the projected path per scenario."""
+    import plotly.graph_objects as go
+
+    s, b, z = region_grid(round(float(df["weight_kg"].iloc[0])))
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(x=s, y=b, z=z, zmin=0, zmax=2, showscale=False, hoverinfo="skip", name="regions",
+                             colorscale=[[0, REGIONS[0][1]], [0.5, REGIONS[1][1]], [1, REGIONS[2][1]]]))
+    for k, (label, _) in enumerate(REGIONS):  # label each region at its middle cell (log axes)
+        iy, ix = np.nonzero(z == k)
+        if len(ix):
+            mid = np.argmin((ix - ix.mean()) ** 2 + (iy - iy.mean()) ** 2)  # the region's cell nearest its centroid
+            fig.add_annotation(text=f"<b>{label}</b>", x=np.log10(s[ix[mid]]), y=np.log10(b[iy[mid]]),
+                               showarrow=False, font={"size": 13, "color": "#333"})
+    for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):
+        cap = (g["beta_cell_mass_rel"] * g["beta_cell_function_rel"]).to_numpy()
+        fig.add_trace(go.Scatter(x=g["muscle_insulin_sensitivity_rel"].to_numpy(), y=cap, mode="lines+markers",
+                                 name=str(name), line={"color": PALETTE[j % len(PALETTE)]}, marker={"size": 4},
+                                 text=[f"year {y:g}: {st}" for y, st in zip(g["year"], g["glycemic_status"])],
+                                 hovertemplate="%{text}<br>sensitivity %{x:.2f}<br>beta-cell capacity %{y:.2f}"))
+    first = df.iloc[0]
+    fig.add_trace(go.Scatter(x=[first["muscle_insulin_sensitivity_rel"]],
+                             y=[first["beta_cell_mass_rel"] * first["beta_cell_function_rel"]], mode="markers",
+                             name="you now", marker={"size": 14, "color": "black", "symbol": "star"}))
+    fig.update_xaxes(type="log", title_text="insulin sensitivity (x normal)")
+    fig.update_yaxes(type="log", title_text="beta-cell capacity, mass x function (x normal)")
+    fig.update_layout(height=460, margin={"l": 60, "r": 20, "t": 30, "b": 50}, template="plotly_white",
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def savefig_png(fig, path: Path) -> None:
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)
+
+
+def write_html(fig, path: Path) -> None:
+    """A plotly figure as one self-contained page (JS inlined)."""
+    fig.write_html(path, include_plotlyjs=True, full_html=True)
+
+
+def plot_trajectories(df, path: Path) -> None:
+    """PNG (matplotlib) or self-contained HTML (plotly, JS inlined) of the key trajectories per scenario."""
+    panels = [("fasting_glucose_mmol_l", "fasting glucose (mmol/L)"), ("glucose_2h_mmol_l", "2-h OGTT glucose (mmol/L)"),
+              ("hba1c_percent", "HbA1c (%)"), ("weight_kg", "weight (kg)"), ("homa1_beta_percent", "HOMA1-%B"),
+              ("muscle_insulin_sensitivity_rel", "muscle insulin sensitivity (x normal)")]
+    if path.suffix.lower() == ".html":
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+
+        fig = make_subplots(rows=2, cols=3, subplot_titles=[t for _, t in panels])
+        for k, (col, _) in enumerate(panels):
+            for name, g in df.groupby("scenario", sort=False):
+                fig.add_trace(go.Scatter(x=g["year"], y=g[col], name=name, legendgroup=name, showlegend=k == 0),
+                              row=k // 3 + 1, col=k % 3 + 1)
+        fig.update_layout(title="irsim projection (research and education software, not medical advice)")
+        write_html(fig, path)
+        return
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7), constrained_layout=True)
+    for ax, (col, title) in zip(axes.ravel(), panels):
+        for name, g in df.groupby("scenario", sort=False):
+            ax.plot(g["year"], g[col], label=name)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("year")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle("irsim projection — research and education software, not medical advice", fontsize=10)
+    savefig_png(fig, path)
+
+
+def plot_incidence(curves, path: Path) -> None:
+    """Cumulative-incidence curves (one panel per scenario), PNG or self-contained HTML."""
+    events = [c for c in curves.columns if c not in ("year", "scenario")]
+    title = "cumulative incidence with competing death (research and education software, not medical advice)"
+    groups = list(curves.groupby("scenario", sort=False))
+    if path.suffix.lower() == ".html":
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+
+        fig = make_subplots(rows=1, cols=len(groups), subplot_titles=[str(n) for n, _ in groups], shared_yaxes=True)
+        for k, (_, g) in enumerate(groups):
+            for ev in events:
+                fig.add_trace(go.Scatter(x=g["year"], y=100 * g[ev], name=ev, legendgroup=ev, showlegend=k == 0),
+                              row=1, col=k + 1)
+        fig.update_layout(title=title, yaxis_title="%")
+        write_html(fig, path)
+        return
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4), squeeze=False, sharey=True,
+                             constrained_layout=True)
+    for ax, (name, g) in zip(axes[0], groups):
+        for ev in events:
+            ax.step(g["year"], 100 * g[ev], where="post", label=ev)
+        ax.set_title(str(name), fontsize=10)
+        ax.set_xlabel("year")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("%")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    savefig_png(fig, path)
+
+
+def plot_explanation(e, path: Path) -> None:
+    """Horizontal bars of each pathway's contribution (PNG or self-contained HTML)."""
+    df = e.pathways
+    title = f"why {e.column} changes over {e.years:g} years (research and education software, not medical advice)"
+    if path.suffix.lower() == ".html":
+        import plotly.graph_objects as go
+
+        fig = go.Figure(go.Bar(x=df["contribution"], y=df["label"], orientation="h", text=df["sentence"]))
+        fig.update_layout(title=title, xaxis_title=f"contribution to {e.column}")
+        write_html(fig, path)
+        return
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(df) + 1.5), constrained_layout=True)
+    ax.barh(df["label"], df["contribution"], color=["#c0392b" if c > 0 else "#2e86c1" for c in df["contribution"]])
+    ax.axvline(0, color="k", lw=0.8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"contribution to {'cumulative hazard' if e.kind == 'hazard' else 'change in'} {e.column}")
+    ax.set_title(title, fontsize=8)
+    savefig_png(fig, path)
+
+
+def plot_meal(df, path: Path, title: str) -> None:
+    """Glucose, insulin and fluxes after a meal: self-contained HTML (plotly from its CDN)."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, subplot_titles=(
+        "Plasma glucose (mg/dL)", "Plasma insulin (pmol/L)", "Glucose fluxes (mg/kg/min)"))
+    fig.add_scatter(x=df.time_min, y=df.glucose_mg_dl, name="glucose", row=1, col=1)
+    fig.add_scatter(x=df.time_min, y=df.insulin_pmol_l, name="insulin", row=2, col=1)
+    for c, n in (("ra_mg_kg_min", "Ra (meal)"), ("egp_mg_kg_min", "EGP"), ("uptake_mg_kg_min", "utilisation"),
+                 ("renal_mg_kg_min", "renal")):
+        fig.add_scatter(x=df.time_min, y=df[c], name=n, row=3, col=1)
+    fig.update_xaxes(title_text="time (min)", row=3, col=1)
+    fig.update_layout(title=f"{title}<br><sup>{DISCLAIMER}</sup>", height=900)
+    fig.write_html(str(path), include_plotlyjs="cdn")

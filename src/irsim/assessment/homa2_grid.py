@@ -27,7 +27,6 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from ..parameters import load
-from ..units import from_canonical, settings, to_canonical
 
 Hormone = Literal["insulin", "specific_insulin", "c_peptide"]
 

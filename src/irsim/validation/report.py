@@ -25,18 +25,36 @@ def fmt_model(x: float) -> str:
     return _fmt(x)
 
 
+#: Parameter files whose calibrated entries the report lists (the core and the organs).
+CALIBRATED_FILES = ("progression", "organs")
+
+
 def calibrated_parameters() -> list[dict]:
-    """Entries of ``parameters/data/progression.yaml`` whose source says they were calibrated."""
-    data = _parameters.load("progression")
+    """Entries of the model's parameter files whose source says they were calibrated."""
     rows = []
-    for section, entries in data.items():
-        if not isinstance(entries, dict):
-            continue
-        for name, e in entries.items():
-            if isinstance(e, dict) and "calibrat" in str(e.get("source", "")).lower():
-                rows.append({"name": f"{section}.{name}", "value": e.get("value"), "unit": e.get("unit", ""),
-                             "source": str(e["source"])})
+    for file in CALIBRATED_FILES:
+        for section, entries in _parameters.load(file).items():
+            if not isinstance(entries, dict):
+                continue
+            for name, e in entries.items():
+                if isinstance(e, dict) and "calibrat" in str(e.get("source", "")).lower():
+                    rows.append({"name": f"{file}:{section}.{name}", "value": e.get("value"),
+                                 "unit": e.get("unit", ""), "source": str(e["source"])})
     return rows
+
+
+def summary(table: list[dict]) -> dict:
+    """Pass counts by role: the headline is the held-out (``test``) pass rate; retired rows are not counted."""
+    out = {}
+    for role in ("test", "calibration"):
+        sel = [row for row in table if row["target"].role == role and not row["target"].retired]
+        c = Counter(row["result"] for row in sel)
+        out[role] = {"targets": len(sel), "pass": c[PASS], "fail": c[FAIL], "no_value": c[NO_VALUE],
+                     "pass_rate": (c[PASS] / len(sel)) if sel else None}
+    counted = out["test"]["targets"] + out["calibration"]["targets"]
+    out["held_out_share"] = out["test"]["targets"] / counted if counted else None
+    out["retired"] = sum(1 for row in table if row["target"].retired)
+    return out
 
 
 def calibration_overlap(protocols: dict, calibrated: list[dict]) -> dict[str, list[str]]:
@@ -80,10 +98,14 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
     n = results[0].n if results else 0
     seed = results[0].seed if results else 0
     total = sum(r.seconds for r in results)
-    counts = Counter(row["result"] for row in table)
+    counts = Counter(row["result"] for row in table if not row["target"].retired)
     by_grade: dict[str, Counter] = {}
     for row in table:
-        by_grade.setdefault(row["target"].grade, Counter())[row["result"]] += 1
+        if not row["target"].retired:
+            by_grade.setdefault(row["target"].grade, Counter())[row["result"]] += 1
+    roles = summary(table)
+    test, cal = roles["test"], roles["calibration"]
+    pct = lambda x: "-" if x is None else f"{100 * x:.0f} %"  # noqa: E731
 
     L: list[str] = []
     L += ["# Validation against published studies", "",
@@ -94,21 +116,26 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
           f"Settings: {n} virtual persons per population, seed {seed}"
           + (" (**quick mode**: small cohorts, numbers are noisy)" if quick else "")
           + f", irsim {__version__}; {total:.0f} s for the studies below.", "",
-          f"**Summary: {counts[PASS]} pass, {counts[FAIL]} fail, {counts[NO_VALUE]} without a value, "
-          f"of {len(table)} targets.** By grade: "
-          + "; ".join(f"{g} {c[PASS]}/{sum(c.values())} pass" for g, c in by_grade.items()) + ".", "",
-          "Grades: *primary* = number stated in the paper, measured the same way; *derived* = computed from "
-          "published numbers; *secondary* = via a secondary source or on a different scale (HOMA version, "
-          "assay); *qualitative* = a published shape with an irsim threshold. A dagger (†) marks studies on which "
-          "some parameter was calibrated (not an independent test).", "",
-          "| Target | Study | Quantity | Published | Tolerance | Model | Result | Grade |",
-          "|---|---|---|---|---|---|---|---|"]
+          f"**Held-out targets: {test['pass']} of {test['targets']} pass ({pct(test['pass_rate'])}).** "
+          f"Calibration targets (a parameter was calibrated on the study): {cal['pass']} of {cal['targets']} pass. "
+          f"Held out: {pct(roles['held_out_share'])} of the {test['targets'] + cal['targets']} counted targets"
+          + (f"; {roles['retired']} retired (shown, not counted)" if roles["retired"] else "") + ".", "",
+          f"All counted targets: {counts[PASS]} pass, {counts[FAIL]} fail, {counts[NO_VALUE]} without a value. "
+          "By grade: " + "; ".join(f"{g} {c[PASS]}/{sum(c.values())} pass" for g, c in by_grade.items()) + ".", "",
+          "Role: *test* = held out, no parameter was calibrated on the study; *calibration* (†) = some parameter "
+          "was calibrated on the study, so its rows are not independent evidence. Grades: *primary* = number stated "
+          "in the paper, measured the same way; *derived* = computed from published numbers; *secondary* = via a "
+          "secondary source or on a different scale (HOMA version, assay); *qualitative* = a published shape with "
+          "an irsim threshold.", "",
+          "| Target | Study | Quantity | Published | Tolerance | Model | Result | Grade | Role |",
+          "|---|---|---|---|---|---|---|---|---|"]
     for row in table:
         t: Target = row["target"]
         unit = "" if t.unit == "ratio" else f" {t.unit}"
-        dagger = " †" if t.protocol in overlap else ""
+        dagger = " †" if t.role == "calibration" else ""
+        result = f"retired ({t.retired})" if t.retired else _MARK[row["result"]]
         L.append(f"| `{t.id}` | {t.study}{dagger} | {t.quantity} | {t.published_text()}{unit} | {t.tolerance_text()} "
-                 f"| {fmt_model(row['model'])} | {_MARK[row['result']]} | {t.grade} |")
+                 f"| {fmt_model(row['model'])} | {result} | {t.grade} | {t.role} |")
     L.append("")
 
     for r in results:
@@ -141,9 +168,10 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
             L.append("")
 
     L += ["## What was calibrated, and on what", "",
-          "Parameters of `src/irsim/parameters/data/progression.yaml` whose source says *calibrated* (read from the "
-          "file when this report was written). They were set by irsim on the aggregate targets named in their "
-          "source, not fitted row by row to the table above.", ""]
+          "Parameters of `src/irsim/parameters/data/progression.yaml` and `organs.yaml` whose source says "
+          "*calibrated* (read from the files when this report was written). They were set by irsim on the aggregate "
+          "named in their source, not fitted row by row to the table above; a study named there has `role: "
+          "calibration` in `validation/targets.yaml`.", ""]
     if calibrated:
         L += ["| Parameter | Value | Unit | Source |", "|---|---|---|---|"]
         for c in calibrated:
@@ -155,7 +183,11 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
           ">= 126 mg/dL (7.0 mmol/L) or 2-h OGTT glucose >= 200 mg/dL (11.1 mmol/L). The model's own "
           "`glycemic_status` also counts HbA1c >= 6.5 %; the Whitehall section gives the case count under that "
           "definition too.",
-          "* HOMA indices are HOMA1 (Matthews 1985) from the model's fasting glucose and insulin.",
+          "* Every measured glucose, insulin and HbA1c in the core protocols carries within-person variation (log-normal, "
+          "CVs of Mooy 1996 and Ricos 1999; `progression.yaml` measurement); the model's own trajectories stay "
+          "deterministic. Diagnoses in DPP and ACT NOW need a confirming repeat test, as in the trials.",
+          "* HOMA indices: HOMA2 (Oxford calculator grid) for Whitehall II, which reported HOMA2; HOMA1 (Matthews "
+          "1985) elsewhere.",
           "* The insulinogenic index needs OGTT 30-min values, which the run array does not carry; they are read "
           "from the meal-model surrogate at each person's recorded knobs and weight.",
           "* Tolerances: the published 95 % CI where the paper gives one, else a stated band (see "
@@ -164,8 +196,10 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
     out.write_text("\n".join(L), encoding="utf-8")
     (fig_dir / "results.json").write_text(json.dumps({
         "n": n, "seed": seed, "quick": quick, "version": __version__,
+        "summary": roles,
         "targets": [{"id": row["target"].id, "published": row["target"].value, "model": _json_num(row["model"]),
-                     "result": row["result"]} for row in table],
+                     "result": row["result"], "role": row["target"].role, "retired": row["target"].retired}
+                    for row in table],
         "counts": {r.name: r.counts for r in results}}, indent=1), encoding="utf-8")
     return out
 

@@ -233,9 +233,16 @@ def _inputs0(n: int) -> pm.Inputs:
                      carb_share=np.full(n, pm.c("triad.dnl_carb_reference")), cortisol=np.ones(n))
 
 
+#: HOMA1-%B's denominator (glucose - 3.5 mmol/L) is held at this floor: the index is undefined at fasting glucose
+#: <= 3.5 mmol/L (63 mg/dL), where it would be infinite or negative; trajectories report the floor's value there.
+HOMA1_BETA_FLOOR_MMOL_L = 0.1
+
+
 def homa1(fpi_uiu_ml, fpg_mmol_l):
     """HOMA1-IR and HOMA1-%B (Matthews DR et al. Diabetologia 1985;28:412-9)."""
-    return fpi_uiu_ml * fpg_mmol_l / 22.5, 20.0 * fpi_uiu_ml / (fpg_mmol_l - 3.5)
+    xp = jnp if isinstance(fpg_mmol_l, jax.Array) else np
+    return (fpi_uiu_ml * fpg_mmol_l / 22.5,
+            20.0 * fpi_uiu_ml / xp.maximum(fpg_mmol_l - 3.5, HOMA1_BETA_FLOOR_MMOL_L))
 
 
 def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:

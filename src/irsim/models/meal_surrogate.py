@@ -115,14 +115,21 @@ def _clearance(liver_si):
     return np.asarray(liver_si, float) ** _parameters.load("progression")["sensitivity"]["clearance_liver_exponent"]["value"]
 
 
-def _glucagon(beta_mass):
-    """Glucagon-driven glucose production follows the islet's insulin: intra-islet insulin restrains the alpha cells,
-    so as beta-cell secretory mass fails glucagon and endogenous glucose production rise (Unger RH, Orci L. Lancet
-    Diabetes Endocrinol 2010 / PNAS 2010;107:16009-12): in the coupling, kp1 x beta_mass ** -exponent. It lets the
-    fasting state reach the glucose of uncontrolled diabetes (to 600 mg/dL), which insulin deficiency alone cannot
-    in the meal model (its fasting glucose tops out near 220 mg/dL)."""
-    e = _parameters.load("progression")["sensitivity"]["glucagon_mass_exponent"]["value"]
-    return np.asarray(beta_mass, float) ** -e
+def _egp_drive(beta_mass, liver_si):
+    """Endogenous glucose production drive (the meal model's kp1) in the coupling:
+
+    * glucagon follows the islet's insulin: intra-islet insulin restrains the alpha cells, so as beta-cell secretory
+      mass fails glucagon and glucose production rise (Unger RH, Orci L PNAS 2010;107:16009-12): beta_mass ** -e1;
+    * hepatic insulin resistance is largely substrate-driven: the fatty-acid flux into the liver raises acetyl-CoA,
+      which activates pyruvate carboxylase and gluconeogenesis (Perry RJ et al. Cell 2015;160:745-58), so the drive
+      rises as hepatic sensitivity falls: liver_si ** -e2. An energy deficit that empties the hepatic lipid flux
+      lowers fasting glucose within days (Lim 2011).
+
+    Together they let the fasting state reach the glucose of uncontrolled diabetes (600 mg/dL), which the meal model's
+    fasting glucose (at most about 220 mg/dL with no insulin) cannot."""
+    sens = _parameters.load("progression")["sensitivity"]
+    return (np.asarray(beta_mass, float) ** -sens["glucagon_mass_exponent"]["value"]
+            * np.asarray(liver_si, float) ** -sens["gluconeogenesis_liver_exponent"]["value"])
 
 
 def _params(knobs: dict[str, np.ndarray], body_weight=None):
@@ -130,7 +137,7 @@ def _params(knobs: dict[str, np.ndarray], body_weight=None):
 
     k = {name: np.asarray(knobs[name], float) for name in knobs}
     return knobs_to_params("normal", body_weight=None if body_weight is None else np.asarray(body_weight, float),
-                           clearance=_clearance(k["liver_si"]), egp=_glucagon(k["beta_mass"]), **k)
+                           clearance=_clearance(k["liver_si"]), egp=_egp_drive(k["beta_mass"], k["liver_si"]), **k)
 
 
 def fast_outputs(knobs: dict[str, np.ndarray], body_weight: np.ndarray) -> dict[str, np.ndarray]:
@@ -165,7 +172,8 @@ def _cache_key() -> str:
     prog = _parameters.load("progression")
     h.update(json.dumps([prog["glycaemia"]["day_meals"]["value"],
                          prog["sensitivity"]["clearance_liver_exponent"]["value"],
-                         prog["sensitivity"]["glucagon_mass_exponent"]["value"]]).encode())
+                         prog["sensitivity"]["glucagon_mass_exponent"]["value"],
+                         prog["sensitivity"]["gluconeogenesis_liver_exponent"]["value"]]).encode())
     h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), sorted(KNOB_POINTS.items()), WEIGHT_RANGE_KG, WEIGHT_POINTS, FASTING_POINTS, OUTPUTS]).encode())
     h.update(Path(__file__).with_name("meal.py").read_bytes())
     return h.hexdigest()[:16]

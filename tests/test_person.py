@@ -36,7 +36,7 @@ def test_bad_inputs_each_get_a_message():
     assert "'x' is not one of 'female', 'male'" in errs["sex"]
     assert "bare number 88 has no unit" in errs["weight"] and "kg" in errs["weight"]
     g = errs["labs.fasting_glucose"]
-    assert "100 mmol/L" in g and "plausible range 30-600 mg/dL" in g and "mg/dL, mmol/L" in g and "did you mean 100 mg/dL?" in g
+    assert "100 mmol/L" in g and "plausible range 40-600 mg/dL" in g and "mg/dL, mmol/L" in g and "did you mean 100 mg/dL?" in g
     assert "did you mean 70 pmol/L" in errs["labs.fasting_insulin"]
     assert "does not fit alt" in errs["labs.alt"] and "U/L" in errs["labs.alt"]
     assert "2 values but minutes has 3" in errs["labs.ogtt"]
@@ -76,6 +76,6 @@ def test_glucose_is_either_accepted_in_range_or_refused_with_range(x):
         p = Person.parse({**BASE, "labs": {"fasting_glucose": f"{x!r} mg/dL"}})
     except InputError as exc:
         assert not 30 <= x <= 600
-        assert "plausible range 30-600 mg/dL" in str(exc)
+        assert "plausible range 40-600 mg/dL" in str(exc)
     else:
         assert 30 <= p.canonical("fasting_glucose") <= 600

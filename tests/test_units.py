@@ -52,7 +52,7 @@ def test_unit_that_does_not_fit_is_refused(name, unit):
 
 def test_did_you_mean_glucose_mmol_vs_mg():
     msg = units.range_message("fasting_glucose", 100, "mmol/L")
-    assert "outside the plausible range 30-600 mg/dL" in msg and "did you mean 100 mg/dL?" in msg
+    assert "outside the plausible range 40-600 mg/dL" in msg and "did you mean 100 mg/dL?" in msg
 
 
 def test_did_you_mean_insulin_pmol():

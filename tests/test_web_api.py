@@ -177,8 +177,8 @@ def test_projection_plots_only_present_columns():
     ({"measurements": [{"year": 1, "field": "hba1c", "value": 61, "unit": "%"}]},
      "measurements.0.value", "plausible range 3-20 %"),
     ({"measurements": [{"year": 1, "field": "hba1c", "value": 6, "unit": "kg"}]}, "measurements.0.value", "kg"),
-    ({"person": {**PERSON, "labs": {"fasting_glucose": "40 mg/dL", "fasting_insulin": "60 uIU/mL"}}}, "person[0]",
-     "outside what the meal model can reproduce"),
+    ({"person": {**PERSON, "labs": {"fasting_glucose": "35 mg/dL"}}}, "person.labs.fasting_glucose",
+     "plausible range 40-600 mg/dL"),
     ({"scenarios": [{**PLAN, "name": "baseline"}]}, "scenario", "must differ"),
 ])
 def test_simulate_refusals(client, body, field, words):

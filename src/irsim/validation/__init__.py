@@ -1,5 +1,5 @@
 """Validation suite: published targets (``validation/targets.yaml``), study protocols that reproduce each
-study's population and protocol with the progression model (:mod:`.studies`, :mod:`.organ_studies`, on the
+study's population and protocol with the progression model (:mod:`.studies`, :mod:`.organ_studies`, :mod:`.reversal_studies`, on the
 machinery of :mod:`.protocol`; :mod:`.suite` loads and runs them), and the report
 (``docs/validation.md``, :mod:`.report`).
 
@@ -19,6 +19,7 @@ __all__ = ["targets", "run", "STUDIES"]
 #: here so that argument checks need no JAX import).
 STUDIES = ("whitehall", "ukpds", "classes", "conversion", "dpp")
 STUDIES = STUDIES + ("organs_liver", "organs_lipids", "organs_kidney", "organs_hormones", "organs_vessels")  # organ_studies.py
+STUDIES = STUDIES + ("counterpoint", "steven")  # reversal_studies.py
 
 
 def run(names=None, n=None, quick=False, seed=0, out="docs/validation.md", progress=None, plots=True):

@@ -349,3 +349,7 @@ _PLOTTERS = {"whitehall": _plot_whitehall, "ukpds": _plot_ukpds, "classes": _plo
 from .organ_studies import PLOTTERS as _ORGAN_PLOTTERS  # noqa: E402
 
 _PLOTTERS.update(_ORGAN_PLOTTERS)
+
+from .reversal_studies import PLOTTERS as _REVERSAL_PLOTTERS  # noqa: E402
+
+_PLOTTERS.update(_REVERSAL_PLOTTERS)

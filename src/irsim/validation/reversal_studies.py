@@ -95,6 +95,45 @@ def _duration(cohorts: Cohorts, n: int) -> np.ndarray:
     return synthetic.population("steven_t2d", n, seed=population_seed(cohorts.seed, "steven_t2d"))["diabetes_duration_years"]
 
 
+def _plot_counterpoint(plt, r):
+    d = r.data
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    axes[0].plot(d["weeks"], d["fpg"], "o-", color="tab:red", label="model")
+    axes[0].plot([0, 1], [9.2, 5.9], "X", color="black", markersize=8, label="published")
+    axes[0].set_ylabel("fasting glucose (mmol/L)")
+    axes[1].plot(d["weeks"], 100 * d["liver_fat"] / d["liver_fat"][0], "o-", color="tab:brown", label="liver fat")
+    axes[1].plot(d["weeks"], 100 * d["pancreas"] / d["pancreas"][0], "o-", color="tab:orange", label="pancreatic fat")
+    axes[1].plot([8, 8], [100 * 2.9 / 12.8, 100 * 6.2 / 8.0], "X", color="black", markersize=8, label="published")
+    axes[1].set_ylabel("% of week 0")
+    axes[2].plot(d["weeks"], d["first_phase"], "o-", color="tab:green", label="first-phase insulin")
+    axes[2].plot(d["weeks"], d["hepatic_si"], "o-", color="tab:blue", label="hepatic sensitivity")
+    axes[2].plot([0, 8], [0.19 / 0.62, 0.46 / 0.62], "X", color="black", markersize=8, label="published")
+    axes[2].set_ylabel("relative to controls")
+    for ax in axes:
+        ax.set_xlabel("weeks of 600 kcal/day")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("Counterpoint (published: Lim 2011)")
+    return fig
+
+
+def _plot_steven(plt, r):
+    d = r.data
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.plot(d["years"] * 52.18, d["fpg_resp"], color="tab:green", label="responders at 6 months")
+    ax.plot(d["years"] * 52.18, d["fpg_non"], color="tab:red", label="non-responders")
+    ax.axhline(FPG_REMISSION, color="0.5", linestyle="--")
+    ax.set_xlabel("weeks")
+    ax.set_ylabel("mean fasting glucose (mmol/L)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"Counterbalance (Steven 2016): {r.counts.get('responders_6m', 0)} of {r.counts.get('persons', 0)} "
+                 "responders at 6 months")
+    return fig
+
+
+PLOTTERS = {"counterpoint": _plot_counterpoint, "steven": _plot_steven}
+
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
     Protocol(
         "counterpoint", "Counterpoint: reversal with 600 kcal/day (Lim 2011)", "counterpoint_t2d",

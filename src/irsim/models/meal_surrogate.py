@@ -40,7 +40,7 @@ KNOB_NAMES = ("muscle_si", "liver_si", "beta_mass", "beta_function")
 KNOB_RANGE = {"muscle_si": (0.003, 4.0), "liver_si": (0.003, 4.0), "beta_mass": (0.003, 16.0), "beta_function": (0.05, 4.0)}
 KNOB_POINTS = {"muscle_si": 12, "liver_si": 12, "beta_mass": 13, "beta_function": 10}
 WEIGHT_RANGE_KG = (45.0, 180.0)
-WEIGHT_POINTS = 4
+WEIGHT_POINTS = 6
 #: The fasting state needs no simulation (closed-form basal state): a finer 3-D table over the knobs it depends on.
 FASTING_KNOBS = ("muscle_si", "liver_si", "beta_mass")
 FASTING_POINTS = 61

@@ -50,13 +50,6 @@ class Target:
     note: str | None = None
     retired: Text | None = None   # why the row is judged unfair (wrong scale, misquoted): kept, shown, not counted
 
-    @field_validator("role")
-    @classmethod
-    def _role_known(cls, v):
-        if v not in ROLES:
-            raise ValueError(f"role {v!r} is not one of {', '.join(ROLES)}")
-        return v
-
     @field_validator("unit", mode="before")
     @classmethod
     def _unit_text(cls, v):
@@ -69,11 +62,12 @@ class Target:
             raise ValueError(f"value {v!r} is not a number")
         return v
 
-    @field_validator("grade")
+    @field_validator("grade", "role")
     @classmethod
-    def _grade_known(cls, v):
-        if v not in GRADES:
-            raise ValueError(f"grade {v!r} is not one of {', '.join(GRADES)}")
+    def _known(cls, v, info):
+        allowed = {"grade": GRADES, "role": ROLES}[info.field_name]
+        if v not in allowed:
+            raise ValueError(f"{info.field_name} {v!r} is not one of {', '.join(allowed)}")
         return v
 
     @field_validator("tolerance", mode="before")

@@ -36,7 +36,7 @@ serve: $(STAMP)
 	$(PIP) install -q -e '.[web]'
 	$(VENV)/bin/irsim serve
 
-# The progression model's table of fast-model simulations: built once (about a minute), then cached.
+# The progression model's table of fast-model simulations: built once (about two minutes), then cached.
 surrogate: $(STAMP)
 	$(PY) -c "from irsim.models.meal_surrogate import table; table()"
 

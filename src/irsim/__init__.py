@@ -28,6 +28,8 @@ _LAZY = {
     "InputError": "irsim.errors",
     "unit_settings": "irsim.units",
     "simulate": "irsim.cohort.progression",
+    "Simulation": "irsim.simulation",
+    "Trajectory": "irsim.simulation",
     "Scenario": "irsim.scenarios.schema",
     "simulate_meal": "irsim.models.meal",
     "explain": "irsim.analysis.explain",

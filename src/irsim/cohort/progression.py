@@ -321,7 +321,7 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     size = min(n, CHUNK)
     inputs = tuple(jnp.asarray(np.broadcast_to(table[f][:, None], (len(times), size))) for f in pm.Inputs._fields)
     out = np.empty((n_records + 1, len(COLUMNS), n))  # filled chunk by chunk (no second copy)
-    ends = None
+    ends = []
     for a in range(0, n, size):  # chunks of persons bound the memory; the last one is padded to keep shapes static
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
@@ -331,7 +331,7 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
         m = min(size, n - a)
         out[:, :, a: a + m] = np.asarray(res)[:, :, :m]
         if final:
-            ends = [(s_end, o_end)] if ends is None else ends + [(s_end, o_end)]
+            ends.append((s_end, o_end))
         del res
     if not final:
         return out

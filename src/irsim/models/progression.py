@@ -373,8 +373,9 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
     d = derive(t, s, p, u, mech, ref)
     tg = targets(s, p, u, mech, d)
     a1c_target = adag_hba1c(mean_glucose(d.fast)) + p.a1c_offset
+    weight = weight_update(t, s, p, u, dt)
     new = State(
-        weight=weight_update(t, s, p, u, dt),
+        weight=weight,
         inflammation=_relax(s.inflammation, tg["inflammation"], c("triad.tau_inflammation"), dt),
         mitochondria=_relax(s.mitochondria, tg["mitochondria"], c("triad.tau_mitochondria"), dt),
         er_stress=_relax(s.er_stress, tg["er_stress"], c("triad.tau_er_stress"), dt),
@@ -383,11 +384,9 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         hba1c=_relax(s.hba1c, a1c_target, c("glycaemia.tau_hba1c"), dt),
         insulin=d.fast["fasting_insulin_pmol_l"],
         capacity=s.capacity * jnp.exp(-capacity_loss(s, p, mech, d, ref) * dt),
-        energy=s.energy,
+        energy=p.rho * (weight - s.weight) / (dt * 365.25),  # stored (+) or drawn (-), kcal/day (Hall 2011)
         islet_fat=_relax(s.islet_fat, tg["islet_fat"], c("beta.tau_islet_fat"), dt),
     )
-    # energy stored (+) or drawn (-) over the step, kcal/day (Hall 2011: rho x dW/dt)
-    new = new._replace(energy=p.rho * (new.weight - s.weight) / (dt * 365.25))
     return new, d
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import parameters as _parameters
+from ..models import progression as pm
 
 
 def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.ndarray]:
@@ -53,7 +54,9 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
         lo, hi = v("duration_min"), v("duration_max")
         out["diabetes_duration_years"] = (lo * (hi / lo) ** q if spec.get("duration_log_uniform") else lo + (hi - lo) * q)
     # between-person random effects of the progression model (progression.yaml `heterogeneity`)
-    het = _parameters.flat_values("progression")
-    out["capacity_susceptibility"] = np.exp(het["heterogeneity.capacity_susceptibility_log_sd"] * rng.normal(0.0, 1.0, n))
-    out["sensitivity_drift"] = het["heterogeneity.sensitivity_drift_sd"] * rng.normal(0.0, 1.0, n)
+    het = pm.c
+    out["capacity_susceptibility"] = np.exp(het("heterogeneity.capacity_susceptibility_log_sd") * rng.normal(0.0, 1.0, n))
+    out["sensitivity_drift"] = het("heterogeneity.sensitivity_drift_sd") * rng.normal(0.0, 1.0, n)
+    out["capacity_decline"] = het("heterogeneity.capacity_decline_median") * np.exp(
+        het("heterogeneity.capacity_decline_log_sd") * rng.normal(0.0, 1.0, n))
     return out

@@ -132,12 +132,21 @@ def _egp_drive(beta_mass, liver_si):
             * np.asarray(liver_si, float) ** -sens["gluconeogenesis_liver_exponent"]["value"])
 
 
+def _glucose_effectiveness(liver_si):
+    """Hepatic glucose effectiveness (the meal model's kp2) in the coupling: glucose's own suppression of glucose
+    production is impaired along with insulin's in hepatic insulin resistance (Dalla Man 2007 Table 1: kp2 is a third
+    and kp3 about half of normal in type 2 diabetes; Basu R et al. Diabetes 2004;53:2042-50): liver_si ** exponent."""
+    e = _parameters.load("progression")["sensitivity"]["glucose_effectiveness_liver_exponent"]["value"]
+    return np.asarray(liver_si, float) ** e
+
+
 def _params(knobs: dict[str, np.ndarray], body_weight=None):
     from .meal import knobs_to_params
 
     k = {name: np.asarray(knobs[name], float) for name in knobs}
     return knobs_to_params("normal", body_weight=None if body_weight is None else np.asarray(body_weight, float),
-                           clearance=_clearance(k["liver_si"]), egp=_egp_drive(k["beta_mass"], k["liver_si"]), **k)
+                           clearance=_clearance(k["liver_si"]), egp=_egp_drive(k["beta_mass"], k["liver_si"]),
+                           glucose_effectiveness=_glucose_effectiveness(k["liver_si"]), **k)
 
 
 def fast_outputs(knobs: dict[str, np.ndarray], body_weight: np.ndarray) -> dict[str, np.ndarray]:
@@ -173,7 +182,8 @@ def _cache_key() -> str:
     h.update(json.dumps([prog["glycaemia"]["day_meals"]["value"],
                          prog["sensitivity"]["clearance_liver_exponent"]["value"],
                          prog["sensitivity"]["glucagon_mass_exponent"]["value"],
-                         prog["sensitivity"]["gluconeogenesis_liver_exponent"]["value"]]).encode())
+                         prog["sensitivity"]["gluconeogenesis_liver_exponent"]["value"],
+                         prog["sensitivity"]["glucose_effectiveness_liver_exponent"]["value"]]).encode())
     h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), sorted(KNOB_POINTS.items()), WEIGHT_RANGE_KG, WEIGHT_POINTS, FASTING_POINTS, OUTPUTS]).encode())
     h.update(Path(__file__).with_name("meal.py").read_bytes())
     return h.hexdigest()[:16]

@@ -66,10 +66,11 @@ def liver(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
 
 def lipids(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
-    """McLaughlin 2003: overweight (BMI >= 25) non-diabetic adults; insulin resistance = the top tertile of
-    resistance (here the lowest tertile of muscle insulin sensitivity, the model's clamp-like measure)."""
+    """McLaughlin 2003: overweight (BMI >= 25) non-diabetic volunteers, here those of the general-population
+    (Whitehall-like) cohort, not the DPP's IGT trial population; insulin resistance = the top tertile of resistance
+    (here the lowest tertile of muscle insulin sensitivity, the model's clamp-like measure)."""
     res = StudyResult("organs_lipids")
-    out = cohorts.run("dpp", n, 1)
+    out = cohorts.run("whitehall_ii", n, 1)
     si, tg, hdl = (column(out, c)[0] for c in ("muscle_insulin_sensitivity_rel", "triglycerides_mg_dl", "hdl_mg_dl"))
     keep = (column(out, "bmi")[0] >= 25.0) & (column(out, "glycemic_status")[0] != 4)
     ir = si <= np.quantile(si[keep], 1.0 / 3.0)
@@ -159,9 +160,11 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
              "with NAFL (steatosis, NAS < 5) or NASH at year 0, both cohorts pooled. Weight loss: persons with NAFLD "
              "in the `dpp` cohort lose 8 % of weight over 3 months (Vitola 2009), liver fat change at the end of the loss (3 months).",
              liver, ("Younossi", "Szczepaniak", "Le 2023")),
-    Protocol("organs_lipids", "Lipids: TG and TG/HDL-C as markers of insulin resistance (McLaughlin 2003)", "dpp",
+    Protocol("organs_lipids", "Lipids: TG and TG/HDL-C as markers of insulin resistance (McLaughlin 2003)",
+             "whitehall_ii",
              ("lip_tg130_sensitivity", "lip_tg130_specificity", "lip_tghdl3_sensitivity", "lip_tghdl3_specificity"),
-             "Overweight (BMI >= 25) non-diabetic persons of the `dpp` cohort ({n} persons) at year 0; insulin "
+             "Overweight (BMI >= 25) non-diabetic persons of the Whitehall-like cohort ({n} persons; the study's "
+             "community volunteers, not an IGT trial population) at year 0; insulin "
              "resistant = lowest tertile of muscle insulin sensitivity (the study: top tertile of SSPG). Sensitivity "
              "and specificity of TG >= 130 mg/dL and of TG/HDL-C >= 3.0 (mg/dL ratio).",
              lipids, ("NHANES order",)),

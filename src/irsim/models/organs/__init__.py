@@ -110,6 +110,7 @@ class OrganParams(NamedTuple):
     endo0: Any
     a1c_excess0: Any
     sd_ref: Any
+    fat_export: Any           # relative VLDL export capacity (PNPLA3 genotype; 1 = population mean)
 
 
 def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict) -> Drivers:
@@ -169,7 +170,7 @@ def derive(t, dr: Drivers, o: OrganState, op: OrganParams, mech) -> dict:
 def step(t, dr: Drivers, o: OrganState, op: OrganParams, mech, dt) -> OrganState:
     q = derive(t, dr, o, op, mech)
     return OrganState(
-        liver_fat=liver.fat_step(o.liver_fat, q["supply"], mech, dt),
+        liver_fat=liver.fat_step(o.liver_fat, q["supply"] / op.fat_export, mech, dt),
         fibrosis=liver.fibrosis_step(o.fibrosis, q["lobular"], dt),
         plaque=o.plaque + q["plaque_drive"] * dt / c("vessels.plaque_span"),
         filtration=o.filtration * jnp.exp(-kidney.loss_rate(dr, q["sbp"], q["hyper"]) * dt),
@@ -203,7 +204,10 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
     """Organ constants and states at year 0: measured labs are matched exactly (per-person scales, as the core's
     ``a1c_offset``), missing ones get the model's value for the person's drivers scaled to a population default;
     each default is appended to ``assumed``. Liver fat starts at its steady state, filtration capacity at the
-    measured (or default) eGFR, plaque at the person's cumulative exposure since 20."""
+    measured eGFR (or the age default, a capacity the person's hyperfiltration multiplies), plaque at the person's
+    cumulative exposure since 20. Between-person random effects (``triglyceride_factor``, ``hdl_factor``,
+    ``filtration_factor``, ``liver_export_factor``, ``pnpla3_148m_alleles``, ``testosterone_factor``,
+    ``shbg_factor``; cohort.synthetic) scale the defaults; a person without them gets the median."""
     from ...assessment.formulas import egfr_ckd_epi_2021_cr, martin_hopkins_factor
 
     n = len(assumed)
@@ -215,6 +219,10 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
     d = pm.derive(0.0, state, params, u, mech, ref)
     dr = Drivers(*(np.asarray(x, dtype=float) for x in drivers(0.0, state, d, params, u, ref)))
     female = dr.female > 0.5
+    effect = lambda key, median=1.0: np.where(np.isnan(col(key)), median, col(key))  # noqa: E731
+    fat_export = np.asarray(liver.export_capacity(effect("pnpla3_148m_alleles",
+                                                         2.0 * c("heterogeneity.pnpla3_148m_frequency")))
+                            * effect("liver_export_factor"))
 
     def scaled(key, shape, default, name, unit):
         """Scale so that ``scale x shape`` equals the lab at year 0, or the default where none was measured."""
@@ -225,7 +233,7 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
             assumed[i].append(f"{name} (model: {default[i] * shape[i]:.3g} {unit})")
         return np.where(np.isnan(lab), default, lab / shape)
 
-    fat0 = np.asarray(liver.steady_fat(liver.supply(dr, mech), mech))
+    fat0 = np.asarray(liver.steady_fat(liver.supply(dr, mech) / fat_export, mech))
     o_tmp = OrganState(liver_fat=fat0, fibrosis=np.zeros(n), plaque=np.zeros(n), filtration=np.zeros(n),
                        testosterone=np.zeros(n), cognition=np.zeros(n), cvd_expected=np.zeros(n),
                        dementia_expected=np.zeros(n))
@@ -241,11 +249,12 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
     alt, ast, plt = (np.asarray(x) for x in liver.enzyme_shapes(nas, stage0))
     net = np.asarray(liver.supply(dr, mech))
     tg_shape = np.asarray(lipids.tg_shape(net, dr, mech))
-    tg_scale = scaled("triglycerides", tg_shape, c("lipids.tg_reference"), "triglycerides", "mg/dL")
+    tg_scale = scaled("triglycerides", tg_shape, c("lipids.tg_reference") * effect("triglyceride_factor"),
+                      "triglycerides", "mg/dL")
     tg0 = tg_scale * tg_shape
     hdl_shape = np.asarray(lipids.hdl_shape(tg0))
     hdl_default = np.where(female, c("lipids.hdl_reference_female"), c("lipids.hdl_reference_male"))
-    hdl_scale = scaled("hdl_cholesterol", hdl_shape, hdl_default, "HDL cholesterol", "mg/dL")
+    hdl_scale = scaled("hdl_cholesterol", hdl_shape, hdl_default * effect("hdl_factor"), "HDL cholesterol", "mg/dL")
     hdl0 = hdl_scale * hdl_shape
     tc, ldl_lab = col("total_cholesterol"), col("ldl_cholesterol")
     non_hdl_lab = tc - hdl0
@@ -266,22 +275,26 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
         assumed[i].append(f"systolic blood pressure (default {sbp_default[i]:g} mmHg)")
     sbp0 = np.where(np.isnan(sbp0), sbp_default, sbp0)
     egfr_lab = np.asarray(egfr_ckd_epi_2021_cr(col("creatinine"), dr.age, dr.female))
-    ages, values = c("kidney.egfr_default_age")
-    egfr_default = np.interp(dr.age, ages, values)
-    for i in np.flatnonzero(np.isnan(egfr_lab)):
-        assumed[i].append(f"eGFR (default for age {egfr_default[i]:.0f} mL/min/1.73m2; no creatinine)")
-    egfr0 = np.where(np.isnan(egfr_lab), egfr_default, egfr_lab)
     hyper0 = np.asarray(kidney.hyperfiltration(dr))
+    # without creatinine the age default is the capacity (times the person's nephron endowment); hyperfiltration on top
+    ages, values = c("kidney.egfr_default_age")
+    capacity_default = np.interp(dr.age, ages, values) * effect("filtration_factor")
+    for i in np.flatnonzero(np.isnan(egfr_lab)):
+        assumed[i].append(f"eGFR (model: {capacity_default[i] * hyper0[i]:.0f} mL/min/1.73m2 from the default for age; "
+                          "no creatinine)")
+    egfr0 = np.where(np.isnan(egfr_lab), capacity_default * hyper0, egfr_lab)
     uacr_drive = np.asarray(kidney.uacr_log_drive(dr, sbp0, hyper0))
     # the lean reference's drive is 0 (SBP 120, no glucose excess, hyperfiltration or hyperinsulinaemia)
     uacr_scale = scaled("uacr", np.exp(uacr_drive), c("kidney.uacr_default"), "UACR", "mg/g")
-    t_shape = np.asarray(hormones.testosterone_shape(dr, mech))
-    t_scale = scaled("total_testosterone", t_shape, np.where(female, c("hormones.testosterone_default_female"),
-                                                             c("hormones.testosterone_default_male")),
-                     "total testosterone", "nmol/L")
     s_shape = np.asarray(hormones.shbg_shape(dr, mech))
-    s_scale = scaled("shbg", s_shape, np.where(female, c("hormones.shbg_default_female"),
-                                               c("hormones.shbg_default_male")), "SHBG", "nmol/L")
+    s_median = np.where(female, c("hormones.shbg_default_female"), c("hormones.shbg_default_male"))
+    s_scale = scaled("shbg", s_shape, s_median * np.where(female, 1.0, effect("shbg_factor")), "SHBG", "nmol/L")
+    t_shape = np.asarray(hormones.testosterone_shape(dr, mech))
+    # men: the person's Leydig output, and total T follows their SHBG at the model's elasticity (binding)
+    t_men = (c("hormones.testosterone_default_male") * effect("testosterone_factor")
+             * (s_scale / s_median) ** c("hormones.total_shbg_exponent"))
+    t_scale = scaled("total_testosterone", t_shape, np.where(female, c("hormones.testosterone_default_female"), t_men),
+                     "total testosterone", "nmol/L")
     lh, fsh = col("lh"), col("fsh")
     ratio_lab = np.where(fsh > 0, lh / np.where(fsh > 0, fsh, 1.0), np.nan)
     lf_shape = np.asarray(hormones.lh_fsh_shape(dr, mech))
@@ -303,7 +316,7 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
         testosterone_scale=t_scale, testosterone0=t_scale * t_shape, shbg_scale=s_scale, lh_fsh_scale=lf_scale,
         smoker=flag("smoker"), bp_medication=flag("on_bp_medication"), statin=flag("on_statin"),
         diabetes=flag("diabetes"), sdldl0=sdldl0, inflammation0=dr.inflammation, endo0=1.0 / (1.0 + loss0),
-        a1c_excess0=np.maximum(dr.hba1c - 6.5, 0.0), sd_ref=np.full(n, sd_ref))
+        a1c_excess0=np.maximum(dr.hba1c - 6.5, 0.0), sd_ref=np.full(n, sd_ref), fat_export=fat_export)
     non_hdl0 = ldl0 + tg0 / vldl_factor
     drive0 = np.asarray(vessels.plaque_drive(non_hdl0, sdldl0, dr, loss0, mech_np, sd_ref))
     plaque0 = drive0 * np.maximum(dr.age - c("vessels.plaque_onset_age"), 0.0) / c("vessels.plaque_span")

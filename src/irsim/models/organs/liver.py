@@ -3,7 +3,9 @@
 Liver fat (%, 1H-MRS scale) relaxes to the steady state of
     dL/dt = supply_net - export(L),  export(L) = Vmax L / (Km + s L) + k L
 where supply = FFA influx (adipose lipolysis) + de novo lipogenesis + diet (Donnelly 2005 shares), net of fatty-acid
-oxidation; ``s`` is the ``vldl_export`` switch (1: export saturates, 0: linear, not saturated).
+oxidation; ``s`` is the ``vldl_export`` switch (1: export saturates, 0: linear, not saturated). A person's export
+capacity scales ``export`` (PNPLA3 I148M lowers it: :func:`export_capacity`); steady and relaxing fat read ``net /
+capacity``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ def supply(dr, mech):
     """Net hepatic triglyceride supply relative to the lean reference (1): the core's
     (:func:`irsim.models.progression.hepatic_supply`)."""
     return pm.hepatic_supply(dr.ffa, dr.carb_rel, dr.insulin_rel, dr.mitochondria, dr.energy, mech)
+
+
+def export_capacity(alleles):
+    """Relative VLDL export capacity for a PNPLA3 148M allele count (0-2; the population mean dose 2p gives 1):
+    I148M impairs mobilisation of lipid-droplet TG (Romeo 2008; Sookoian & Pirola 2011)."""
+    p = c("heterogeneity.pnpla3_148m_frequency")
+    return c("heterogeneity.pnpla3_export_per_allele") ** (alleles - 2.0 * p)
 
 
 def steady_fat(net, mech):

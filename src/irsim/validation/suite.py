@@ -8,7 +8,14 @@ from typing import Callable
 from . import studies  # noqa: F401  (first: the core studies lead the report)
 from . import organ_studies  # noqa: F401
 from . import reversal_studies  # noqa: F401
+from . import STUDIES
 from .protocol import FULL_N, PROTOCOLS, QUICK_N, Cohorts, StudyResult
+
+# report order (irsim.validation.STUDIES), whichever protocol module a caller imported first
+_ordered = {name: PROTOCOLS[name] for name in STUDIES if name in PROTOCOLS}
+_ordered.update({name: p for name, p in PROTOCOLS.items() if name not in _ordered})
+PROTOCOLS.clear()
+PROTOCOLS.update(_ordered)
 
 __all__ = ["FULL_N", "PROTOCOLS", "QUICK_N", "run_all"]
 

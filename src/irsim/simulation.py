@@ -15,33 +15,16 @@ import pandas as pd
 
 from . import parameters as _parameters
 from .cohort import progression as _progression
+from .models.core import COLUMN_INFO, PARAMETER_FILES
 from .scenarios.schema import Scenario
 
-#: Parameter files the decades model reads (core, then organs).
-PARAMETER_FILES = ("progression", "organs")
-
-#: Units by column-name ending (longest first); a column without one is a count, a stage or a ratio (unit "1").
-_UNITS = (("_mmol_l", "mmol/L"), ("_uiu_ml", "uIU/mL"), ("_mg_dl", "mg/dL"), ("_nmol_l", "nmol/L"),
-          ("_pmol_l", "pmol/L"), ("_10e9_l", "10^9/L"), ("_ml_min", "mL/min/1.73m2"), ("_mg_g", "mg/g"),
-          ("_mmhg", "mmHg"), ("_u_l", "U/L"), ("_percent", "%"), ("_kg", "kg"), ("_rel", "x reference"),
-          ("_index", "index"))
-_SPECIAL = {"year": ("year", "years since the start"), "age": ("year", "age"), "bmi": ("kg/m2", "body-mass index"),
-            "glycemic_status": ("", "ADA class: NGT, IFG, IGT, IFG+IGT or T2D"),
-            "kdigo_stage": ("", "KDIGO GFR category"), "homa1_ir": ("1", "HOMA1 insulin resistance (Matthews 1985)"),
-            "homa1_beta_percent": ("%", "HOMA1 beta-cell function (Matthews 1985)"),
-            "hazard_mi": ("1/year", "annual myocardial infarction hazard"),
-            "hazard_stroke": ("1/year", "annual stroke hazard"), "hazard_dementia": ("1/year", "annual dementia hazard"),
-            "diagnosis_year": ("year", "first record with glycemic_status T2D (NaN: none)")}
+#: Columns :func:`irsim.cohort.progression.simulate` adds to the model's.
+_ADDED = {"diagnosis_year": ("year", "first record with glycemic_status T2D (NaN: none)")}
 
 
 def column_info(name: str) -> tuple[str, str]:
-    """(unit, description) of an output column, read from its stable name."""
-    if name in _SPECIAL:
-        return _SPECIAL[name]
-    for ending, unit in _UNITS:
-        if name.endswith(ending):
-            return unit, name[: -len(ending)].replace("_", " ")
-    return "1", name.replace("_", " ")
+    """(unit, description) of an output column, as the core and the organs declare it (models/core.py)."""
+    return COLUMN_INFO.get(name) or _ADDED[name]
 
 
 @dataclass
@@ -54,14 +37,8 @@ class Trajectory:
 
     def sources(self) -> dict[str, str]:
         """``file:section.name -> source`` for every parameter of the decades model (what this run read)."""
-        out: dict[str, str] = {}
-        for file in PARAMETER_FILES:
-            for section, entries in _parameters.load(file).items():
-                if isinstance(entries, dict):
-                    for name, e in entries.items():
-                        if isinstance(e, dict) and "value" in e:
-                            out[f"{file}:{section}.{name}"] = str(e.get("source", ""))
-        return out
+        return {f"{file}:{key}": p.source for file in PARAMETER_FILES
+                for key, p in _parameters.parameter_set(file).items()}
 
 
 @dataclass

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
+from ..models import core
 from ..models import organs as om
 from ..models import progression as pm
 from ..models.meal_surrogate import KNOB_RANGE
@@ -21,13 +22,8 @@ from ..scenarios.schema import BASELINE, Scenario, Schedule
 from ..solvers._jax import jax, jnp
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L
 
-#: Output columns of a trajectory (stable names).
-COLUMNS = ("year", "age", "weight_kg", "bmi", "fasting_glucose_mmol_l", "glucose_2h_mmol_l", "hba1c_percent",
-           "fasting_insulin_uiu_ml", "homa1_ir", "homa1_beta_percent", "beta_cell_mass_rel", "beta_cell_function_rel",
-           "muscle_insulin_sensitivity_rel", "liver_insulin_sensitivity_rel", "adipose_insulin_sensitivity_rel",
-           "inflammation_index", "mitochondrial_capacity_rel", "er_stress_index", "visceral_fat_rel", "ffa_flux_rel",
-           "glycemic_status", "beta_cell_capacity_rel", "pancreatic_fat_rel")
-COLUMNS = COLUMNS + om.COLUMNS  # organ consequences (models/organs, docs/organs.md)
+#: Output columns of a trajectory (stable names): the core's, then the organs' (models/core.py, models/organs).
+COLUMNS = core.COLUMNS
 
 #: Persons per compiled batch: bounds memory (the surrogate lookups gather 32 grid corners per person).
 CHUNK = 25_000
@@ -367,8 +363,8 @@ def to_frame(out: np.ndarray, person: int = 0) -> pd.DataFrame:
     df = pd.DataFrame(out[:, :, person], columns=COLUMNS)
     df["year"] = df["year"].round(6)
     df["age"] = df["age"].round(6)
-    df["glycemic_status"] = np.asarray(pm.STATUS, dtype=object)[df["glycemic_status"].to_numpy().astype(int)]
-    df["kdigo_stage"] = np.asarray(om.KDIGO_LABELS, dtype=object)[df["kdigo_stage"].to_numpy().astype(int)]
+    for col, labels in core.LABELS.items():  # categorical columns: codes -> labels
+        df[col] = np.asarray(labels, dtype=object)[df[col].to_numpy().astype(int)]
     return df
 
 

@@ -4,13 +4,16 @@ Each YAML file under ``parameters/data`` carries a top-level ``source`` (citatio
 different places, a ``source`` per entry. An entry ``{value, unit, source, note}`` becomes a :class:`Parameter`;
 :func:`parameter_set` reads a file's entries once (cached) into a :class:`ParameterSet`, checking every unit with
 pint. A unit is one pint expression without spaces (``dimensionless``, ``1/year``, ``kcal/day/kg``, ``10^9/L``;
-a list for a table, one unit per row); words about it go to ``note``. Models read values through :func:`lookup`.
+a list for a table, one unit per row); words about it go to ``note``. Models read values through :func:`lookup`;
+within :func:`overridden` a lookup returns the caller's values instead of the file's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -104,11 +107,14 @@ class ParameterSet(Mapping):
         return len(self._entries)
 
     def value(self, key: str) -> Any:
+        """The value of ``key``: the file's, or the caller's within :func:`overridden`."""
+        if _OVERRIDES and (self.name, key) in _OVERRIDES:
+            return _OVERRIDES[self.name, key]
         return self[key].value
 
     def values_dict(self) -> dict[str, Any]:
-        """``key -> value`` (a fresh dict)."""
-        return {k: p.value for k, p in self._entries.items()}
+        """``key -> value`` (a fresh dict; overrides applied)."""
+        return {k: self.value(k) for k in self._entries}
 
     def sections(self) -> dict[str, dict[str, Parameter]]:
         """Entries grouped by section (top-level entries under ``""``), in file order."""
@@ -145,6 +151,28 @@ def _read(name: str, data: dict) -> ParameterSet:
 def parameter_set(name: str) -> ParameterSet:
     """The entries of ``parameters/data/<name>.yaml``, units checked (cached: read once per process)."""
     return _read(name, load(name))
+
+
+#: (file, key) -> value in force within :func:`overridden`.
+_OVERRIDES: dict[tuple[str, str], Any] = {}
+_OVERRIDE_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def overridden(changes: dict[str, dict[str, Any]]):
+    """Within the block every lookup of ``changes[file][key]`` returns that value (process-wide: one block at a
+    time; code that caches what it computed from parameters must recompute inside and after the block)."""
+    for name, values in changes.items():
+        for key in values:
+            parameter_set(name)[key]  # noqa: B018  (an unknown key raises here)
+    with _OVERRIDE_LOCK:
+        saved = dict(_OVERRIDES)
+        _OVERRIDES.update({(name, key): v for name, values in changes.items() for key, v in values.items()})
+        try:
+            yield
+        finally:
+            _OVERRIDES.clear()
+            _OVERRIDES.update(saved)
 
 
 def lookup(name: str) -> Callable[[str], Any]:

@@ -90,9 +90,8 @@ def unit_problem(unit: Any) -> str | None:
 class ParameterSet(Mapping):
     """The entries of one parameter file: ``section.name`` (or ``name`` at the top) -> :class:`Parameter`."""
 
-    def __init__(self, name: str, source: str, entries: dict[str, Parameter], problems=()):
+    def __init__(self, name: str, source: str, entries: dict[str, Parameter]):
         self.name, self.source, self._entries = name, source, entries
-        self.problems = list(problems)  # units pint cannot read: "file: key: unit ...: why"
 
     def __getitem__(self, key: str) -> Parameter:
         try:
@@ -144,12 +143,15 @@ def _read(name: str, data: dict) -> ParameterSet:
             for key, e in body.items():
                 if isinstance(e, dict) and "value" in e:
                     add(f"{section}.{key}", e)
-    return ParameterSet(name, source, entries, bad)
+    if bad:
+        raise ParameterError("units pint cannot read:\n" + "\n".join(bad))
+    return ParameterSet(name, source, entries)
 
 
 @lru_cache(maxsize=None)
 def parameter_set(name: str) -> ParameterSet:
-    """The entries of ``parameters/data/<name>.yaml``, units checked (cached: read once per process)."""
+    """The entries of ``parameters/data/<name>.yaml`` (cached: read once per process); raises
+    :class:`ParameterError` naming the file, key and string of every unit pint cannot read."""
     return _read(name, load(name))
 
 

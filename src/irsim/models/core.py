@@ -33,7 +33,8 @@ CORE = Organ(
         "beta_cell_capacity_rel": ("x reference", "beta-cell functional capacity (1 = intact)"),
         "pancreatic_fat_rel": ("x reference", "pancreatic (islet) fat")},
     switches={
-        "inflammation": ("inflammation", "adipose and systemic inflammatory tone (TNF-a, IL-6 -> JNK/IKK; NLRP3 -> IL-1b)"),
+        "inflammation": ("inflammation",
+                         "adipose and systemic inflammatory tone (TNF-a, IL-6 -> JNK/IKK; NLRP3 -> IL-1b)"),
         "mitochondria": ("mitochondrial distress", "falling oxidative capacity and ROS"),
         "er_stress": ("ER stress", "the unfolded protein response (JNK, CHOP apoptosis)"),
         "lipotoxicity": ("lipid intermediates", "DAG/ceramide from fatty-acid supply exceeding oxidation (PKC)"),

@@ -141,7 +141,8 @@ def _observe(dr, o, op, q):
 
 ORGAN = register(Organ(
     name="vessels", order=30,
-    columns={"endothelial_function_rel": ("x reference", "endothelial function (FMD relative to a healthy 40-year-old)"),
+    columns={"endothelial_function_rel": ("x reference",
+                                          "endothelial function (FMD relative to a healthy 40-year-old)"),
              "systolic_bp_mmhg": ("mmHg", "systolic blood pressure"),
              "plaque_burden": ("1", "plaque burden (1 = reference person at 55)")},
     hazards={"hazard_mi": ("1/year", "annual myocardial infarction hazard"),

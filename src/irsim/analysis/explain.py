@@ -175,14 +175,13 @@ def _tissues(full: np.ndarray, idx: dict) -> dict[str, pd.DataFrame]:
     from ..models import meal_surrogate
 
     groups = (("muscle_insulin_sensitivity_rel",), ("liver_insulin_sensitivity_rel",),
-              ("beta_cell_mass_rel", "beta_cell_function_rel"))
-    knob = {"muscle_insulin_sensitivity_rel": "muscle_si", "liver_insulin_sensitivity_rel": "liver_si",
-            "beta_cell_mass_rel": "beta_mass", "beta_cell_function_rel": "beta_function"}
+              ("beta_cell_mass_rel", "beta_cell_function_rel", "beta_cell_responsivity_rel"))
     combos = list(itertools.product((0, 1), repeat=len(groups)))
     cols = {c: np.array([full[-1 if on[g] else 0, idx[c]] for on in combos])
             for g, grp in enumerate(groups) for c in grp}
     # the progression model evaluates the fast model at the year-0 body size (meals scale with intake)
-    f = meal_surrogate.table().lookup({knob[c]: cols[c] for c in knob}, np.full(len(combos), full[0, idx["weight_kg"]]))
+    knobs = pm.meal_knobs(*(cols[c] for g in groups for c in g))
+    f = meal_surrogate.table().lookup(knobs, np.full(len(combos), full[0, idx["weight_kg"]]))
     masks = np.array([sum(b << i for i, b in enumerate(on)) for on in combos])
     order = np.argsort(masks)
     res = {}

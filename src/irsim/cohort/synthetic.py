@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import parameters as _parameters
+from ..models import progression as pm
 
 
 def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.ndarray]:
@@ -53,7 +54,26 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
         lo, hi = v("duration_min"), v("duration_max")
         out["diabetes_duration_years"] = (lo * (hi / lo) ** q if spec.get("duration_log_uniform") else lo + (hi - lo) * q)
     # between-person random effects of the progression model (progression.yaml `heterogeneity`)
-    het = _parameters.flat_values("progression")
-    out["capacity_susceptibility"] = np.exp(het["heterogeneity.capacity_susceptibility_log_sd"] * rng.normal(0.0, 1.0, n))
-    out["sensitivity_drift"] = het["heterogeneity.sensitivity_drift_sd"] * rng.normal(0.0, 1.0, n)
+    het = pm.c
+    out["capacity_susceptibility"] = np.exp(het("heterogeneity.capacity_susceptibility_log_sd") * rng.normal(0.0, 1.0, n))
+    out["sensitivity_drift"] = het("heterogeneity.sensitivity_drift_sd") * rng.normal(0.0, 1.0, n)
+    out["capacity_decline"] = het("heterogeneity.capacity_decline_median") * np.exp(
+        het("heterogeneity.capacity_decline_log_sd") * rng.normal(0.0, 1.0, n))
+    # the organ modules' (organs.yaml `heterogeneity`), from their own stream: the draws above stay as they are
+    out.update(organ_effects(n, female, np.random.default_rng([seed, 1])))
     return out
+
+
+def organ_effects(n: int, female: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Between-person random effects of the organ modules: log-normal factors (median 1) for TG and HDL beyond insulin
+    resistance, nephron endowment (filtration capacity), hepatic VLDL export capacity and, in men, Leydig output and
+    SHBG; PNPLA3 148M allele counts (Hardy-Weinberg). Women keep factor 1 for testosterone and SHBG (men's sources)."""
+    h = _parameters.flat_values("organs")
+    lognormal = lambda key: np.exp(h[f"heterogeneity.{key}"] * rng.normal(0.0, 1.0, n))  # noqa: E731
+    men = female < 0.5
+    return {"triglyceride_factor": lognormal("tg_log_sd"), "hdl_factor": lognormal("hdl_log_sd"),
+            "filtration_factor": lognormal("filtration_log_sd"),
+            "liver_export_factor": lognormal("liver_export_log_sd"),
+            "testosterone_factor": np.where(men, lognormal("testosterone_log_sd"), 1.0),
+            "shbg_factor": np.where(men, lognormal("shbg_log_sd"), 1.0),
+            "pnpla3_148m_alleles": rng.binomial(2, h["heterogeneity.pnpla3_148m_frequency"], n).astype(float)}

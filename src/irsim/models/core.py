@@ -42,7 +42,9 @@ CORE = Organ(
         "visceral_fat_rel": ("x reference", "visceral fat"), "ffa_flux_rel": ("x reference", "free fatty-acid flux"),
         "glycemic_status": ("", "ADA class: NGT, IFG, IGT, IFG+IGT or T2D"),
         "beta_cell_capacity_rel": ("x reference", "beta-cell functional capacity (1 = intact)"),
-        "pancreatic_fat_rel": ("x reference", "pancreatic (islet) fat")},
+        "pancreatic_fat_rel": ("x reference", "pancreatic (islet) fat"),
+        "beta_cell_responsivity_rel": ("x reference",
+                                       "stimulated (first-phase) responsivity of secretion, x reference")},
     switches={
         "inflammation": ("inflammation",
                          "adipose and systemic inflammatory tone (TNF-a, IL-6 -> JNK/IKK; NLRP3 -> IL-1b)"),
@@ -131,10 +133,12 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     # between-person random effects (cohorts draw them, cohort.synthetic); one person gets the population median
     susceptibility = np.where(np.isnan(col("capacity_susceptibility")), 1.0, col("capacity_susceptibility"))
     drift = np.where(np.isnan(col("sensitivity_drift")), 0.0, col("sensitivity_drift"))
+    decline = np.where(np.isnan(col("capacity_decline")), pm.c("heterogeneity.capacity_decline_median"),
+                       col("capacity_decline"))
     params = pm.Params(female=female, height_cm=height, age0=age, w_set0=weight, rho=rho, tau_w=tau,
                        muscle0=ones, liver0=ones, adipose0=ones, fat_ref=np.asarray(pm.reference_fat(female)),
                        activity0=activity, a1c_offset=np.zeros(n), capacity_susceptibility=susceptibility,
-                       sensitivity_drift=drift)
+                       sensitivity_drift=drift, capacity_decline=decline, responsivity=ones)
     ref = pm.reference()
     s_fit, bm_fit, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
     bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit))
@@ -233,17 +237,17 @@ def _jnp_tree(t):
 
 @partial(jax.jit, static_argnames=("iterations",))
 def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
-    """Fixed point at year 0: the triad at its steady state for the person's body composition, intrinsic
-    sensitivities that reproduce the fitted ``s_fit``, and beta-cell function at its target (or, with an OGTT,
-    the function that reproduces the measured 2-h glucose, Newton on log glucose, with the beta-cell capacity that
-    makes it the target)."""
+    """Fixed point at year 0: the triad and secretory function at their steady state for the person's body
+    composition, intrinsic sensitivities that reproduce the fitted ``s_fit``, beta-cell mass that keeps the fasting
+    labs, and (with an OGTT) the stimulated responsivity that reproduces the measured 2-h glucose (Newton on log
+    glucose; 1 without an OGTT)."""
     mech = pm.Mechanisms()
     has_ogtt = ~jnp.isnan(g2h)
     ones = jnp.ones_like(s_fit)
     mass_fit = pm.functional_mass(state)  # the meal model's mass knob that reproduces the fasting labs
 
-    def g120(logbf, st, pr):
-        return jnp.log(pm.derive(0.0, st._replace(beta_function=jnp.exp(logbf)), pr, u, mech, ref).fast["ogtt_glucose_120"])
+    def g120(logr, st, pr):
+        return jnp.log(pm.derive(0.0, st, pr._replace(responsivity=jnp.exp(logr)), u, mech, ref).fast["ogtt_glucose_120"])
 
     def body(_, carry):
         pr, st = carry
@@ -256,16 +260,14 @@ def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
                          mitochondria=damp(st.mitochondria, tg["mitochondria"]),
                          er_stress=damp(st.er_stress, tg["er_stress"]),
                          islet_fat=damp(st.islet_fat, tg["islet_fat"]),
-                         beta_function=jnp.where(has_ogtt, st.beta_function, damp(st.beta_function, tg["beta_function"])))
-        x = jnp.log(st.beta_function)
-        val, grad = jax.jvp(lambda lb: g120(lb, st, pr), (x,), (jnp.ones_like(x),))
+                         beta_function=damp(st.beta_function, tg["beta_function"]))
+        st = st._replace(beta_mass=mass_fit / st.capacity ** pm.c("beta.capacity_mass_exponent")
+                         / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
+        x = jnp.log(pr.responsivity)
+        val, grad = jax.jvp(lambda lr: g120(lr, st, pr), (x,), (jnp.ones_like(x),))
         tgt = jnp.log(jnp.where(has_ogtt, g2h, 100.0))
         step = jnp.clip((val - tgt) / jnp.where(jnp.abs(grad) > 1e-9, grad, -1e-9), -0.5, 0.5)
-        # the beta-cell capacity that makes the fitted function the target (1 without an OGTT)
-        cap = jnp.where(has_ogtt, st.beta_function * st.capacity / tg["beta_function"], st.capacity)
-        st = st._replace(beta_function=jnp.where(has_ogtt, jnp.exp(x - step), st.beta_function), capacity=cap,
-                         beta_mass=mass_fit / cap ** pm.c("beta.capacity_mass_exponent")
-                         / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
+        pr = pr._replace(responsivity=jnp.where(has_ogtt, jnp.exp(x - step), pr.responsivity))
         return pr, st
 
     return jax.lax.fori_loop(0, iterations, body, (params, state))
@@ -301,6 +303,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
         s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity, s.islet_fat,
+        d.stimulated,
     )
 
 

@@ -174,7 +174,7 @@ def _secretion_shape(G):
 
 
 @jax.jit
-def _basal_state(v, Vmx, kp3, m2, m4, bm, kp1):
+def _basal_state(v, Vmx, kp3, m2, m4, bm, kp1, kp2):
     """Fasting steady state for the given (knob-scaled) parameters; all outputs have ``bm``'s shape.
 
     Basal secretion is ``Sb = Sb0 * beta_mass * s(Gb)/s(Gb_ref)`` with ``s`` Topp's G^2/(alpha+G^2)
@@ -191,25 +191,25 @@ def _basal_state(v, Vmx, kp3, m2, m4, bm, kp1):
     _, _, _, Ib0 = _insulin_basal(m1, v["m2"], v["m4"], m5, m6, VI, Sb0)
     Vm0_ii = v["Vm0"] - v["Vmx"] * Ib0  # insulin-independent part of basal Vm
 
-    def from_sb(Sb, Vmx, kp3, m2, m4, kp1):
+    def from_sb(Sb, Vmx, kp3, m2, m4, kp1, kp2):
         HEb, Ipb, Ilb, Ib = _insulin_basal(m1, m2, m4, m5, m6, VI, Sb)
         Ipob = Sb / gamma
         Vm0 = Vm0_ii + Vmx * Ib
-        Gpb, Gtb, EGPb = _glucose_basal(kp1, v["kp2"], kp3, v["kp4"], Ib, Ipob, v["Fcns"], v["k1"], v["k2"],
+        Gpb, Gtb, EGPb = _glucose_basal(kp1, kp2, kp3, v["kp4"], Ib, Ipob, v["Fcns"], v["k1"], v["k2"],
                                         Vm0, v["Km0"], v["ke1"], v["ke2"])
         return HEb, Ipb, Ilb, Ib, Ipob, Vm0, Gpb, Gtb, EGPb
 
-    Gb_ref = from_sb(Sb0, v["Vmx"], v["kp3"], v["m2"], v["m4"], v["kp1"])[6] / VG
+    Gb_ref = from_sb(Sb0, v["Vmx"], v["kp3"], v["m2"], v["m4"], v["kp1"], v["kp2"])[6] / VG
     s_ref = _secretion_shape(Gb_ref)
 
     def sb_of_g(G, bm):
         return Sb0 * bm * _secretion_shape(G) / s_ref
 
-    def resid(G, bm, Vmx, kp3, m2, m4, kp1):  # decreasing in G
-        return from_sb(sb_of_g(G, bm), Vmx, kp3, m2, m4, kp1)[6] / VG - G
+    def resid(G, bm, Vmx, kp3, m2, m4, kp1, kp2):  # decreasing in G
+        return from_sb(sb_of_g(G, bm), Vmx, kp3, m2, m4, kp1, kp2)[6] / VG - G
 
     ng = jax.lax.stop_gradient
-    args = tuple(ng(a) for a in (bm, Vmx, kp3, m2, m4, kp1))
+    args = tuple(ng(a) for a in (bm, Vmx, kp3, m2, m4, kp1, kp2))
     hi = from_sb(jnp.zeros_like(bm), *args[1:])[6] / VG  # no insulin: highest possible fasting glucose
     lo = jnp.zeros_like(hi)
 
@@ -222,10 +222,10 @@ def _basal_state(v, Vmx, kp3, m2, m4, bm, kp1):
     lo, hi = jax.lax.fori_loop(0, _BISECTION_ITERS, body, (lo, hi))
     G0 = 0.5 * (lo + hi)
     # one Newton step for differentiability (implicit-function gradient); value changes by ~1 ulp
-    r, dr = jax.jvp(lambda g: resid(g, bm, Vmx, kp3, m2, m4, kp1), (G0,), (jnp.ones_like(G0),))
+    r, dr = jax.jvp(lambda g: resid(g, bm, Vmx, kp3, m2, m4, kp1, kp2), (G0,), (jnp.ones_like(G0),))
     G = G0 - (r - ng(r)) / ng(dr)
     Sb = sb_of_g(G, bm)
-    HEb, Ipb, Ilb, Ib, Ipob, Vm0, Gpb, Gtb, EGPb = from_sb(Sb, Vmx, kp3, m2, m4, kp1)
+    HEb, Ipb, Ilb, Ib, Ipob, Vm0, Gpb, Gtb, EGPb = from_sb(Sb, Vmx, kp3, m2, m4, kp1, kp2)
     return Sb, HEb, Ipb, Ilb, Ib, Ipob, Vm0, Gpb, Gtb, EGPb
 
 
@@ -238,6 +238,7 @@ def knobs_to_params(
     clearance=1.0,
     body_weight=None,
     egp=1.0,
+    glucose_effectiveness=1.0,
 ) -> MealParams:
     """Build :class:`MealParams` from a published table and physiological knobs.
 
@@ -255,6 +256,8 @@ def knobs_to_params(
     * ``body_weight`` kg (default: the table's 78 kg); the model is per kg, weight only sets dose/kg.
     * ``egp``         endogenous glucose production drive: scales ``kp1`` (EGP extrapolated to zero glucose and
       insulin; glucagon-driven). Not a fitted knob (:data:`KNOBS`); the progression coupling sets it.
+    * ``glucose_effectiveness`` hepatic glucose effectiveness: scales ``kp2`` (glucose's own suppression of EGP).
+      Not a fitted knob either; the progression coupling ties it to hepatic insulin resistance.
 
     The basal steady state is then recomputed: ``Sb`` -> ``HEb = m6 - m5*Sb`` -> ``Ipb, Ilb, Ib``
     -> ``Ipob = Sb/gamma`` -> ``Gpb`` (closed form, :func:`_glucose_basal`) with ``kp1`` and the
@@ -265,10 +268,11 @@ def knobs_to_params(
     if isinstance(base, str):
         base = table(base)
     v = {k: jnp.asarray(x, dtype=jnp.float64) for k, x in base.values.items()}
-    knobs = [jnp.asarray(x, dtype=jnp.float64) for x in (muscle_si, liver_si, beta_mass, beta_function, clearance, egp)]
+    knobs = [jnp.asarray(x, dtype=jnp.float64)
+             for x in (muscle_si, liver_si, beta_mass, beta_function, clearance, egp, glucose_effectiveness)]
     bw = jnp.asarray(base.body_weight_kg if body_weight is None else body_weight, dtype=jnp.float64)
     shape = jnp.broadcast_shapes(*(k.shape for k in knobs), bw.shape)
-    ms, ls, bm, bf, cl, eg = (jnp.broadcast_to(k, shape) for k in knobs)
+    ms, ls, bm, bf, cl, eg, ge = (jnp.broadcast_to(k, shape) for k in knobs)
     bw = jnp.broadcast_to(bw, shape)
 
     Vmx = v["Vmx"] * ms
@@ -279,14 +283,14 @@ def knobs_to_params(
     m4 = v["m4"] * cl
     Sb, HEb, Ipb, Ilb, Ib, Ipob, Vm0, Gpb, Gtb, EGPb = _basal_state(
         v, jnp.broadcast_to(Vmx, shape), jnp.broadcast_to(kp3, shape), jnp.broadcast_to(m2, shape),
-        jnp.broadcast_to(m4, shape), bm, v["kp1"] * eg)
+        jnp.broadcast_to(m4, shape), bm, v["kp1"] * eg, v["kp2"] * ge)
     b = lambda x: jnp.broadcast_to(x, shape)  # noqa: E731
     return MealParams(
         VG=b(v["VG"]), k1=b(v["k1"]), k2=b(v["k2"]), VI=b(v["VI"]), m1=b(v["m1"]), m2=b(m2), m4=b(m4),
         m5=b(v["m5"]), m6=b(v["m6"]),
         kmax=b(v["kmax"]), kmin=b(v["kmin"]), kabs=b(v["kabs"]), kgri=b(v["kgri"]), f=b(v["f"]),
         b=b(v["b"]), d=b(v["d"]),
-        kp1=b(v["kp1"] * eg), kp2=b(v["kp2"]), kp3=b(kp3), kp4=b(v["kp4"]), ki=b(v["ki"]),
+        kp1=b(v["kp1"] * eg), kp2=b(v["kp2"] * ge), kp3=b(kp3), kp4=b(v["kp4"]), ki=b(v["ki"]),
         Fcns=b(v["Fcns"]), Vm0=b(Vm0), Vmx=b(Vmx), Km0=b(v["Km0"]), p2U=b(v["p2U"]),
         K=b(K), alpha=b(v["alpha"]), beta=b(beta), gamma=b(v["gamma"]), ke1=b(v["ke1"]), ke2=b(v["ke2"]),
         BW=bw,

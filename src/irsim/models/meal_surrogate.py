@@ -52,7 +52,8 @@ OUTPUTS = FASTING_OUTPUTS + DYNAMIC_OUTPUTS
 _prog = _parameters.lookup("progression")
 #: progression.yaml entries the table depends on (part of its cache key).
 TABLE_PARAMETERS = ("glycaemia.day_meals", "sensitivity.clearance_liver_exponent",
-                    "sensitivity.glucagon_mass_exponent", "sensitivity.gluconeogenesis_liver_exponent")
+                    "sensitivity.glucagon_mass_exponent", "sensitivity.gluconeogenesis_liver_exponent",
+                    "sensitivity.glucose_effectiveness_liver_exponent")
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,20 @@ def _egp_drive(beta_mass, liver_si):
             * np.asarray(liver_si, float) ** -_prog("sensitivity.gluconeogenesis_liver_exponent"))
 
 
+def _glucose_effectiveness(liver_si):
+    """Hepatic glucose effectiveness (the meal model's kp2) in the coupling: glucose's own suppression of glucose
+    production is impaired along with insulin's in hepatic insulin resistance (Dalla Man 2007 Table 1: kp2 is a third
+    and kp3 about half of normal in type 2 diabetes; Basu R et al. Diabetes 2004;53:2042-50): liver_si ** exponent."""
+    return np.asarray(liver_si, float) ** _prog("sensitivity.glucose_effectiveness_liver_exponent")
+
+
 def _params(knobs: dict[str, np.ndarray], body_weight=None):
     from .meal import knobs_to_params
 
     k = {name: np.asarray(knobs[name], float) for name in knobs}
     return knobs_to_params("normal", body_weight=None if body_weight is None else np.asarray(body_weight, float),
-                           clearance=_clearance(k["liver_si"]), egp=_egp_drive(k["beta_mass"], k["liver_si"]), **k)
+                           clearance=_clearance(k["liver_si"]), egp=_egp_drive(k["beta_mass"], k["liver_si"]),
+                           glucose_effectiveness=_glucose_effectiveness(k["liver_si"]), **k)
 
 
 def fast_outputs(knobs: dict[str, np.ndarray], body_weight: np.ndarray) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ States (all per person):
   mitochondria    oxidative capacity relative to a 30-year-old reference
   er_stress       unfolded-protein-response load, index, 0 = none
   beta_mass       beta-cell mass relative to the Dalla Man normal subject
-  beta_function   per-cell secretory responsivity relative to the same
+  beta_function   secretory function (Ha 2016 sigma): scales basal and stimulated secretion, relative to the same
   hba1c           %, lagging the glycated-haemoglobin mean glucose (ADAG)
   insulin         fasting insulin of the previous step, pmol/L (drives de novo lipogenesis)
   capacity        beta-cell functional capacity (identity/reserve), 1 = intact; lost irreversibly to glucotoxic and
@@ -22,9 +22,10 @@ States (all per person):
   islet_fat       pancreatic (islet) triglyceride relative to the lean reference: the reversible lipotoxic part of
                   beta-cell dysfunction (Taylor's twin cycle; Lim 2011)
 
-Beta-cell secretion has three separate components, each applied once: beta_mass (slow, Topp 2000 set point),
-capacity (irreversible loss) and beta_function (fast adaptive responsivity, months), whose target carries the
-reversible glucotoxic and lipotoxic (islet fat) suppression.
+Beta-cell secretion has four separate components, each applied once: beta_mass (slow, Topp 2000 set point),
+capacity (irreversible loss of functional mass), beta_function (fast adaptive secretory function that scales basal
+and stimulated secretion, months; its target carries compensation and reversible glucotoxic suppression; Ha 2016)
+and the stimulated responsivity (a person constant set by the 2-h glucose, reversibly suppressed by islet fat).
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Params(NamedTuple):
     a1c_offset: Any  # measured HbA1c minus the model's glycation estimate at year 0 (held constant), %
     capacity_susceptibility: Any  # multiplier of the glucotoxic capacity-loss rate (1: population median)
     sensitivity_drift: Any        # drift of log intrinsic insulin sensitivity, 1/year (0: none beyond the model's)
+    capacity_decline: Any         # glucose-independent loss of beta-cell functional capacity, 1/year (random effect)
+    responsivity: Any             # stimulated (first-phase and proportional) responsivity of secretion to glucose,
+                                  # 1 = reference; set from the 2-h OGTT glucose (1 without one)
 
 
 class State(NamedTuple):
@@ -172,14 +176,22 @@ def _relax(x, target, tau, dt):
     return target + (x - target) * jnp.exp(-dt / tau)
 
 
-def meal_knobs(muscle_si, liver_si, functional, function) -> dict:
-    """The fast (Dalla Man) model's knobs for the slow states. Beta-cell function scales basal secretion by
-    ``function ** basal_share`` and stimulated secretion fully (K and beta scale with mass x function knobs): the
-    Ha 2016 function variable scales the whole secretion rate, while the meal model's first-phase and
-    proportional gains keep the 2-h glucose information (docs/progression.md)."""
+def meal_knobs(muscle_si, liver_si, functional, function, stimulated) -> dict:
+    """The fast (Dalla Man) model's knobs for the slow states. Secretory function scales the whole secretion rate,
+    basal and stimulated (Ha 2016: ISR = sigma x M(G)), by ``function ** basal_share`` on the mass knob; the
+    stimulated responsivity (``stimulated``, first phase) scales only the meal model's derivative and proportional
+    gains, and carries the 2-h glucose information and the reversible lipotoxic (islet fat) suppression of first-phase
+    secretion (Lim 2011). Each component is applied once (docs/progression.md)."""
     phi = c("beta.function_basal_share")
     return {"muscle_si": muscle_si, "liver_si": liver_si, "beta_mass": functional * function ** phi,
-            "beta_function": function ** (1.0 - phi)}
+            "beta_function": function ** (1.0 - phi) * stimulated}
+
+
+def stimulated(s: State, p: Params, mech: Mechanisms):
+    """Stimulated responsivity of secretion: the person's constant, suppressed reversibly by islet triglyceride above
+    the lean reference (Taylor's twin cycle: first-phase insulin recovered as pancreatic fat fell; Lim 2011)."""
+    lipo = 1.0 + mech.lipotoxicity * c("beta.islet_fat_suppression") * jnp.maximum(s.islet_fat - 1.0, 0.0)
+    return p.responsivity / lipo
 
 
 def functional_mass(s: State):
@@ -199,10 +211,13 @@ class Derived(NamedTuple):
     liver_si: Any
     adipose_si: Any
     fast: dict            # surrogate outputs
-    workload: Any         # insulin secretion per beta-cell mass, relative to the reference
+    workload: Any         # insulin secretion per functional beta-cell mass, relative to the reference (ER load)
+    demand: Any           # secretion per unit of secretory capacity (mass knob), relative to the reference: the
+                          # glucose-driven stimulation that secretory function compensates (negative feedback)
     glucose_excess: Any   # day-mean glucose / reference - 1 (>= 0)
     ros: Any              # ROS excess
     hepatic_supply: Any   # net hepatic triglyceride supply relative to the lean reference (1)
+    stimulated: Any       # stimulated responsivity of secretion (stimulated())
 
 
 def excess(x, switch):
@@ -267,13 +282,15 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     met = 1.0 + c("sensitivity.metformin_emax") * met_share
     liver_si = (p.liver0 * drift * size * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
                 / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
-    fast = meal_surrogate.table().lookup(meal_knobs(muscle_si, liver_si, functional_mass(s), s.beta_function),
+    resp = stimulated(s, p, mech)
+    fast = meal_surrogate.table().lookup(meal_knobs(muscle_si, liver_si, functional_mass(s), s.beta_function, resp),
                                          p.w_set0)  # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
+    demand = workload / s.beta_function ** c("beta.function_basal_share")
     gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
-    return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, gx, ros,
-                   supply)
+    return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, demand,
+                   gx, ros, supply, resp)
 
 
 def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dict:
@@ -293,15 +310,14 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     er = mech.er_stress * _saturate(er_drive, c("triad.er_stress_max"))
     fmax, fmin, n = c("beta.function_max"), c("beta.function_min"), c("beta.function_workload_hill")
     w50n = (fmax - fmin) / (1.0 - fmin) - 1.0  # so that the target is 1 at reference workload
-    up = fmin + (fmax - fmin) * d.workload ** n / (w50n + d.workload ** n)
+    up = fmin + (fmax - fmin) * d.demand ** n / (w50n + d.demand ** n)
     g = mean_glucose(d.fast)
     h = c("beta.gluco_tox_hill")
     tox = mech.glucotoxicity * c("beta.gluco_tox_max") * g ** h / (c("beta.gluco_tox_half") ** h + g ** h)
     # decline from the person's year-0 function onwards (the year-0 state already holds their history)
     ageing = jnp.maximum(1.0 - c("beta.function_age_decline") * (d.age - p.age0), 0.2)
-    # reversible lipotoxic dysfunction: islet triglyceride above the lean reference (Lim 2011, Taylor 2013)
-    lipo = 1.0 + mech.lipotoxicity * c("beta.islet_fat_suppression") * jnp.maximum(s.islet_fat - 1.0, 0.0)
-    bfun = s.capacity * up * ageing * (1.0 - tox) / (1.0 + c("beta.function_er") * er) / lipo
+    # capacity acts once, on the functional mass; lipotoxicity acts on the stimulated responsivity (stimulated())
+    bfun = up * ageing * (1.0 - tox) / (1.0 + c("beta.function_er") * er)
     islet = d.hepatic_supply ** c("beta.islet_fat_exponent")
     return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun, "islet_fat": islet}
 
@@ -330,14 +346,15 @@ def proliferation(d: Derived, ref: dict):
 
 def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     """Rate of irreversible loss of beta-cell functional capacity, 1/year: glucotoxic (day-mean glucose above a
-    threshold relative to the reference; Weir 2004 stages of decompensation) plus chronic ER stress (Back & Kaufman
-    2012). Zero for a person whose glucose stays at the reference and who carries no ER stress."""
+    threshold relative to the reference; Weir 2004 stages of decompensation), chronic ER stress (Back & Kaufman
+    2012) and a glucose-independent, person-specific decline (inherited beta-cell risk; a random effect that cohorts
+    draw, ``heterogeneity.capacity_decline_*``; one person's projection uses the median)."""
     g = mean_glucose(d.fast) / ref["glucose"]
     x = jnp.maximum(g - c("beta.capacity_glucose_threshold"), 0.0)
     n = c("beta.capacity_glucose_hill")
     rate = c("beta.capacity_glucose_rate") * p.capacity_susceptibility
     glucose = mech.glucotoxicity * rate * x ** n / (x ** n + c("beta.capacity_glucose_half") ** n)
-    return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress
+    return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress + p.capacity_decline
 
 
 def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):

@@ -85,6 +85,11 @@ def region_grid(weight_kg: float, n: int = 90) -> tuple[np.ndarray, np.ndarray, 
     return s, b, np.where(code == 4, 2, np.where(code > 0, 1, 0)).astype(float)
 
 
+def secretory_capacity(rows):
+    """Beta-cell capacity on the map's axis: functional mass x secretory function x stimulated responsivity."""
+    return rows["beta_cell_mass_rel"] * rows["beta_cell_function_rel"] * rows["beta_cell_responsivity_rel"]
+
+
 def where_figure(df):
     """The person on the road to diabetes: insulin sensitivity (x) against beta-cell capacity (y), regions shaded,
     year 0 marked, the projected path per scenario."""
@@ -101,17 +106,17 @@ def where_figure(df):
             fig.add_annotation(text=f"<b>{label}</b>", x=np.log10(s[ix[mid]]), y=np.log10(b[iy[mid]]),
                                showarrow=False, font={"size": 13, "color": "#333"})
     for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):
-        cap = (g["beta_cell_mass_rel"] * g["beta_cell_function_rel"]).to_numpy()
+        cap = secretory_capacity(g).to_numpy()
         fig.add_trace(go.Scatter(x=g["muscle_insulin_sensitivity_rel"].to_numpy(), y=cap, mode="lines+markers",
                                  name=str(name), line={"color": PALETTE[j % len(PALETTE)]}, marker={"size": 4},
                                  text=[f"year {y:g}: {st}" for y, st in zip(g["year"], g["glycemic_status"])],
                                  hovertemplate="%{text}<br>sensitivity %{x:.2f}<br>beta-cell capacity %{y:.2f}"))
     first = df.iloc[0]
     fig.add_trace(go.Scatter(x=[first["muscle_insulin_sensitivity_rel"]],
-                             y=[first["beta_cell_mass_rel"] * first["beta_cell_function_rel"]], mode="markers",
+                             y=[secretory_capacity(first)], mode="markers",
                              name="you now", marker={"size": 14, "color": "black", "symbol": "star"}))
     fig.update_xaxes(type="log", title_text="insulin sensitivity (x normal)")
-    fig.update_yaxes(type="log", title_text="beta-cell capacity, mass x function (x normal)")
+    fig.update_yaxes(type="log", title_text="beta-cell capacity, mass x function x responsivity (x normal)")
     fig.update_layout(height=460, margin={"l": 60, "r": 20, "t": 30, "b": 50}, template="plotly_white",
                       legend={"orientation": "h", "y": -0.2})
     return fig

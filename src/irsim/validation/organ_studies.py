@@ -19,6 +19,7 @@ T2D_OVERRIDES = {"age_mean": 58.5, "age_sd": 9.0, "age_min": 35.0, "age_max": 80
                  "bmi_min": 20.0, "bmi_max": 45.0, "glucose_mean": 150.0, "glucose_sd": 22.0, "glucose_min": 127.0,
                  "glucose_max": 230.0, "female_share": 0.45, "insulin_median": 12.0}
 NAFLD = om.EVENTS["nafld"]["threshold"]
+FREE_T_LOW = 0.225     # nmol/L (6.5 ng/dL): lower limit of calculated free T used by Dhindsa and Dandona
 NASH = om.EVENTS["nash"]["threshold"]
 FIB_YEARS = 6          # paired-biopsy follow-up of the Singh 2015 cohorts (mean ~6.6 y)
 SLOPE_YEARS = 10
@@ -65,10 +66,11 @@ def liver(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
 
 def lipids(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
-    """McLaughlin 2003: overweight (BMI >= 25) non-diabetic adults; insulin resistance = the top tertile of
-    resistance (here the lowest tertile of muscle insulin sensitivity, the model's clamp-like measure)."""
+    """McLaughlin 2003: overweight (BMI >= 25) non-diabetic volunteers, here those of the general-population
+    (Whitehall-like) cohort, not the DPP's IGT trial population; insulin resistance = the top tertile of resistance
+    (here the lowest tertile of muscle insulin sensitivity, the model's clamp-like measure)."""
     res = StudyResult("organs_lipids")
-    out = cohorts.run("dpp", n, 1)
+    out = cohorts.run("whitehall_ii", n, 1)
     si, tg, hdl = (column(out, c)[0] for c in ("muscle_insulin_sensitivity_rel", "triglycerides_mg_dl", "hdl_mg_dl"))
     keep = (column(out, "bmi")[0] >= 25.0) & (column(out, "glycemic_status")[0] != 4)
     ir = si <= np.quantile(si[keep], 1.0 / 3.0)
@@ -77,7 +79,7 @@ def lipids(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
         res.set(f"{tid}_specificity", 1.0 - _share(pos, keep & ~ir))
     res.counts.update(persons=n, overweight_non_diabetic=int(keep.sum()), insulin_resistant=int((keep & ir).sum()))
     res.notes.append(f"median TG {np.median(tg[keep & ir]):.0f} (insulin resistant) vs {np.median(tg[keep & ~ir]):.0f} "
-                     "mg/dL (rest); the model has no lipid variation unrelated to insulin resistance.")
+                     "mg/dL (rest); TG and HDL also vary between persons beyond insulin resistance (organs.yaml heterogeneity).")
     res.data.update(tg=tg[keep], hdl=hdl[keep], insulin_resistant=ir[keep])
     return res
 
@@ -96,22 +98,30 @@ def kidney(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("kid_slope_t2d", float(((e2[SLOPE_YEARS] - e2[0]) / SLOPE_YEARS)[t2d].mean()) if t2d.any() else None)
     res.set("kid_hyperfiltration_t2d", 100.0 * _share(e2[0] >= 120.0, t2d))
     res.counts.update(persons=n, healthy=int(healthy.sum()), t2d=int(t2d.sum()))
-    res.notes.append(f"median eGFR at year 0 {np.median(e2[0][t2d]):.0f} mL/min/1.73m2 in the T2D cohort (defaults by "
-                     "age without creatinine: no person-level spread, so few reach 120).")
+    res.notes.append(f"median eGFR at year 0 {np.median(e2[0][t2d]):.0f} mL/min/1.73m2 in the T2D cohort (no "
+                     "creatinine: the age default capacity x the person's nephron endowment x glucose and obesity "
+                     "hyperfiltration).")
     res.data.update(slope_healthy=slope[healthy], egfr_t2d=e2[:, t2d])
     return res
 
 
 def hormones(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    """Dhindsa: low = calculated free testosterone (Vermeulen 1999 from total T, SHBG and albumin) below the
+    lower limit of normal, 0.225 nmol/L (6.5 ng/dL); albumin not modelled: the calculator's default 4.3 g/dL."""
+    from ..assessment.hormones import ALBUMIN_DEFAULT, free_testosterone
+
     res = StudyResult("organs_hormones")
     out = cohorts.run("dpp", n, 1, overrides=T2D_OVERRIDES)
     men = np.asarray(cohorts.start("dpp", n, T2D_OVERRIDES).params.female) < 0.5
     t2d_men = men & (column(out, "glycemic_status")[0] == 4)
-    res.set("hor_low_t_t2d_men", 100.0 * _share(column(out, "testosterone_nmol_l")[0] < 10.4, t2d_men))
+    tt, shbg = column(out, "testosterone_nmol_l")[0], column(out, "shbg_nmol_l")[0]
+    ft = free_testosterone(tt, shbg, np.full_like(tt, ALBUMIN_DEFAULT))
+    res.set("hor_low_t_t2d_men", 100.0 * _share(ft < FREE_T_LOW, t2d_men))
     res.counts.update(persons=n, t2d_men=int(t2d_men.sum()))
-    tt = column(out, "testosterone_nmol_l")[0]
-    res.notes.append(f"median total testosterone {np.median(tt[t2d_men]):.1f} nmol/L in men with T2D.")
-    res.data.update(testosterone=tt[t2d_men])
+    res.notes.append(f"median total testosterone {np.median(tt[t2d_men]):.1f} nmol/L, calculated free testosterone "
+                     f"{1000 * np.median(ft[t2d_men]):.0f} pmol/L in men with T2D; total T < 10.4 nmol/L in "
+                     f"{100 * _share(tt < 10.4, t2d_men):.0f} %.")
+    res.data.update(testosterone=tt[t2d_men], free_testosterone=ft[t2d_men])
     return res
 
 
@@ -150,9 +160,11 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
              "with NAFL (steatosis, NAS < 5) or NASH at year 0, both cohorts pooled. Weight loss: persons with NAFLD "
              "in the `dpp` cohort lose 8 % of weight over 3 months (Vitola 2009), liver fat change at the end of the loss (3 months).",
              liver, ("Younossi", "Szczepaniak", "Le 2023")),
-    Protocol("organs_lipids", "Lipids: TG and TG/HDL-C as markers of insulin resistance (McLaughlin 2003)", "dpp",
+    Protocol("organs_lipids", "Lipids: TG and TG/HDL-C as markers of insulin resistance (McLaughlin 2003)",
+             "whitehall_ii",
              ("lip_tg130_sensitivity", "lip_tg130_specificity", "lip_tghdl3_sensitivity", "lip_tghdl3_specificity"),
-             "Overweight (BMI >= 25) non-diabetic persons of the `dpp` cohort ({n} persons) at year 0; insulin "
+             "Overweight (BMI >= 25) non-diabetic persons of the Whitehall-like cohort ({n} persons; the study's "
+             "community volunteers, not an IGT trial population) at year 0; insulin "
              "resistant = lowest tertile of muscle insulin sensitivity (the study: top tertile of SSPG). Sensitivity "
              "and specificity of TG >= 130 mg/dL and of TG/HDL-C >= 3.0 (mg/dL ratio).",
              lipids, ("NHANES order",)),
@@ -163,7 +175,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
              "share of the T2D cohort with eGFR >= 120 mL/min/1.73m2 at year 0 (the study measured GFR by iohexol).",
              kidney, ("Cohen", "Zoppini", "Melsom")),
     Protocol("organs_hormones", "Hormones: low testosterone in men with T2D", "dpp", ("hor_low_t_t2d_men",),
-             "Men of the T2D cohort ({n} persons) at year 0; low = total testosterone < 10.4 nmol/L (300 ng/dL).",
+             "Men of the T2D cohort ({n} persons) at year 0; low = calculated free testosterone (Vermeulen 1999, "
+             "albumin 4.3 g/dL) < 0.225 nmol/L (6.5 ng/dL), as the source defined it (not total T).",
              hormones, ("Pitteloud",)),
     Protocol("organs_vessels", "Vessels: 10-year MI + stroke risk against PREVENT", "whitehall_ii",
              ("ves_prevent_ratio",),

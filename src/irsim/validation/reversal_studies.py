@@ -32,8 +32,9 @@ FPG_REMISSION = 7.0            # mmol/L, Steven 2016's response criterion
 
 def first_phase(out: np.ndarray, t: int) -> np.ndarray:
     """First-phase insulin secretion relative to the reference subject: the meal model's derivative gain K scales
-    with secretory mass x per-cell function (Dalla Man 2007), both recorded in the run."""
-    return column(out, "beta_cell_mass_rel")[t] * column(out, "beta_cell_function_rel")[t]
+    with functional mass x secretory function x stimulated responsivity (Dalla Man 2007), all recorded in the run."""
+    return (column(out, "beta_cell_mass_rel")[t] * column(out, "beta_cell_function_rel")[t]
+            * column(out, "beta_cell_responsivity_rel")[t])
 
 
 def counterpoint(n: int, seed: int, cohorts: Cohorts) -> StudyResult:

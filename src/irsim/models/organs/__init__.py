@@ -154,6 +154,10 @@ class Year0:
     def col(self, key: str) -> np.ndarray:
         return np.asarray(self.columns.get(key, np.full(self.n, np.nan)), dtype=float)
 
+    def effect(self, key: str, median=1.0) -> np.ndarray:
+        """A between-person random effect (cohort.synthetic), or its median for a person without a draw."""
+        return np.where(np.isnan(self.col(key)), median, self.col(key))
+
     def assume(self, mask, text) -> None:
         """Add ``text`` (or ``text(i)``) to what was assumed for each person where ``mask``."""
         for i in np.flatnonzero(mask):
@@ -172,7 +176,10 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
                carb_share: float = 0.5):
     """Organ constants and states at year 0 (each organ's ``initialise``, in order): measured labs are matched
     exactly (per-person scales, as the core's ``a1c_offset``), missing ones get the model's value for the person's
-    drivers scaled to a population default; each default is appended to ``assumed``."""
+    drivers scaled to a population default; each default is appended to ``assumed``. Between-person random effects
+    (``triglyceride_factor``, ``hdl_factor``, ``filtration_factor``, ``liver_export_factor``, ``pnpla3_148m_alleles``,
+    ``testosterone_factor``, ``shbg_factor``; cohort.synthetic) scale the defaults; a person without them gets the
+    median (:meth:`Year0.effect`)."""
     n = len(assumed)
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
     u = pm.Inputs(energy=np.zeros(n), weight_target=np.full(n, np.nan), activity=np.zeros(n), metformin=np.zeros(n),

@@ -50,13 +50,15 @@ def muscle_factor(testosterone, testosterone0, female, mech):
 
 def _initialise(y0):
     dr, mech, col, female = y0.dr, y0.mech, y0.col, y0.female
-    t_shape = np.asarray(testosterone_shape(dr, mech))
-    t_scale = y0.scaled("total_testosterone", t_shape, np.where(female, c("hormones.testosterone_default_female"),
-                                                                c("hormones.testosterone_default_male")),
-                        "total testosterone", "nmol/L")
     s_shape = np.asarray(shbg_shape(dr, mech))
-    s_scale = y0.scaled("shbg", s_shape, np.where(female, c("hormones.shbg_default_female"),
-                                                  c("hormones.shbg_default_male")), "SHBG", "nmol/L")
+    s_median = np.where(female, c("hormones.shbg_default_female"), c("hormones.shbg_default_male"))
+    s_scale = y0.scaled("shbg", s_shape, s_median * np.where(female, 1.0, y0.effect("shbg_factor")), "SHBG", "nmol/L")
+    t_shape = np.asarray(testosterone_shape(dr, mech))
+    # men: the person's Leydig output, and total T follows their SHBG at the model's elasticity (binding)
+    t_men = (c("hormones.testosterone_default_male") * y0.effect("testosterone_factor")
+             * (s_scale / s_median) ** c("hormones.total_shbg_exponent"))
+    t_scale = y0.scaled("total_testosterone", t_shape, np.where(female, c("hormones.testosterone_default_female"),
+                                                                t_men), "total testosterone", "nmol/L")
     lh, fsh = col("lh"), col("fsh")
     ratio_lab = np.where(fsh > 0, lh / np.where(fsh > 0, fsh, 1.0), np.nan)
     lf_shape = np.asarray(lh_fsh_shape(dr, mech))

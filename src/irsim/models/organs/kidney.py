@@ -51,12 +51,13 @@ KDIGO_LABELS = ("G1", "G2", "G3a", "G3b", "G4", "G5")
 def _initialise(y0):
     dr = y0.dr
     egfr_lab = np.asarray(egfr_ckd_epi_2021_cr(y0.col("creatinine"), dr.age, dr.female))
-    ages, values = c("kidney.egfr_default_age")
-    egfr_default = np.interp(dr.age, ages, values)
-    y0.assume(np.isnan(egfr_lab),
-              lambda i: f"eGFR (default for age {egfr_default[i]:.0f} mL/min/1.73m2; no creatinine)")
-    egfr0 = np.where(np.isnan(egfr_lab), egfr_default, egfr_lab)
     hyper0 = np.asarray(hyperfiltration(dr))
+    # without creatinine the age default is the capacity (times the person's nephron endowment); hyperfiltration on top
+    ages, values = c("kidney.egfr_default_age")
+    capacity_default = np.interp(dr.age, ages, values) * y0.effect("filtration_factor")
+    y0.assume(np.isnan(egfr_lab), lambda i: f"eGFR (model: {capacity_default[i] * hyper0[i]:.0f} mL/min/1.73m2 "
+                                            "from the default for age; no creatinine)")
+    egfr0 = np.where(np.isnan(egfr_lab), capacity_default * hyper0, egfr_lab)
     drive = np.asarray(uacr_log_drive(dr, y0.params["sbp0"], hyper0))
     # the lean reference's drive is 0 (SBP 120, no glucose excess, hyperfiltration or hyperinsulinaemia)
     uacr_scale = y0.scaled("uacr", np.exp(drive), c("kidney.uacr_default"), "UACR", "mg/g")

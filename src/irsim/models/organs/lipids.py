@@ -38,11 +38,12 @@ def _initialise(y0):
     dr, mech, col = y0.dr, y0.mech, y0.col
     net = np.asarray(supply(dr, mech))
     shape = np.asarray(tg_shape(net, dr, mech))
-    tg_scale = y0.scaled("triglycerides", shape, c("lipids.tg_reference"), "triglycerides", "mg/dL")
+    tg_scale = y0.scaled("triglycerides", shape, c("lipids.tg_reference") * y0.effect("triglyceride_factor"),
+                         "triglycerides", "mg/dL")
     y0.values["tg0"] = tg0 = tg_scale * shape
     hdl_s = np.asarray(hdl_shape(tg0))
     hdl_default = np.where(y0.female, c("lipids.hdl_reference_female"), c("lipids.hdl_reference_male"))
-    hdl_scale = y0.scaled("hdl_cholesterol", hdl_s, hdl_default, "HDL cholesterol", "mg/dL")
+    hdl_scale = y0.scaled("hdl_cholesterol", hdl_s, hdl_default * y0.effect("hdl_factor"), "HDL cholesterol", "mg/dL")
     hdl0 = hdl_scale * hdl_s
     tc, ldl_lab = col("total_cholesterol"), col("ldl_cholesterol")
     non_hdl_lab = tc - hdl0

@@ -3,7 +3,9 @@
 Liver fat (%, 1H-MRS scale) relaxes to the steady state of
     dL/dt = supply_net - export(L),  export(L) = Vmax L / (Km + s L) + k L
 where supply = FFA influx (adipose lipolysis) + de novo lipogenesis + diet (Donnelly 2005 shares), net of fatty-acid
-oxidation; ``s`` is the ``vldl_export`` switch (1: export saturates, 0: linear, not saturated).
+oxidation; ``s`` is the ``vldl_export`` switch (1: export saturates, 0: linear, not saturated). A person's export
+capacity scales ``export`` (PNPLA3 I148M lowers it: :func:`export_capacity`); steady and relaxing fat read ``net /
+capacity``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ def supply(dr, mech):
     """Net hepatic triglyceride supply relative to the lean reference (1): the core's
     (:func:`irsim.models.progression.hepatic_supply`)."""
     return pm.hepatic_supply(dr.ffa, dr.carb_rel, dr.insulin_rel, dr.mitochondria, dr.energy, mech)
+
+
+def export_capacity(alleles):
+    """Relative VLDL export capacity for a PNPLA3 148M allele count (0-2; the population mean dose 2p gives 1):
+    I148M impairs mobilisation of lipid-droplet TG (Romeo 2008; Sookoian & Pirola 2011)."""
+    p = c("heterogeneity.pnpla3_148m_frequency")
+    return c("heterogeneity.pnpla3_export_per_allele") ** (alleles - 2.0 * p)
 
 
 def steady_fat(net, mech):
@@ -73,7 +82,10 @@ def enzyme_shapes(nas, stage):
 
 def _initialise(y0):
     dr, mech, col = y0.dr, y0.mech, y0.col
-    fat0 = np.asarray(steady_fat(supply(dr, mech), mech))
+    fat_export = np.asarray(export_capacity(y0.effect("pnpla3_148m_alleles",
+                                                      2.0 * c("heterogeneity.pnpla3_148m_frequency")))
+                            * y0.effect("liver_export_factor"))
+    fat0 = np.asarray(steady_fat(supply(dr, mech) / fat_export, mech))
     # fibrosis: from FIB-4 where AST, ALT and platelets were measured, else F0
     f4 = np.asarray(fib4_index(dr.age, col("ast"), col("alt"), col("platelets")))
     xs, ys = c("liver.fib4_to_stage")
@@ -83,7 +95,8 @@ def _initialise(y0):
     alt, ast, plt = (np.asarray(x) for x in enzyme_shapes(nas, stage0))
     params = {"alt_scale": y0.scaled("alt", alt, c("liver.alt_default"), "ALT", "U/L"),
               "ast_scale": y0.scaled("ast", ast, c("liver.ast_default"), "AST", "U/L"),
-              "platelets_scale": y0.scaled("platelets", plt, c("liver.platelets_default"), "platelets", "10^9/L")}
+              "platelets_scale": y0.scaled("platelets", plt, c("liver.platelets_default"), "platelets", "10^9/L"),
+              "fat_export": fat_export}
     return params, {"liver_fat": fat0, "fibrosis": stage0}
 
 
@@ -96,7 +109,7 @@ def _derive(t, dr, o, op, mech, q):
 
 
 def _step(dr, o, op, mech, q, dt):
-    return {"liver_fat": fat_step(o.liver_fat, q["supply"], mech, dt),
+    return {"liver_fat": fat_step(o.liver_fat, q["supply"] / op.fat_export, mech, dt),
             "fibrosis": fibrosis_step(o.fibrosis, q["lobular"], dt)}
 
 
@@ -128,5 +141,5 @@ ORGAN = register(Organ(
                           "name": "cirrhosis", "label": "cirrhosis (fibrosis stage F4)",
                           "source": "F4 (NASH CRN staging, Kleiner 2005)"}},
     panels=(("liver_fat_percent", "Liver fat (%)"),),
-    states=("liver_fat", "fibrosis"), params=("alt_scale", "ast_scale", "platelets_scale"),
+    states=("liver_fat", "fibrosis"), params=("alt_scale", "ast_scale", "platelets_scale", "fat_export"),
     initialise=_initialise, derive=_derive, step=_step, observe=_observe))

@@ -60,10 +60,11 @@ def _clip_to_validity(name, x):
 def prevent_cumulative(age, female, tc, hdl, sbp_, dm, op, egfr):
     """PREVENT 10-year ASCVD cumulative hazard -ln(1 - risk) at the given risk factors (inputs clipped to the
     model's validity ranges)."""
-    terms = prevent_terms(_clip_to_validity("age", age), _clip_to_validity("total_cholesterol", tc),
-                                _clip_to_validity("hdl_cholesterol", hdl), _clip_to_validity("systolic_bp", sbp_),
-                                dm, op.smoker, op.bp_medication, op.statin, _clip_to_validity("egfr", egfr),
-                                jnp.full_like(age, 25.0), xp=jnp)
+    hdl_in = _clip_to_validity("hdl_cholesterol", hdl)
+    tc_in = _clip_to_validity("total_cholesterol", tc - hdl + hdl_in)  # a clipped HDL keeps non-HDL as it is
+    terms = prevent_terms(_clip_to_validity("age", age), tc_in, hdl_in, _clip_to_validity("systolic_bp", sbp_),
+                          dm, op.smoker, op.bp_medication, op.statin, _clip_to_validity("egfr", egfr),
+                          jnp.full_like(age, 25.0), xp=jnp)
     risk = jnp.clip(prevent_risk("ascvd", female, terms, xp=jnp) / 100.0, 1e-6, 0.99)
     return -jnp.log1p(-risk)
 

@@ -104,7 +104,7 @@ def _layer(module: str) -> int | None:
 
 def test_graph_is_read():
     assert "irsim.interfaces.web.app" in GRAPH["irsim.interfaces.cli_web"]
-    assert "irsim.assessment.formulas" in GRAPH["irsim.models.organs"]
+    assert "irsim.assessment.formulas" in GRAPH["irsim.models.organs.liver"]
 
 
 def test_no_import_cycle():

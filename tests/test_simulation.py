@@ -22,3 +22,24 @@ def test_simulation_runs_the_same_model_as_simulate_and_says_units_and_sources()
     src = traj.sources()
     assert "Knowler" in src["progression:beta.capacity_glucose_rate"]
     assert all(v.strip() for v in src.values())
+
+
+def test_parameters_change_the_run_and_only_the_run():
+    import pytest
+
+    from irsim.errors import InputError
+
+    base = irsim.Simulation(PERSON, years=2).run()
+    more = irsim.Simulation(PERSON, years=2, parameters={"body.secular_gain": 0.9}).run()
+    again = irsim.Simulation(PERSON, years=2).run()
+    pd.testing.assert_frame_equal(again.frame, base.frame)  # nothing compiled with the change is reused
+    gained = lambda t: t.frame["weight_kg"].iloc[-1] - t.frame["weight_kg"].iloc[0]  # noqa: E731
+    assert gained(more) == pytest.approx(3 * gained(base), rel=0.01)  # 0.9 vs 0.3 kg/year
+    src = more.sources()["progression:body.secular_gain"]
+    assert src.startswith("set by the caller to 0.9 (file: 0.3") and "Zheng" in src
+    assert "Zheng" in base.sources()["progression:body.secular_gain"]
+    with pytest.raises(InputError) as e:
+        irsim.Simulation(PERSON, years=2, parameters={"body.nope": 1.0, "glycaemia.day_meals": [[0, 50]],
+                                                      "liver.tau": "soon", "kidney.egfr_default_age": 1.0}).run()
+    assert [p.field for p in e.value.problems] == ["parameters.body.nope", "parameters.glycaemia.day_meals",
+                                                   "parameters.liver.tau", "parameters.kidney.egfr_default_age"]

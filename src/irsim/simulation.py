@@ -4,44 +4,38 @@ A :class:`Simulation` holds what to run (a person or several, scenarios, years, 
 returns a :class:`Trajectory`: the long table of :func:`irsim.cohort.progression.simulate` (``.frame``), the inputs
 that were assumed (``.assumed``), each column's unit and meaning (``.columns``) and the source of every parameter the
 run used (``.sources()``). ``irsim.simulate`` stays as the one-call shortcut to the same function.
+
+``parameters={"section.name": value}`` runs with other values of entries of progression.yaml or organs.yaml (the
+sections of the two files differ): the model's lookups return them while the run lasts (:func:`irsim.parameters.
+overridden`); compiled programs are dropped before and after, so such a run compiles afresh. Entries that the meal
+surrogate table is built from are refused (the table would have to be rebuilt).
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import parameters as _parameters
 from .cohort import progression as _progression
+from .errors import InputError, Problem
+from .models import meal_surrogate as _surrogate
+from .models import progression as _pm
+from .models.core import COLUMN_INFO, PARAMETER_FILES
 from .scenarios.schema import Scenario
+from .solvers._jax import jax
 
-#: Parameter files the decades model reads (core, then organs).
-PARAMETER_FILES = ("progression", "organs")
-
-#: Units by column-name ending (longest first); a column without one is a count, a stage or a ratio (unit "1").
-_UNITS = (("_mmol_l", "mmol/L"), ("_uiu_ml", "uIU/mL"), ("_mg_dl", "mg/dL"), ("_nmol_l", "nmol/L"),
-          ("_pmol_l", "pmol/L"), ("_10e9_l", "10^9/L"), ("_ml_min", "mL/min/1.73m2"), ("_mg_g", "mg/g"),
-          ("_mmhg", "mmHg"), ("_u_l", "U/L"), ("_percent", "%"), ("_kg", "kg"), ("_rel", "x reference"),
-          ("_index", "index"))
-_SPECIAL = {"year": ("year", "years since the start"), "age": ("year", "age"), "bmi": ("kg/m2", "body-mass index"),
-            "glycemic_status": ("", "ADA class: NGT, IFG, IGT, IFG+IGT or T2D"),
-            "kdigo_stage": ("", "KDIGO GFR category"), "homa1_ir": ("1", "HOMA1 insulin resistance (Matthews 1985)"),
-            "homa1_beta_percent": ("%", "HOMA1 beta-cell function (Matthews 1985)"),
-            "hazard_mi": ("1/year", "annual myocardial infarction hazard"),
-            "hazard_stroke": ("1/year", "annual stroke hazard"), "hazard_dementia": ("1/year", "annual dementia hazard"),
-            "diagnosis_year": ("year", "first record with glycemic_status T2D (NaN: none)")}
+#: Columns :func:`irsim.cohort.progression.simulate` adds to the model's.
+_ADDED = {"diagnosis_year": ("year", "first record with glycemic_status T2D (NaN: none)")}
 
 
 def column_info(name: str) -> tuple[str, str]:
-    """(unit, description) of an output column, read from its stable name."""
-    if name in _SPECIAL:
-        return _SPECIAL[name]
-    for ending, unit in _UNITS:
-        if name.endswith(ending):
-            return unit, name[: -len(ending)].replace("_", " ")
-    return "1", name.replace("_", " ")
+    """(unit, description) of an output column, as the core and the organs declare it (models/core.py)."""
+    return COLUMN_INFO.get(name) or _ADDED[name]
 
 
 @dataclass
@@ -51,34 +45,91 @@ class Trajectory:
     frame: pd.DataFrame
     assumed: list[list[str]]
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (unit, description)
+    parameters: dict[str, Any] = field(default_factory=dict)  # "section.name" -> value the caller set
 
     def sources(self) -> dict[str, str]:
-        """``file:section.name -> source`` for every parameter of the decades model (what this run read)."""
-        out: dict[str, str] = {}
+        """``file:section.name -> source`` for every parameter of the decades model (what this run read); an entry
+        the caller set says so, with the file's value and source."""
+        out = {}
         for file in PARAMETER_FILES:
-            for section, entries in _parameters.load(file).items():
-                if isinstance(entries, dict):
-                    for name, e in entries.items():
-                        if isinstance(e, dict) and "value" in e:
-                            out[f"{file}:{section}.{name}"] = str(e.get("source", ""))
+            for key, p in _parameters.parameter_set(file).items():
+                out[f"{file}:{key}"] = (f"set by the caller to {self.parameters[key]} (file: {p.value}, {p.source})"
+                                        if key in self.parameters else p.source)
         return out
+
+
+def _like(value, old) -> bool:
+    """Finite numbers of the file value's shape."""
+    try:
+        x = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, bool) and x.shape == np.shape(old) and bool(np.all(np.isfinite(x)))
+
+
+def _file_of(key: str) -> str | None:
+    return next((f for f in PARAMETER_FILES if key in _parameters.parameter_set(f)), None)
+
+
+def parameter_changes(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"section.name": value}`` -> ``{file: {key: value}}``; every problem is reported at once."""
+    problems, out = [], {}
+    for key, v in values.items():
+        file = _file_of(key)
+        if file is None:
+            problems.append(Problem(f"parameters.{key}", f"not an entry of {' or '.join(PARAMETER_FILES)}.yaml"))
+        elif key in _surrogate.TABLE_PARAMETERS:
+            problems.append(Problem(f"parameters.{key}", "the meal surrogate table is built from it; change the "
+                                                         "file and let the table rebuild"))
+        elif not _like(v, old := _parameters.parameter_set(file).value(key)):
+            problems.append(Problem(f"parameters.{key}", f"{v!r} must be finite numbers shaped like {old!r}"))
+        else:
+            out.setdefault(file, {})[key] = v
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+@contextlib.contextmanager
+def _parameters_set(values: dict[str, Any]):
+    """Run the model with ``values`` in force: compiled programs and the cached reference person are dropped
+    before and after (they hold the values they were built with)."""
+    if not values:
+        yield
+        return
+    changes = parameter_changes(values)
+
+    def reset():
+        jax.clear_caches()
+        _pm.reference.cache_clear()
+
+    try:
+        with _parameters.overridden(changes):
+            reset()
+            yield
+    finally:
+        reset()
 
 
 @dataclass
 class Simulation:
     """What to simulate: ``person`` (a :class:`irsim.Person`, a dict, or a list of them), ``scenarios`` (each a
     :class:`irsim.Scenario` or its dict; none: no intervention), ``years``, ``step`` ("year", "month" or "week") and
-    ``mechanisms`` (pathway switches, :class:`irsim.models.progression.Mechanisms`)."""
+    ``mechanisms`` (pathway switches, :class:`irsim.models.progression.Mechanisms`) and ``parameters`` (other values
+    of model parameters, ``{"section.name": value}``)."""
 
     person: Any
     scenarios: Sequence[Scenario | dict] | None = None
     years: float = 30
     step: str = "year"
     mechanisms: Any = None
+    parameters: dict[str, Any] | None = None
 
     def run(self) -> Trajectory:
         scenarios = None if self.scenarios is None else [
             s if isinstance(s, Scenario) else Scenario.parse(s) for s in self.scenarios]
-        frame = _progression.simulate(self.person, self.years, scenarios, self.step, self.mechanisms)
-        return Trajectory(frame, frame.attrs["assumed"], {c: column_info(c) for c in frame.columns
-                                                          if c not in ("person", "scenario")})
+        values = dict(self.parameters or {})
+        with _parameters_set(values):
+            frame = _progression.simulate(self.person, self.years, scenarios, self.step, self.mechanisms)
+        columns = {c: column_info(c) for c in frame.columns if c not in ("person", "scenario")}
+        return Trajectory(frame, frame.attrs["assumed"], columns, values)

@@ -42,19 +42,13 @@ class Event:
         return x >= self.threshold if self.op == ">=" else x < self.threshold
 
 
-_LABELS = {"t2d": ("T2D", "type 2 diabetes"), "nafld": ("NAFLD", "fatty liver (NAFLD)"),
-           "nash": ("NASH", "steatohepatitis (NASH)"), "cirrhosis": ("cirrhosis", "cirrhosis (fibrosis stage F4)"),
-           "ckd3": ("CKD3+", "chronic kidney disease stage 3+"), "mi": ("MI", "myocardial infarction"),
-           "stroke": ("stroke", "stroke"), "dementia": ("dementia", "dementia")}
-
-
 def _events() -> dict[str, Event]:
-    """The events, from the organ modules' definitions (one source: :data:`irsim.models.organs.EVENTS`)."""
-    from ..models.organs import EVENTS as DEFS
+    """The events, from the core's and the organ modules' definitions (one source: :data:`irsim.models.core.EVENTS`)."""
+    from ..models.core import EVENTS as DEFS
 
     out = {}
     for key, d in DEFS.items():
-        name, label = _LABELS.get(key, (key, key))
+        name, label = d.get("name", key), d.get("label", key)
         if "rate" in d:
             out[name] = Event(name, label, d["rate"], "hazard", d["source"])
         else:

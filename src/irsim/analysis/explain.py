@@ -26,23 +26,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
+from ..models import core as mc
+from ..models import organs as om
 from ..models import progression as pm
 
-#: Pathway -> (label, what switching it off means). Only pathways that are fields of Mechanisms are used.
-PATHWAYS: dict[str, tuple[str, str]] = {
-    "inflammation": ("inflammation", "adipose and systemic inflammatory tone (TNF-a, IL-6 -> JNK/IKK; NLRP3 -> IL-1b)"),
-    "mitochondria": ("mitochondrial distress", "falling oxidative capacity and ROS"),
-    "er_stress": ("ER stress", "the unfolded protein response (JNK, CHOP apoptosis)"),
-    "lipotoxicity": ("lipid intermediates", "DAG/ceramide from fatty-acid supply exceeding oxidation (PKC)"),
-    "glucotoxicity": ("glucotoxicity", "damage from high glucose to beta cells and tissues"),
-    "ffa_influx": ("fatty-acid influx", "free fatty acids from adipose lipolysis that insulin no longer suppresses"),
-    "lipogenesis": ("de novo lipogenesis", "new fat made in the liver from carbohydrate under high insulin"),
-    "vldl_export": ("impaired VLDL export", "saturating export of liver fat as VLDL"),
-    "endothelial": ("endothelial dysfunction", "loss of insulin -> PI3K/Akt -> eNOS nitric oxide"),
-    "dyslipidemia": ("atherogenic dyslipidaemia", "small dense LDL and low HDL feeding plaque"),
-    "androgens": ("sex-hormone loop", "low testosterone lowering muscle sensitivity (men), insulin-driven androgens (women)"),
-    "brain_insulin": ("brain insulin resistance", "less insulin-stimulated neuronal glucose uptake"),
-}
+#: Pathway -> (label, what switching it off means): the switches of the core and the organs (models/core.py).
+PATHWAYS: dict[str, tuple[str, str]] = dict(mc.SWITCHES)
 
 #: Outcome aliases: name -> (column, kind, words) with kind "level" (change of the value) or "hazard" (cumulative
 #: hazard); other outcomes are columns, named by :func:`readable`.
@@ -53,24 +42,14 @@ OUTCOMES: dict[str, tuple[str, str, str]] = {
     "dementia": ("hazard_dementia", "hazard", "dementia"),
 }
 
-CORE = ("inflammation", "mitochondria", "er_stress", "lipotoxicity", "glucotoxicity")
-LIVER = ("ffa_influx", "lipogenesis", "vldl_export")
+CORE = tuple(mc.CORE.switches)
+LIVER = tuple(om.BY_NAME["liver"].switches)
 #: Pathways examined by default for an outcome column (the core triad plus the organ pathways it passes through).
-ORGAN_PATHWAYS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("liver_fat_percent", "fibrosis_stage", "nash_activity", "alt_u_l", "ast_u_l", "platelets_10e9_l",
-                     "fib4", "triglycerides_mg_dl", "hdl_mg_dl", "ldl_mg_dl", "non_hdl_mg_dl", "sdldl_share"), LIVER),
-    **dict.fromkeys(("hazard_mi", "hazard_stroke", "cvd_events_expected", "endothelial_function_rel",
-                     "systolic_bp_mmhg", "plaque_burden"), ("endothelial", "dyslipidemia", "vldl_export")),
-    **dict.fromkeys(("egfr_ml_min", "uacr_mg_g", "kdigo_stage"), ("endothelial",)),
-    **dict.fromkeys(("testosterone_nmol_l", "shbg_nmol_l", "androgen_index", "lh_fsh_ratio", "estradiol_pmol_l"),
-                    ("androgens",)),
-    **dict.fromkeys(("brain_insulin_sensitivity_rel", "cognitive_index", "hazard_dementia", "dementia_expected"),
-                    ("brain_insulin",)),
-}
+ORGAN_PATHWAYS: dict[str, tuple[str, ...]] = dict(mc.PATHWAYS)
 
 
 def default_pathways(column: str) -> tuple[str, ...]:
-    return CORE + ORGAN_PATHWAYS.get(column, ("androgens",))
+    return CORE + ORGAN_PATHWAYS.get(column, mc.CORE.pathways)
 
 
 TISSUES = ("muscle insulin resistance", "hepatic insulin resistance", "beta-cell loss")

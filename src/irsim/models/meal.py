@@ -57,12 +57,11 @@ TABLE_NAMES = (
 KNOBS = ("muscle_si", "liver_si", "beta_mass", "beta_function", "clearance")
 
 
-def _common() -> dict[str, Any]:
-    return _parameters.load("dalla_man_2007_common")
+_lookup = _parameters.lookup("dalla_man_2007_common")
 
 
 def _const(section: str, name: str) -> float:
-    return float(_common()[section][name]["value"])
+    return float(_lookup(f"{section}.{name}"))
 
 
 #: pmol/L per uIU/mL for insulin (common YAML, Heinemann 2010).
@@ -166,7 +165,7 @@ def _glucose_basal(kp1, kp2, kp3, kp4, Ib, Ipob, Fcns, k1, k2, Vm0, Km0, ke1, ke
 
 #: Glucose dependence of basal secretion, Topp et al. 2000 (J Theor Biol 206:605) sigma*G^2/(alpha + G^2),
 #: alpha in mg^2/dL^2 (models.md s.2); used only to place the fasting state (see _basal_state).
-TOPP_ALPHA_MG2_DL2 = float(_parameters.load("dalla_man_2007_common")["basal_secretion"]["topp_alpha"]["value"])
+TOPP_ALPHA_MG2_DL2 = _const("basal_secretion", "topp_alpha")
 _BISECTION_ITERS = 80  # halvings of the bracket: 2**-80 relative, far below float64 resolution
 
 

@@ -49,6 +49,12 @@ DYNAMIC_OUTPUTS = ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120", "og
                    "day_mean_glucose_mg_dl", "day_mean_secretion_pmol_kg_min")
 OUTPUTS = FASTING_OUTPUTS + DYNAMIC_OUTPUTS
 
+_prog = _parameters.lookup("progression")
+#: progression.yaml entries the table depends on (part of its cache key).
+TABLE_PARAMETERS = ("glycaemia.day_meals", "sensitivity.clearance_liver_exponent",
+                    "sensitivity.glucagon_mass_exponent", "sensitivity.gluconeogenesis_liver_exponent",
+                    "sensitivity.glucose_effectiveness_liver_exponent")
+
 
 @dataclass(frozen=True)
 class SurrogateTable:
@@ -105,14 +111,14 @@ def _grid_axes() -> tuple[np.ndarray, ...]:
 def _day_schedule():
     from .meal import Schedule
 
-    meals = _parameters.load("progression")["glycaemia"]["day_meals"]["value"]
+    meals = _prog("glycaemia.day_meals")
     return Schedule.meals(*[(float(t), float(g)) for t, g in meals])
 
 
 def _clearance(liver_si):
     """Hepatic insulin clearance falls with hepatic insulin resistance (Kotronen A et al. Gastroenterology
     2008;135:122-30): in the slow model's coupling, clearance = liver_si ** exponent (progression.yaml)."""
-    return np.asarray(liver_si, float) ** _parameters.load("progression")["sensitivity"]["clearance_liver_exponent"]["value"]
+    return np.asarray(liver_si, float) ** _prog("sensitivity.clearance_liver_exponent")
 
 
 def _egp_drive(beta_mass, liver_si):
@@ -127,17 +133,15 @@ def _egp_drive(beta_mass, liver_si):
 
     Together they let the fasting state reach the glucose of uncontrolled diabetes (600 mg/dL), which the meal model's
     fasting glucose (at most about 220 mg/dL with no insulin) cannot."""
-    sens = _parameters.load("progression")["sensitivity"]
-    return (np.asarray(beta_mass, float) ** -sens["glucagon_mass_exponent"]["value"]
-            * np.asarray(liver_si, float) ** -sens["gluconeogenesis_liver_exponent"]["value"])
+    return (np.asarray(beta_mass, float) ** -_prog("sensitivity.glucagon_mass_exponent")
+            * np.asarray(liver_si, float) ** -_prog("sensitivity.gluconeogenesis_liver_exponent"))
 
 
 def _glucose_effectiveness(liver_si):
     """Hepatic glucose effectiveness (the meal model's kp2) in the coupling: glucose's own suppression of glucose
     production is impaired along with insulin's in hepatic insulin resistance (Dalla Man 2007 Table 1: kp2 is a third
     and kp3 about half of normal in type 2 diabetes; Basu R et al. Diabetes 2004;53:2042-50): liver_si ** exponent."""
-    e = _parameters.load("progression")["sensitivity"]["glucose_effectiveness_liver_exponent"]["value"]
-    return np.asarray(liver_si, float) ** e
+    return np.asarray(liver_si, float) ** _prog("sensitivity.glucose_effectiveness_liver_exponent")
 
 
 def _params(knobs: dict[str, np.ndarray], body_weight=None):
@@ -178,12 +182,7 @@ def _cache_key() -> str:
     data = resources.files(_parameters.__name__).joinpath("data")
     for name in ("dalla_man_2007_common.yaml", "dalla_man_2007_normal.yaml"):
         h.update(data.joinpath(name).read_bytes())
-    prog = _parameters.load("progression")
-    h.update(json.dumps([prog["glycaemia"]["day_meals"]["value"],
-                         prog["sensitivity"]["clearance_liver_exponent"]["value"],
-                         prog["sensitivity"]["glucagon_mass_exponent"]["value"],
-                         prog["sensitivity"]["gluconeogenesis_liver_exponent"]["value"],
-                         prog["sensitivity"]["glucose_effectiveness_liver_exponent"]["value"]]).encode())
+    h.update(json.dumps([_prog(k) for k in TABLE_PARAMETERS]).encode())
     h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), sorted(KNOB_POINTS.items()), WEIGHT_RANGE_KG, WEIGHT_POINTS, FASTING_POINTS, OUTPUTS]).encode())
     h.update(Path(__file__).with_name("meal.py").read_bytes())
     return h.hexdigest()[:16]

@@ -42,14 +42,12 @@ from . import meal_surrogate
 STATUS = ("NGT", "IFG", "IGT", "IFG+IGT", "T2D")
 
 
-@lru_cache(maxsize=1)
 def constants() -> dict[str, float]:
-    """Flat ``section.name -> value`` map of progression.yaml (scalars only)."""
+    """Flat ``section.name -> value`` map of progression.yaml (its ParameterSet keeps units and sources)."""
     return _parameters.flat_values("progression")
 
 
-def c(name: str):
-    return constants()[name]
+c = _parameters.lookup("progression")
 
 
 class Params(NamedTuple):

@@ -12,17 +12,15 @@ import numpy as np
 from .. import DISCLAIMER
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L
 
-#: Projection panels: (column, title); every column is a trajectory column (tests/test_reporting.py).
-PANELS: tuple[tuple[str, str], ...] = (
-    ("fasting_glucose_mmol_l", "Fasting glucose (mmol/L)"),
-    ("glucose_2h_mmol_l", "2-h OGTT glucose (mmol/L)"),
-    ("hba1c_percent", "HbA1c (%)"),
-    ("weight_kg", "Weight (kg)"),
-    ("homa1_ir", "HOMA1-IR"),
-    ("liver_fat_percent", "Liver fat (%)"),
-    ("egfr_ml_min", "eGFR (mL/min/1.73 m²)"),
-    ("cvd_events_expected", "CVD events expected"),
-)
+
+def __getattr__(name: str):
+    """``PANELS``: projection panels (column, title), declared by the core and the organs (models/core.py); read
+    on first use so that importing the charts does not load the model."""
+    if name == "PANELS":
+        from ..models.core import PANELS
+
+        return PANELS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Measured lab fields that have a trajectory column: field -> (column, factor from the canonical unit).
 MEASURED: dict[str, tuple[str, float]] = {
@@ -38,6 +36,8 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#1
 
 
 def present_panels(columns: Iterable[str]) -> list[tuple[str, str]]:
+    from ..models.core import PANELS
+
     cols = set(columns)
     return [(c, t) for c, t in PANELS if c in cols]
 

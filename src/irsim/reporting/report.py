@@ -7,6 +7,7 @@ import html
 from typing import Any, Sequence
 
 from .. import DISCLAIMER, __version__
+from .. import parameters as _parameters
 from .figures import projection_figures, where_figure
 
 GRID_CSS = ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr));gap:.5rem}"
@@ -26,8 +27,30 @@ def trajectory_payload(df) -> dict[str, Any]:
     return out
 
 
+def sources_html(files: Sequence[str] | None = None) -> str:
+    """The "Sources" section: every parameter of ``files`` (default: the decades model's) with its value, unit and
+    citation, grouped by file and section (read from the ParameterSets)."""
+    if files is None:
+        from ..models.core import PARAMETER_FILES as files
+    e = html.escape
+    parts = ["<h2>Sources</h2><p class=mech>The numbers the projection used, each with its unit and source "
+             "(<code>src/irsim/parameters/data</code>).</p>"]
+    for file, sections in _parameters.sources(files).items():
+        n = sum(len(s) for s in sections.values())
+        body = "".join(
+            (f"<h3>{e(section)}</h3>" if section else "") + "<ul>" + "".join(
+                f"<li><code>{e(name)}</code> = {e(str(p.value))} {e(p.unit_text)}: {e(p.source)}</li>"
+                for name, p in entries.items()) + "</ul>"
+            for section, entries in sections.items())
+        src = _parameters.parameter_set(file).source
+        parts.append(f"<details><summary>{e(file)}.yaml ({n} parameters{': ' + e(src) if src else ''})</summary>"
+                     f"{body}</details>")
+    return "".join(parts)
+
+
 def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurements: Sequence[dict] = ()) -> str:
-    """Self-contained HTML: assessment per organ, where-am-I, projection, scenarios and assumptions (plotly inline)."""
+    """Self-contained HTML: assessment per organ, where-am-I, projection, scenarios, assumptions and the sources of
+    the model's parameters (plotly inline)."""
     import plotly.io as pio
 
     from .assessment import CSS, assessment_sections
@@ -62,7 +85,7 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
              "<h2>Assumptions</h2><ul>" + "".join(f"<li>{e(a)}</li>" for a in assumed) +
              "<li>Projections come from the irsim progression model (docs/progression.md): a model, not a forecast "
              "for an individual.</li></ul>",
-             "<h2>Assessment</h2>", assessment_sections(assessment),
+             "<h2>Assessment</h2>", assessment_sections(assessment), sources_html(),
              f"<p class=ref>irsim {e(__version__)}</p></body></html>"]
     return "\n".join(parts)
 

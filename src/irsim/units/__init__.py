@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..parameters import load
+from ..parameters import load, ureg
 
 #: mg/dL per mmol/L of glucose (molar mass 180.16 g/mol; the factor of data/analytes.yaml).
 GLUCOSE_MG_DL_PER_MMOL_L = 18.016
@@ -45,16 +45,6 @@ def unit_settings(**changes: float) -> Iterator[UnitSettings]:
         yield _settings
     finally:
         _settings = old
-
-
-@lru_cache(maxsize=1)
-def ureg():
-    import pint
-
-    reg = pint.UnitRegistry(case_sensitive=True)
-    # Biological activity units (insulin, gonadotropins) and enzyme activity, kept as their own dimensions.
-    reg.define("international_unit = [biological_activity] = IU")
-    return reg
 
 
 _UCUM_SUBS = [

@@ -31,16 +31,9 @@ CALIBRATED_FILES = ("progression", "organs")
 
 def calibrated_parameters() -> list[dict]:
     """Entries of the model's parameter files whose source says they were calibrated."""
-    rows = []
-    for file in CALIBRATED_FILES:
-        for section, entries in _parameters.load(file).items():
-            if not isinstance(entries, dict):
-                continue
-            for name, e in entries.items():
-                if isinstance(e, dict) and "calibrat" in str(e.get("source", "")).lower():
-                    rows.append({"name": f"{file}:{section}.{name}", "value": e.get("value"),
-                                 "unit": e.get("unit", ""), "source": str(e["source"])})
-    return rows
+    return [{"name": f"{file}:{key}", "value": p.value, "unit": p.unit_text, "source": p.source}
+            for file in CALIBRATED_FILES for key, p in _parameters.parameter_set(file).items()
+            if "calibrat" in p.source.lower()]
 
 
 def summary(table: list[dict]) -> dict:

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
-
 from ... import parameters as _parameters
 from ...solvers._jax import jnp
 from ..progression import excess  # noqa: F401  (one definition, shared with the core)
 
 
-@lru_cache(maxsize=1)
-def constants() -> dict[str, Any]:
-    """Flat ``section.name -> value`` map of organs.yaml."""
-    return _parameters.flat_values("organs")
-
-
-def c(name: str):
-    return constants()[name]
+c = _parameters.lookup("organs")
 
 
 def relax(x, target, tau, dt):

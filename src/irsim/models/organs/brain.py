@@ -3,7 +3,10 @@ a cognitive index and the dementia hazard."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...solvers._jax import jnp
+from ..organ import Organ, register
 from ._common import c
 
 
@@ -32,3 +35,42 @@ def index_at_age(age):
 def dementia_hazard(dr, brain_si):
     age = 2.0 ** ((dr.age - 65.0) / c("brain.dementia_doubling"))
     return c("brain.dementia_rate_65") * age * jnp.exp(c("brain.dementia_brain_ir") * (1.0 / brain_si - 1.0))
+
+
+# ------------------------------------------------------------------ the organ (models/organ.py)
+
+
+def _initialise(y0):
+    return {}, {"cognition": np.asarray(index_at_age(y0.dr.age)), "dementia_expected": np.zeros(y0.n)}
+
+
+def _derive(t, dr, o, op, mech, q):
+    q["brain_si"] = sensitivity(dr, mech)
+
+
+def _rates(dr, op, q):
+    q["hazard_dementia"] = dementia_hazard(dr, q["brain_si"])
+
+
+def _step(dr, o, op, mech, q, dt):
+    return {"cognition": jnp.maximum(o.cognition - decline_rate(dr, q["brain_si"]) * dt, 0.0),  # index floored at 0
+            "dementia_expected": o.dementia_expected + q["hazard_dementia"] * dt}
+
+
+def _observe(dr, o, op, q):
+    return {"brain_insulin_sensitivity_rel": q["brain_si"], "cognitive_index": o.cognition,
+            "dementia_expected": o.dementia_expected}
+
+
+ORGAN = register(Organ(
+    name="brain", order=60,
+    columns={"brain_insulin_sensitivity_rel": ("x reference", "brain insulin sensitivity"),
+             "cognitive_index": ("index", "cognitive index (100 = healthy 50-year-old, 10 points = 1 SD)")},
+    hazards={"hazard_dementia": ("1/year", "annual dementia hazard")},
+    expected={"dementia_expected": ("1", "expected dementia cases since year 0 (cumulative hazard)")},
+    switches={"brain_insulin": ("brain insulin resistance", "less insulin-stimulated neuronal glucose uptake")},
+    pathways=("brain_insulin",),
+    events={"dementia": {"rate": "hazard_dementia", "name": "dementia", "label": "dementia",
+                         "source": "Jorm & Jolley 1998 age incidence x brain insulin resistance"}},
+    states=("cognition", "dementia_expected"),
+    initialise=_initialise, derive=_derive, rates=_rates, step=_step, observe=_observe))

@@ -10,8 +10,12 @@ capacity``.
 
 from __future__ import annotations
 
+import numpy as np
+
+from ...assessment.formulas import fib4_index
 from ...solvers._jax import jnp
 from .. import progression as pm
+from ..organ import Organ, register
 from ._common import c, relax
 
 
@@ -71,3 +75,71 @@ def enzyme_shapes(nas, stage):
     ast = (1.0 + c("liver.ast_activity") * nas) * (1.0 + c("liver.ast_fibrosis") * stage)
     plt = jnp.maximum(1.0 - c("liver.platelets_fibrosis") * stage, 0.3)
     return alt, ast, plt
+
+
+# ------------------------------------------------------------------ the organ (models/organ.py)
+
+
+def _initialise(y0):
+    dr, mech, col = y0.dr, y0.mech, y0.col
+    fat_export = np.asarray(export_capacity(y0.effect("pnpla3_148m_alleles",
+                                                      2.0 * c("heterogeneity.pnpla3_148m_frequency")))
+                            * y0.effect("liver_export_factor"))
+    fat0 = np.asarray(steady_fat(supply(dr, mech) / fat_export, mech))
+    # fibrosis: from FIB-4 where AST, ALT and platelets were measured, else F0
+    f4 = np.asarray(fib4_index(dr.age, col("ast"), col("alt"), col("platelets")))
+    xs, ys = c("liver.fib4_to_stage")
+    stage0 = np.where(np.isfinite(f4), np.interp(f4, xs, ys), 0.0)
+    y0.assume(~np.isfinite(f4), "fibrosis stage F0 (no AST, ALT and platelets)")
+    nas = np.asarray(steatosis_grade(fat0) + activity(fat0, dr))
+    alt, ast, plt = (np.asarray(x) for x in enzyme_shapes(nas, stage0))
+    params = {"alt_scale": y0.scaled("alt", alt, c("liver.alt_default"), "ALT", "U/L"),
+              "ast_scale": y0.scaled("ast", ast, c("liver.ast_default"), "AST", "U/L"),
+              "platelets_scale": y0.scaled("platelets", plt, c("liver.platelets_default"), "platelets", "10^9/L"),
+              "fat_export": fat_export}
+    return params, {"liver_fat": fat0, "fibrosis": stage0}
+
+
+def _derive(t, dr, o, op, mech, q):
+    q["supply"] = supply(dr, mech)
+    q["lobular"] = act = activity(o.liver_fat, dr)
+    q["nas"] = nas = steatosis_grade(o.liver_fat) + act
+    alt, ast, plt = enzyme_shapes(nas, o.fibrosis)
+    q["alt"], q["ast"], q["platelets"] = op.alt_scale * alt, op.ast_scale * ast, op.platelets_scale * plt
+
+
+def _step(dr, o, op, mech, q, dt):
+    return {"liver_fat": fat_step(o.liver_fat, q["supply"] / op.fat_export, mech, dt),
+            "fibrosis": fibrosis_step(o.fibrosis, q["lobular"], dt)}
+
+
+def _observe(dr, o, op, q):
+    return {"liver_fat_percent": o.liver_fat, "fibrosis_stage": o.fibrosis, "nash_activity": q["nas"],
+            "alt_u_l": q["alt"], "ast_u_l": q["ast"], "platelets_10e9_l": q["platelets"],
+            "fib4": fib4_index(dr.age, q["ast"], q["alt"], q["platelets"])}
+
+
+ORGAN = register(Organ(
+    name="liver", order=10,
+    columns={"liver_fat_percent": ("%", "liver fat (1H-MRS scale)"),
+             "fibrosis_stage": ("1", "expected fibrosis stage, F0-F4"),
+             "nash_activity": ("1", "NAFLD activity score, 0-8"),
+             "alt_u_l": ("U/L", "alanine aminotransferase"), "ast_u_l": ("U/L", "aspartate aminotransferase"),
+             "platelets_10e9_l": ("10^9/L", "platelet count"), "fib4": ("1", "FIB-4 index (Sterling 2006)")},
+    switches={"ffa_influx": ("fatty-acid influx",
+                             "free fatty acids from adipose lipolysis that insulin no longer suppresses"),
+              "lipogenesis": ("de novo lipogenesis", "new fat made in the liver from carbohydrate under high insulin"),
+              "vldl_export": ("impaired VLDL export", "saturating export of liver fat as VLDL")},
+    pathways=("ffa_influx", "lipogenesis", "vldl_export"),
+    events={"nafld": {"column": "liver_fat_percent", "op": ">=", "threshold": c("liver.nafld_threshold"),
+                      "name": "NAFLD", "label": "fatty liver (NAFLD)",
+                      "source": "Szczepaniak LS et al. Am J Physiol Endocrinol Metab 2005;288:E462-8 (1H-MRS 5.56 %)"},
+            "nash": {"column": "nash_activity", "op": ">=", "threshold": c("liver.nash_threshold"),
+                     "name": "NASH", "label": "steatohepatitis (NASH)",
+                     "source": "NAS >= 5 (Kleiner DE et al. Hepatology 2005;41:1313-21)"},
+            "cirrhosis": {"column": "fibrosis_stage", "op": ">=", "threshold": 4.0,
+                          "name": "cirrhosis", "label": "cirrhosis (fibrosis stage F4)",
+                          "source": "F4 (NASH CRN staging, Kleiner 2005)"}},
+    panels=(("liver_fat_percent", "Liver fat (%)"),),
+    states=("liver_fat", "fibrosis"), params=("alt_scale", "ast_scale", "platelets_scale", "fat_export"),
+    initialise=_initialise, derive=_derive, step=_step, observe=_observe))

@@ -9,9 +9,12 @@ inflammation, endothelial function, HbA1c within diabetes), each relative to yea
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...assessment.formulas import prevent_risk, prevent_terms
 from ...parameters import load
 from ...solvers._jax import jnp
+from ..organ import Organ, register
 from ._common import c
 
 
@@ -85,3 +88,76 @@ def hazard_multiplier(sdldl, dr, endo_ir, op):
                    + jnp.log(c("vessels.hr_inflammation")) * (dr.inflammation - op.inflammation0)
                    + jnp.log(c("vessels.hr_fmd")) * c("vessels.fmd_reference") * (endo_ir - op.endo0)
                    + jnp.log(c("vessels.hr_hba1c")) * (a1c - op.a1c_excess0))
+
+
+# ------------------------------------------------------------------ the organ (models/organ.py)
+
+
+def _initialise(y0):
+    dr, col, n = y0.dr, y0.col, y0.n
+    loss0 = np.asarray(no_loss(dr, y0.mech_np))
+    sbp_default = np.asarray(c("vessels.sbp_default"))[np.digitize(dr.bmi, [25.0, 30.0])]
+    sbp0 = col("systolic_bp")
+    y0.assume(np.isnan(sbp0), lambda i: f"systolic blood pressure (default {sbp_default[i]:g} mmHg)")
+    sbp0 = np.where(np.isnan(sbp0), sbp_default, sbp0)
+    flag = lambda key: np.nan_to_num(col(key), nan=0.0)  # noqa: E731
+    for key in ("smoker", "on_bp_medication", "on_statin"):
+        y0.assume(np.isnan(col(key)), f"{key}: no")
+    op = y0.params
+    non_hdl0 = op["ldl0"] + y0.values["tg0"] / op["vldl_factor"]
+    drive0 = np.asarray(plaque_drive(non_hdl0, op["sdldl0"], dr, loss0, y0.mech_np, y0.values["sd_ref"]))
+    plaque0 = drive0 * np.maximum(dr.age - c("vessels.plaque_onset_age"), 0.0) / c("vessels.plaque_span")
+    params = {"sbp0": sbp0, "loss0": loss0, "ln_insulin0": np.log(dr.insulin_rel), "smoker": flag("smoker"),
+              "bp_medication": flag("on_bp_medication"), "statin": flag("on_statin"), "diabetes": flag("diabetes"),
+              "inflammation0": dr.inflammation, "endo0": 1.0 / (1.0 + loss0),
+              "a1c_excess0": np.maximum(dr.hba1c - 6.5, 0.0)}
+    return params, {"plaque": plaque0, "cvd_expected": np.zeros(n)}
+
+
+def _derive(t, dr, o, op, mech, q):
+    q["loss"] = loss = no_loss(dr, mech)
+    q["endothelial"] = endothelial(dr.age, loss)
+    q["sbp_risk"] = sbp_for_risk(dr, op, loss)
+    q["sbp"] = sbp(t, dr, op, loss)
+    q["plaque_drive"] = plaque_drive(q["non_hdl"], q["sdldl"], dr, loss, mech, op.sd_ref)
+
+
+def _rates(dr, op, q):
+    hdl = q["hdl"]
+    mult = hazard_multiplier(q["sdldl"], dr, 1.0 / (1.0 + q["loss"]), op)
+    ascvd = ascvd_hazard(dr, op, q["ldl"] + q["tg"] / op.vldl_factor + hdl, hdl, q["sbp_risk"], q["egfr"], mult)
+    share = c("vessels.stroke_share")
+    q["hazard_mi"], q["hazard_stroke"] = (1.0 - share) * ascvd, share * ascvd
+
+
+def _step(dr, o, op, mech, q, dt):
+    return {"plaque": o.plaque + q["plaque_drive"] * dt / c("vessels.plaque_span"),
+            "cvd_expected": o.cvd_expected + (q["hazard_mi"] + q["hazard_stroke"]) * dt}
+
+
+def _observe(dr, o, op, q):
+    return {"endothelial_function_rel": q["endothelial"], "systolic_bp_mmhg": q["sbp"], "plaque_burden": o.plaque,
+            "cvd_events_expected": o.cvd_expected}
+
+
+ORGAN = register(Organ(
+    name="vessels", order=30,
+    columns={"endothelial_function_rel": ("x reference",
+                                          "endothelial function (FMD relative to a healthy 40-year-old)"),
+             "systolic_bp_mmhg": ("mmHg", "systolic blood pressure"),
+             "plaque_burden": ("1", "plaque burden (1 = reference person at 55)")},
+    hazards={"hazard_mi": ("1/year", "annual myocardial infarction hazard"),
+             "hazard_stroke": ("1/year", "annual stroke hazard")},
+    expected={"cvd_events_expected": ("1", "expected MI and stroke events since year 0 (cumulative hazard)")},
+    switches={"endothelial": ("endothelial dysfunction", "loss of insulin -> PI3K/Akt -> eNOS nitric oxide"),
+              "dyslipidemia": ("atherogenic dyslipidaemia", "small dense LDL and low HDL feeding plaque")},
+    pathways=("endothelial", "dyslipidemia", "vldl_export"),
+    events={"mi": {"rate": "hazard_mi", "name": "MI", "label": "myocardial infarction",
+                   "source": "PREVENT ASCVD x hazard ratios (docs/organs.md)"},
+            "stroke": {"rate": "hazard_stroke", "name": "stroke", "label": "stroke",
+                       "source": "PREVENT ASCVD x hazard ratios (docs/organs.md)"}},
+    panels=(("cvd_events_expected", "CVD events expected"),),
+    states=("plaque", "cvd_expected"),
+    params=("sbp0", "loss0", "ln_insulin0", "smoker", "bp_medication", "statin", "diabetes", "inflammation0", "endo0",
+            "a1c_excess0"),
+    initialise=_initialise, derive=_derive, rates=_rates, step=_step, observe=_observe))

@@ -1,0 +1,336 @@
+"""The progression core next to the organs: its description (:data:`CORE`, an :class:`irsim.models.organ.Organ`
+without hooks), the model's lists derived from it and the organ registry (output columns with units, pathway switches
+with labels, events, the pathways ``irsim explain`` examines, report panels, categorical labels), and the core's
+start from labs (:func:`initialise`), its observation (:func:`observe`) and the monthly scan of core and organs
+(:func:`_scan`). Equations: :mod:`.progression`; batching and chunking: :mod:`irsim.cohort.progression`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from ..errors import InputError, Problem
+from ..solvers._jax import jax, jnp
+from ..units import GLUCOSE_MG_DL_PER_MMOL_L
+from . import organs as om
+from . import progression as pm
+from .meal_surrogate import KNOB_RANGE
+from .organ import Organ
+
+#: Parameter files the decades model reads (core, then organs): ``Trajectory.sources()`` and the report cite them.
+PARAMETER_FILES = ("progression", "organs")
+
+CORE = Organ(
+    name="core", order=0,
+    columns={
+        "year": ("year", "years since the start"), "age": ("year", "age"), "weight_kg": ("kg", "body weight"),
+        "bmi": ("kg/m2", "body-mass index"), "fasting_glucose_mmol_l": ("mmol/L", "fasting plasma glucose"),
+        "glucose_2h_mmol_l": ("mmol/L", "2-h OGTT plasma glucose"), "hba1c_percent": ("%", "HbA1c"),
+        "fasting_insulin_uiu_ml": ("uIU/mL", "fasting insulin"),
+        "homa1_ir": ("1", "HOMA1 insulin resistance (Matthews 1985)"),
+        "homa1_beta_percent": ("%", "HOMA1 beta-cell function (Matthews 1985)"),
+        "beta_cell_mass_rel": ("x reference", "functional beta-cell mass"),
+        "beta_cell_function_rel": ("x reference", "beta-cell secretory function"),
+        "muscle_insulin_sensitivity_rel": ("x reference", "muscle insulin sensitivity"),
+        "liver_insulin_sensitivity_rel": ("x reference", "hepatic insulin sensitivity"),
+        "adipose_insulin_sensitivity_rel": ("x reference", "adipose insulin sensitivity"),
+        "inflammation_index": ("index", "inflammatory tone (0 = lean reference)"),
+        "mitochondrial_capacity_rel": ("x reference", "mitochondrial oxidative capacity"),
+        "er_stress_index": ("index", "ER stress (0 = none)"),
+        "visceral_fat_rel": ("x reference", "visceral fat"), "ffa_flux_rel": ("x reference", "free fatty-acid flux"),
+        "glycemic_status": ("", "ADA class: NGT, IFG, IGT, IFG+IGT or T2D"),
+        "beta_cell_capacity_rel": ("x reference", "beta-cell functional capacity (1 = intact)"),
+        "pancreatic_fat_rel": ("x reference", "pancreatic (islet) fat"),
+        "beta_cell_responsivity_rel": ("x reference",
+                                       "stimulated (first-phase) responsivity of secretion, x reference")},
+    switches={
+        "inflammation": ("inflammation",
+                         "adipose and systemic inflammatory tone (TNF-a, IL-6 -> JNK/IKK; NLRP3 -> IL-1b)"),
+        "mitochondria": ("mitochondrial distress", "falling oxidative capacity and ROS"),
+        "er_stress": ("ER stress", "the unfolded protein response (JNK, CHOP apoptosis)"),
+        "lipotoxicity": ("lipid intermediates", "DAG/ceramide from fatty-acid supply exceeding oxidation (PKC)"),
+        "glucotoxicity": ("glucotoxicity", "damage from high glucose to beta cells and tissues")},
+    pathways=("androgens",),
+    events={"t2d": {"column": "glycemic_status", "op": "==", "threshold": "T2D", "name": "T2D",
+                    "label": "type 2 diabetes", "source": "ADA 2025 (glycemic_status)"}},
+    panels=(("fasting_glucose_mmol_l", "Fasting glucose (mmol/L)"), ("glucose_2h_mmol_l", "2-h OGTT glucose (mmol/L)"),
+            ("hba1c_percent", "HbA1c (%)"), ("weight_kg", "Weight (kg)"), ("homa1_ir", "HOMA1-IR")),
+    labels={"glycemic_status": pm.STATUS})
+
+#: Output columns of a trajectory: the core's, then the organs' (stable names).
+COLUMNS = tuple(CORE.columns) + om.COLUMNS
+
+#: (unit, description) of every output column.
+COLUMN_INFO = {**CORE.columns, **om.COLUMN_INFO}
+
+#: Pathway switch -> (label, what switching it off removes), in :class:`~.progression.Mechanisms` order.
+SWITCHES = {**CORE.switches, **{s: label for o in om.ORGANS for s, label in o.switches.items()}}
+
+#: Events: the organs' threshold events, the core's diagnosis, then the hazards (the order events are sampled in).
+EVENTS = {**{k: e for k, e in om.EVENTS.items() if "rate" not in e}, **CORE.events,
+          **{k: e for k, e in om.EVENTS.items() if "rate" in e}}
+
+#: Pathways `irsim explain` examines by default for an organ column (besides the core's switches).
+PATHWAYS = {c: o.pathways for o in om.ORGANS for c in o.all_columns()}
+
+#: Report panels: the core's, then the organs' in column order.
+PANELS = CORE.panels + tuple(sorted((p for o in om.ORGANS for p in o.panels), key=lambda p: COLUMNS.index(p[0])))
+
+#: Labels of categorical columns (numeric codes in the arrays).
+LABELS = {**CORE.labels, **om.LABELS}
+
+
+# ------------------------------------------------------------------ start, observation, scan
+
+INSULIN_PMOL_PER_UIU = 6.0         # Heinemann 2010 (the meal model's convention)
+
+
+@dataclass
+class Start:
+    """Starting point of a batch: per-person parameters and states, and which inputs were assumed."""
+
+    params: pm.Params
+    state: pm.State
+    assumed: list[list[str]]
+    carb_share: float = 0.5
+    organ_params: om.OrganParams | None = None  # organ constants and states (models/organs.initialise)
+    organ_state: om.OrganState | None = None
+
+
+def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
+    """Starting states from labs: fasting glucose and insulin set sensitivity and beta-cell mass; a 2-h OGTT
+    glucose, when given, sets beta-cell function; the cellular triad starts at its steady state for the person's
+    body composition. Missing inputs get population defaults, listed in ``assumed``."""
+    n = len(columns["age"])
+    col = lambda key: np.asarray(columns.get(key, np.full(n, np.nan)), dtype=float)  # noqa: E731
+    female = col("female")
+    age = col("age")
+    assumed = [[] for _ in range(n)]
+
+    def fill(values, default, name):
+        miss = np.isnan(values)
+        for i in np.flatnonzero(miss):
+            assumed[i].append(name)
+        return np.where(miss, default, values)
+
+    height = fill(col("height"), np.where(female > 0.5, pm.c("defaults.height_cm_female"),
+                                                 pm.c("defaults.height_cm_male")), "height")
+    weight = fill(col("weight"), np.where(female > 0.5, pm.c("defaults.weight_kg_female"),
+                                                 pm.c("defaults.weight_kg_male")), "weight")
+    bmi = weight / (height / 100.0) ** 2
+    cls = np.digitize(bmi, [25.0, 30.0])
+    fpg = fill(col("fasting_glucose"), np.asarray(pm.c("defaults.fasting_glucose_mg_dl"))[cls], "fasting_glucose")
+    fpi = fill(col("fasting_insulin"), np.asarray(pm.c("defaults.fasting_insulin_uiu_ml"))[cls], "fasting_insulin")
+    g2h = col("ogtt_glucose_120")
+    a1c = col("hba1c")
+    activity = fill(col("physical_activity"), 0.0, "physical_activity (none)")
+
+    fat = np.asarray(pm.fat_mass(weight, age, female, height))
+    rho, tau = (np.asarray(x) for x in pm.hall_rho_tau(weight, fat, pm.rmr(weight, age, female, height)))
+    ones = np.ones(n)
+    # between-person random effects (cohorts draw them, cohort.synthetic); one person gets the population median
+    susceptibility = np.where(np.isnan(col("capacity_susceptibility")), 1.0, col("capacity_susceptibility"))
+    drift = np.where(np.isnan(col("sensitivity_drift")), 0.0, col("sensitivity_drift"))
+    decline = np.where(np.isnan(col("capacity_decline")), pm.c("heterogeneity.capacity_decline_median"),
+                       col("capacity_decline"))
+    params = pm.Params(female=female, height_cm=height, age0=age, w_set0=weight, rho=rho, tau_w=tau,
+                       muscle0=ones, liver0=ones, adipose0=ones, fat_ref=np.asarray(pm.reference_fat(female)),
+                       activity0=activity, a1c_offset=np.zeros(n), capacity_susceptibility=susceptibility,
+                       sensitivity_drift=drift, capacity_decline=decline, responsivity=ones)
+    ref = pm.reference()
+    s_fit, bm_fit, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
+    bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit))
+    if bad.any():
+        raise InputError([Problem(f"person[{i}]", f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} "
+                                  "uIU/mL lies outside what the meal model can reproduce (sensitivity and beta-cell "
+                                  f"mass within {KNOB_RANGE['muscle_si']} x normal)") for i in np.flatnonzero(bad)])
+    fpi_model = fpi_model / INSULIN_PMOL_PER_UIU
+    for i in np.flatnonzero(np.abs(fpi_model / fpi - 1.0) > 0.05):
+        assumed[i].append(f"fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal model's range for this glucose: "
+                          f"started at {fpi_model[i]:.1f} uIU/mL")
+    # capacity left after a known diabetes duration (no OGTT): lost at the maximal glucotoxic rate since diagnosis
+    duration = col("diabetes_duration_years")
+    capacity0 = np.where(np.isnan(duration), 1.0,
+                         np.exp(-pm.c("beta.capacity_glucose_rate") * susceptibility * np.nan_to_num(duration)))
+    state = pm.State(weight=weight, inflammation=np.zeros(n), mitochondria=ones, er_stress=np.zeros(n),
+                     beta_mass=bm_fit / capacity0 ** pm.c("beta.capacity_mass_exponent"), beta_function=ones,
+                     hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,
+                     energy=np.zeros(n), islet_fat=ones)
+    u = _inputs0(n)
+    mech = pm.Mechanisms()
+    params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
+                                  _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()}, iterations=iterations)
+    params, state = pm.Params(*(np.asarray(x) for x in params)), pm.State(*(np.asarray(x) for x in state))
+    bad = ~(np.all([np.isfinite(x) for x in params], axis=0) & np.all([np.isfinite(x) for x in state], axis=0))
+    if bad.any():
+        raise InputError([Problem(f"person[{i}]", f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} "
+                                  "uIU/mL has no starting state in the meal model (meals would drive glucose to zero)")
+                          for i in np.flatnonzero(bad)])
+    d = pm.derive(0.0, state, params, u, mech, ref)
+    a1c_model = np.asarray(pm.adag_hba1c(pm.mean_glucose(d.fast)))
+    state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))
+    params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model))
+    for i in np.flatnonzero(np.isnan(a1c)):
+        assumed[i].append("hba1c (from the model's day-mean glucose)")
+    organ_params, organ_state = om.initialise(columns, params, state, assumed)
+    return Start(params, state, assumed, organ_params=organ_params, organ_state=organ_state)
+
+
+def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 40):
+    x, got = _fit_fasting_jit(jnp.asarray(fpg, dtype=jnp.float64), jnp.asarray(fpi_pmol, dtype=jnp.float64),
+                              jnp.asarray(weight, dtype=jnp.float64), iterations=iterations)
+    s, bm = np.exp(np.asarray(x))
+    got = np.asarray(got)
+    ok = np.abs(got[0] / fpg - 1.0) < 1e-3
+    return np.where(ok, s, np.nan), np.where(ok, bm, np.nan), got[1]
+
+
+@partial(jax.jit, static_argnames=("iterations",))
+def _fit_fasting_jit(fpg, fpi_pmol, weight, *, iterations: int):
+    """Muscle = liver sensitivity ``s`` and beta-cell mass so the fasting state matches the labs (projected Newton
+    in log space, within the surrogate's grid). Where the pair lies beyond what the meal model can produce (very
+    high insulin for the glucose), ``s`` stops at the grid's lower edge and beta-cell mass matches the glucose;
+    the insulin actually reproduced is returned so the caller can say so."""
+    from ..models import meal_surrogate as ms
+
+    tab = ms.table()
+    lo = jnp.log(jnp.array([ms.KNOB_RANGE["muscle_si"][0], ms.KNOB_RANGE["beta_mass"][0]]))[:, None]
+    hi = jnp.log(jnp.array([ms.KNOB_RANGE["muscle_si"][1], ms.KNOB_RANGE["beta_mass"][1]]))[:, None]
+
+    def fasting(x, w):
+        s, bm = jnp.exp(x[0]), jnp.exp(x[1])
+        f = tab.lookup({"muscle_si": s, "liver_si": s, "beta_mass": bm, "beta_function": jnp.ones_like(s)}, w)
+        return jnp.stack([jnp.log(f["fasting_glucose_mg_dl"]), jnp.log(f["fasting_insulin_pmol_l"])])
+
+    f_all = jax.vmap(fasting, in_axes=(1, 0), out_axes=1)
+    jac = jax.vmap(jax.jacfwd(fasting), in_axes=(1, 0), out_axes=2)
+    target = jnp.stack([jnp.log(fpg), jnp.log(fpi_pmol)])
+    x = jnp.zeros((2, fpg.shape[0]))
+    w = weight
+
+    def newton(_, x):
+        r = f_all(x, w) - target
+        J = jac(x, w)  # (2, 2, N)
+        det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
+        dx = jnp.stack([(J[1, 1] * r[0] - J[0, 1] * r[1]) / det, (-J[1, 0] * r[0] + J[0, 0] * r[1]) / det])
+        return jnp.clip(x - jnp.clip(dx, -0.5, 0.5), lo, hi)
+
+    x = jax.lax.fori_loop(0, iterations, newton, x)
+    # where sensitivity sits on a grid edge, match the glucose alone with beta-cell mass (1-D Newton)
+    at_bound = (x[0] <= lo[0]) | (x[0] >= hi[0])
+
+    def newton1(_, x):
+        r = f_all(x, w) - target
+        J = jac(x, w)
+        step_bm = r[0] / jnp.where(jnp.abs(J[0, 1]) > 1e-12, J[0, 1], -1e-12)
+        return x.at[1].set(jnp.where(at_bound, jnp.clip(x[1] - jnp.clip(step_bm, -0.5, 0.5), lo[1, 0], hi[1, 0]), x[1]))
+
+    x = jax.lax.fori_loop(0, iterations, newton1, x)
+    return x, jnp.exp(f_all(x, w))
+
+
+def _jnp_tree(t):
+    return type(t)(*(jnp.asarray(x, dtype=jnp.float64) for x in t))
+
+
+@partial(jax.jit, static_argnames=("iterations",))
+def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
+    """Fixed point at year 0: the triad and secretory function at their steady state for the person's body
+    composition, intrinsic sensitivities that reproduce the fitted ``s_fit``, beta-cell mass that keeps the fasting
+    labs, and (with an OGTT) the stimulated responsivity that reproduces the measured 2-h glucose (Newton on log
+    glucose; 1 without an OGTT)."""
+    mech = pm.Mechanisms()
+    has_ogtt = ~jnp.isnan(g2h)
+    ones = jnp.ones_like(s_fit)
+    mass_fit = pm.functional_mass(state)  # the meal model's mass knob that reproduces the fasting labs
+
+    def g120(logr, st, pr):
+        return jnp.log(pm.derive(0.0, st, pr._replace(responsivity=jnp.exp(logr)), u, mech, ref).fast["ogtt_glucose_120"])
+
+    def body(_, carry):
+        pr, st = carry
+        d1 = pm.derive(0.0, st, pr._replace(muscle0=ones, liver0=ones), u, mech, ref)
+        pr = pr._replace(muscle0=s_fit / d1.muscle_si, liver0=s_fit / d1.liver_si)
+        d = pm.derive(0.0, st, pr, u, mech, ref)
+        tg = pm.targets(st, pr, u, mech, d)
+        damp = lambda old, new: 0.5 * old + 0.5 * new  # noqa: E731
+        st = st._replace(inflammation=damp(st.inflammation, tg["inflammation"]),
+                         mitochondria=damp(st.mitochondria, tg["mitochondria"]),
+                         er_stress=damp(st.er_stress, tg["er_stress"]),
+                         islet_fat=damp(st.islet_fat, tg["islet_fat"]),
+                         beta_function=damp(st.beta_function, tg["beta_function"]))
+        st = st._replace(beta_mass=mass_fit / st.capacity ** pm.c("beta.capacity_mass_exponent")
+                         / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
+        x = jnp.log(pr.responsivity)
+        val, grad = jax.jvp(lambda lr: g120(lr, st, pr), (x,), (jnp.ones_like(x),))
+        tgt = jnp.log(jnp.where(has_ogtt, g2h, 100.0))
+        step = jnp.clip((val - tgt) / jnp.where(jnp.abs(grad) > 1e-9, grad, -1e-9), -0.5, 0.5)
+        pr = pr._replace(responsivity=jnp.where(has_ogtt, jnp.exp(x - step), pr.responsivity))
+        return pr, st
+
+    return jax.lax.fori_loop(0, iterations, body, (params, state))
+
+
+def _inputs0(n: int) -> pm.Inputs:
+    z = np.zeros(n)
+    return pm.Inputs(energy=z, weight_target=np.full(n, np.nan), activity=z, metformin=z,
+                     carb_share=np.full(n, pm.c("triad.dnl_carb_reference")), cortisol=np.ones(n))
+
+
+#: HOMA1-%B's denominator (glucose - 3.5 mmol/L) is held at this floor: the index is undefined at fasting glucose
+#: <= 3.5 mmol/L (63 mg/dL), where it would be infinite or negative; trajectories report the floor's value there.
+HOMA1_BETA_FLOOR_MMOL_L = 0.1
+
+
+def homa1(fpi_uiu_ml, fpg_mmol_l):
+    """HOMA1-IR and HOMA1-%B (Matthews DR et al. Diabetologia 1985;28:412-9)."""
+    xp = jnp if isinstance(fpg_mmol_l, jax.Array) else np
+    return (fpi_uiu_ml * fpg_mmol_l / 22.5,
+            20.0 * fpi_uiu_ml / xp.maximum(fpg_mmol_l - 3.5, HOMA1_BETA_FLOOR_MMOL_L))
+
+
+def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
+    f = d.fast
+    fpg = f["fasting_glucose_mg_dl"]
+    fpi = f["fasting_insulin_pmol_l"] / INSULIN_PMOL_PER_UIU
+    fpg_mmol = fpg / GLUCOSE_MG_DL_PER_MMOL_L
+    g2h = f["ogtt_glucose_120"]
+    return (
+        jnp.full_like(fpg, t), d.age, s.weight, s.weight / (p.height_cm / 100.0) ** 2, fpg_mmol,
+        g2h / GLUCOSE_MG_DL_PER_MMOL_L, s.hba1c, fpi,
+        *homa1(fpi, fpg_mmol),
+        pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
+        s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity, s.islet_fat,
+        d.stimulated,
+    )
+
+
+@partial(jax.jit, static_argnames=("n_records", "per_record", "dt"))
+def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: int, per_record: int, dt: float):
+    def month(carry, k):
+        s, o = carry
+        t = t0 + k * dt
+        u = pm.Inputs(*(col[k] for col in inputs))
+        p = om.coupled_params(params, o, oparams, mech)
+        s2, d = pm.step(t, s, p, u, mech, ref, dt)
+        o2 = om.step(t, om.drivers(t, s._replace(energy=s2.energy), d, p, u, ref), o, oparams, mech, dt)
+        return (s2, o2), None
+
+    def observe_all(s, o, k):
+        t = t0 + k * dt
+        u = pm.Inputs(*(col[k] for col in inputs))
+        p = om.coupled_params(params, o, oparams, mech)
+        d = pm.derive(t, s, p, u, mech, ref)
+        return observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech)
+
+    def record(carry, r):
+        k0 = r * per_record
+        obs = observe_all(*carry, k0)
+        carry, _ = jax.lax.scan(month, carry, k0 + jnp.arange(per_record))
+        return carry, jnp.stack(obs)
+
+    (s_end, o_end), obs = jax.lax.scan(record, (state, ostate), jnp.arange(n_records))
+    last = jnp.stack(observe_all(s_end, o_end, n_records * per_record))
+    return jnp.concatenate([obs, last[None]], axis=0), s_end, o_end  # (n_records + 1, n_cols, *batch)

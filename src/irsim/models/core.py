@@ -140,20 +140,23 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
                        activity0=activity, a1c_offset=np.zeros(n), capacity_susceptibility=susceptibility,
                        sensitivity_drift=drift, capacity_decline=decline, responsivity=ones)
     ref = pm.reference()
-    s_fit, bm_fit, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
-    bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit))
+    s_fit, bm_fit, fpg_model, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
+    bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit) & np.isfinite(fpg_model))
     if bad.any():
         raise InputError([Problem(f"person[{i}]", f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} "
                                   "uIU/mL lies outside what the meal model can reproduce (sensitivity and beta-cell "
                                   f"mass within {KNOB_RANGE['muscle_si']} x normal)") for i in np.flatnonzero(bad)])
     fpi_model = fpi_model / INSULIN_PMOL_PER_UIU
+    for i in np.flatnonzero(np.abs(fpg_model / fpg - 1.0) >= 1e-3):
+        assumed[i].append(f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal "
+                          f"model's range: started at {fpg_model[i]:.0f} mg/dL")
     for i in np.flatnonzero(np.abs(fpi_model / fpi - 1.0) > 0.05):
         assumed[i].append(f"fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal model's range for this glucose: "
                           f"started at {fpi_model[i]:.1f} uIU/mL")
     # capacity left after a known diabetes duration (no OGTT): lost at the maximal glucotoxic rate since diagnosis
     duration = col("diabetes_duration_years")
-    capacity0 = np.where(np.isnan(duration), 1.0,
-                         np.exp(-pm.c("beta.capacity_glucose_rate") * susceptibility * np.nan_to_num(duration)))
+    capacity0 = np.where(np.isnan(duration), 1.0, np.asarray(pm.residual_capacity(
+        1.0, pm.c("beta.capacity_glucose_rate") * susceptibility * np.nan_to_num(duration))))
     state = pm.State(weight=weight, inflammation=np.zeros(n), mitochondria=ones, er_stress=np.zeros(n),
                      beta_mass=bm_fit / capacity0 ** pm.c("beta.capacity_mass_exponent"), beta_function=ones,
                      hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,
@@ -183,8 +186,7 @@ def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 40):
                               jnp.asarray(weight, dtype=jnp.float64), iterations=iterations)
     s, bm = np.exp(np.asarray(x))
     got = np.asarray(got)
-    ok = np.abs(got[0] / fpg - 1.0) < 1e-3
-    return np.where(ok, s, np.nan), np.where(ok, bm, np.nan), got[1]
+    return s, bm, got[0], got[1]
 
 
 @partial(jax.jit, static_argnames=("iterations",))

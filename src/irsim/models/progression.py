@@ -357,6 +357,14 @@ def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress + p.capacity_decline
 
 
+def residual_capacity(capacity, loss):
+    """Capacity after an integrated loss ``loss`` (rate x time): the loss acts on the part above a residual capacity,
+    ``C -> C_min + (C - C_min) exp(-loss)`` (exact for ``dC/dt = -rate (C - C_min)``): islets of long-standing type 2
+    diabetes keep part of their beta cells (Rahier 2008), so capacity never reaches zero."""
+    floor = c("beta.capacity_min")
+    return floor + (capacity - floor) * jnp.exp(-loss)
+
+
 def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     """Net growth rate of beta-cell mass, 1/year: proliferation minus apoptosis (Topp 2000, Ha 2016)."""
     return (proliferation(d, ref) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
@@ -398,7 +406,7 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         beta_function=_relax(s.beta_function, tg["beta_function"], c("beta.tau_function"), dt),
         hba1c=_relax(s.hba1c, a1c_target, c("glycaemia.tau_hba1c"), dt),
         insulin=d.fast["fasting_insulin_pmol_l"],
-        capacity=s.capacity * jnp.exp(-capacity_loss(s, p, mech, d, ref) * dt),
+        capacity=residual_capacity(s.capacity, capacity_loss(s, p, mech, d, ref) * dt),
         energy=p.rho * (weight - s.weight) / (dt * 365.25),  # stored (+) or drawn (-), kcal/day (Hall 2011)
         islet_fat=_relax(s.islet_fat, tg["islet_fat"], c("beta.tau_islet_fat"), dt),
     )

@@ -54,11 +54,10 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
         lo, hi = v("duration_min"), v("duration_max")
         out["diabetes_duration_years"] = (lo * (hi / lo) ** q if spec.get("duration_log_uniform") else lo + (hi - lo) * q)
     # between-person random effects of the progression model (progression.yaml `heterogeneity`)
-    het = pm.c
-    out["capacity_susceptibility"] = np.exp(het("heterogeneity.capacity_susceptibility_log_sd") * rng.normal(0.0, 1.0, n))
-    out["sensitivity_drift"] = het("heterogeneity.sensitivity_drift_sd") * rng.normal(0.0, 1.0, n)
-    out["capacity_decline"] = het("heterogeneity.capacity_decline_median") * np.exp(
-        het("heterogeneity.capacity_decline_log_sd") * rng.normal(0.0, 1.0, n))
+    out["capacity_susceptibility"] = np.exp(pm.c("heterogeneity.capacity_susceptibility_log_sd") * rng.normal(0.0, 1.0, n))
+    out["sensitivity_drift"] = pm.c("heterogeneity.sensitivity_drift_sd") * rng.normal(0.0, 1.0, n)
+    out["capacity_decline"] = pm.c("heterogeneity.capacity_decline_median") * np.exp(
+        pm.c("heterogeneity.capacity_decline_log_sd") * rng.normal(0.0, 1.0, n))
     # the organ modules' (organs.yaml `heterogeneity`), from their own stream: the draws above stay as they are
     out.update(organ_effects(n, female, np.random.default_rng([seed, 1])))
     return out

@@ -255,6 +255,15 @@ def insulinogenic_index(out_t: np.ndarray) -> np.ndarray:
         return np.where(dg > 0.1, di / dg, np.nan)
 
 
+def style_axes(axes, xlabel: str | None = None) -> None:
+    """The report's panel style: grid and legend on each panel, and a common x label when given."""
+    for ax in axes:
+        if xlabel is not None:
+            ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+
+
 def summarise(out: np.ndarray, mask: np.ndarray, female: np.ndarray, index=0) -> dict[str, float]:
     """Means of a group at one record per person (``index``: a record number, or one per person)."""
     idx = np.broadcast_to(np.asarray(index), mask.shape)[mask]

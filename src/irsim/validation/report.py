@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import __version__
 from .. import parameters as _parameters
+from .protocol import style_axes
 from .targets import FAIL, NO_VALUE, PASS, Target, _fmt
 
 _MARK = {PASS: "pass", FAIL: "**FAIL**", NO_VALUE: "no value"}
@@ -265,10 +266,7 @@ def _plot_ukpds(plt, r):
     axes[2].plot(x, d["homa_b"], "o-", color="tab:red", label="model median")
     axes[2].plot([0, 6], [50.0, 50.0 - 6 * 4.5], ":", color="black", label="~50 % at diagnosis, -4.5 points/y")
     axes[2].set_ylabel("HOMA-%B")
-    for ax in axes:
-        ax.set_xlabel("years after diagnosis")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    style_axes(axes, "years after diagnosis")
     fig.suptitle("UKPDS: after diagnosis, diet only (published: UKPDS 16, conventional arm)")
     return fig
 
@@ -328,9 +326,7 @@ def _plot_dpp(plt, r):
     axes[1].set_ylabel("incidence per 100 person-years")
     axes[2].set_xlabel("years")
     axes[2].set_ylabel("mean weight change (%)")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    style_axes(axes)
     fig.suptitle(f"Diabetes Prevention Program (published: Knowler 2002); "
                  f"{r.counts.get('screened', 0)} screened persons per arm")
     return fig

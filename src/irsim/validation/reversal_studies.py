@@ -12,6 +12,7 @@ import numpy as np
 from ..cohort import progression as P
 from ..scenarios.schema import Scenario
 from .protocol import MGDL, Cohorts, Protocol, StudyResult, column, nanmean, population_seed, register
+from .protocol import style_axes
 
 WEEK = 7.0 / 365.25
 #: Counterpoint: 600 kcal/day for 8 weeks. The group's maintenance intake is about 2,800 kcal/day (Mifflin-St Jeor
@@ -110,10 +111,7 @@ def _plot_counterpoint(plt, r):
     axes[2].plot(d["weeks"], d["hepatic_si"], "o-", color="tab:blue", label="hepatic sensitivity")
     axes[2].plot([0, 8], [0.19 / 0.62, 0.46 / 0.62], "X", color="black", markersize=8, label="published")
     axes[2].set_ylabel("relative to controls")
-    for ax in axes:
-        ax.set_xlabel("weeks of 600 kcal/day")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    style_axes(axes, "weeks of 600 kcal/day")
     fig.suptitle("Counterpoint (published: Lim 2011)")
     return fig
 

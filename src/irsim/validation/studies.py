@@ -272,9 +272,9 @@ def _scenario(name: str, description: str, *interventions: dict) -> Scenario:
     return Scenario.parse({"name": name, "description": description, "interventions": list(interventions)})
 
 
-def _lifestyle(percent: float, then: str, minutes: float) -> dict:
-    return {"weight_loss": {"type": "weight_loss", "start_year": 0, "percent": percent, "over_months": 6, "then": then},
-            "activity": {"type": "physical_activity", "start_year": 0, "minutes_per_week": minutes}}
+def _lifestyle(percent: float, then: str, minutes: float) -> tuple[dict, dict]:
+    return ({"type": "weight_loss", "start_year": 0, "percent": percent, "over_months": 6, "then": then},
+            {"type": "physical_activity", "start_year": 0, "minutes_per_week": minutes})
 
 
 #: The arms as the trial ran them, with its reported adherence (Knowler 2002): each arm is a list of (share of
@@ -292,11 +292,11 @@ DPP_ARMS: dict[str, tuple[tuple[float, Scenario], ...]] = {
     ),
     "lifestyle": (
         (0.38, _scenario("dpp_lifestyle", "7 % weight loss in 6 months, kept; 150 min/week",
-                         *_lifestyle(7.0, "maintain", 150.0).values())),
+                         *_lifestyle(7.0, "maintain", 150.0))),
         (0.12, _scenario("dpp_lifestyle_regain", "7 % weight loss in 6 months, then regained; 150 min/week",
-                         *_lifestyle(7.0, "regain", 150.0).values())),
+                         *_lifestyle(7.0, "regain", 150.0))),
         (0.50, _scenario("dpp_lifestyle_partial", "3.5 % weight loss in 6 months, kept; 75 min/week",
-                         *_lifestyle(3.5, "maintain", 75.0).values())),
+                         *_lifestyle(3.5, "maintain", 75.0))),
     ),
 }
 

@@ -227,3 +227,16 @@ def test_full_validation_run(tmp_path):
     results, path = run(out=tmp_path / "validation.md")
     assert all(r.n == 5000 for r in results)
     assert path.exists()
+
+
+@pytest.mark.xfail(strict=True, reason="issue #11 open: the committed full validation passes 26 of 48 held-out targets "
+                                       "(54 %); strict, so this turns into a failure to remove once the floor is met")
+def test_committed_full_validation_meets_the_held_out_floor():
+    # issue #11: >= 80 % of held-out targets pass in the full run (`make validate` writes docs/validation/results.json,
+    # 5000 persons per population), with >= 75 % of the counted targets held out
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).parents[1] / "docs" / "validation" / "results.json").read_text())
+    assert not data["quick"] and data["n"] >= 5000
+    assert data["summary"]["held_out_share"] >= 0.75
+    assert data["summary"]["test"]["pass_rate"] >= 0.80

@@ -212,8 +212,8 @@ class Derived(NamedTuple):
     adipose_si: Any
     fast: dict            # surrogate outputs
     workload: Any         # insulin secretion per functional beta-cell mass, relative to the reference (ER load)
-    demand: Any           # secretion per unit of secretory capacity (mass knob), relative to the reference: the
-                          # glucose-driven stimulation that secretory function compensates (negative feedback)
+    demand: Any           # fasting glucose relative to the common set point G* (the reference subject's): the
+                          # demand that secretory function compensates (Topp 2000, Ha 2016; negative feedback)
     glucose_excess: Any   # day-mean glucose / reference - 1 (>= 0)
     ros: Any              # ROS excess
     hepatic_supply: Any   # net hepatic triglyceride supply relative to the lean reference (1)
@@ -286,7 +286,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     fast = meal_surrogate.table().lookup(meal_knobs(muscle_si, liver_si, functional_mass(s), s.beta_function, resp),
                                          p.w_set0)  # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
-    demand = workload / s.beta_function ** c("beta.function_basal_share")
+    demand = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, demand,
@@ -308,12 +308,12 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     er_drive = (c("triad.er_lipid") * d.lipid + c("triad.er_inflammation") * s.inflammation * mech.inflammation
                 + c("triad.er_demand") * jnp.maximum(d.workload - 1.0, 0.0))
     er = mech.er_stress * _saturate(er_drive, c("triad.er_stress_max"))
-    fmax, fmin, n = c("beta.function_max"), c("beta.function_min"), c("beta.function_workload_hill")
-    w50n = (fmax - fmin) / (1.0 - fmin) - 1.0  # so that the target is 1 at reference workload
+    fmax, fmin, n = c("beta.function_max"), c("beta.function_min"), c("beta.function_glucose_hill")
+    w50n = (fmax - fmin) / (1.0 - fmin) - 1.0  # so that the target is 1 at the set point
     up = fmin + (fmax - fmin) * d.demand ** n / (w50n + d.demand ** n)
     g = mean_glucose(d.fast)
     h = c("beta.gluco_tox_hill")
-    tox = mech.glucotoxicity * c("beta.gluco_tox_max") * g ** h / (c("beta.gluco_tox_half") ** h + g ** h)
+    tox = mech.glucotoxicity * c("beta.gluco_tox_max") / (1.0 + (c("beta.gluco_tox_half") / g) ** h)
     # decline from the person's year-0 function onwards (the year-0 state already holds their history)
     ageing = jnp.maximum(1.0 - c("beta.function_age_decline") * (d.age - p.age0), 0.2)
     # capacity acts once, on the functional mass; lipotoxicity acts on the stimulated responsivity (stimulated())

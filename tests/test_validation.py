@@ -203,6 +203,10 @@ def _app():
     (["--n", "5"], "--n"),
     (["--out", "report.txt"], "Markdown"),
     (["--seed", "abc"], None),  # click's own usage error (boxed, width-dependent text)
+    (["--set", "beta.function_max=2.5"], "--set needs --out"),
+    (["--set", "beta.function_max", "--out", "x.md"], "section.name=value"),
+    (["--set", "beta.nosuch=1", "--out", "x.md"], "beta.nosuch"),
+    (["--set", "glycaemia.day_meals=[[0, 60]]", "--out", "x.md"], "surrogate"),
 ])
 def test_cli_bad_arguments_exit_2(args, message):
     res = CliRunner().invoke(_app(), ["validate", *args])
@@ -218,6 +222,24 @@ def test_cli_quick_run_writes_report(quick_results, tmp_path):
     assert "of 9 targets" in res.output
     text = out.read_text()
     assert "## Diabetes Prevention Program" in text and "Whitehall II:" not in text
+    assert "Sensitivity run" not in text
+
+
+def test_cli_sensitivity_run_says_so_and_changes_the_model(quick_results, tmp_path):
+    # a parameter set for the run reaches the model (metformin's hepatic effect off: the metformin arm's incidence
+    # rises) and the report and results.json say which values were set
+    import json
+
+    out = tmp_path / "s.md"
+    res = CliRunner().invoke(_app(), ["validate", "--quick", "--only", "dpp", "--out", str(out), "--no-plots",
+                                      "--set", "sensitivity.metformin_emax=0", "--set", "sensitivity.metformin_muscle=0"])
+    assert res.exit_code == 0, res.output
+    assert "**Sensitivity run, not the model as committed**" in out.read_text()
+    data = json.loads((tmp_path / "s" / "results.json").read_text())
+    assert data["overrides"] == {"sensitivity.metformin_emax": 0, "sensitivity.metformin_muscle": 0}
+    model = {t["id"]: t["model"] for t in data["targets"]}
+    committed = {k: v for r in quick_results for k, v in r.values.items()}
+    assert model["dpp_inc_metformin"] > committed["dpp_inc_metformin"]
 
 
 @pytest.mark.slow

@@ -91,7 +91,7 @@ def parameter_changes(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def _parameters_set(values: dict[str, Any]):
+def parameters_in_force(values: dict[str, Any]):
     """Run the model with ``values`` in force: compiled programs and the cached reference person are dropped
     before and after (they hold the values they were built with)."""
     if not values:
@@ -129,7 +129,7 @@ class Simulation:
         scenarios = None if self.scenarios is None else [
             s if isinstance(s, Scenario) else Scenario.parse(s) for s in self.scenarios]
         values = dict(self.parameters or {})
-        with _parameters_set(values):
+        with parameters_in_force(values):
             frame = _progression.simulate(self.person, self.years, scenarios, self.step, self.mechanisms)
         columns = {c: column_info(c) for c in frame.columns if c not in ("person", "scenario")}
         return Trajectory(frame, frame.attrs["assumed"], columns, values)

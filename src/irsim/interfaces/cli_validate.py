@@ -17,11 +17,42 @@ from .console import fail, refuse
 _MAX_N = 50_000
 
 
-def validate_command(only: Optional[List[str]], quick: bool, out: Path, seed: int, n: Optional[int],
-                     no_plots: bool) -> None:
+#: The committed report: a run with other parameter values (``--set``) must be written elsewhere.
+DEFAULT_OUT = Path("docs/validation.md")
+
+
+def parse_sets(items: Optional[List[str]]) -> dict:
+    """``["section.name=value", ...]`` -> ``{"section.name": value}`` (value: a JSON number or list)."""
+    import json
+
+    values = {}
+    for item in items or []:
+        key, eq, text = item.partition("=")
+        try:
+            if not eq or not key.strip():
+                raise ValueError
+            values[key.strip()] = json.loads(text)
+        except ValueError:
+            refuse(f"--set {item!r} must read section.name=value, the value a number or a JSON list "
+                   "(e.g. --set beta.function_max=2.5)")
+    return values
+
+
+def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path], seed: int, n: Optional[int],
+                     no_plots: bool, sets: Optional[List[str]] = None) -> None:
     from ..errors import InputError
+    from ..simulation import parameter_changes, parameters_in_force
     from ..validation import STUDIES
     from ..validation import targets as targets_mod
+
+    values = parse_sets(sets)
+    if values and out is None:
+        refuse(f"--set needs --out: {DEFAULT_OUT} is the report of the model as committed, not of a sensitivity run")
+    out = DEFAULT_OUT if out is None else out
+    try:
+        parameter_changes(values)
+    except InputError as exc:
+        fail(exc, "the --set values were")
 
     names = []
     for item in only or []:
@@ -63,10 +94,11 @@ def validate_command(only: Optional[List[str]], quick: bool, out: Path, seed: in
             else:
                 progress.advance(task)
 
-        results = suite.run_all(chosen, n=n, quick=quick, seed=seed, progress=step)
+        with parameters_in_force(values):
+            results = suite.run_all(chosen, n=n, quick=quick, seed=seed, progress=step)
         progress.update(task, description="writing report")
         try:
-            path = report.write(results, tlist, out, plots=not no_plots, quick=quick)
+            path = report.write(results, tlist, out, plots=not no_plots, quick=quick, overrides=values)
         except OSError as exc:
             refuse(f"cannot write the report to {out}: {exc}")
     rows = report.rows(results, tlist)
@@ -82,14 +114,18 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def validate(
         only: Optional[List[str]] = typer.Option(
-            None, "--only", help="Run only this study (repeat or comma-separate): whitehall, ukpds, classes, "
-                                 "conversion, dpp."),
+            None, "--only", help="Run only this study (repeat or comma-separate), e.g. whitehall, ukpds, dpp, "
+                                 "steven; all by default."),
         quick: bool = typer.Option(False, "--quick", help="Small cohorts (a smoke run; numbers are noisy)."),
-        out: Path = typer.Option(Path("docs/validation.md"), "--out", "-o",
-                                 help="Report file; plots go to a folder of the same name beside it."),
+        out: Optional[Path] = typer.Option(
+            None, "--out", "-o", help="Report file (default docs/validation.md); plots go to a folder of the same "
+                                      "name beside it."),
         seed: int = typer.Option(0, "--seed", help="Seed of the virtual populations."),
         n: Optional[int] = typer.Option(None, "--n", help="Persons per population (default 5000; 600 with --quick)."),
         no_plots: bool = typer.Option(False, "--no-plots", help="Skip the PNG plots."),
+        sets: Optional[List[str]] = typer.Option(
+            None, "--set", help="Sensitivity run: another value of a model parameter, section.name=value "
+                                "(progression.yaml or organs.yaml; repeatable; needs --out). The report says so."),
     ) -> None:
         """Validate the progression model against published studies; write a pass/fail report with plots."""
-        validate_command(only, quick, out, seed, n, no_plots)
+        validate_command(only, quick, out, seed, n, no_plots, sets)

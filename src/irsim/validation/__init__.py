@@ -22,10 +22,14 @@ STUDIES = STUDIES + ("organs_liver", "organs_lipids", "organs_kidney", "organs_h
 STUDIES = STUDIES + ("counterpoint", "steven")  # reversal_studies.py
 
 
-def run(names=None, n=None, quick=False, seed=0, out="docs/validation.md", progress=None, plots=True):
-    """Run the protocols and write the report; returns ``(results, report_path)``."""
+def run(names=None, n=None, quick=False, seed=0, out="docs/validation.md", progress=None, plots=True,
+        parameters=None):
+    """Run the protocols and write the report; returns ``(results, report_path)``. ``parameters``
+    (``{"section.name": value}``) makes a sensitivity run with other parameter values; the report says so."""
+    from ..simulation import parameters_in_force
     from . import report, suite
 
-    results = suite.run_all(names, n=n, quick=quick, seed=seed, progress=progress)
-    path = report.write(results, targets.load(), out, plots=plots, quick=quick)
+    with parameters_in_force(dict(parameters or {})):
+        results = suite.run_all(names, n=n, quick=quick, seed=seed, progress=progress)
+    path = report.write(results, targets.load(), out, plots=plots, quick=quick, overrides=parameters)
     return results, path

@@ -76,7 +76,9 @@ def rows(results, targets: list[Target]) -> list[dict]:
 
 
 def write(results, targets: list[Target], out: str | Path = "docs/validation.md", plots: bool = True,
-          quick: bool = False) -> Path:
+          quick: bool = False, overrides: dict | None = None) -> Path:
+    """Write the report, its plots and ``results.json``; ``overrides`` (``{"section.name": value}``) marks a
+    sensitivity run with parameter values other than the committed files'."""
     from .suite import PROTOCOLS
 
     out = Path(out)
@@ -110,6 +112,8 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
           f"Settings: {n} virtual persons per population, seed {seed}"
           + (" (**quick mode**: small cohorts, numbers are noisy)" if quick else "")
           + f", irsim {__version__}; {total:.0f} s for the studies below.", "",
+          *([f"**Sensitivity run, not the model as committed**: parameter values set for this run: "
+             + ", ".join(f"`{k}` = {v}" for k, v in overrides.items()) + ".", ""] if overrides else []),
           f"**Held-out targets: {test['pass']} of {test['targets']} pass ({pct(test['pass_rate'])}).** "
           f"Calibration targets (a parameter was calibrated on the study): {cal['pass']} of {cal['targets']} pass. "
           f"Held out: {pct(roles['held_out_share'])} of the {test['targets'] + cal['targets']} counted targets"
@@ -189,7 +193,7 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
           "are left out.", ""]
     out.write_text("\n".join(L), encoding="utf-8")
     (fig_dir / "results.json").write_text(json.dumps({
-        "n": n, "seed": seed, "quick": quick, "version": __version__,
+        "n": n, "seed": seed, "quick": quick, "version": __version__, "overrides": dict(overrides or {}),
         "summary": roles,
         "targets": [{"id": row["target"].id, "published": row["target"].value, "model": _json_num(row["model"]),
                      "result": row["result"], "role": row["target"].role, "retired": row["target"].retired}

@@ -13,7 +13,6 @@ surrogate table is built from are refused (the table would have to be rebuilt).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -22,12 +21,8 @@ import pandas as pd
 
 from . import parameters as _parameters
 from .cohort import progression as _progression
-from .errors import InputError, Problem
-from .models import meal_surrogate as _surrogate
-from .models import progression as _pm
-from .models.core import COLUMN_INFO, PARAMETER_FILES
+from .models.core import COLUMN_INFO, PARAMETER_FILES, parameters_in_force
 from .scenarios.schema import Scenario
-from .solvers._jax import jax
 
 #: Columns :func:`irsim.cohort.progression.simulate` adds to the model's.
 _ADDED = {"diagnosis_year": ("year", "first record with glycemic_status T2D (NaN: none)")}
@@ -56,59 +51,6 @@ class Trajectory:
                 out[f"{file}:{key}"] = (f"set by the caller to {self.parameters[key]} (file: {p.value}, {p.source})"
                                         if key in self.parameters else p.source)
         return out
-
-
-def _like(value, old) -> bool:
-    """Finite numbers of the file value's shape."""
-    try:
-        x = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return not isinstance(value, bool) and x.shape == np.shape(old) and bool(np.all(np.isfinite(x)))
-
-
-def _file_of(key: str) -> str | None:
-    return next((f for f in PARAMETER_FILES if key in _parameters.parameter_set(f)), None)
-
-
-def parameter_changes(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{"section.name": value}`` -> ``{file: {key: value}}``; every problem is reported at once."""
-    problems, out = [], {}
-    for key, v in values.items():
-        file = _file_of(key)
-        if file is None:
-            problems.append(Problem(f"parameters.{key}", f"not an entry of {' or '.join(PARAMETER_FILES)}.yaml"))
-        elif key in _surrogate.TABLE_PARAMETERS:
-            problems.append(Problem(f"parameters.{key}", "the meal surrogate table is built from it; change the "
-                                                         "file and let the table rebuild"))
-        elif not _like(v, old := _parameters.parameter_set(file).value(key)):
-            problems.append(Problem(f"parameters.{key}", f"{v!r} must be finite numbers shaped like {old!r}"))
-        else:
-            out.setdefault(file, {})[key] = v
-    if problems:
-        raise InputError(problems)
-    return out
-
-
-@contextlib.contextmanager
-def parameters_in_force(values: dict[str, Any]):
-    """Run the model with ``values`` in force: compiled programs and the cached reference person are dropped
-    before and after (they hold the values they were built with)."""
-    if not values:
-        yield
-        return
-    changes = parameter_changes(values)
-
-    def reset():
-        jax.clear_caches()
-        _pm.reference.cache_clear()
-
-    try:
-        with _parameters.overridden(changes):
-            reset()
-            yield
-    finally:
-        reset()
 
 
 @dataclass

@@ -41,7 +41,7 @@ def parse_sets(items: Optional[List[str]]) -> dict:
 def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path], seed: int, n: Optional[int],
                      no_plots: bool, sets: Optional[List[str]] = None) -> None:
     from ..errors import InputError
-    from ..simulation import parameter_changes, parameters_in_force
+    from ..models.core import parameter_changes, parameters_in_force
     from ..validation import STUDIES
     from ..validation import targets as targets_mod
 

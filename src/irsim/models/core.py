@@ -6,14 +6,18 @@ start from labs (:func:`initialise`), its observation (:func:`observe`) and the 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 
 from ..errors import InputError, Problem
 from ..solvers._jax import jax, jnp
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L
+from .. import parameters as _parameters
+from . import meal_surrogate
 from . import organs as om
 from . import progression as pm
 from .meal_surrogate import KNOB_RANGE
@@ -21,6 +25,63 @@ from .organ import Organ
 
 #: Parameter files the decades model reads (core, then organs): ``Trajectory.sources()`` and the report cite them.
 PARAMETER_FILES = ("progression", "organs")
+
+
+# ------------------------------------------------------------------ parameter values other than the files'
+
+def _like(value, old) -> bool:
+    """Finite numbers of the file value's shape."""
+    try:
+        x = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, bool) and x.shape == np.shape(old) and bool(np.all(np.isfinite(x)))
+
+
+def _file_of(key: str) -> str | None:
+    return next((f for f in PARAMETER_FILES if key in _parameters.parameter_set(f)), None)
+
+
+def parameter_changes(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"section.name": value}`` (entries of :data:`PARAMETER_FILES`) -> ``{file: {key: value}}``; every problem
+    is reported at once. Entries the meal surrogate table is built from are refused (the table would be stale)."""
+    problems, out = [], {}
+    for key, v in values.items():
+        file = _file_of(key)
+        if file is None:
+            problems.append(Problem(f"parameters.{key}", f"not an entry of {' or '.join(PARAMETER_FILES)}.yaml"))
+        elif key in meal_surrogate.TABLE_PARAMETERS:
+            problems.append(Problem(f"parameters.{key}", "the meal surrogate table is built from it; change the "
+                                                         "file and let the table rebuild"))
+        elif not _like(v, old := _parameters.parameter_set(file).value(key)):
+            problems.append(Problem(f"parameters.{key}", f"{v!r} must be finite numbers shaped like {old!r}"))
+        else:
+            out.setdefault(file, {})[key] = v
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+@contextlib.contextmanager
+def parameters_in_force(values: dict[str, Any]):
+    """Run the model with ``values`` in force: compiled programs and the cached reference person are dropped
+    before and after (they hold the values they were built with)."""
+    if not values:
+        yield
+        return
+    changes = parameter_changes(values)
+
+    def reset():
+        jax.clear_caches()
+        pm.reference.cache_clear()
+
+    try:
+        with _parameters.overridden(changes):
+            reset()
+            yield
+    finally:
+        reset()
+
 
 CORE = Organ(
     name="core", order=0,

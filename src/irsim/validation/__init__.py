@@ -26,7 +26,7 @@ def run(names=None, n=None, quick=False, seed=0, out="docs/validation.md", progr
         parameters=None):
     """Run the protocols and write the report; returns ``(results, report_path)``. ``parameters``
     (``{"section.name": value}``) makes a sensitivity run with other parameter values; the report says so."""
-    from ..simulation import parameters_in_force
+    from ..models.core import parameters_in_force
     from . import report, suite
 
     with parameters_in_force(dict(parameters or {})):

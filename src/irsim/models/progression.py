@@ -212,8 +212,8 @@ class Derived(NamedTuple):
     adipose_si: Any
     fast: dict            # surrogate outputs
     workload: Any         # insulin secretion per functional beta-cell mass, relative to the reference (ER load)
-    demand: Any           # fasting glucose relative to the common set point G* (the reference subject's): the
-                          # demand that secretory function compensates (Topp 2000, Ha 2016; negative feedback)
+    set_point: Any        # fasting glucose relative to the common set point G* (the reference subject's): what
+                          # secretory function compensates and beta-cell mass regulates towards (Topp 2000, Ha 2016)
     glucose_excess: Any   # day-mean glucose / reference - 1 (>= 0)
     ros: Any              # ROS excess
     hepatic_supply: Any   # net hepatic triglyceride supply relative to the lean reference (1)
@@ -286,10 +286,10 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     fast = meal_surrogate.table().lookup(meal_knobs(muscle_si, liver_si, functional_mass(s), s.beta_function, resp),
                                          p.w_set0)  # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
-    demand = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
+    set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
-    return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, demand,
+    return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
                    gx, ros, supply, resp)
 
 
@@ -310,7 +310,7 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     er = mech.er_stress * _saturate(er_drive, c("triad.er_stress_max"))
     fmax, fmin, n = c("beta.function_max"), c("beta.function_min"), c("beta.function_glucose_hill")
     w50n = (fmax - fmin) / (1.0 - fmin) - 1.0  # so that the target is 1 at the set point
-    up = fmin + (fmax - fmin) * d.demand ** n / (w50n + d.demand ** n)
+    up = fmin + (fmax - fmin) * d.set_point ** n / (w50n + d.set_point ** n)
     g = mean_glucose(d.fast)
     h = c("beta.gluco_tox_hill")
     tox = mech.glucotoxicity * c("beta.gluco_tox_max") / (1.0 + (c("beta.gluco_tox_half") / g) ** h)
@@ -334,12 +334,12 @@ def apoptosis(s: State, mech: Mechanisms, d: Derived, ref: dict):
             + c("beta.apoptosis_er") * s.er_stress + c("beta.apoptosis_inflammation") * s.inflammation * mech.inflammation)
 
 
-def proliferation(d: Derived, ref: dict):
+def proliferation(d: Derived):
     """Beta-cell proliferation relative to the reference turnover, rising steeply with fasting glucose above the
     common physiological set point G* (the reference subject's fasting glucose) and saturating (Topp 2000: mass is
     regulated towards G*; Ha 2016 Hill form). 1 at G*, where it balances basal apoptosis. Nobody starts adapted to
     their own glucose: a person above G* is still compensating, one with excess apoptosis is losing mass."""
-    g = d.fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
+    g = d.set_point
     n, k = c("beta.prolif_glucose_hill"), c("beta.prolif_glucose_half")
     return g ** n * (k ** n + 1.0) / (k ** n + g ** n)
 
@@ -367,7 +367,7 @@ def residual_capacity(capacity, loss):
 
 def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     """Net growth rate of beta-cell mass, 1/year: proliferation minus apoptosis (Topp 2000, Ha 2016)."""
-    return (proliferation(d, ref) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
+    return (proliferation(d) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
 
 
 def weight_update(t, s: State, p: Params, u: Inputs, dt):

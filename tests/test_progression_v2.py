@@ -35,8 +35,13 @@ def test_energy_deficit_empties_the_liver_fast_and_the_pancreas_slowly():
     assert col("liver_fat_percent")[8] < 0.5 * col("liver_fat_percent")[0]
     pancreas = col("pancreatic_fat_rel")
     assert 0.5 * pancreas[0] < pancreas[8] < 0.95 * pancreas[0]
-    assert col("beta_cell_function_rel")[8] > col("beta_cell_function_rel")[0]
-    assert np.all(np.diff(col("fasting_glucose_mmol_l")) <= 1e-9)
+    # first-phase (stimulated) secretion recovers as the glucotoxic and lipotoxic suppressions lift
+    assert col("beta_cell_responsivity_rel")[8] > 1.2 * col("beta_cell_responsivity_rel")[0]
+    # fasting glucose falls within the first week and stays down (secretory function backs off as glucose nears the
+    # set point, so later weeks may move by a few hundredths of a mmol/L)
+    fpg = col("fasting_glucose_mmol_l")
+    assert fpg[1] < fpg[0] - 1.0
+    assert np.all(np.diff(fpg[1:]) < 0.05) and fpg[8] <= fpg[1]
 
 
 @pytest.mark.xfail(strict=True, reason="open in v2.1 (issue #11): capacity multiplies the functional mass only, so the "

@@ -50,7 +50,8 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     """Simulate a started batch; returns an array ``(n_times, n_columns, N)`` in :data:`COLUMNS` order.
 
     ``step``: "year" (monthly steps, yearly records), "month" or "week" (steps and records). ``t0``: years since
-    the batch's year 0 at which ``start`` stands (a continued run; the scenario's dates count from ``t0``).
+    the batch's year 0 at which ``start`` stands (a continued run; the scenario's dates count from ``t0``); one
+    number, or one per person (persons continued from different years, as :func:`gather` makes them).
     ``final=True`` also returns the :class:`Start` at the end, to continue from."""
     if step not in STEPS:
         raise InputError([Problem("step", f"{step!r} is not one of {', '.join(STEPS)}")])
@@ -62,6 +63,7 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     times = np.arange(n_records * per_record + 1) * dt
     table = Schedule(scenario, start.carb_share).table(times)
     n = len(start.assumed)
+    t0 = np.broadcast_to(np.asarray(t0, dtype=float), (n,))
     mech = pm.Mechanisms() if mechanisms is None else mechanisms
     mech = pm.Mechanisms(*(np.broadcast_to(np.asarray(m, dtype=float), (n,)) for m in mech))
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
@@ -73,7 +75,7 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
         res, s_end, o_end = _scan(take(start.params), take(start.state), inputs, take(mech), ref,
-                                  take(start.organ_params), take(start.organ_state), jnp.asarray(float(t0)),
+                                  take(start.organ_params), take(start.organ_state), jnp.asarray(t0[idx]),
                                   n_records=n_records, per_record=per_record, dt=dt)
         m = min(size, n - a)
         out[:, :, a: a + m] = np.asarray(res)[:, :, :m]
@@ -87,6 +89,19 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     end = Start(start.params, cat(0, pm.State), start.assumed, start.carb_share, start.organ_params,
                 cat(1, om.OrganState))
     return out, end
+
+
+def gather(starts: Sequence[Start], which: np.ndarray, persons: np.ndarray | None = None) -> Start:
+    """The batch of ``persons`` (default: all), person ``persons[j]`` taken where ``starts[which[j]]`` has them: each
+    person continued from their own year (e.g. their diagnosis) of a run saved year by year (``run(final=True)``)."""
+    first = starts[0]
+    persons = np.arange(len(first.assumed)) if persons is None else np.asarray(persons)
+    which = np.asarray(which)
+    pick = lambda get, tree_type: tree_type(*(np.stack([np.asarray(get(st)[f], dtype=float) for st in starts])  # noqa: E731
+                                              [which, persons] for f in range(len(tree_type._fields))))
+    sub = lambda tree: type(tree)(*(np.asarray(x)[persons] for x in tree))  # noqa: E731
+    return Start(sub(first.params), pick(lambda s: s.state, pm.State), [first.assumed[i] for i in persons],
+                 first.carb_share, sub(first.organ_params), pick(lambda s: s.organ_state, om.OrganState))
 
 
 #: Columns a study visit measures, with their within-person variation (progression.yaml `measurement`).

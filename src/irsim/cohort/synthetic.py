@@ -16,8 +16,12 @@ from ..models import progression as pm
 def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.ndarray]:
     """Draw ``n`` persons of the named population (``parameters/data/populations.yaml``)."""
     spec = dict(_parameters.load("populations")["populations"][name])
+    published = dict(spec)
     spec.update(overrides)
-    v = lambda key: spec[key]["value"] if isinstance(spec[key], dict) else spec[key]  # noqa: E731
+    v = lambda key, s=spec: s[key]["value"] if isinstance(s[key], dict) else s[key]  # noqa: E731
+    # insulin and glucose levels belong to the population's published mean BMI: a re-centred BMI moves them along
+    # the population's own BMI slopes
+    bmi_ref = v("bmi_mean", published)
     rng = np.random.default_rng(seed)
     female = (rng.random(n) < v("female_share")).astype(float)
     age = np.clip(rng.normal(v("age_mean"), v("age_sd"), n), v("age_min"), v("age_max"))
@@ -26,8 +30,8 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
     weight = bmi * (height / 100.0) ** 2
     # fasting insulin: log-normal, rising with BMI; fasting glucose: normal, rising a little with BMI and age
     z = rng.normal(0.0, 1.0, n)
-    fpi = v("insulin_median") * np.exp(v("insulin_bmi_slope") * (bmi - v("bmi_mean")) + v("insulin_log_sd") * z)
-    fpg = (v("glucose_mean") + v("glucose_bmi_slope") * (bmi - v("bmi_mean"))
+    fpi = v("insulin_median") * np.exp(v("insulin_bmi_slope") * (bmi - bmi_ref) + v("insulin_log_sd") * z)
+    fpg = (v("glucose_mean") + v("glucose_bmi_slope") * (bmi - bmi_ref)
            + v("glucose_insulin_corr") * v("glucose_sd") * z
            + np.sqrt(1.0 - v("glucose_insulin_corr") ** 2) * v("glucose_sd") * rng.normal(0.0, 1.0, n))
     fpg = np.clip(fpg, v("glucose_min"), v("glucose_max"))

@@ -221,7 +221,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     state = pm.State(weight=weight, inflammation=np.zeros(n), mitochondria=ones, er_stress=np.zeros(n),
                      beta_mass=bm_fit / capacity0 ** pm.c("beta.capacity_mass_exponent"), beta_function=ones,
                      hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,
-                     energy=np.zeros(n), islet_fat=ones)
+                     energy=np.zeros(n), islet_fat=ones, glucotoxic=np.zeros(n))
     u = _inputs0(n)
     mech = pm.Mechanisms()
     params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
@@ -323,7 +323,8 @@ def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
                          mitochondria=damp(st.mitochondria, tg["mitochondria"]),
                          er_stress=damp(st.er_stress, tg["er_stress"]),
                          islet_fat=damp(st.islet_fat, tg["islet_fat"]),
-                         beta_function=damp(st.beta_function, tg["beta_function"]))
+                         beta_function=damp(st.beta_function, tg["beta_function"]),
+                         glucotoxic=damp(st.glucotoxic, tg["glucotoxic"]))
         st = st._replace(beta_mass=mass_fit / st.capacity ** pm.c("beta.capacity_mass_exponent")
                          / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
         x = jnp.log(pr.responsivity)
@@ -361,7 +362,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
     fpg_mmol = fpg / GLUCOSE_MG_DL_PER_MMOL_L
     g2h = f["ogtt_glucose_120"]
     return (
-        jnp.full_like(fpg, t), d.age, s.weight, s.weight / (p.height_cm / 100.0) ** 2, fpg_mmol,
+        jnp.zeros_like(fpg) + t, d.age, s.weight, s.weight / (p.height_cm / 100.0) ** 2, fpg_mmol,
         g2h / GLUCOSE_MG_DL_PER_MMOL_L, s.hba1c, fpi,
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,

@@ -21,11 +21,13 @@ States (all per person):
   energy          energy balance of the previous step, kcal/day (negative while losing weight; Hall 2011 rho x dW/dt)
   islet_fat       pancreatic (islet) triglyceride relative to the lean reference: the reversible lipotoxic part of
                   beta-cell dysfunction (Taylor's twin cycle; Lim 2011)
+  glucotoxic      reversible glucotoxic suppression of glucose-stimulated secretion, fraction (Weir 2001; the acute
+                  response is lost first as glucose rises, Brunzell 1976, and returns when glucose is lowered)
 
 Beta-cell secretion has four separate components, each applied once: beta_mass (slow, Topp 2000 set point),
 capacity (irreversible loss of functional mass), beta_function (fast adaptive secretory function that scales basal
-and stimulated secretion, months; its target carries compensation and reversible glucotoxic suppression; Ha 2016)
-and the stimulated responsivity (a person constant set by the 2-h glucose, reversibly suppressed by islet fat).
+and stimulated secretion, months; its target carries compensation; Ha 2016) and the stimulated responsivity (a person
+constant set by the 2-h glucose, reversibly suppressed by islet fat and by glucotoxicity).
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class State(NamedTuple):
     capacity: Any
     energy: Any
     islet_fat: Any
+    glucotoxic: Any
 
 
 class Inputs(NamedTuple):
@@ -189,9 +192,10 @@ def meal_knobs(muscle_si, liver_si, functional, function, stimulated) -> dict:
 
 def stimulated(s: State, p: Params, mech: Mechanisms):
     """Stimulated responsivity of secretion: the person's constant, suppressed reversibly by islet triglyceride above
-    the lean reference (Taylor's twin cycle: first-phase insulin recovered as pancreatic fat fell; Lim 2011)."""
+    the lean reference (Taylor's twin cycle: first-phase insulin recovered as pancreatic fat fell; Lim 2011) and by
+    glucotoxicity (the ``glucotoxic`` state; Brunzell 1976, Weir 2001)."""
     lipo = 1.0 + mech.lipotoxicity * c("beta.islet_fat_suppression") * jnp.maximum(s.islet_fat - 1.0, 0.0)
-    return p.responsivity / lipo
+    return p.responsivity * (1.0 - s.glucotoxic) / lipo
 
 
 def functional_mass(s: State):
@@ -316,10 +320,12 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     tox = mech.glucotoxicity * c("beta.gluco_tox_max") / (1.0 + (c("beta.gluco_tox_half") / g) ** h)
     # decline from the person's year-0 function onwards (the year-0 state already holds their history)
     ageing = jnp.maximum(1.0 - c("beta.function_age_decline") * (d.age - p.age0), 0.2)
-    # capacity acts once, on the functional mass; lipotoxicity acts on the stimulated responsivity (stimulated())
-    bfun = up * ageing * (1.0 - tox) / (1.0 + c("beta.function_er") * er)
+    # capacity acts once, on the functional mass; lipo- and glucotoxicity act on the stimulated responsivity
+    # (stimulated()); the glucotoxic target below is relaxed as its own state
+    bfun = up * ageing / (1.0 + c("beta.function_er") * er)
     islet = d.hepatic_supply ** c("beta.islet_fat_exponent")
-    return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun, "islet_fat": islet}
+    return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun, "islet_fat": islet,
+            "glucotoxic": tox}
 
 
 def apoptosis(s: State, mech: Mechanisms, d: Derived, ref: dict):
@@ -409,6 +415,7 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         capacity=residual_capacity(s.capacity, capacity_loss(s, p, mech, d, ref) * dt),
         energy=p.rho * (weight - s.weight) / (dt * 365.25),  # stored (+) or drawn (-), kcal/day (Hall 2011)
         islet_fat=_relax(s.islet_fat, tg["islet_fat"], c("beta.tau_islet_fat"), dt),
+        glucotoxic=_relax(s.glucotoxic, tg["glucotoxic"], c("beta.tau_function"), dt),
     )
     return new, d
 

@@ -126,36 +126,56 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
 UKPDS_YEARS = 20
 UKPDS_FOLLOW = 6
-UKPDS_FPG_ENTRY = (6.0, 15.0)   # UKPDS entry window after the 3-month diet run-in, mmol/L
+UKPDS_FPG_ENTRY = (6.0, 15.0)   # UKPDS entry window after the 3-month diet run-in, mmol/L (UKPDS 16)
 UKPDS_CHECK_EVERY = 3            # clinically diagnosed: glucose checked in routine care about every 3 years
+#: Diagnosis in UKPDS's recruitment years (1977-91): fasting plasma glucose >= 7.8 mmol/L (140 mg/dL; NDDG 1979,
+#: WHO 1980/1985), found in routine care without an OGTT
+UKPDS_FPG_DX = 7.8
+UKPDS_RUN_IN = 0.25              # years of diet between diagnosis and randomisation (UKPDS 16)
 #: A UKPDS-like population (UKPDS 33: age 53, BMI about 28, 39 % women): the high-risk `dpp` spread re-centred.
 UKPDS_OVERRIDES = {"age_mean": 45.0, "age_sd": 8.0, "age_min": 25.0, "age_max": 65.0, "bmi_mean": 28.5,
                    "bmi_sd": 4.5, "bmi_min": 20.0, "female_share": 0.39}
+#: The run-in diet of every newly diagnosed patient: 4.5 kg lost from a mean 83 kg in 3 months (UKPDS 45, Diabet Med
+#: 2000;17:518), then not kept: the diet-only group had not completely regained its loss 3 years later (UKPDS Group,
+#: BMJ 1995;310:1006), as the free energy balance regains it (Hall 2011).
+UKPDS_DIET = Scenario.parse({"name": "ukpds_run_in", "description": "4.5 of 83 kg lost in 3 months, then regained",
+                             "interventions": [{"type": "weight_loss", "start_year": 0, "percent": 100 * 4.5 / 83,
+                                                "over_months": 12 * UKPDS_RUN_IN, "then": "regain"}]})
 
 
 def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("ukpds")
-    out = P.measured(cohorts.run("dpp", n, UKPDS_YEARS, overrides=UKPDS_OVERRIDES),
-                     _population_seed(seed, "ukpds/visits"))
-    dm = diabetic(out)
-    free = ~dm[0]
-    # clinically diagnosed: a routine check about every 3 years (random phase), not a yearly screen
+    # the natural history, saved year by year so that each case continues from the year of their own diagnosis
+    starts, records = [cohorts.start("dpp", n, UKPDS_OVERRIDES)], []
+    for year in range(UKPDS_YEARS):
+        o, end = P.run(starts[-1], 1.0, final=True, t0=float(year))
+        records.append(o[:1])
+        starts.append(end)
+    out = P.measured(np.concatenate(records + [o[1:]]), _population_seed(seed, "ukpds/visits"))
+    free = ~diabetic(out)[0]
+    dm = column(out, "fasting_glucose_mmol_l") >= UKPDS_FPG_DX
+    # clinically diagnosed: a routine fasting glucose about every 3 years (random phase), not a yearly screen
     rng = np.random.default_rng(_population_seed(seed, "ukpds_checks"))
     phase = rng.integers(0, UKPDS_CHECK_EVERY, n)
     check = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % UKPDS_CHECK_EVERY == 0
     e = first_index(dm & check)
-    fpg = column(out, "fasting_glucose_mmol_l")
-    fpg_e = align(fpg, e, [0])[0]
+    cases = np.flatnonzero(free & (e >= 1))
+    # from diagnosis: 3 months' diet, then the trial, untreated (conventional arm: diet only), in monthly records
+    follow = P.measured(P.run(P.gather(starts, e[cases], cases), UKPDS_RUN_IN + UKPDS_FOLLOW, UKPDS_DIET,
+                              step="month", t0=e[cases].astype(float)), _population_seed(seed, "ukpds/trial"))
+    entry = int(round(12 * UKPDS_RUN_IN))
+    visits = entry + 12 * np.arange(0, UKPDS_FOLLOW + 1)
+    fpg = column(follow, "fasting_glucose_mmol_l")
     lo, hi = UKPDS_FPG_ENTRY
-    sel = free & (e >= 1) & (e <= out.shape[0] - 1 - UKPDS_FOLLOW) & (fpg_e >= lo) & (fpg_e <= hi)
-    res.counts.update(persons=n, free_at_baseline=int(free.sum()), newly_diagnosed=int((free & (e >= 1)).sum()),
+    sel = (fpg[entry] >= lo) & (fpg[entry] <= hi)
+    res.counts.update(persons=n, free_at_baseline=int(free.sum()), newly_diagnosed=len(cases),
                       entrants=int(sel.sum()), diagnosed_by_model_status=_counts_status(out, free))
     off = np.arange(0, UKPDS_FOLLOW + 1)
-    a = lambda name: align(column(out, name)[:, sel], e[sel], off)  # noqa: E731
+    a = lambda name: column(follow, name)[visits][:, sel]  # noqa: E731
     med_fpg = nanmedian(a("fasting_glucose_mmol_l"), axis=1)
     med_a1c = nanmedian(a("hba1c_percent"), axis=1)
     med_hb = nanmedian(a("homa1_beta_percent"), axis=1)
-    why = f"no newly diagnosed persons with FPG {lo:g}-{hi:g} mmol/L and {UKPDS_FOLLOW} y of follow-up among {n}"
+    why = f"no newly diagnosed persons with FPG {lo:g}-{hi:g} mmol/L after the run-in diet among {n}"
     if not sel.any():
         med_fpg = med_a1c = med_hb = np.full(len(off), np.nan)
     res.set("ukpds_fpg_1y", med_fpg[1], why)
@@ -170,11 +190,11 @@ def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
                           else np.full((2, len(off)), np.nan))
     res.data.update(offsets=off, fpg=med_fpg, hba1c=med_a1c, homa_b=med_hb,
                     fpg_q=quart("fasting_glucose_mmol_l"), hba1c_q=quart("hba1c_percent"))
-    res.baseline["entrants at diagnosis"] = summarise(out, sel, np.asarray(cohorts.start("dpp", n, UKPDS_OVERRIDES)
-                                                                          .params.female), np.clip(e, 0, None))
-    res.notes.append(f"{res.counts['entrants']} entrants (newly diagnosed by glucose criteria with FPG {lo:g}-{hi:g} "
-                     f"mmol/L at diagnosis, diagnosed by year {UKPDS_YEARS - UKPDS_FOLLOW}) out of "
-                     f"{res.counts['newly_diagnosed']} newly diagnosed.")
+    female = np.asarray(starts[0].params.female)[cases]
+    res.baseline["newly diagnosed, at diagnosis"] = summarise(follow, np.ones(len(cases), bool), female)
+    res.baseline["entrants, after the run-in diet"] = summarise(follow, sel, female, entry)
+    res.notes.append(f"{res.counts['entrants']} entrants (FPG {lo:g}-{hi:g} mmol/L after the 3-month run-in diet) out of "
+                     f"{res.counts['newly_diagnosed']} newly diagnosed by year {UKPDS_YEARS}.")
     return res
 
 
@@ -392,14 +412,16 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         ("ukpds_fpg_1y", "ukpds_fpg_6y", "ukpds_hba1c_1y", "ukpds_hba1c_6y", "ukpds_hba1c_drift", "ukpds_fpg_drift",
          "ukpds_homab_slope", "ukpds_homab_at_dx"),
         "Persons diagnosed during an untreated " f"{UKPDS_YEARS}" "-year run of a UKPDS-like population (the "
-        "high-risk `dpp` spread re-centred to BMI 28.5, age 45 at start, 39 % women; {n} persons), so that each case "
-        "enters at the model's own diagnosis with its own history. Clinically diagnosed, as UKPDS patients were: "
-        "glucose checked in routine care about every " f"{UKPDS_CHECK_EVERY}" " years (random phase), diagnosis at the "
-        "first check with fasting glucose >= 7.0 or 2-h glucose >= 11.1 mmol/L (measured, with within-person "
-        "variation); entry if fasting glucose is 6-15 mmol/L then (the trial's window after its 3-month diet) with 6 "
-        "years of record after it. They stay untreated (the conventional arm was diet, with drugs only for FPG > 15 "
-        "mmol/L or symptoms). Medians of fasting glucose and HbA1c at +1 and +6 y; HOMA1-%B (UKPDS used the original "
-        "HOMA) slope by least squares on the median over 0..6 y.",
+        "high-risk `dpp` spread re-centred to BMI 28.5, age 45 at start, 39 % women, fasting insulin and glucose moved "
+        "along the population's BMI slopes; {n} persons), so that each case enters with its own history. Clinically "
+        "diagnosed, as UKPDS patients were: glucose checked in routine care about every " f"{UKPDS_CHECK_EVERY}" " years "
+        "(random phase), diagnosis at the first check with fasting glucose >= 7.8 mmol/L, the criterion of the "
+        "trial's recruitment years (NDDG 1979, WHO 1980/85; no OGTT in routine care; measured, with within-person "
+        "variation). Each case then continues from the month of their diagnosis: the "
+        "trial's 3-month run-in diet (4.5 of 83 kg lost, UKPDS 45; then regained freely), entry if fasting glucose is "
+        "6-15 mmol/L after it (UKPDS 16's window), and 6 years untreated (the conventional arm was diet, with drugs "
+        "only for FPG > 15 mmol/L or symptoms). Medians of fasting glucose and HbA1c at +1 and +6 y from entry; HOMA1-%B "
+        "(UKPDS used the original HOMA) at entry and its slope by least squares on the median over 0..6 y.",
         ukpds, ("UKPDS",)),
     Protocol(
         "classes", "Glucose-tolerance classes: HOMA-IR and insulinogenic index (Jensen 2002)", "whitehall_ii",

@@ -19,9 +19,9 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
     published = dict(spec)
     spec.update(overrides)
     v = lambda key, s=spec: s[key]["value"] if isinstance(s[key], dict) else s[key]  # noqa: E731
-    # insulin and glucose levels belong to the population's published mean BMI: a re-centred BMI moves them along
-    # the population's own BMI slopes
-    bmi_ref = v("bmi_mean", published)
+    # insulin and glucose levels belong to the mean BMI they were given at (the population's published one unless the
+    # override gives them too): a re-centred BMI moves them along the population's own BMI slopes
+    ref = lambda key: v("bmi_mean") if key in overrides else v("bmi_mean", published)  # noqa: E731
     rng = np.random.default_rng(seed)
     female = (rng.random(n) < v("female_share")).astype(float)
     age = np.clip(rng.normal(v("age_mean"), v("age_sd"), n), v("age_min"), v("age_max"))
@@ -30,8 +30,8 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
     weight = bmi * (height / 100.0) ** 2
     # fasting insulin: log-normal, rising with BMI; fasting glucose: normal, rising a little with BMI and age
     z = rng.normal(0.0, 1.0, n)
-    fpi = v("insulin_median") * np.exp(v("insulin_bmi_slope") * (bmi - bmi_ref) + v("insulin_log_sd") * z)
-    fpg = (v("glucose_mean") + v("glucose_bmi_slope") * (bmi - bmi_ref)
+    fpi = v("insulin_median") * np.exp(v("insulin_bmi_slope") * (bmi - ref("insulin_median")) + v("insulin_log_sd") * z)
+    fpg = (v("glucose_mean") + v("glucose_bmi_slope") * (bmi - ref("glucose_mean"))
            + v("glucose_insulin_corr") * v("glucose_sd") * z
            + np.sqrt(1.0 - v("glucose_insulin_corr") ** 2) * v("glucose_sd") * rng.normal(0.0, 1.0, n))
     fpg = np.clip(fpg, v("glucose_min"), v("glucose_max"))

@@ -67,6 +67,31 @@ def test_continued_run_equals_one_run():
     np.testing.assert_allclose(first, whole[:3], rtol=1e-12, atol=1e-12)
 
 
+def test_persons_continued_from_their_own_years_equal_one_run():
+    # cohort.progression.gather + a per-person t0: each person picks up where a year-by-year run left them (the UKPDS
+    # protocol continues each case from its own diagnosis)
+    start = P.initialise(_cols([105.0, 140.0, 120.0], [12.0, 15.0, 9.0]))
+    whole = P.run(start, 4.0)
+    starts = [start]
+    for year in range(3):
+        starts.append(P.run(starts[-1], 1.0, final=True, t0=float(year))[1])
+    which, persons = np.array([1, 3, 2]), np.array([2, 0, 1])
+    cont = P.run(P.gather(starts, which, persons), 1.0, t0=which.astype(float))
+    for j, (w, i) in enumerate(zip(which, persons)):
+        np.testing.assert_allclose(cont[:, :, j], whole[w: w + 2, :, i], rtol=1e-9, atol=1e-9)
+
+
+def test_recentred_population_moves_insulin_along_its_bmi_slope():
+    # DPP's insulin median (16 uIU/mL) belongs to its mean BMI 34; a cohort re-centred to BMI 28.5 moves along the
+    # population's own slope (0.03 per kg/m2: 16 x exp(-0.165) = 13.6), unless the override gives the median itself
+    from irsim.cohort.synthetic import population
+
+    moved = population("dpp", 20000, seed=1, bmi_mean=28.5, bmi_sd=4.5, bmi_min=20.0)
+    given = population("dpp", 20000, seed=1, bmi_mean=28.5, bmi_sd=4.5, bmi_min=20.0, insulin_median=12.0)
+    assert np.median(moved["fasting_insulin"]) == pytest.approx(16.0 * np.exp(-0.03 * 5.5), rel=0.03)
+    assert np.median(given["fasting_insulin"]) == pytest.approx(12.0, rel=0.03)
+
+
 def test_measured_adds_within_person_variation_reproducibly():
     out = P.run(P.initialise(_cols([100.0] * 400, [10.0] * 400)), 1.0)
     a, b = P.measured(out, 1), P.measured(out, 1)

@@ -224,8 +224,10 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
                      energy=np.zeros(n), islet_fat=ones, glucotoxic=np.zeros(n))
     u = _inputs0(n)
     mech = pm.Mechanisms()
+    labs = jnp.log(jnp.stack([jnp.asarray(fpg_model), jnp.asarray(fpi_model * INSULIN_PMOL_PER_UIU)]))
     params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
-                                  _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()}, iterations=iterations)
+                                  _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()}, labs,
+                                  iterations=iterations)
     params, state = pm.Params(*(np.asarray(x) for x in params)), pm.State(*(np.asarray(x) for x in state))
     bad = ~(np.all([np.isfinite(x) for x in params], axis=0) & np.all([np.isfinite(x) for x in state], axis=0))
     if bad.any():
@@ -299,23 +301,48 @@ def _jnp_tree(t):
 
 
 @partial(jax.jit, static_argnames=("iterations",))
-def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
+def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
     """Fixed point at year 0: the triad and secretory function at their steady state for the person's body
-    composition, intrinsic sensitivities that reproduce the fitted ``s_fit``, beta-cell mass that keeps the fasting
-    labs, and (with an OGTT) the stimulated responsivity that reproduces the measured 2-h glucose (Newton on log
-    glucose; 1 without an OGTT)."""
+    composition, intrinsic sensitivities and beta-cell mass that keep the fasting labs (``labs``: log fasting glucose
+    and insulin the fasting fit reproduced), and (with an OGTT) the 2-h glucose: its distance from what the fasting
+    labs predict is shared between the stimulated responsivity and muscle insulin resistance relative to the liver's
+    (share ``sensitivity.ogtt_muscle_share``; Abdul-Ghani 2006: IGT is muscular, IFG hepatic). Newton on log 2-h
+    glucose for that one unknown ``x`` (responsivity exp((1 - share) x), muscle / liver exp(share x)); a Newton step
+    on (log liver sensitivity, log fasting mass knob) keeps the fasting labs. Without an OGTT x = 0: muscle = liver."""
+    from ..models import meal_surrogate as ms
+
     mech = pm.Mechanisms()
     has_ogtt = ~jnp.isnan(g2h)
     ones = jnp.ones_like(s_fit)
-    mass_fit = pm.functional_mass(state)  # the meal model's mass knob that reproduces the fasting labs
+    share = pm.c("sensitivity.ogtt_muscle_share")
+    tab = ms.table()
+    lo_si, hi_si = (float(np.log(v)) for v in ms.KNOB_RANGE["muscle_si"])
+    lo_mass, hi_mass = (float(np.log(v)) for v in ms.KNOB_RANGE["beta_mass"])
+    lo_x, hi_x = (float(np.log(v)) for v in ms.KNOB_RANGE["beta_function"])
 
-    def g120(logr, st, pr):
-        return jnp.log(pm.derive(0.0, st, pr._replace(responsivity=jnp.exp(logr)), u, mech, ref).fast["ogtt_glucose_120"])
+    def fasting(z, w):  # z = (log liver sensitivity, log fasting mass knob, muscle offset share x x)
+        f = tab.lookup({"muscle_si": jnp.exp(z[0] + z[2]), "liver_si": jnp.exp(z[0]), "beta_mass": jnp.exp(z[1]),
+                        "beta_function": jnp.ones_like(z[0])}, w)
+        return jnp.stack([jnp.log(f["fasting_glucose_mg_dl"]), jnp.log(f["fasting_insulin_pmol_l"])])
+
+    jac = jax.vmap(jax.jacfwd(fasting), in_axes=(1, 0), out_axes=2)
+    f_all = jax.vmap(fasting, in_axes=(1, 0), out_axes=1)
+
+    def set_person(pr, st, lliv, lmass, x):
+        d1 = pm.derive(0.0, st, pr._replace(muscle0=ones, liver0=ones), u, mech, ref)
+        pr = pr._replace(muscle0=jnp.exp(lliv + share * x) / d1.muscle_si, liver0=jnp.exp(lliv) / d1.liver_si,
+                         responsivity=jnp.exp((1.0 - share) * x))
+        st = st._replace(beta_mass=jnp.exp(lmass) / st.capacity ** pm.c("beta.capacity_mass_exponent")
+                         / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
+        return pr, st
+
+    def g120(x, pr, st, lliv, lmass):
+        pr, st = set_person(pr, st, lliv, lmass, x)
+        return jnp.log(pm.derive(0.0, st, pr, u, mech, ref).fast["ogtt_glucose_120"])
 
     def body(_, carry):
-        pr, st = carry
-        d1 = pm.derive(0.0, st, pr._replace(muscle0=ones, liver0=ones), u, mech, ref)
-        pr = pr._replace(muscle0=s_fit / d1.muscle_si, liver0=s_fit / d1.liver_si)
+        pr, st, lliv, lmass, x = carry
+        pr, st = set_person(pr, st, lliv, lmass, x)
         d = pm.derive(0.0, st, pr, u, mech, ref)
         tg = pm.targets(st, pr, u, mech, d)
         damp = lambda old, new: 0.5 * old + 0.5 * new  # noqa: E731
@@ -325,16 +352,32 @@ def _steady_start(params, state, s_fit, g2h, u, ref, *, iterations: int):
                          islet_fat=damp(st.islet_fat, tg["islet_fat"]),
                          beta_function=damp(st.beta_function, tg["beta_function"]),
                          glucotoxic=damp(st.glucotoxic, tg["glucotoxic"]))
-        st = st._replace(beta_mass=mass_fit / st.capacity ** pm.c("beta.capacity_mass_exponent")
-                         / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
-        x = jnp.log(pr.responsivity)
-        val, grad = jax.jvp(lambda lr: g120(lr, st, pr), (x,), (jnp.ones_like(x),))
+        # fasting labs: one Newton step on (log liver sensitivity, log mass knob) with the muscle offset held
+        z = jnp.stack([lliv, lmass, share * x])
+        r = f_all(z, pr.w_set0) - labs
+        J = jac(z, pr.w_set0)
+        det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
+        ok = jnp.abs(det) > 1e-12
+        det = jnp.where(ok, det, 1.0)
+        dl = jnp.where(ok, (J[1, 1] * r[0] - J[0, 1] * r[1]) / det, 0.0)
+        db = jnp.where(ok, (-J[1, 0] * r[0] + J[0, 0] * r[1]) / det, 0.0)
+        lliv = jnp.clip(lliv - jnp.clip(dl, -0.5, 0.5), lo_si, hi_si)
+        lmass = jnp.clip(lmass - jnp.clip(db, -0.5, 0.5), lo_mass, hi_mass)
+        # 2-h glucose: one Newton step on x
+        val, grad = jax.jvp(lambda xx: g120(xx, pr, st, lliv, lmass), (x,), (jnp.ones_like(x),))
         tgt = jnp.log(jnp.where(has_ogtt, g2h, 100.0))
         step = jnp.clip((val - tgt) / jnp.where(jnp.abs(grad) > 1e-9, grad, -1e-9), -0.5, 0.5)
-        pr = pr._replace(responsivity=jnp.where(has_ogtt, jnp.exp(x - step), pr.responsivity))
-        return pr, st
+        x = jnp.where(has_ogtt, x - step, x)
+        # within the meal model's grid: x as the responsivity knob, the muscle offset as muscle sensitivity
+        x = jnp.clip(x, lo_x, hi_x)
+        x = jnp.clip(x, (lo_si - lliv) / jnp.maximum(share, 1e-9) - 1e9 * (share <= 0),
+                     (hi_si - lliv) / jnp.maximum(share, 1e-9) + 1e9 * (share <= 0))
+        return pr, st, lliv, lmass, x
 
-    return jax.lax.fori_loop(0, iterations, body, (params, state))
+    lmass0 = jnp.log(pm.functional_mass(state) * state.beta_function ** pm.c("beta.function_basal_share"))
+    carry = (params, state, jnp.log(s_fit), lmass0, jnp.zeros_like(s_fit))
+    pr, st, lliv, lmass, x = jax.lax.fori_loop(0, iterations, body, carry)
+    return set_person(pr, st, lliv, lmass, x)
 
 
 def _inputs0(n: int) -> pm.Inputs:

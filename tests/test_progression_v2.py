@@ -67,6 +67,22 @@ def test_continued_run_equals_one_run():
     np.testing.assert_allclose(first, whole[:3], rtol=1e-12, atol=1e-12)
 
 
+def test_a_high_2h_glucose_is_read_partly_as_muscle_resistance():
+    # Abdul-Ghani 2006: IGT is muscular, IFG hepatic. Same fasting labs, 2-h glucose 110 vs 175 mg/dL (and none): the
+    # start reproduces every lab; the IGT person starts with muscle sensitivity below the liver's and a lower
+    # stimulated responsivity, the normal one the other way; without an OGTT muscle equals liver
+    cols = _cols([95.0, 95.0, 95.0], [10.0, 10.0, 10.0], ogtt_glucose_120=[110.0, 175.0, np.nan])
+    out = P.run(P.initialise(cols), 1.0)
+    col = lambda name: out[0, IDX[name]]  # noqa: E731
+    np.testing.assert_allclose(col("fasting_glucose_mmol_l") * 18.0, 95.0, rtol=2e-3)
+    np.testing.assert_allclose(col("fasting_insulin_uiu_ml"), 10.0, rtol=2e-3)
+    np.testing.assert_allclose(col("glucose_2h_mmol_l")[:2] * 18.0, [110.0, 175.0], rtol=2e-3)
+    muscle, liver = col("muscle_insulin_sensitivity_rel"), col("liver_insulin_sensitivity_rel")
+    assert muscle[1] < 0.8 * liver[1] and muscle[0] > liver[0]
+    assert muscle[2] == pytest.approx(liver[2], rel=1e-6)
+    assert col("beta_cell_responsivity_rel")[1] < col("beta_cell_responsivity_rel")[0]
+
+
 def test_persons_continued_from_their_own_years_equal_one_run():
     # cohort.progression.gather + a per-person t0: each person picks up where a year-by-year run left them (the UKPDS
     # protocol continues each case from its own diagnosis)

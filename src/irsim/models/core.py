@@ -244,6 +244,14 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     return Start(params, state, assumed, organ_params=organ_params, organ_state=organ_state)
 
 
+def _fasting_logs(tab, log_liver, log_mass, muscle_offset, weight):
+    """Log fasting glucose and insulin of the surrogate for log liver sensitivity, log fasting mass knob and muscle
+    sensitivity ``exp(muscle_offset)`` times the liver's (the stimulated responsivity does not act at fasting)."""
+    f = tab.lookup({"muscle_si": jnp.exp(log_liver + muscle_offset), "liver_si": jnp.exp(log_liver),
+                    "beta_mass": jnp.exp(log_mass), "beta_function": jnp.ones_like(log_liver)}, weight)
+    return jnp.stack([jnp.log(f["fasting_glucose_mg_dl"]), jnp.log(f["fasting_insulin_pmol_l"])])
+
+
 def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 40):
     x, got = _fit_fasting_jit(jnp.asarray(fpg, dtype=jnp.float64), jnp.asarray(fpi_pmol, dtype=jnp.float64),
                               jnp.asarray(weight, dtype=jnp.float64), iterations=iterations)
@@ -265,9 +273,7 @@ def _fit_fasting_jit(fpg, fpi_pmol, weight, *, iterations: int):
     hi = jnp.log(jnp.array([ms.KNOB_RANGE["muscle_si"][1], ms.KNOB_RANGE["beta_mass"][1]]))[:, None]
 
     def fasting(x, w):
-        s, bm = jnp.exp(x[0]), jnp.exp(x[1])
-        f = tab.lookup({"muscle_si": s, "liver_si": s, "beta_mass": bm, "beta_function": jnp.ones_like(s)}, w)
-        return jnp.stack([jnp.log(f["fasting_glucose_mg_dl"]), jnp.log(f["fasting_insulin_pmol_l"])])
+        return _fasting_logs(tab, x[0], x[1], 0.0, w)
 
     f_all = jax.vmap(fasting, in_axes=(1, 0), out_axes=1)
     jac = jax.vmap(jax.jacfwd(fasting), in_axes=(1, 0), out_axes=2)
@@ -321,9 +327,7 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
     lo_x, hi_x = (float(np.log(v)) for v in ms.KNOB_RANGE["beta_function"])
 
     def fasting(z, w):  # z = (log liver sensitivity, log fasting mass knob, muscle offset share x x)
-        f = tab.lookup({"muscle_si": jnp.exp(z[0] + z[2]), "liver_si": jnp.exp(z[0]), "beta_mass": jnp.exp(z[1]),
-                        "beta_function": jnp.ones_like(z[0])}, w)
-        return jnp.stack([jnp.log(f["fasting_glucose_mg_dl"]), jnp.log(f["fasting_insulin_pmol_l"])])
+        return _fasting_logs(tab, z[0], z[1], z[2], w)
 
     jac = jax.vmap(jax.jacfwd(fasting), in_axes=(1, 0), out_axes=2)
     f_all = jax.vmap(fasting, in_axes=(1, 0), out_axes=1)

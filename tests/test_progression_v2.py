@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from irsim.cohort import progression as P
 from irsim.scenarios.schema import Scenario
+from irsim.units import GLUCOSE_MG_DL_PER_MMOL_L
 
 IDX = {name: i for i, name in enumerate(P.COLUMNS)}
 WEEK = 7.0 / 365.25
@@ -74,9 +75,9 @@ def test_a_high_2h_glucose_is_read_partly_as_muscle_resistance():
     cols = _cols([95.0, 95.0, 95.0], [10.0, 10.0, 10.0], ogtt_glucose_120=[110.0, 175.0, np.nan])
     out = P.run(P.initialise(cols), 1.0)
     col = lambda name: out[0, IDX[name]]  # noqa: E731
-    np.testing.assert_allclose(col("fasting_glucose_mmol_l") * 18.0, 95.0, rtol=2e-3)
+    np.testing.assert_allclose(col("fasting_glucose_mmol_l") * GLUCOSE_MG_DL_PER_MMOL_L, 95.0, rtol=2e-3)
     np.testing.assert_allclose(col("fasting_insulin_uiu_ml"), 10.0, rtol=2e-3)
-    np.testing.assert_allclose(col("glucose_2h_mmol_l")[:2] * 18.0, [110.0, 175.0], rtol=2e-3)
+    np.testing.assert_allclose(col("glucose_2h_mmol_l")[:2] * GLUCOSE_MG_DL_PER_MMOL_L, [110.0, 175.0], rtol=2e-3)
     muscle, liver = col("muscle_insulin_sensitivity_rel"), col("liver_insulin_sensitivity_rel")
     assert muscle[1] < 0.8 * liver[1] and muscle[0] > liver[0]
     assert muscle[2] == pytest.approx(liver[2], rel=1e-6)

@@ -252,6 +252,12 @@ def _fasting_logs(tab, log_liver, log_mass, muscle_offset, weight):
     return jnp.stack([jnp.log(f["fasting_glucose_mg_dl"]), jnp.log(f["fasting_insulin_pmol_l"])])
 
 
+def _solve2(J, r):
+    """``J^-1 r`` for a batch of 2 x 2 systems (``J``: (2, 2, N), ``r``: (2, N)) and the determinant."""
+    det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
+    return jnp.stack([J[1, 1] * r[0] - J[0, 1] * r[1], -J[1, 0] * r[0] + J[0, 0] * r[1]]), det
+
+
 def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 40):
     x, got = _fit_fasting_jit(jnp.asarray(fpg, dtype=jnp.float64), jnp.asarray(fpi_pmol, dtype=jnp.float64),
                               jnp.asarray(weight, dtype=jnp.float64), iterations=iterations)
@@ -266,11 +272,9 @@ def _fit_fasting_jit(fpg, fpi_pmol, weight, *, iterations: int):
     in log space, within the surrogate's grid). Where the pair lies beyond what the meal model can produce (very
     high insulin for the glucose), ``s`` stops at the grid's lower edge and beta-cell mass matches the glucose;
     the insulin actually reproduced is returned so the caller can say so."""
-    from ..models import meal_surrogate as ms
-
-    tab = ms.table()
-    lo = jnp.log(jnp.array([ms.KNOB_RANGE["muscle_si"][0], ms.KNOB_RANGE["beta_mass"][0]]))[:, None]
-    hi = jnp.log(jnp.array([ms.KNOB_RANGE["muscle_si"][1], ms.KNOB_RANGE["beta_mass"][1]]))[:, None]
+    tab = meal_surrogate.table()
+    lo = jnp.log(jnp.array([KNOB_RANGE["muscle_si"][0], KNOB_RANGE["beta_mass"][0]]))[:, None]
+    hi = jnp.log(jnp.array([KNOB_RANGE["muscle_si"][1], KNOB_RANGE["beta_mass"][1]]))[:, None]
 
     def fasting(x, w):
         return _fasting_logs(tab, x[0], x[1], 0.0, w)
@@ -284,9 +288,8 @@ def _fit_fasting_jit(fpg, fpi_pmol, weight, *, iterations: int):
     def newton(_, x):
         r = f_all(x, w) - target
         J = jac(x, w)  # (2, 2, N)
-        det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
-        dx = jnp.stack([(J[1, 1] * r[0] - J[0, 1] * r[1]) / det, (-J[1, 0] * r[0] + J[0, 0] * r[1]) / det])
-        return jnp.clip(x - jnp.clip(dx, -0.5, 0.5), lo, hi)
+        num, det = _solve2(J, r)
+        return jnp.clip(x - jnp.clip(num / det, -0.5, 0.5), lo, hi)
 
     x = jax.lax.fori_loop(0, iterations, newton, x)
     # where sensitivity sits on a grid edge, match the glucose alone with beta-cell mass (1-D Newton)
@@ -315,16 +318,14 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
     (share ``sensitivity.ogtt_muscle_share``; Abdul-Ghani 2006: IGT is muscular, IFG hepatic). Newton on log 2-h
     glucose for that one unknown ``x`` (responsivity exp((1 - share) x), muscle / liver exp(share x)); a Newton step
     on (log liver sensitivity, log fasting mass knob) keeps the fasting labs. Without an OGTT x = 0: muscle = liver."""
-    from ..models import meal_surrogate as ms
-
     mech = pm.Mechanisms()
     has_ogtt = ~jnp.isnan(g2h)
     ones = jnp.ones_like(s_fit)
     share = pm.c("sensitivity.ogtt_muscle_share")
-    tab = ms.table()
-    lo_si, hi_si = (float(np.log(v)) for v in ms.KNOB_RANGE["muscle_si"])
-    lo_mass, hi_mass = (float(np.log(v)) for v in ms.KNOB_RANGE["beta_mass"])
-    lo_x, hi_x = (float(np.log(v)) for v in ms.KNOB_RANGE["beta_function"])
+    tab = meal_surrogate.table()
+    lo_si, hi_si = (float(np.log(v)) for v in KNOB_RANGE["muscle_si"])
+    lo_mass, hi_mass = (float(np.log(v)) for v in KNOB_RANGE["beta_mass"])
+    lo_x, hi_x = (float(np.log(v)) for v in KNOB_RANGE["beta_function"])
 
     def fasting(z, w):  # z = (log liver sensitivity, log fasting mass knob, muscle offset share x x)
         return _fasting_logs(tab, z[0], z[1], z[2], w)
@@ -332,21 +333,20 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
     jac = jax.vmap(jax.jacfwd(fasting), in_axes=(1, 0), out_axes=2)
     f_all = jax.vmap(fasting, in_axes=(1, 0), out_axes=1)
 
-    def set_person(pr, st, lliv, lmass, x):
+    def triad_factors(pr, st):
+        """Muscle and liver sensitivity per unit of intrinsic sensitivity for the current triad states."""
         d1 = pm.derive(0.0, st, pr._replace(muscle0=ones, liver0=ones), u, mech, ref)
-        pr = pr._replace(muscle0=jnp.exp(lliv + share * x) / d1.muscle_si, liver0=jnp.exp(lliv) / d1.liver_si,
+        return d1.muscle_si, d1.liver_si
+
+    def set_person(pr, st, fac, lliv, lmass, x):
+        pr = pr._replace(muscle0=jnp.exp(lliv + share * x) / fac[0], liver0=jnp.exp(lliv) / fac[1],
                          responsivity=jnp.exp((1.0 - share) * x))
         st = st._replace(beta_mass=jnp.exp(lmass) / st.capacity ** pm.c("beta.capacity_mass_exponent")
                          / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
         return pr, st
 
-    def g120(x, pr, st, lliv, lmass):
-        pr, st = set_person(pr, st, lliv, lmass, x)
-        return jnp.log(pm.derive(0.0, st, pr, u, mech, ref).fast["ogtt_glucose_120"])
-
     def body(_, carry):
-        pr, st, lliv, lmass, x = carry
-        pr, st = set_person(pr, st, lliv, lmass, x)
+        pr, st, lliv, lmass, x = carry  # pr and st already set for (lliv, lmass, x) and the current triad states
         d = pm.derive(0.0, st, pr, u, mech, ref)
         tg = pm.targets(st, pr, u, mech, d)
         damp = lambda old, new: 0.5 * old + 0.5 * new  # noqa: E731
@@ -358,30 +358,35 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
                          glucotoxic=damp(st.glucotoxic, tg["glucotoxic"]))
         # fasting labs: one Newton step on (log liver sensitivity, log mass knob) with the muscle offset held
         z = jnp.stack([lliv, lmass, share * x])
-        r = f_all(z, pr.w_set0) - labs
         J = jac(z, pr.w_set0)
-        det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
+        num, det = _solve2(J, f_all(z, pr.w_set0) - labs)
         ok = jnp.abs(det) > 1e-12
-        det = jnp.where(ok, det, 1.0)
-        dl = jnp.where(ok, (J[1, 1] * r[0] - J[0, 1] * r[1]) / det, 0.0)
-        db = jnp.where(ok, (-J[1, 0] * r[0] + J[0, 0] * r[1]) / det, 0.0)
-        lliv = jnp.clip(lliv - jnp.clip(dl, -0.5, 0.5), lo_si, hi_si)
-        lmass = jnp.clip(lmass - jnp.clip(db, -0.5, 0.5), lo_mass, hi_mass)
+        step = jnp.where(ok, num / jnp.where(ok, det, 1.0), 0.0)
+        lliv = jnp.clip(lliv - jnp.clip(step[0], -0.5, 0.5), lo_si, hi_si)
+        lmass = jnp.clip(lmass - jnp.clip(step[1], -0.5, 0.5), lo_mass, hi_mass)
         # 2-h glucose: one Newton step on x
-        val, grad = jax.jvp(lambda xx: g120(xx, pr, st, lliv, lmass), (x,), (jnp.ones_like(x),))
+        fac = triad_factors(pr, st)
+
+        def g120(xx):
+            pr_x, st_x = set_person(pr, st, fac, lliv, lmass, xx)
+            return jnp.log(pm.derive(0.0, st_x, pr_x, u, mech, ref).fast["ogtt_glucose_120"])
+
+        val, grad = jax.jvp(g120, (x,), (jnp.ones_like(x),))
         tgt = jnp.log(jnp.where(has_ogtt, g2h, 100.0))
         step = jnp.clip((val - tgt) / jnp.where(jnp.abs(grad) > 1e-9, grad, -1e-9), -0.5, 0.5)
         x = jnp.where(has_ogtt, x - step, x)
         # within the meal model's grid: x as the responsivity knob, the muscle offset as muscle sensitivity
         x = jnp.clip(x, lo_x, hi_x)
-        x = jnp.clip(x, (lo_si - lliv) / jnp.maximum(share, 1e-9) - 1e9 * (share <= 0),
-                     (hi_si - lliv) / jnp.maximum(share, 1e-9) + 1e9 * (share <= 0))
+        if share > 0:
+            x = jnp.clip(x, (lo_si - lliv) / share, (hi_si - lliv) / share)
+        pr, st = set_person(pr, st, fac, lliv, lmass, x)
         return pr, st, lliv, lmass, x
 
+    lliv0, x0 = jnp.log(s_fit), jnp.zeros_like(s_fit)
     lmass0 = jnp.log(pm.functional_mass(state) * state.beta_function ** pm.c("beta.function_basal_share"))
-    carry = (params, state, jnp.log(s_fit), lmass0, jnp.zeros_like(s_fit))
-    pr, st, lliv, lmass, x = jax.lax.fori_loop(0, iterations, body, carry)
-    return set_person(pr, st, lliv, lmass, x)
+    pr, st = set_person(params, state, triad_factors(params, state), lliv0, lmass0, x0)
+    pr, st, *_ = jax.lax.fori_loop(0, iterations, body, (pr, st, lliv0, lmass0, x0))
+    return pr, st
 
 
 def _inputs0(n: int) -> pm.Inputs:

@@ -30,7 +30,7 @@ def test_every_organ_module_registers_one_organ():
 
 
 def test_mechanisms_fields_are_the_core_and_organ_switches():
-    assert pm.Mechanisms._fields == tuple(core.CORE.switches) + om.SWITCHES
+    assert pm.Mechanisms._fields == tuple(core.CORE.switches) + om.SWITCHES + tuple(core.med.SWITCHES)
     assert tuple(core.SWITCHES) == pm.Mechanisms._fields
 
 

@@ -18,6 +18,7 @@ from ..solvers._jax import jax, jnp
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L
 from .. import parameters as _parameters
 from . import meal_surrogate
+from . import medicines as med
 from . import organs as om
 from . import progression as pm
 from .meal_surrogate import KNOB_RANGE
@@ -127,7 +128,7 @@ COLUMNS = tuple(CORE.columns) + om.COLUMNS
 COLUMN_INFO = {**CORE.columns, **om.COLUMN_INFO}
 
 #: Pathway switch -> (label, what switching it off removes), in :class:`~.progression.Mechanisms` order.
-SWITCHES = {**CORE.switches, **{s: label for o in om.ORGANS for s, label in o.switches.items()}}
+SWITCHES = {**CORE.switches, **{s: label for o in om.ORGANS for s, label in o.switches.items()}, **med.SWITCHES}
 
 #: Events: the organs' threshold events, the core's diagnosis, then the hazards (the order events are sampled in).
 EVENTS = {**{k: e for k, e in om.EVENTS.items() if "rate" not in e}, **CORE.events,
@@ -221,7 +222,8 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     state = pm.State(weight=weight, inflammation=np.zeros(n), mitochondria=ones, er_stress=np.zeros(n),
                      beta_mass=bm_fit / capacity0 ** pm.c("beta.capacity_mass_exponent"), beta_function=ones,
                      hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,
-                     energy=np.zeros(n), islet_fat=ones, glucotoxic=np.zeros(n))
+                     energy=np.zeros(n), islet_fat=ones, glucotoxic=np.zeros(n), drug_weight=np.zeros(n),
+                     insulin_dose=np.zeros(n), care_step=np.zeros(n), diagnosed=np.zeros(n))
     u = _inputs0(n)
     mech = pm.Mechanisms()
     labs = jnp.log(jnp.stack([jnp.asarray(fpg_model), jnp.asarray(fpi_model * INSULIN_PMOL_PER_UIU)]))

@@ -66,12 +66,17 @@ class SurrogateTable:
     def lookup(self, knobs: dict[str, np.ndarray], body_weight) -> dict[str, np.ndarray]:
         """Interpolate (numpy or JAX arrays of a common shape); returns each output in its natural unit."""
         logk = {k: jnp.log(jnp.asarray(knobs[k], dtype=jnp.float64)) for k in KNOB_NAMES}
-        fast = interpolate(self.fasting_axes, jnp.asarray(self.fasting), [logk[k] for k in FASTING_KNOBS])
         dyn = interpolate(self.axes, jnp.asarray(self.values),
                           [logk[k] for k in KNOB_NAMES] + [jnp.asarray(body_weight, dtype=jnp.float64)])
-        out = {name: jnp.exp(fast[..., i]) for i, name in enumerate(FASTING_OUTPUTS)}
+        out = self.lookup_fasting(knobs)
         out.update({name: jnp.exp(dyn[..., i]) for i, name in enumerate(DYNAMIC_OUTPUTS)})
         return out
+
+    def lookup_fasting(self, knobs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The fasting state only (glucose and insulin), from the knobs it depends on (:data:`FASTING_KNOBS`)."""
+        logk = [jnp.log(jnp.asarray(knobs[k], dtype=jnp.float64)) for k in FASTING_KNOBS]
+        fast = interpolate(self.fasting_axes, jnp.asarray(self.fasting), logk)
+        return {name: jnp.exp(fast[..., i]) for i, name in enumerate(FASTING_OUTPUTS)}
 
 
 def interpolate(axes, values, coords):

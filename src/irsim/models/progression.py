@@ -40,6 +40,7 @@ import numpy as np
 from .. import parameters as _parameters
 from ..solvers._jax import jnp
 from . import meal_surrogate
+from . import medicines as med
 
 STATUS = ("NGT", "IFG", "IGT", "IFG+IGT", "T2D")
 
@@ -87,10 +88,14 @@ class State(NamedTuple):
     energy: Any
     islet_fat: Any
     glucotoxic: Any
+    drug_weight: Any      # weight change caused by appetite-lowering drugs, kg (<= 0; models.medicines)
+    insulin_dose: Any     # titrated basal insulin dose, IU/day (0: none)
+    care_step: Any        # usual care: how many of its steps have been added
+    diagnosed: Any        # 1 once diabetes has been found at a yearly check (usual care starts), else 0
 
 
 class Inputs(NamedTuple):
-    """Inputs of one month (arrays broadcastable to the batch)."""
+    """Inputs of one month (arrays broadcastable to the batch). Medicines: models/medicines.py."""
 
     energy: Any           # change in energy intake, kcal/day (calorie_change)
     weight_target: Any    # prescribed weight fraction of the set point (NaN: free energy balance)
@@ -98,6 +103,18 @@ class Inputs(NamedTuple):
     metformin: Any        # mg/day
     carb_share: Any       # carbohydrate share of energy
     cortisol: Any         # cortisol tone, 1 = normal
+    semaglutide: Any = 0.0          # mg/week
+    tirzepatide: Any = 0.0          # mg/week
+    pioglitazone: Any = 0.0         # mg/day
+    sulfonylurea: Any = 0.0         # fraction of the drug's maximal licensed dose
+    insulin: Any = 0.0              # fixed basal insulin dose, IU/day
+    insulin_target: Any = np.nan    # fasting glucose basal insulin is titrated to, mg/dL (NaN: not titrated)
+    care_target: Any = np.nan       # usual care's HbA1c target, % (NaN: no usual care)
+    care_metformin: Any = 0.0       # usual care: the step that adds each drug (0: not one of its steps)
+    care_sulfonylurea: Any = 0.0
+    care_pioglitazone: Any = 0.0
+    care_semaglutide: Any = 0.0
+    care_basal_insulin: Any = 0.0
 
 
 class Mechanisms(NamedTuple):
@@ -116,6 +133,12 @@ class Mechanisms(NamedTuple):
     dyslipidemia: Any = 1.0    # lipids/vessels: TG excess, low HDL, small dense LDL -> plaque
     androgens: Any = 1.0       # hormones: insulin on Leydig/theca cells and SHBG; low T -> muscle sensitivity
     brain_insulin: Any = 1.0   # brain: brain insulin resistance
+    # medicines (models/medicines.py, docs/medicines.md)
+    appetite: Any = 1.0            # GLP-1/GIP: lower energy intake
+    incretin: Any = 1.0            # GLP-1/GIP: glucose-dependent insulin secretion
+    insulin_sensitizer: Any = 1.0  # pioglitazone: PPAR-gamma insulin sensitisation
+    secretagogue: Any = 1.0        # sulfonylurea: secretion at any glucose, beta-cell wear
+    exogenous_insulin: Any = 1.0   # injected basal insulin
 
 
 # ------------------------------------------------------------------ body composition
@@ -221,7 +244,9 @@ class Derived(NamedTuple):
     glucose_excess: Any   # day-mean glucose / reference - 1 (>= 0)
     ros: Any              # ROS excess
     hepatic_supply: Any   # net hepatic triglyceride supply relative to the lean reference (1)
-    stimulated: Any       # stimulated responsivity of secretion (stimulated())
+    stimulated: Any       # stimulated responsivity of secretion (stimulated() x the incretin drugs' gain)
+    exposure: Any         # medicines in effect (models.medicines.Exposure)
+    insulin_dose: Any     # basal insulin in effect, IU/day
 
 
 def excess(x, switch):
@@ -257,13 +282,15 @@ def mean_glucose(fast: dict):
 def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:
     """Everything that follows algebraically from the states in month ``t`` (years since start)."""
     age = p.age0 + t
+    x = med.exposure(u, s)
+    g_adipose, g_liver, g_muscle = med.sensitivity_gains(x, mech)
     fat = fat_mass(s.weight, age, p.female, p.height_cm)
     act = activity_level(p.activity0 + u.activity)
     vis = visceral_rel(fat, age, p.female, p.fat_ref) * (1.0 - c("visceral.activity_reduction") * act)
     # adipose insulin resistance releases more fatty acids: lipolysis is no longer suppressed (bounded: at most
     # 1 + ffa_adipose times the suppressed flux)
     s_adipose = mech.inflammation * c("triad.irs_jnk") * s.inflammation + mech.er_stress * c("triad.irs_er") * s.er_stress
-    adipose_si = p.adipose0 / (1.0 + s_adipose)
+    adipose_si = p.adipose0 * g_adipose / (1.0 + s_adipose)
     ffa = ((fat / p.fat_ref) ** c("visceral.ffa_fat_exponent")
            * (1.0 + c("visceral.ffa_visceral_weight") * (vis - 1.0))
            * (1.0 + c("visceral.ffa_adipose") * (1.0 - adipose_si)))
@@ -279,22 +306,46 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # adiposity beyond the triad's pathways (adipokines, ectopic fat): sensitivity follows weight relative to year 0
     size = (s.weight / p.w_set0) ** (-c("sensitivity.weight_elasticity"))
     drift = jnp.exp(-p.sensitivity_drift * t)
-    met_share = u.metformin / (u.metformin + c("sensitivity.metformin_ed50"))
-    muscle_si = (p.muscle0 * drift * size * (1.0 + c("sensitivity.muscle_activity_gain") * act)
+    met_share = x.metformin / (x.metformin + c("sensitivity.metformin_ed50"))
+    muscle_si = (g_muscle * p.muscle0 * drift * size * (1.0 + c("sensitivity.muscle_activity_gain") * act)
                  * (1.0 + c("sensitivity.metformin_muscle") * met_share)
                  / (1.0 + c("sensitivity.cortisol_muscle") * cort) / (1.0 + jnk + er + c("triad.irs_pkc") * lipid))
     met = 1.0 + c("sensitivity.metformin_emax") * met_share
-    liver_si = (p.liver0 * drift * size * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
+    liver_si = (g_liver * p.liver0 * drift * size * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
                 / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
-    resp = stimulated(s, p, mech)
-    fast = meal_surrogate.table().lookup(meal_knobs(muscle_si, liver_si, functional_mass(s), s.beta_function, resp),
-                                         p.w_set0)  # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
+    resp = stimulated(s, p, mech) * med.stimulated_gain(x, mech)
+    knobs = meal_knobs(muscle_si, liver_si, functional_mass(s) * med.secretion_gain(x, mech), s.beta_function, resp)
+    # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
+    fast = meal_surrogate.table().lookup(knobs, p.w_set0)
+    dose = med.insulin_dose(u, s, x)
+    fast = with_basal_insulin(fast, knobs, dose, s.weight, mech)
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
-                   gx, ros, supply, resp)
+                   gx, ros, supply, resp, x, dose)
+
+
+def with_basal_insulin(fast: dict, knobs: dict, dose, weight, mech) -> dict:
+    """The fast model's answer with basal insulin: the fasting state at the secretory mass knob raised by the dose's
+    portal-equivalent secretion (two fixed-point passes for the glucose its shape is read at); the day keeps its
+    postprandial excess over fasting, and the OGTT curve scales with fasting glucose. No dose: unchanged."""
+    fpg0 = fast["fasting_glucose_mg_dl"]
+    fpg = fpg0
+    for _ in range(2):
+        extra = med.mass_equivalent(dose, weight, fpg, mech)
+        treated = meal_surrogate.table().lookup_fasting({**knobs, "beta_mass": knobs["beta_mass"] + extra})
+        fpg = treated["fasting_glucose_mg_dl"]
+    on = dose > 0
+    ratio = jnp.where(on, fpg / fpg0, 1.0)
+    out = dict(fast)
+    out["fasting_glucose_mg_dl"] = jnp.where(on, fpg, fpg0)
+    out["fasting_insulin_pmol_l"] = jnp.where(on, treated["fasting_insulin_pmol_l"], fast["fasting_insulin_pmol_l"])
+    out["day_mean_glucose_mg_dl"] = fast["day_mean_glucose_mg_dl"] - (fpg0 - out["fasting_glucose_mg_dl"])
+    for k in ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120"):
+        out[k] = fast[k] * ratio
+    return out
 
 
 def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dict:
@@ -376,20 +427,28 @@ def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict)
     return (proliferation(d) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
 
 
-def weight_update(t, s: State, p: Params, u: Inputs, dt):
-    """Hall 2011 linearised energy balance (exact over the step), or the prescribed programme weight."""
+def weight_update(t, s: State, p: Params, u: Inputs, dt, x: med.Exposure, mech: Mechanisms):
+    """Hall 2011 linearised energy balance (exact over the step), or the prescribed programme weight; returns the
+    weight and the drug-induced part of its change. An appetite-lowering drug lowers intake by ``D`` and intake rises
+    again by ``k`` per kg of the drug-induced loss ``w_d`` (Polidori 2016): ``w_d`` relaxes to ``-D c / (1 + k c)``
+    with time constant ``tau / (1 + k c)`` (``c = tau / rho``, kg per kcal/day at equilibrium), the exact linear
+    response of the same energy balance."""
     age = p.age0 + t
     # secular gain, attenuated by habitual activity (Hankinson AL et al. JAMA 2010;304:2603-10)
     slowing = jnp.maximum(1.0 - c("body.secular_gain_activity") * activity_level(p.activity0), 0.0)
     gain = c("body.secular_gain") * slowing * (jnp.minimum(age, c("body.secular_gain_until_age"))
                                                - jnp.minimum(p.age0, c("body.secular_gain_until_age")))
     w_set = p.w_set0 + jnp.maximum(gain, 0.0)
-    metformin = c("body.metformin_energy") * u.metformin / (u.metformin + c("sensitivity.metformin_ed50"))
-    energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin
-    w_eq = w_set + energy * p.tau_w * 365.25 / p.rho
+    metformin = c("body.metformin_energy") * x.metformin / (x.metformin + c("sensitivity.metformin_ed50"))
+    k, cw = med.c("appetite.feedback"), p.tau_w * 365.25 / p.rho
+    drop = med.intake_reduction(x, c("body.pal") * rmr(s.weight, age, p.female, p.height_cm), mech)
+    drug_weight = _relax(s.drug_weight, -drop * cw / (1.0 + k * cw), p.tau_w / (1.0 + k * cw), dt)
+    energy = (u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - drop - k * s.drug_weight
+              + med.stored_energy(x, mech))
+    w_eq = w_set + energy * cw
     free = _relax(s.weight, w_eq, p.tau_w, dt)
     w_next_set = w_set + c("body.secular_gain") * slowing * dt * (age + dt <= c("body.secular_gain_until_age"))
-    return jnp.where(jnp.isnan(u.weight_target), free, u.weight_target * w_next_set)
+    return jnp.where(jnp.isnan(u.weight_target), free, u.weight_target * w_next_set), drug_weight
 
 
 def adag_hba1c(mean_glucose_mg_dl):
@@ -402,7 +461,13 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
     d = derive(t, s, p, u, mech, ref)
     tg = targets(s, p, u, mech, d)
     a1c_target = adag_hba1c(mean_glucose(d.fast)) + p.a1c_offset
-    weight = weight_update(t, s, p, u, dt)
+    weight, drug_weight = weight_update(t, s, p, u, dt, d.exposure, mech)
+    fpg, g2h = d.fast["fasting_glucose_mg_dl"], d.fast["ogtt_glucose_120"]
+    # usual care: at each yearly check, diabetes found starts it, and a step is added while HbA1c is above target
+    check = jnp.abs(t - jnp.round(t)) < 0.25 * dt
+    diagnosed = jnp.maximum(s.diagnosed, (check & (status_code(fpg, g2h, s.hba1c) == 4)).astype(s.diagnosed.dtype))
+    steps = jnp.max(jnp.stack([getattr(u, f"care_{drug}") + 0.0 * s.care_step for drug in med.CARE_STEPS]), axis=0)
+    advance = ~jnp.isnan(u.care_target) & check & (diagnosed > 0) & (s.hba1c > u.care_target) & (s.care_step < steps)
     new = State(
         weight=weight,
         inflammation=_relax(s.inflammation, tg["inflammation"], c("triad.tau_inflammation"), dt),
@@ -412,10 +477,15 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         beta_function=_relax(s.beta_function, tg["beta_function"], c("beta.tau_function"), dt),
         hba1c=_relax(s.hba1c, a1c_target, c("glycaemia.tau_hba1c"), dt),
         insulin=d.fast["fasting_insulin_pmol_l"],
-        capacity=residual_capacity(s.capacity, capacity_loss(s, p, mech, d, ref) * dt),
+        capacity=residual_capacity(s.capacity, (capacity_loss(s, p, mech, d, ref) + med.exhaustion(d.exposure, mech)) * dt),
         energy=p.rho * (weight - s.weight) / (dt * 365.25),  # stored (+) or drawn (-), kcal/day (Hall 2011)
         islet_fat=_relax(s.islet_fat, tg["islet_fat"], c("beta.tau_islet_fat"), dt),
         glucotoxic=_relax(s.glucotoxic, tg["glucotoxic"], c("beta.tau_function"), dt),
+        drug_weight=drug_weight,
+        insulin_dose=jnp.where(jnp.isnan(d.exposure.insulin_target), 0.0,
+                               med.titrate(s.insulin_dose, fpg, d.exposure.insulin_target, s.weight, dt)),
+        care_step=s.care_step + advance,
+        diagnosed=diagnosed,
     )
     return new, d
 

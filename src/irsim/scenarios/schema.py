@@ -6,8 +6,12 @@ interventions:
   - {type: weight_loss, start_year: 0, percent: 7, over_months: 6, then: maintain}   # or: regain
   - {type: physical_activity, start_year: 0, minutes_per_week: 150}
   - {type: metformin, start_year: 0, mg_per_day: 1700}          # optional stop_year on any entry
+  - {type: semaglutide, start_year: 0, mg_per_week: 1.0}
+  - {type: usual_care, start_year: 0, hba1c_target_percent: 7.0}  # steps: [metformin, sulfonylurea, basal_insulin]
 ```
-Effect sizes and their sources: parameters/data/progression.yaml and docs/progression.md.
+Effect sizes and their sources: parameters/data/progression.yaml and medicines.yaml; docs/progression.md and
+docs/medicines.md. Doses outside the licensed range are refused, naming the field. Research and education software:
+no dosing advice.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .. import parameters as _parameters
 from ..errors import InputError, Problem, read_yaml
+from ..models.medicines import CARE_STEPS as CARE_DRUGS
+from ..units import GLUCOSE_MG_DL_PER_MMOL_L, split_quantity, to_canonical
 
 
 class _Base(BaseModel):
@@ -60,6 +67,93 @@ class Metformin(_Base):
     mg_per_day: float = Field(gt=0, le=3000, description="daily dose, mg (licensed maximum 2550-3000 mg)")
 
 
+class Semaglutide(_Base):
+    type: Literal["semaglutide"]
+    mg_per_week: float = Field(ge=0.25, le=2.4, description="weekly subcutaneous dose, mg (licensed 0.25-2.4)")
+
+
+class Tirzepatide(_Base):
+    type: Literal["tirzepatide"]
+    mg_per_week: float = Field(ge=2.5, le=15, description="weekly subcutaneous dose, mg (licensed 2.5-15)")
+
+
+class Pioglitazone(_Base):
+    type: Literal["pioglitazone"]
+    mg_per_day: float = Field(ge=15, le=45, description="daily dose, mg (licensed 15-45)")
+
+
+#: Licensed daily dose range of each sulfonylurea, mg (minimum: the smallest tablet's usual starting dose)
+SULFONYLUREA_RANGE = {"gliclazide": (40.0, 320.0), "glimepiride": (1.0, 8.0), "glyburide": (1.25, 20.0)}
+
+
+class Sulfonylurea(_Base):
+    type: Literal["sulfonylurea"]
+    drug: Literal["gliclazide", "glimepiride", "glyburide"]
+    mg_per_day: float = Field(gt=0, description="daily dose, mg (gliclazide 40-320, glimepiride 1-8, glyburide 1.25-20)")
+
+    @model_validator(mode="after")
+    def _licensed(self):
+        lo, hi = SULFONYLUREA_RANGE[self.drug]
+        if not lo <= self.mg_per_day <= hi:
+            raise ValueError(f"mg_per_day {self.mg_per_day:g} is outside {self.drug}'s licensed range {lo:g}-{hi:g} mg/day")
+        return self
+
+    @property
+    def fraction(self) -> float:
+        """Dose as a fraction of the drug's maximal licensed dose (medicines.yaml ``sulfonylurea.max_<drug>``)."""
+        return self.mg_per_day / _parameters.lookup("medicines")(f"sulfonylurea.max_{self.drug}")
+
+
+#: Fasting glucose targets basal insulin may be titrated to, mg/dL (ADA Standards of Care 2025: 80-130 mg/dL; up to
+#: 180 for persons at risk of hypoglycaemia)
+INSULIN_TARGET_MG_DL = (80.0, 180.0)
+
+
+class BasalInsulin(_Base):
+    type: Literal["basal_insulin"]
+    units_per_day: float | None = Field(default=None, gt=0, le=300, description="fixed daily dose, IU")
+    titrate_to_fasting_glucose: str | None = Field(
+        default=None, description='fasting glucose the dose is titrated to each month, with its unit ("5.5 mmol/L" '
+                                  'or "100 mg/dL"; 80-180 mg/dL)')
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.units_per_day is None) == (self.titrate_to_fasting_glucose is None):
+            raise ValueError("give exactly one of units_per_day or titrate_to_fasting_glucose")
+        if self.titrate_to_fasting_glucose is not None:
+            self.target_mg_dl  # noqa: B018  (raises on a bad value)
+        return self
+
+    @property
+    def target_mg_dl(self) -> float:
+        if self.titrate_to_fasting_glucose is None:
+            return float("nan")
+        value, unit = split_quantity(self.titrate_to_fasting_glucose)
+        if not unit:
+            raise ValueError(f"titrate_to_fasting_glucose {self.titrate_to_fasting_glucose!r} needs a unit "
+                             "(mmol/L or mg/dL)")
+        mg = float(to_canonical("fasting_glucose", value, unit))
+        lo, hi = INSULIN_TARGET_MG_DL
+        if not lo <= mg <= hi:
+            raise ValueError(f"titrate_to_fasting_glucose {self.titrate_to_fasting_glucose!r} is outside {lo:g}-{hi:g} "
+                             f"mg/dL ({lo / GLUCOSE_MG_DL_PER_MMOL_L:.1f}-{hi / GLUCOSE_MG_DL_PER_MMOL_L:.1f} mmol/L)")
+        return mg
+
+
+class UsualCare(_Base):
+    type: Literal["usual_care"]
+    hba1c_target_percent: float = Field(default=7.0, ge=6.0, le=9.0, description="HbA1c target, %")
+    steps: list[Literal[CARE_DRUGS]] = Field(
+        default_factory=lambda: ["metformin", "sulfonylurea", "basal_insulin"], min_length=1, max_length=5,
+        description="drugs added one at a time, at yearly checks after diagnosis while HbA1c is above target")
+
+    @model_validator(mode="after")
+    def _unique(self):
+        if len(set(self.steps)) != len(self.steps):
+            raise ValueError(f"steps {self.steps} name a drug twice")
+        return self
+
+
 class DietComposition(_Base):
     type: Literal["diet_composition"]
     carbohydrate_percent: float = Field(ge=5, le=85, description="carbohydrate share of energy, %")
@@ -70,7 +164,8 @@ class SleepOrStress(_Base):
     cortisol_tone: float = Field(ge=0.5, le=3.0, description="cortisol tone relative to normal (1.0); ~1.4 after short sleep")
 
 
-Intervention = Annotated[Union[CalorieChange, WeightLoss, PhysicalActivity, Metformin, DietComposition, SleepOrStress],
+Intervention = Annotated[Union[CalorieChange, WeightLoss, PhysicalActivity, Metformin, DietComposition, SleepOrStress,
+                               Semaglutide, Tirzepatide, Pioglitazone, Sulfonylurea, BasalInsulin, UsualCare],
                          Field(discriminator="type")]
 
 
@@ -79,6 +174,12 @@ class Scenario(BaseModel):
     name: str = Field(min_length=1, max_length=80)
     description: str | None = None
     interventions: list[Intervention] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _one_usual_care(self):
+        if sum(isinstance(iv, UsualCare) for iv in self.interventions) > 1:
+            raise ValueError("at most one usual_care entry per scenario")
+        return self
 
     @classmethod
     def parse(cls, data) -> "Scenario":
@@ -111,6 +212,8 @@ class Schedule:
         energy = activity = metformin = 0.0
         carb, cortisol = self.carb_share0, 1.0
         target = np.nan
+        drugs = {"semaglutide": 0.0, "tirzepatide": 0.0, "pioglitazone": 0.0, "sulfonylurea": 0.0, "insulin": 0.0,
+                 "insulin_target": np.nan, "care_target": np.nan, **{f"care_{d}": 0.0 for d in CARE_DRUGS}}
         for iv in self.scenario.interventions:
             if not (iv.start_year <= t < iv.stop):
                 continue
@@ -124,13 +227,27 @@ class Schedule:
                 carb = iv.carbohydrate_percent / 100.0
             elif isinstance(iv, SleepOrStress):
                 cortisol = iv.cortisol_tone
+            elif isinstance(iv, (Semaglutide, Tirzepatide)):
+                drugs[iv.type] += iv.mg_per_week
+            elif isinstance(iv, Pioglitazone):
+                drugs["pioglitazone"] += iv.mg_per_day
+            elif isinstance(iv, Sulfonylurea):
+                drugs["sulfonylurea"] += iv.fraction
+            elif isinstance(iv, BasalInsulin):
+                if iv.units_per_day is not None:
+                    drugs["insulin"] += iv.units_per_day
+                else:
+                    drugs["insulin_target"] = np.fmin(drugs["insulin_target"], iv.target_mg_dl)
+            elif isinstance(iv, UsualCare):
+                drugs["care_target"] = iv.hba1c_target_percent
+                drugs.update({f"care_{d}": float(iv.steps.index(d) + 1) for d in iv.steps})
             elif isinstance(iv, WeightLoss):
                 ramp = min((t - iv.start_year) * 12.0 / iv.over_months, 1.0)
                 if ramp < 1.0 or iv.then == "maintain":
                     frac = 1.0 - iv.percent / 100.0 * ramp
                     target = frac if np.isnan(target) else min(target, frac)
         return {"energy": energy, "weight_target": target, "activity": activity, "metformin": metformin,
-                "carb_share": carb, "cortisol": cortisol}
+                "carb_share": carb, "cortisol": cortisol, **drugs}
 
     def table(self, times: np.ndarray) -> dict[str, np.ndarray]:
         """Inputs at each time (rows); the same for every person of a batch. ``weight_target`` is the prescribed

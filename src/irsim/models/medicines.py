@@ -1,0 +1,158 @@
+"""Medicines acting through the progression model's own pathways (pure functions of state, parameters, inputs).
+
+Each drug's exposure is an Emax occupancy of its dose, ``dose / (dose + ed50)``; each effect is a gain at full
+occupancy on a pathway the model already has, behind a switch of :class:`~.progression.Mechanisms` so that
+``irsim explain`` can attribute a drug's effect and a drug knocked out of its pathways does nothing:
+
+* ``appetite``: GLP-1 and GIP receptor agonists lower energy intake by a share of maintenance intake; intake then
+  rises again by ``appetite.feedback`` kcal/day per kg of drug-induced loss (Polidori 2016), so weight settles;
+* ``incretin``: the same drugs raise the stimulated (glucose-dependent) responsivity of secretion;
+* ``insulin_sensitizer``: pioglitazone raises adipose, hepatic and muscle insulin sensitivity and stores energy;
+* ``secretagogue``: sulfonylureas raise secretion at any glucose (the secretory mass knob) and wear capacity out;
+* ``exogenous_insulin``: basal insulin adds insulin that reaches plasma without the first pass through the liver
+  (its portal-equivalent secretion moves the fasting state; the day keeps its postprandial excess).
+
+``usual_care`` adds the next of its steps at each yearly check after diagnosis while HbA1c is above target.
+Numbers and sources: parameters/data/medicines.yaml; equations: docs/medicines.md.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from .. import parameters as _parameters
+from ..solvers._jax import jnp
+
+c = _parameters.lookup("medicines")
+
+#: Pathway switches of the medicines (fields of Mechanisms after the organs'): label, what switching it off removes.
+SWITCHES = {
+    "appetite": ("appetite (GLP-1/GIP)", "the drug-induced fall in energy intake"),
+    "incretin": ("incretin secretion (GLP-1/GIP)", "the drug-induced rise in glucose-stimulated insulin secretion"),
+    "insulin_sensitizer": ("PPAR-gamma (pioglitazone)", "pioglitazone's insulin sensitisation and energy storage"),
+    "secretagogue": ("K-ATP secretagogue (sulfonylurea)", "sulfonylurea-driven secretion and beta-cell wear"),
+    "exogenous_insulin": ("exogenous insulin", "injected basal insulin"),
+}
+
+#: Drugs ``usual_care`` can add, each with its field of :class:`~.progression.Inputs` (the step at which it comes).
+CARE_STEPS = ("metformin", "sulfonylurea", "pioglitazone", "semaglutide", "basal_insulin")
+
+
+def occupancy(dose, ed50):
+    """Emax occupancy of a dose (0 at no drug, 1/2 at ed50)."""
+    return dose / (dose + ed50)
+
+
+class Exposure(NamedTuple):
+    """Doses in effect this month: the scenario's plus those usual care has added (arrays of the batch shape)."""
+
+    metformin: Any       # mg/day
+    semaglutide: Any     # mg/week
+    tirzepatide: Any     # mg/week
+    pioglitazone: Any    # mg/day
+    sulfonylurea: Any    # fraction of the drug's maximal licensed dose
+    insulin_target: Any  # fasting glucose the basal insulin dose is titrated to, mg/dL (NaN: not titrated)
+    insulin_fixed: Any   # fixed basal insulin dose, IU/day
+
+
+def care_on(u, s, drug: str):
+    """Whether usual care has reached the step that adds ``drug``."""
+    order = getattr(u, f"care_{drug}")
+    return ~jnp.isnan(u.care_target) & (order > 0) & (s.care_step >= order)
+
+
+def exposure(u, s) -> Exposure:
+    def add(drug, dose):
+        return jnp.where(care_on(u, s, drug), c(dose), 0.0)
+
+    care_target = jnp.where(care_on(u, s, "basal_insulin"), c("usual_care.fasting_target"), jnp.nan)
+    target = jnp.fmin(u.insulin_target, care_target)  # fmin: NaN where neither titrates
+    return Exposure(
+        metformin=u.metformin + add("metformin", "usual_care.metformin_mg"),
+        semaglutide=u.semaglutide + add("semaglutide", "usual_care.semaglutide_mg"),
+        tirzepatide=u.tirzepatide + jnp.zeros_like(s.care_step),
+        pioglitazone=u.pioglitazone + add("pioglitazone", "usual_care.pioglitazone_mg"),
+        sulfonylurea=u.sulfonylurea + add("sulfonylurea", "usual_care.sulfonylurea_fraction"),
+        insulin_target=target + jnp.zeros_like(s.care_step),
+        insulin_fixed=u.insulin + jnp.zeros_like(s.care_step))
+
+
+# ------------------------------------------------------------------ effects on the model's pathways
+
+def intake_reduction(x: Exposure, maintenance_kcal, mech):
+    """Fall in energy intake, kcal/day, before the body's feedback on intake (GLP-1 and GIP receptor agonists)."""
+    share = (c("semaglutide.intake_max") * occupancy(x.semaglutide, c("semaglutide.ed50"))
+             + c("tirzepatide.intake_max") * occupancy(x.tirzepatide, c("tirzepatide.ed50")))
+    return mech.appetite * share * maintenance_kcal
+
+
+def stimulated_gain(x: Exposure, mech):
+    """Multiplier of the stimulated responsivity of secretion (glucose-dependent: basal secretion is untouched)."""
+    gain = (c("semaglutide.insulinotropic") * occupancy(x.semaglutide, c("semaglutide.ed50"))
+            + c("tirzepatide.insulinotropic") * occupancy(x.tirzepatide, c("tirzepatide.ed50")))
+    return 1.0 + mech.incretin * gain
+
+
+def _su(x: Exposure, mech):
+    return mech.secretagogue * occupancy(x.sulfonylurea, c("sulfonylurea.ed50"))
+
+
+def secretion_gain(x: Exposure, mech):
+    """Multiplier of secretion at any glucose (sulfonylurea: the secretory mass knob, basal and stimulated)."""
+    return 1.0 + c("sulfonylurea.secretion") * _su(x, mech)
+
+
+def exhaustion(x: Exposure, mech):
+    """Extra loss rate of beta-cell functional capacity, 1/year (sulfonylurea)."""
+    return c("sulfonylurea.exhaustion") * _su(x, mech)
+
+
+def sensitivity_gains(x: Exposure, mech):
+    """Multipliers of (adipose, liver, muscle) insulin sensitivity (pioglitazone, PPAR-gamma)."""
+    occ = mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))
+    return (1.0 + c("pioglitazone.adipose") * occ, 1.0 + c("pioglitazone.liver") * occ,
+            1.0 + c("pioglitazone.muscle") * occ)
+
+
+def stored_energy(x: Exposure, mech):
+    """Energy stored, kcal/day (pioglitazone: adipocyte lipid storage)."""
+    return c("pioglitazone.energy") * mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))
+
+
+# ------------------------------------------------------------------ basal insulin
+
+@lru_cache(maxsize=1)
+def _meal_reference() -> tuple[float, float, float]:
+    """Reference subject's basal secretion (pmol/kg/min), basal hepatic extraction and fasting glucose (mg/dL)."""
+    from . import meal
+    from ..solvers._jax import jax
+
+    with jax.ensure_compile_time_eval():  # may first be called while a model is traced
+        p = meal.subject("normal")
+        return float(p.Sb), float(p.HEb), float(p.Gb)
+
+
+def insulin_dose(u, s, x: Exposure):
+    """Basal insulin dose in effect this month, IU/day: the titrated state where titrated, else the fixed dose."""
+    return jnp.where(jnp.isnan(x.insulin_target), x.insulin_fixed, s.insulin_dose)
+
+
+def mass_equivalent(dose, weight, fpg_mg_dl, mech):
+    """Increment of the fast model's secretory mass knob that delivers the dose's insulin to plasma at fasting glucose
+    ``fpg``: subcutaneous insulin reaches plasma without hepatic extraction, so its portal-equivalent secretion is
+    ``dose x bioavailability / (1 - HE)``; basal secretion per unit of mass knob is ``Sb0 s(G)/s(Gb0)`` (the meal model's
+    Topp shape, :func:`irsim.models.meal._secretion_shape`)."""
+    from .meal import _secretion_shape
+
+    sb0, he, gb0 = _meal_reference()
+    rate = mech.exogenous_insulin * dose * c("insulin.pmol_per_unit") * c("insulin.bioavailability") / 1440.0 / weight
+    return rate / (1.0 - he) / (sb0 * _secretion_shape(fpg_mg_dl) / _secretion_shape(gb0))
+
+
+def titrate(dose, fpg_mg_dl, target, weight, dt):
+    """Next month's titrated dose: start at ``insulin.start_units``, then multiply by (fasting glucose / target) **
+    gain per month (pro rata for other steps), up to ``insulin.max_units_per_kg`` x weight."""
+    gain = c("insulin.titration_gain") * dt * 12.0
+    nxt = jnp.where(dose > 0, dose * (fpg_mg_dl / target) ** gain, c("insulin.start_units"))
+    return jnp.minimum(nxt, c("insulin.max_units_per_kg") * weight)

@@ -48,8 +48,13 @@ LIVER = tuple(om.BY_NAME["liver"].switches)
 ORGAN_PATHWAYS: dict[str, tuple[str, ...]] = dict(mc.PATHWAYS)
 
 
-def default_pathways(column: str) -> tuple[str, ...]:
-    return CORE + ORGAN_PATHWAYS.get(column, mc.CORE.pathways)
+def default_pathways(column: str, scenario=None) -> tuple[str, ...]:
+    """The core's pathways, the organ pathways ``column`` passes through and those of the scenario's medicines."""
+    drugs = []
+    for iv in (scenario.interventions if scenario is not None else ()):
+        types = iv.steps if iv.type == "usual_care" else [iv.type]
+        drugs += [p for t in types for p in mc.med.PATHWAYS_OF.get(t, ()) if p not in drugs]
+    return CORE + ORGAN_PATHWAYS.get(column, mc.CORE.pathways) + tuple(drugs)
 
 
 TISSUES = ("muscle insulin resistance", "hepatic insulin resistance", "beta-cell loss")
@@ -132,7 +137,7 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
     from ..scenarios.schema import BASELINE
 
     col, kind, name = resolve_outcome(outcome, cp.COLUMNS)
-    names = [p for p in (pathways or default_pathways(col)) if p in pm.Mechanisms._fields]
+    names = [p for p in (pathways or default_pathways(col, scenario)) if p in pm.Mechanisms._fields]
     unknown = [p for p in (pathways or []) if p not in pm.Mechanisms._fields]
     if unknown or not names or len(names) > 10:
         raise InputError([Problem("pathways", f"{unknown or names} must be 1-10 of {', '.join(pm.Mechanisms._fields)}")])

@@ -35,6 +35,11 @@ SWITCHES = {
     "exogenous_insulin": ("exogenous insulin", "injected basal insulin"),
 }
 
+#: The pathways each intervention type acts through (``irsim explain`` adds them when a scenario holds the drug).
+PATHWAYS_OF = {"semaglutide": ("appetite", "incretin"), "tirzepatide": ("appetite", "incretin"),
+               "pioglitazone": ("insulin_sensitizer",), "sulfonylurea": ("secretagogue",),
+               "basal_insulin": ("exogenous_insulin",)}
+
 #: Drugs ``usual_care`` can add, each with its field of :class:`~.progression.Inputs` (the step at which it comes).
 CARE_STEPS = ("metformin", "sulfonylurea", "pioglitazone", "semaglutide", "basal_insulin")
 
@@ -89,9 +94,9 @@ def intake_reduction(x: Exposure, maintenance_kcal, mech):
 
 def stimulated_gain(x: Exposure, mech):
     """Multiplier of the stimulated responsivity of secretion (glucose-dependent: basal secretion is untouched)."""
-    gain = (c("semaglutide.insulinotropic") * occupancy(x.semaglutide, c("semaglutide.ed50"))
-            + c("tirzepatide.insulinotropic") * occupancy(x.tirzepatide, c("tirzepatide.ed50")))
-    return 1.0 + mech.incretin * gain
+    # tirzepatide: GLP-1 receptor agonism with semaglutide's gain; GIP adds little secretion in type 2 diabetes
+    occ = occupancy(x.semaglutide, c("semaglutide.ed50")) + occupancy(x.tirzepatide, c("tirzepatide.ed50"))
+    return 1.0 + mech.incretin * c("semaglutide.insulinotropic") * occ
 
 
 def _su(x: Exposure, mech):
@@ -111,8 +116,8 @@ def exhaustion(x: Exposure, mech):
 def sensitivity_gains(x: Exposure, mech):
     """Multipliers of (adipose, liver, muscle) insulin sensitivity (pioglitazone, PPAR-gamma)."""
     occ = mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))
-    return (1.0 + c("pioglitazone.adipose") * occ, 1.0 + c("pioglitazone.liver") * occ,
-            1.0 + c("pioglitazone.muscle") * occ)
+    tissue = 1.0 + c("pioglitazone.tissue") * occ
+    return 1.0 + c("pioglitazone.adipose") * occ, tissue, tissue
 
 
 def stored_energy(x: Exposure, mech):

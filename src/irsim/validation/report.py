@@ -27,7 +27,7 @@ def fmt_model(x: float) -> str:
 
 
 #: Parameter files whose calibrated entries the report lists (the core and the organs).
-CALIBRATED_FILES = ("progression", "organs")
+CALIBRATED_FILES = ("progression", "organs", "medicines")
 
 
 def calibrated_parameters() -> list[dict]:
@@ -166,7 +166,7 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
             L.append("")
 
     L += ["## What was calibrated, and on what", "",
-          "Parameters of `src/irsim/parameters/data/progression.yaml` and `organs.yaml` whose source says "
+          "Parameters of `src/irsim/parameters/data/progression.yaml`, `organs.yaml` and `medicines.yaml` whose source says "
           "*calibrated* (read from the files when this report was written). They were set by irsim on the aggregate "
           "named in their source, not fitted row by row to the table above; a study named there has `role: "
           "calibration` in `validation/targets.yaml`.", ""]

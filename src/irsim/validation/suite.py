@@ -8,10 +8,11 @@ from typing import Callable
 from . import studies  # noqa: F401  (first: the core studies lead the report)
 from . import organ_studies  # noqa: F401
 from . import reversal_studies  # noqa: F401
+from . import medicine_studies  # noqa: F401
 from .protocol import FULL_N, PROTOCOLS, QUICK_N, Cohorts, StudyResult
 
 # report order (the modules above, in that order), whichever protocol module a caller imported first
-_MODULES = [m.__name__ for m in (studies, organ_studies, reversal_studies)]
+_MODULES = [m.__name__ for m in (studies, organ_studies, reversal_studies, medicine_studies)]
 _ordered = sorted(PROTOCOLS.items(), key=lambda kv: _MODULES.index(kv[1].fn.__module__)
                   if kv[1].fn.__module__ in _MODULES else len(_MODULES))
 PROTOCOLS.clear()

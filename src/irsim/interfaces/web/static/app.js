@@ -177,6 +177,8 @@ function planScenario() {
   if (w > 0) iv.push({type: "weight_loss", start_year: 0, percent: w, over_months: 6, then: "maintain"});
   if (a > 0) iv.push({type: "physical_activity", start_year: 0, minutes_per_week: a});
   if (m) iv.push({type: "metformin", start_year: 0, mg_per_day: 1700});
+  const drug = $("c-medicine").value;
+  if (drug) iv.push({...JSON.parse(drug), start_year: 0});
   return iv.length ? [{name: "your plan", interventions: iv}] : [];
 }
 
@@ -427,6 +429,7 @@ async function init() {
   for (const [c, o] of [["c-weight", "o-weight"], ["c-activity", "o-activity"]])
     $(c).addEventListener("input", () => { $(o).textContent = $(c).value; reproject(); });
   $("c-metformin").addEventListener("change", reproject);
+  $("c-medicine").addEventListener("change", reproject);
   $("c-years").addEventListener("change", reproject);
   $("report").addEventListener("click", downloadReport);
   $("explain-form").addEventListener("submit", explain);

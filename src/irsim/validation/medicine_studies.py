@@ -1,0 +1,310 @@
+"""Validation protocols of the medicines (docs/medicines.md): mechanism studies and trials, run as the trials ran
+them (populations in parameters/data/populations.yaml, dose escalation, arms compared with their placebo or active
+comparator on the same virtual persons). Registered into :data:`irsim.validation.studies.PROTOCOLS`.
+
+Calibration studies (their sources name them in parameters/data/medicines.yaml): Kapitza 2017, STEP 2, SURPASS-2,
+Bajaj 2003 and ADOPT. The rest are held out. Nothing here changes the model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenarios.schema import BASELINE, Scenario
+from .protocol import MGDL, Cohorts, Protocol, StudyResult, column, event_times_at_visits, incidence, nanmean, register
+from .reversal_studies import WEEK, first_phase
+from .studies import ACTNOW_YEARS, DPP_YEARS, dpp_screen
+
+#: Dose escalations as the trials gave them: a dose every 4 weeks up to the maintenance dose.
+SEMAGLUTIDE_STEPS = (0.25, 0.5, 1.0, 1.7, 2.4)
+TIRZEPATIDE_STEPS = (2.5, 5.0, 7.5, 10.0, 12.5, 15.0)
+
+
+def _scenario(name: str, *interventions: dict) -> Scenario:
+    return Scenario.parse({"name": name, "interventions": list(interventions)})
+
+
+def escalated(drug: str, steps: tuple[float, ...], dose: float, stop_year: float | None = None, *extra: dict) -> Scenario:
+    """``drug`` (mg/week) escalated every 4 weeks through ``steps`` up to ``dose``, kept until ``stop_year``."""
+    doses = [d for d in steps if d < dose] + [dose]
+    entries = []
+    for i, d in enumerate(doses):
+        last = i == len(doses) - 1
+        stop = stop_year if last else (i + 1) * 4 * WEEK
+        entry = {"type": drug, "start_year": i * 4 * WEEK, "mg_per_week": d}
+        if stop is not None:
+            entry["stop_year"] = stop
+        entries.append(entry)
+    return _scenario(f"{drug}_{dose:g}" + (f"_stop{stop_year:.2f}" if stop_year else ""), *entries, *extra)
+
+
+def _mean_at(out: np.ndarray, name: str, k: int) -> float:
+    return float(nanmean(column(out, name)[k]))
+
+
+def _weight_pct(out: np.ndarray, k: int, base: np.ndarray) -> float:
+    """Mean % change of weight at record ``k`` from each person's baseline weight."""
+    return 100.0 * float(nanmean(column(out, "weight_kg")[k] / base - 1.0))
+
+
+def semaglutide_mechanism(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("semaglutide_mechanism")
+    years = 12 * WEEK
+    pla = cohorts.run("kapitza_t2d", n, years, BASELINE, step="week")
+    sema = cohorts.run("kapitza_t2d", n, years, escalated("semaglutide", SEMAGLUTIDE_STEPS, 1.0), step="week")
+    k = pla.shape[0] - 1
+    ratio = float(nanmean(first_phase(sema, k)) / nanmean(first_phase(pla, k)))
+    res.set("med_sema_first_phase", ratio)
+    res.counts.update(persons=n)
+    res.notes.append(f"First-phase secretion at week 12, semaglutide over placebo: {ratio:.2f}; HbA1c "
+                     f"{_mean_at(pla, 'hba1c_percent', k):.2f} vs {_mean_at(sema, 'hba1c_percent', k):.2f} %.")
+    return res
+
+
+def sustain1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("sustain1")
+    years = 30 * WEEK
+    pla = cohorts.run("sustain1_t2d", n, years, BASELINE, step="week")
+    k = pla.shape[0] - 1
+    w0 = column(pla, "weight_kg")[0]
+    for dose, tag in ((0.5, "05"), (1.0, "10")):
+        arm = cohorts.run("sustain1_t2d", n, years, escalated("semaglutide", SEMAGLUTIDE_STEPS, dose), step="week")
+        res.set(f"med_sustain1_hba1c_{tag}", _mean_at(arm, "hba1c_percent", k) - _mean_at(pla, "hba1c_percent", k))
+        res.set(f"med_sustain1_weight_{tag}", float(nanmean(column(arm, "weight_kg")[k] - column(pla, "weight_kg")[k])))
+    res.counts.update(persons=n)
+    res.notes.append(f"Placebo arm: HbA1c {_mean_at(pla, 'hba1c_percent', 0):.2f} -> {_mean_at(pla, 'hba1c_percent', k):.2f} "
+                     f"%, weight {float(nanmean(w0)):.1f} -> {_mean_at(pla, 'weight_kg', k):.1f} kg (no lifestyle "
+                     "advice modelled: trial arms are compared with each other).")
+    return res
+
+
+def _weight_trial(cohorts: Cohorts, population: str, n: int, weeks: int, arms: dict[str, Scenario], comparator: str):
+    """% weight change at the last week of each arm minus the comparator's, on the same persons."""
+    runs = {name: cohorts.run(population, n, weeks * WEEK, sc, step="week") for name, sc in arms.items()}
+    base = column(runs[comparator], "weight_kg")[0]
+    k = runs[comparator].shape[0] - 1
+    change = {name: _weight_pct(out, k, base) for name, out in runs.items()}
+    return runs, change
+
+
+def step2(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("step2")
+    _, ch = _weight_trial(cohorts, "step2_t2d", n, 68, {"placebo": BASELINE, "sema": escalated(
+        "semaglutide", SEMAGLUTIDE_STEPS, 2.4)}, "placebo")
+    res.set("med_step2_weight", ch["sema"] - ch["placebo"])
+    res.counts.update(persons=n)
+    res.notes.append(f"Weight change at week 68: semaglutide 2.4 mg {ch['sema']:+.1f} %, placebo {ch['placebo']:+.1f} %.")
+    return res
+
+
+STEP1_STOP_WEEK = 68
+STEP1_END_WEEK = 120
+
+
+def step1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("step1")
+    stop = STEP1_STOP_WEEK * WEEK
+    runs, _ = _weight_trial(cohorts, "step1_obese", n, STEP1_END_WEEK, {"placebo": BASELINE, "sema": escalated(
+        "semaglutide", SEMAGLUTIDE_STEPS, 2.4, stop)}, "placebo")
+    base = column(runs["placebo"], "weight_kg")[0]
+    at68 = {a: _weight_pct(out, STEP1_STOP_WEEK, base) for a, out in runs.items()}
+    at120 = _weight_pct(runs["sema"], STEP1_END_WEEK, base)
+    res.set("med_step1_weight", at68["sema"] - at68["placebo"])
+    res.set("med_step1_regain_share", (at120 - at68["sema"]) / -at68["sema"] if at68["sema"] < 0 else np.nan,
+            "no weight lost by week 68")
+    res.set("med_step1_net_week120", at120)
+    res.counts.update(persons=n)
+    res.notes.append(f"Semaglutide arm: {at68['sema']:+.1f} % at week 68, {at120:+.1f} % at week 120 (stopped at week 68); "
+                     f"placebo {at68['placebo']:+.1f} % at week 68.")
+    return res
+
+
+def surpass2(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("surpass2")
+    years = 40 * WEEK
+    sema = cohorts.run("surpass2_t2d", n, years, escalated("semaglutide", SEMAGLUTIDE_STEPS, 1.0), step="week")
+    tirz = cohorts.run("surpass2_t2d", n, years, escalated("tirzepatide", TIRZEPATIDE_STEPS, 15.0), step="week")
+    k = sema.shape[0] - 1
+    res.set("med_surpass2_weight_15", float(nanmean(column(tirz, "weight_kg")[k] - column(sema, "weight_kg")[k])))
+    res.counts.update(persons=n)
+    res.notes.append(f"Week 40: HbA1c {_mean_at(sema, 'hba1c_percent', k):.2f} (semaglutide 1 mg) vs "
+                     f"{_mean_at(tirz, 'hba1c_percent', k):.2f} % (tirzepatide 15 mg), from "
+                     f"{_mean_at(sema, 'hba1c_percent', 0):.2f} %.")
+    return res
+
+
+def surmount1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("surmount1")
+    arms = {"placebo": BASELINE, **{f"tirz{d:g}": escalated("tirzepatide", TIRZEPATIDE_STEPS, d) for d in (5.0, 10.0, 15.0)}}
+    _, ch = _weight_trial(cohorts, "surmount1_obese", n, 72, arms, "placebo")
+    for d in (5, 10, 15):
+        res.set(f"med_surmount1_weight_{d}", ch[f"tirz{d}"] - ch["placebo"])
+    res.counts.update(persons=n)
+    res.notes.append("Weight change at week 72: " + ", ".join(f"{a} {v:+.1f} %" for a, v in ch.items()) + ".")
+    return res
+
+
+def pioglitazone_mechanism(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("pioglitazone_mechanism")
+    pio = cohorts.run("bajaj_t2d", n, 16 * WEEK, _scenario("pioglitazone_45", {"type": "pioglitazone", "start_year": 0,
+                                                                                "mg_per_day": 45}), step="week")
+    base = cohorts.run("bajaj_t2d", n, 16 * WEEK, BASELINE, step="week")
+    k = pio.shape[0] - 1
+    rel = lambda name: 100.0 * (_mean_at(pio, name, k) / _mean_at(base, name, 0) - 1.0)  # noqa: E731
+    res.set("med_pio_rd_change", rel("muscle_insulin_sensitivity_rel"))
+    res.set("med_pio_liver_fat_change", rel("liver_fat_percent"))
+    res.set("med_pio_weight_change", float(nanmean(column(pio, "weight_kg")[k] - column(base, "weight_kg")[0])))
+    res.counts.update(persons=n)
+    res.notes.append(f"16 weeks of pioglitazone 45 mg: HbA1c {_mean_at(base, 'hba1c_percent', 0):.2f} -> "
+                     f"{_mean_at(pio, 'hba1c_percent', k):.2f} %, fasting glucose {_mean_at(base, 'fasting_glucose_mmol_l', 0):.1f} "
+                     f"-> {_mean_at(pio, 'fasting_glucose_mmol_l', k):.1f} mmol/L (published 7.8 -> 6.7 %, 10.0 -> 7.5).")
+    return res
+
+
+#: ACT NOW: pioglitazone 30 mg for a month, then 45 mg (DeFronzo 2011).
+ACTNOW_PIO = _scenario("actnow_pioglitazone", {"type": "pioglitazone", "start_year": 0, "stop_year": 1 / 12, "mg_per_day": 30},
+                       {"type": "pioglitazone", "start_year": 1 / 12, "mg_per_day": 45})
+
+
+def actnow_pioglitazone(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    """ACT NOW's screen and visits as the conversion protocol's placebo arm (IGT with fasting glucose 95-125 mg/dL in
+    the DPP-like cohort; fasting glucose every 3 months, OGTT yearly, confirmed by a repeat test)."""
+    res = StudyResult("actnow_pioglitazone")
+    base = cohorts.measured("dpp", n, DPP_YEARS, BASELINE, step="month")
+    screened = dpp_screen(base)
+    rates, weight = {}, {}
+    for arm, sc in (("placebo", BASELINE), ("pioglitazone", ACTNOW_PIO)):
+        out = cohorts.measured("dpp", n, DPP_YEARS, sc, step="month")
+        repeat = cohorts.measured("dpp", n, DPP_YEARS, sc, step="month", draw=1)
+        t = event_times_at_visits(out, fpg_every=3, ogtt_every=12, confirm=repeat)[screened]
+        rates[arm], _, _ = incidence(np.where(t <= ACTNOW_YEARS, t, np.nan), ACTNOW_YEARS)
+        k = int(round(ACTNOW_YEARS * 12))
+        weight[arm] = float(nanmean(column(cohorts.run("dpp", n, DPP_YEARS, sc, step="month"), "weight_kg")[k, screened]))
+    res.set("med_actnow_pio_hr", rates["pioglitazone"] / rates["placebo"] if rates["placebo"] > 0 else np.nan,
+            "no diabetes in the placebo arm")
+    res.set("med_actnow_pio_weight", weight["pioglitazone"] - weight["placebo"])
+    res.counts.update(persons=n, screened=int(screened.sum()))
+    res.notes.append(f"{int(screened.sum())} of {n} pass the screen; diabetes {rates['placebo']:.1f} (placebo) vs "
+                     f"{rates['pioglitazone']:.1f} (pioglitazone) per 100 person-years (published 7.6 vs 2.1).")
+    return res
+
+
+#: Belfort 2006: a -500 kcal/day diet in both arms, pioglitazone 45 mg or placebo for 6 months.
+BELFORT_DIET = {"type": "calorie_change", "start_year": 0, "kcal_per_day": -500}
+
+
+def belfort(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("belfort")
+    years = 0.5
+    pla = cohorts.run("belfort_nash", n, years, _scenario("belfort_placebo", BELFORT_DIET), step="month")
+    pio = cohorts.run("belfort_nash", n, years, _scenario("belfort_pioglitazone", BELFORT_DIET, {
+        "type": "pioglitazone", "start_year": 0, "mg_per_day": 45}), step="month")
+    k = pla.shape[0] - 1
+    fat0 = _mean_at(pla, "liver_fat_percent", 0)
+    si0 = _mean_at(pla, "liver_insulin_sensitivity_rel", 0)
+    change = {a: 100.0 * (_mean_at(o, "liver_fat_percent", k) / fat0 - 1.0) for a, o in (("placebo", pla), ("pio", pio))}
+    res.set("med_belfort_liver_fat", change["pio"] - change["placebo"])
+    res.set("med_belfort_hepatic_si", _mean_at(pio, "liver_insulin_sensitivity_rel", k) / _mean_at(
+        pla, "liver_insulin_sensitivity_rel", k))
+    res.counts.update(persons=n)
+    res.notes.append(f"Liver fat {fat0:.1f} % at baseline: {change['placebo']:+.0f} % with the diet alone, "
+                     f"{change['pio']:+.0f} % with pioglitazone; hepatic sensitivity {si0:.2f} x reference at baseline.")
+    return res
+
+
+T2T = _scenario("treat_to_target", {"type": "basal_insulin", "start_year": 0, "titrate_to_fasting_glucose": "100 mg/dL"})
+
+
+def treat_to_target(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("treat_to_target")
+    out = cohorts.run("t2t_t2d", n, 24 * WEEK, T2T, step="week")
+    k = out.shape[0] - 1
+    a1c = column(out, "hba1c_percent")
+    res.set("med_t2t_hba1c", float(nanmean(a1c[k])))
+    res.set("med_t2t_fpg", _mean_at(out, "fasting_glucose_mmol_l", k))
+    res.set("med_t2t_hba1c7", 100.0 * float(np.mean(a1c[k] <= 7.0)))
+    res.counts.update(persons=n)
+    res.notes.append(f"HbA1c {float(nanmean(a1c[0])):.2f} -> {float(nanmean(a1c[k])):.2f} %; fasting glucose "
+                     f"{_mean_at(out, 'fasting_glucose_mmol_l', 0) * MGDL:.0f} -> {_mean_at(out, 'fasting_glucose_mmol_l', k) * MGDL:.0f} mg/dL.")
+    return res
+
+
+#: ADOPT: glyburide titrated towards 15 mg/day (the trial's maximum; FPG goal < 140 mg/dL), for 5 years.
+ADOPT_YEARS = 5
+ADOPT_GLYBURIDE = _scenario("adopt_glyburide", {"type": "sulfonylurea", "start_year": 0, "drug": "glyburide",
+                                                "mg_per_day": 15})
+ADOPT_FAILURE_MG_DL = 180.0
+
+
+def adopt(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("adopt")
+    out = cohorts.run("adopt_t2d", n, ADOPT_YEARS, ADOPT_GLYBURIDE, step="month")
+    fpg = column(out, "fasting_glucose_mmol_l") * MGDL
+    quarterly = np.arange(0, fpg.shape[0], 3)
+    failed = (fpg[quarterly] > ADOPT_FAILURE_MG_DL).any(axis=0)
+    res.set("med_adopt_su_failure", 100.0 * float(np.mean(failed)))
+    res.set("med_adopt_su_hba1c7", 100.0 * float(np.mean(column(out, "hba1c_percent")[48] < 7.0)))
+    res.counts.update(persons=n, failed=int(failed.sum()))
+    res.notes.append(f"Glyburide 15 mg/day: HbA1c {_mean_at(out, 'hba1c_percent', 0):.2f} -> "
+                     f"{_mean_at(out, 'hba1c_percent', 6):.2f} % at 6 months, {_mean_at(out, 'hba1c_percent', 48):.2f} % at 4 "
+                     f"years; fasting glucose > {ADOPT_FAILURE_MG_DL:.0f} mg/dL at a quarterly visit by 5 years: "
+                     f"{int(failed.sum())} of {n}.")
+    return res
+
+
+def _p(name, title, population, targets, description, fn, keywords):
+    return Protocol(name, title, population, targets, description, fn, keywords)
+
+
+PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
+    _p("semaglutide_mechanism", "Semaglutide and insulin secretion (Kapitza 2017)", "kapitza_t2d",
+       ("med_sema_first_phase",), "Population `kapitza_t2d` ({n} persons), weekly steps: semaglutide 0.25, 0.5 and 1.0 mg "
+       "(4 weeks each) vs placebo; first-phase secretion (mass x function x stimulated responsivity) at week 12, ratio of "
+       "the arms' means.", semaglutide_mechanism, ("Kapitza 2017",)),
+    _p("sustain1", "SUSTAIN 1: semaglutide monotherapy (Sorli 2017)", "sustain1_t2d",
+       ("med_sustain1_hba1c_05", "med_sustain1_hba1c_10", "med_sustain1_weight_05", "med_sustain1_weight_10"),
+       "Population `sustain1_t2d` ({n}), weekly steps for 30 weeks: semaglutide 0.5 mg (after 4 weeks of 0.25) and 1.0 mg "
+       "(0.25, 0.5, then 1.0) vs placebo on the same persons; HbA1c and weight at week 30, drug minus placebo.",
+       sustain1, ("SUSTAIN 1",)),
+    _p("step2", "STEP 2: semaglutide 2.4 mg in type 2 diabetes (Davies 2021)", "step2_t2d", ("med_step2_weight",),
+       "Population `step2_t2d` ({n}), weekly steps for 68 weeks: semaglutide escalated every 4 weeks to 2.4 mg vs placebo; "
+       "% weight change, drug minus placebo.", step2, ("STEP 2",)),
+    _p("step1", "STEP 1 and its extension: semaglutide 2.4 mg without diabetes (Wilding 2021, 2022)", "step1_obese",
+       ("med_step1_weight", "med_step1_regain_share", "med_step1_net_week120"),
+       "Population `step1_obese` ({n}), weekly steps: semaglutide escalated to 2.4 mg and stopped at week 68, followed to "
+       "week 120, vs placebo; % weight change at week 68 (drug minus placebo), share of the loss regained by week 120, "
+       "net change at week 120.", step1, ("STEP 1",)),
+    _p("surpass2", "SURPASS-2: tirzepatide vs semaglutide (Frias 2021)", "surpass2_t2d", ("med_surpass2_weight_15",),
+       "Population `surpass2_t2d` ({n}), weekly steps for 40 weeks: tirzepatide escalated by 2.5 mg every 4 weeks to "
+       "15 mg vs semaglutide 1 mg; weight change (kg), tirzepatide minus semaglutide.", surpass2, ("SURPASS-2",)),
+    _p("surmount1", "SURMOUNT-1: tirzepatide without diabetes (Jastreboff 2022)", "surmount1_obese",
+       ("med_surmount1_weight_5", "med_surmount1_weight_10", "med_surmount1_weight_15"),
+       "Population `surmount1_obese` ({n}), weekly steps for 72 weeks: tirzepatide escalated to 5, 10 or 15 mg vs placebo; "
+       "% weight change, drug minus placebo.", surmount1, ("SURMOUNT-1",)),
+    _p("pioglitazone_mechanism", "Pioglitazone: clamp, liver fat and weight (Bajaj 2003)", "bajaj_t2d",
+       ("med_pio_rd_change", "med_pio_liver_fat_change", "med_pio_weight_change"),
+       "Population `bajaj_t2d` ({n}), weekly steps: pioglitazone 45 mg for 16 weeks; relative change of muscle insulin "
+       "sensitivity (the knob that sets clamp disposal) and liver fat, weight change.", pioglitazone_mechanism,
+       ("Bajaj 2003",)),
+    _p("actnow_pioglitazone", "ACT NOW: pioglitazone in IGT (DeFronzo 2011)", "dpp",
+       ("med_actnow_pio_hr", "med_actnow_pio_weight"),
+       "The DPP-like cohort ({n}) screened as ACT NOW (IGT, fasting glucose 95-125 mg/dL), monthly steps: pioglitazone "
+       "30 mg for a month then 45 mg vs placebo; fasting glucose every 3 months and a yearly OGTT with measurement "
+       "variation, diabetes confirmed by a repeat test; ratio of incidence rates over 2.4 years; weight difference.",
+       actnow_pioglitazone, ("ACT NOW",)),
+    _p("belfort", "Pioglitazone in NASH (Belfort 2006)", "belfort_nash", ("med_belfort_liver_fat", "med_belfort_hepatic_si"),
+       "Population `belfort_nash` ({n}), monthly steps for 6 months, both arms on -500 kcal/day: pioglitazone 45 mg vs "
+       "placebo; relative change of liver fat (difference of the arms), hepatic sensitivity at 6 months (ratio of arms).",
+       belfort, ("Belfort 2006",)),
+    _p("treat_to_target", "Treat-to-Target: titrated basal insulin (Riddle 2003)", "t2t_t2d",
+       ("med_t2t_hba1c", "med_t2t_fpg", "med_t2t_hba1c7"),
+       "Population `t2t_t2d` ({n}), weekly steps for 24 weeks: basal insulin from 10 units/day titrated to a fasting "
+       "glucose of 100 mg/dL (the labs on oral agents are read as the untreated state); HbA1c, fasting glucose and the "
+       "share with HbA1c <= 7 % at week 24.", treat_to_target, ("Riddle 2003", "Treat-to-Target")),
+    _p("adopt", "ADOPT: sulfonylurea monotherapy failure (Kahn 2006)", "adopt_t2d",
+       ("med_adopt_su_failure", "med_adopt_su_hba1c7"),
+       "Population `adopt_t2d` ({n}), monthly steps for 5 years: glyburide 15 mg/day; failure = fasting glucose > 180 "
+       "mg/dL at a quarterly visit; share with HbA1c < 7 % at 4 years.", adopt, ("ADOPT",)),
+)}
+
+register(*PROTOCOLS.values())

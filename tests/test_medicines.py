@@ -1,0 +1,164 @@
+"""Medicines as scenario interventions (models/medicines.py, docs/medicines.md): schema, dose-response, wash-out,
+pathway knock-outs, titration and usual care. Published-trial comparisons are in the validation suite
+(validation/medicine_studies.py, role per row in validation/targets.yaml)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from irsim.cohort import progression as cp
+from irsim.errors import InputError
+from irsim.models import medicines as med
+from irsim.models import progression as pm
+from irsim.scenarios.schema import Scenario, Schedule
+
+C = {name: i for i, name in enumerate(cp.COLUMNS)}
+
+
+def scenario(*interventions: dict, name: str = "s") -> Scenario:
+    return Scenario.parse({"name": name, "interventions": list(interventions)})
+
+
+@pytest.fixture(scope="module")
+def t2d():
+    """Three persons with early type 2 diabetes (fasting 8-10 mmol/L, HbA1c 7.2-8.4 %)."""
+    cols = {"age": np.array([52.0, 58.0, 61.0]), "female": np.array([0.0, 1.0, 0.0]),
+            "height": np.array([178.0, 164.0, 172.0]), "weight": np.array([104.0, 88.0, 95.0]),
+            "fasting_glucose": np.array([145.0, 165.0, 180.0]), "fasting_insulin": np.array([16.0, 13.0, 11.0]),
+            "hba1c": np.array([7.2, 7.8, 8.4])}
+    return cp.initialise(cols)
+
+
+def run(start, sc, years=1.0, step="month", mechanisms=None):
+    return cp.run(start, years, sc, step=step, mechanisms=mechanisms)
+
+
+# ------------------------------------------------------------------ schema
+
+@pytest.mark.parametrize("entry, field", [
+    ({"type": "semaglutide", "start_year": 0, "mg_per_week": 3.0}, "mg_per_week"),
+    ({"type": "tirzepatide", "start_year": 0, "mg_per_week": 20}, "mg_per_week"),
+    ({"type": "pioglitazone", "start_year": 0, "mg_per_day": 60}, "mg_per_day"),
+    ({"type": "sulfonylurea", "start_year": 0, "drug": "glimepiride", "mg_per_day": 12}, "mg_per_day"),
+    ({"type": "basal_insulin", "start_year": 0, "units_per_day": 20, "titrate_to_fasting_glucose": "6 mmol/L"},
+     "units_per_day"),
+    ({"type": "basal_insulin", "start_year": 0, "titrate_to_fasting_glucose": "110"}, "unit"),
+    ({"type": "basal_insulin", "start_year": 0, "titrate_to_fasting_glucose": "100 mmol/L"}, "80-180 mg/dL"),
+    ({"type": "usual_care", "start_year": 0, "steps": ["metformin", "metformin"]}, "twice"),
+    ({"type": "usual_care", "start_year": 0, "hba1c_target_percent": 12}, "hba1c_target_percent"),
+])
+def test_doses_outside_the_licensed_range_are_refused_naming_the_field(entry, field):
+    with pytest.raises(InputError) as exc:
+        scenario(entry)
+    assert field in str(exc.value)
+
+
+def test_a_sulfonylurea_dose_is_read_as_a_share_of_its_maximal_dose():
+    sc = scenario({"type": "sulfonylurea", "start_year": 0, "drug": "gliclazide", "mg_per_day": 160})
+    # gliclazide's licensed maximum is 320 mg/day (medicines.yaml)
+    assert sc.interventions[0].fraction == pytest.approx(0.5)
+
+
+# ------------------------------------------------------------------ dose-response, wash-out, knock-outs
+
+@pytest.mark.parametrize("drug, doses, field", [
+    ("semaglutide", (0.5, 1.0, 2.4), "mg_per_week"),
+    ("tirzepatide", (5.0, 10.0, 15.0), "mg_per_week"),
+])
+def test_incretin_drugs_lower_weight_and_hba1c_more_at_higher_doses(t2d, drug, doses, field):
+    base = run(t2d, scenario())
+    w, a = [], []
+    for d in doses:
+        out = run(t2d, scenario({"type": drug, "start_year": 0, field: d}))
+        w.append(out[-1, C["weight_kg"]] - base[-1, C["weight_kg"]])
+        a.append(out[-1, C["hba1c_percent"]] - base[-1, C["hba1c_percent"]])
+    w, a = np.array(w), np.array(a)
+    assert (w < 0).all() and (a < 0).all()
+    assert (np.diff(w, axis=0) < 0).all() and (np.diff(a, axis=0) < 0).all()
+
+
+def test_pioglitazone_and_sulfonylurea_lower_hba1c_more_at_higher_doses(t2d):
+    base = run(t2d, scenario(), years=0.5)[-1, C["hba1c_percent"]]
+    pio = [run(t2d, scenario({"type": "pioglitazone", "start_year": 0, "mg_per_day": d}), years=0.5)[-1, C["hba1c_percent"]]
+           for d in (15, 30, 45)]
+    su = [run(t2d, scenario({"type": "sulfonylurea", "start_year": 0, "drug": "gliclazide", "mg_per_day": d}),
+              years=0.5)[-1, C["hba1c_percent"]] for d in (40, 160, 320)]
+    for series in (pio, su):
+        d = np.array(series) - base
+        assert (d < 0).all() and (np.diff(d, axis=0) < 0).all()
+
+
+def test_stopping_semaglutide_washes_its_weight_effect_out(t2d):
+    base = run(t2d, scenario(), years=4.0)
+    out = run(t2d, scenario({"type": "semaglutide", "start_year": 0, "stop_year": 1.0, "mg_per_week": 2.4}), years=4.0)
+    lost = base[1, C["weight_kg"]] - out[1, C["weight_kg"]]
+    assert (lost > 3.0).all()
+    # three years after stopping, less than a tenth of the loss is left (Polidori feedback: tau / (1 + k c))
+    assert (base[4, C["weight_kg"]] - out[4, C["weight_kg"]] < 0.1 * lost).all()
+
+
+@pytest.mark.parametrize("entry, pathways", [
+    ({"type": "semaglutide", "start_year": 0, "mg_per_week": 1.0}, ("appetite", "incretin")),
+    ({"type": "tirzepatide", "start_year": 0, "mg_per_week": 10}, ("appetite", "incretin")),
+    ({"type": "pioglitazone", "start_year": 0, "mg_per_day": 30}, ("insulin_sensitizer",)),
+    ({"type": "sulfonylurea", "start_year": 0, "drug": "glyburide", "mg_per_day": 10}, ("secretagogue",)),
+    ({"type": "basal_insulin", "start_year": 0, "units_per_day": 20}, ("exogenous_insulin",)),
+])
+def test_a_drug_knocked_out_of_its_pathways_does_nothing(t2d, entry, pathways):
+    off = pm.Mechanisms()._replace(**{p: 0.0 for p in pathways})
+    base = run(t2d, scenario(), years=2.0, mechanisms=off)
+    drug = run(t2d, scenario(entry), years=2.0, mechanisms=off)
+    np.testing.assert_allclose(drug, base, rtol=1e-9, atol=1e-9)
+    # and with its pathways on, it does something
+    assert np.abs(run(t2d, scenario(entry), years=2.0) - run(t2d, scenario(), years=2.0)).max() > 1e-3
+
+
+# ------------------------------------------------------------------ insulin and usual care
+
+def test_titrated_basal_insulin_brings_fasting_glucose_to_its_target(t2d):
+    out = run(t2d, scenario({"type": "basal_insulin", "start_year": 0, "titrate_to_fasting_glucose": "6.0 mmol/L"}))
+    fpg = out[:, C["fasting_glucose_mmol_l"]]
+    assert (fpg[0] > 7.5).all()
+    # Treat-to-Target reached its target in about 12 weeks (Riddle 2003): within 0.3 mmol/L after 6 months
+    np.testing.assert_allclose(fpg[6:], 6.0, atol=0.3)
+
+
+def test_a_fixed_insulin_dose_lowers_fasting_glucose_more_when_larger(t2d):
+    fpg = [run(t2d, scenario({"type": "basal_insulin", "start_year": 0, "units_per_day": u}), years=0.25)
+           [-1, C["fasting_glucose_mmol_l"]] for u in (10, 20, 40)]
+    assert (np.diff(np.array(fpg), axis=0) < 0).all()
+
+
+def test_usual_care_keeps_hba1c_of_the_newly_diagnosed_near_target():
+    from irsim.cohort.synthetic import population
+
+    start = cp.initialise(population("adopt_t2d", 200, seed=5))
+    care = run(start, scenario({"type": "usual_care", "start_year": 0}), years=8.0, step="year")
+    none = run(start, scenario(), years=8.0, step="year")
+    a1c, a1c0 = np.median(care[:, C["hba1c_percent"]], axis=1), np.median(none[:, C["hba1c_percent"]], axis=1)
+    # untreated, the median rises; under the stated rule (ADA: next step while HbA1c > 7 %) it stays near target
+    assert a1c0[-1] > 8.0
+    assert (a1c[1:] < 7.5).all(), a1c
+
+
+def test_usual_care_adds_steps_only_after_diagnosis_and_above_target(t2d):
+    sc = scenario({"type": "usual_care", "start_year": 0, "hba1c_target_percent": 7.0})
+    table = Schedule(sc).at(0.0)
+    assert table["care_metformin"] == 1 and table["care_sulfonylurea"] == 2 and table["care_basal_insulin"] == 3
+    assert table["care_pioglitazone"] == 0 and table["care_target"] == 7.0
+    # a person with normal glucose is never treated
+    healthy = cp.initialise({"age": np.array([40.0]), "female": np.array([1.0]), "height": np.array([165.0]),
+                             "weight": np.array([60.0]), "fasting_glucose": np.array([85.0]),
+                             "fasting_insulin": np.array([5.0])})
+    np.testing.assert_allclose(run(healthy, sc, years=5.0), run(healthy, scenario(), years=5.0), rtol=1e-12)
+
+
+def test_exposure_adds_usual_care_doses_to_the_scenario_s():
+    s = pm.State(*(np.zeros(2) for _ in pm.State._fields))._replace(care_step=np.array([0.0, 2.0]))
+    u = pm.Inputs(energy=0.0, weight_target=np.nan, activity=0.0, metformin=500.0, carb_share=0.5, cortisol=1.0,
+                  care_target=7.0, care_metformin=1.0, care_sulfonylurea=2.0, care_basal_insulin=3.0)
+    x = med.exposure(u, s)
+    np.testing.assert_allclose(x.metformin, [500.0, 500.0 + med.c("usual_care.metformin_mg")])
+    np.testing.assert_allclose(x.sulfonylurea, [0.0, med.c("usual_care.sulfonylurea_fraction")])
+    assert np.isnan(x.insulin_target).all()

@@ -44,7 +44,8 @@ def run(start, sc, years=1.0, step="month", mechanisms=None):
     ({"type": "basal_insulin", "start_year": 0, "units_per_day": 20, "titrate_to_fasting_glucose": "6 mmol/L"},
      "units_per_day"),
     ({"type": "basal_insulin", "start_year": 0, "titrate_to_fasting_glucose": "110"}, "unit"),
-    ({"type": "basal_insulin", "start_year": 0, "titrate_to_fasting_glucose": "100 mmol/L"}, "80-180 mg/dL"),
+    ({"type": "basal_insulin", "start_year": 0, "titrate_to_fasting_glucose": "100 mmol/L"}, "did you mean 100 mg/dL"),
+    ({"type": "basal_insulin", "start_year": 0, "titrate_to_fasting_glucose": "11 mmol/L"}, "80-180 mg/dL"),
     ({"type": "usual_care", "start_year": 0, "steps": ["metformin", "metformin"]}, "twice"),
     ({"type": "usual_care", "start_year": 0, "hba1c_target_percent": 12}, "hba1c_target_percent"),
 ])
@@ -162,3 +163,26 @@ def test_exposure_adds_usual_care_doses_to_the_scenario_s():
     np.testing.assert_allclose(x.metformin, [500.0, 500.0 + med.c("usual_care.metformin_mg")])
     np.testing.assert_allclose(x.sulfonylurea, [0.0, med.c("usual_care.sulfonylurea_fraction")])
     assert np.isnan(x.insulin_target).all()
+
+
+def test_every_example_scenario_parses():
+    from pathlib import Path
+
+    files = sorted((Path(__file__).resolve().parents[1] / "examples" / "scenarios").glob("*.yaml"))
+    assert {"semaglutide.yaml", "tirzepatide.yaml", "pioglitazone.yaml", "sulfonylurea.yaml", "basal_insulin.yaml",
+            "usual_care.yaml"} <= {f.name for f in files}
+    for f in files:
+        Scenario.read(f)
+
+
+def test_explain_attributes_a_drug_s_effect_to_its_pathways():
+    from irsim.analysis.explain import explain
+
+    person = {"age": 55, "sex": "male", "height": "178 cm", "weight": "104 kg",
+              "labs": {"fasting_glucose": "8.5 mmol/L", "fasting_insulin": "16 uIU/mL", "hba1c": "7.4 %"}}
+    sc = scenario({"type": "semaglutide", "start_year": 0, "mg_per_week": 1.0}, name="sema")
+    ex = explain(person, "T2D", years=2, scenario=sc)
+    rows = ex.pathways.set_index("pathway")
+    assert {"appetite", "incretin"} <= set(rows.index)
+    # both lower HbA1c; the contributions and the rest add up to the total change (Shapley)
+    assert rows.loc["appetite", "contribution"] < 0 and rows.loc["incretin", "contribution"] < 0

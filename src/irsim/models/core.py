@@ -416,7 +416,8 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
     fpg_mmol = fpg / GLUCOSE_MG_DL_PER_MMOL_L
     g2h = f["ogtt_glucose_120"]
     return (
-        jnp.zeros_like(fpg) + t, d.age, s.weight, s.weight / (p.height_cm / 100.0) ** 2, fpg_mmol,
+        jnp.zeros_like(fpg) + t, d.age, s.weight + d.weight_offset, (s.weight + d.weight_offset) / (p.height_cm / 100.0) ** 2,
+        fpg_mmol,
         g2h / GLUCOSE_MG_DL_PER_MMOL_L, s.hba1c, fpi,
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,

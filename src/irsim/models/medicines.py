@@ -7,7 +7,8 @@ occupancy on a pathway the model already has, behind a switch of :class:`~.progr
 * ``appetite``: GLP-1 and GIP receptor agonists lower energy intake by a share of maintenance intake; intake then
   rises again by ``appetite.feedback`` kcal/day per kg of drug-induced loss (Polidori 2016), so weight settles;
 * ``incretin``: the same drugs raise the stimulated (glucose-dependent) responsivity of secretion;
-* ``insulin_sensitizer``: pioglitazone raises adipose, hepatic and muscle insulin sensitivity and stores energy;
+* ``insulin_sensitizer``: pioglitazone raises adipose, hepatic and muscle insulin sensitivity and adds weight
+  (subcutaneous fat and fluid) outside the energy balance;
 * ``secretagogue``: sulfonylureas raise secretion at any glucose (the secretory mass knob) and wear capacity out;
 * ``exogenous_insulin``: basal insulin adds insulin that reaches plasma without the first pass through the liver
   (its portal-equivalent secretion moves the fasting state; the day keeps its postprandial excess).
@@ -22,6 +23,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .. import parameters as _parameters
+from ..scenarios.schema import CARE_DRUGS
 from ..solvers._jax import jnp
 
 c = _parameters.lookup("medicines")
@@ -40,8 +42,8 @@ PATHWAYS_OF = {"semaglutide": ("appetite", "incretin"), "tirzepatide": ("appetit
                "pioglitazone": ("insulin_sensitizer",), "sulfonylurea": ("secretagogue",),
                "basal_insulin": ("exogenous_insulin",)}
 
-#: Drugs ``usual_care`` can add, each with its field of :class:`~.progression.Inputs` (the step at which it comes).
-CARE_STEPS = ("metformin", "sulfonylurea", "pioglitazone", "semaglutide", "basal_insulin")
+#: Drugs ``usual_care`` can add, each with its field ``care_<drug>`` of :class:`~.progression.Inputs` (its step).
+CARE_STEPS = CARE_DRUGS
 
 
 def occupancy(dose, ed50):
@@ -120,9 +122,9 @@ def sensitivity_gains(x: Exposure, mech):
     return 1.0 + c("pioglitazone.adipose") * occ, tissue, tissue
 
 
-def stored_energy(x: Exposure, mech):
-    """Energy stored, kcal/day (pioglitazone: adipocyte lipid storage)."""
-    return c("pioglitazone.energy") * mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))
+def weight_offset(x: Exposure, mech):
+    """Weight added outside the energy balance, kg (pioglitazone: subcutaneous fat and fluid, not visceral fat)."""
+    return c("pioglitazone.weight_gain") * mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))
 
 
 # ------------------------------------------------------------------ basal insulin

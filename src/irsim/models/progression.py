@@ -247,6 +247,7 @@ class Derived(NamedTuple):
     stimulated: Any       # stimulated responsivity of secretion (stimulated() x the incretin drugs' gain)
     exposure: Any         # medicines in effect (models.medicines.Exposure)
     insulin_dose: Any     # basal insulin in effect, IU/day
+    weight_offset: Any    # weight the medicines add outside the energy balance, kg (observed weight = state + this)
 
 
 def excess(x, switch):
@@ -324,7 +325,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
-                   gx, ros, supply, resp, x, dose)
+                   gx, ros, supply, resp, x, dose, med.weight_offset(x, mech))
 
 
 def with_basal_insulin(fast: dict, knobs: dict, dose, weight, mech) -> dict:
@@ -443,8 +444,7 @@ def weight_update(t, s: State, p: Params, u: Inputs, dt, x: med.Exposure, mech: 
     k, cw = med.c("appetite.feedback"), p.tau_w * 365.25 / p.rho
     drop = med.intake_reduction(x, c("body.pal") * rmr(s.weight, age, p.female, p.height_cm), mech)
     drug_weight = _relax(s.drug_weight, -drop * cw / (1.0 + k * cw), p.tau_w / (1.0 + k * cw), dt)
-    energy = (u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - drop - k * s.drug_weight
-              + med.stored_energy(x, mech))
+    energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - drop - k * s.drug_weight
     w_eq = w_set + energy * cw
     free = _relax(s.weight, w_eq, p.tau_w, dt)
     w_next_set = w_set + c("body.secular_gain") * slowing * dt * (age + dt <= c("body.secular_gain_until_age"))

@@ -24,8 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .. import parameters as _parameters
 from ..errors import InputError, Problem, read_yaml
-from ..models.medicines import CARE_STEPS as CARE_DRUGS
-from ..units import GLUCOSE_MG_DL_PER_MMOL_L, split_quantity, to_canonical
+from ..units import GLUCOSE_MG_DL_PER_MMOL_L, in_range, range_message, split_quantity, to_canonical
 
 
 class _Base(BaseModel):
@@ -133,11 +132,17 @@ class BasalInsulin(_Base):
             raise ValueError(f"titrate_to_fasting_glucose {self.titrate_to_fasting_glucose!r} needs a unit "
                              "(mmol/L or mg/dL)")
         mg = float(to_canonical("fasting_glucose", value, unit))
+        if not in_range("fasting_glucose", mg):  # a unit mix-up gets its hint ("did you mean 100 mg/dL?")
+            raise ValueError(f"titrate_to_fasting_glucose: {range_message('fasting_glucose', value, unit)}")
         lo, hi = INSULIN_TARGET_MG_DL
         if not lo <= mg <= hi:
             raise ValueError(f"titrate_to_fasting_glucose {self.titrate_to_fasting_glucose!r} is outside {lo:g}-{hi:g} "
                              f"mg/dL ({lo / GLUCOSE_MG_DL_PER_MMOL_L:.1f}-{hi / GLUCOSE_MG_DL_PER_MMOL_L:.1f} mmol/L)")
         return mg
+
+
+#: Drugs ``usual_care`` can add, in the order its default steps take them from.
+CARE_DRUGS = ("metformin", "sulfonylurea", "pioglitazone", "semaglutide", "basal_insulin")
 
 
 class UsualCare(_Base):

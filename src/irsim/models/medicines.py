@@ -146,8 +146,8 @@ def insulin_dose(u, s, x: Exposure):
 
 
 def mass_equivalent(dose, weight, fpg_mg_dl, mech):
-    """Increment of the fast model's secretory mass knob that delivers the dose's insulin to plasma at fasting glucose
-    ``fpg``: subcutaneous insulin reaches plasma without hepatic extraction, so its portal-equivalent secretion is
+    """Increment of the fast model's secretory mass knob whose basal secretion at fasting glucose ``fpg`` (the untreated
+    one: the dose converted once, titration sets the rest) equals the dose's insulin reaching plasma: subcutaneous insulin reaches plasma without hepatic extraction, so its portal-equivalent secretion is
     ``dose x bioavailability / (1 - HE)``; basal secretion per unit of mass knob is ``Sb0 s(G)/s(Gb0)`` (the meal model's
     Topp shape, :func:`irsim.models.meal._secretion_shape`)."""
     from .meal import _secretion_shape
@@ -155,6 +155,17 @@ def mass_equivalent(dose, weight, fpg_mg_dl, mech):
     sb0, he, gb0 = _meal_reference()
     rate = mech.exogenous_insulin * dose * c("insulin.pmol_per_unit") * c("insulin.bioavailability") / 1440.0 / weight
     return rate / (1.0 - he) / (sb0 * _secretion_shape(fpg_mg_dl) / _secretion_shape(gb0))
+
+
+def incretin_mass_increment(mass_knob, incretin_gain, fpg_mg_dl):
+    """Increment of the secretory mass knob for the fasting state under incretin drugs, at fasting glucose ``fpg``:
+    they potentiate glucose-stimulated secretion at fasting glucose too, so the part of basal secretion above the
+    reference subject's (the Topp shape's ``1 - s(Gb0)/s(G)``: 0 at or below normal fasting glucose, hence no
+    hypoglycaemia) is multiplied by the stimulated responsivity's gain (``incretin_gain``: gain - 1)."""
+    from .meal import _secretion_shape
+
+    _, _, gb0 = _meal_reference()
+    return mass_knob * incretin_gain * jnp.maximum(1.0 - _secretion_shape(gb0) / _secretion_shape(fpg_mg_dl), 0.0)
 
 
 def titrate(dose, fpg_mg_dl, target, weight, dt):

@@ -314,12 +314,15 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     met = 1.0 + c("sensitivity.metformin_emax") * met_share
     liver_si = (g_liver * p.liver0 * drift * size * met / (1.0 + c("sensitivity.cortisol_liver") * cort)
                 / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
-    resp = stimulated(s, p, mech) * med.stimulated_gain(x, mech)
+    incretin = med.stimulated_gain(x, mech)
+    resp = stimulated(s, p, mech) * incretin
     knobs = meal_knobs(muscle_si, liver_si, functional_mass(s) * med.secretion_gain(x, mech), s.beta_function, resp)
     # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     fast = meal_surrogate.table().lookup(knobs, p.w_set0)
     dose = med.insulin_dose(u, s, x)
-    fast = with_basal_insulin(fast, knobs, dose, s.weight, mech)
+    insulin = med.mass_equivalent(dose, s.weight, fast["fasting_glucose_mg_dl"], mech)
+    fast = with_fasting_secretion(fast, knobs, lambda g: insulin + med.incretin_mass_increment(
+        knobs["beta_mass"], incretin - 1.0, g))
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
@@ -328,24 +331,29 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
                    gx, ros, supply, resp, x, dose, med.weight_offset(x, mech))
 
 
-def with_basal_insulin(fast: dict, knobs: dict, dose, weight, mech) -> dict:
-    """The fast model's answer with basal insulin: the fasting state at the secretory mass knob raised by the dose's
-    portal-equivalent secretion (two fixed-point passes for the glucose its shape is read at); the day keeps its
-    postprandial excess over fasting, and the OGTT curve scales with fasting glucose. No dose: unchanged."""
-    fpg0 = fast["fasting_glucose_mg_dl"]
-    fpg = fpg0
-    for _ in range(2):
-        extra = med.mass_equivalent(dose, weight, fpg, mech)
-        treated = meal_surrogate.table().lookup_fasting({**knobs, "beta_mass": knobs["beta_mass"] + extra})
-        fpg = treated["fasting_glucose_mg_dl"]
-    on = dose > 0
-    ratio = jnp.where(on, fpg / fpg0, 1.0)
+def with_fasting_secretion(fast: dict, knobs: dict, extra) -> dict:
+    """The fast model's answer with extra fasting secretion (medicines): ``extra(G)`` is the increment of the secretory
+    mass knob at fasting glucose ``G``, non-decreasing in ``G`` (:func:`irsim.models.medicines.fasting_mass_increment`).
+    The fasting state is read at the raised knob, at the glucose that knob gives: the root of
+    ``h(G) = F(knob + extra(G)) - G``, bracketed by ``b = F(knob + extra(fpg0))`` (``h(b) >= 0``) and ``fpg0``
+    (``h <= 0``), from one secant step across the bracket. The day keeps its postprandial excess over fasting, and the OGTT
+    curve scales with fasting glucose. No increment: unchanged."""
+    table = meal_surrogate.table()
+    fasting = lambda g: table.lookup_fasting({**knobs, "beta_mass": knobs["beta_mass"] + extra(g)})  # noqa: E731
+    a = fast["fasting_glucose_mg_dl"]
+    on = extra(a) > 0
+    b = fasting(a)["fasting_glucose_mg_dl"]
+    ha, hb = b - a, fasting(b)["fasting_glucose_mg_dl"] - b
+    den = hb - ha
+    g = jnp.where(den > 1e-9, a - ha * (b - a) / jnp.where(den > 1e-9, den, 1.0), b)
+    treated = fasting(g)
+    fpg = jnp.where(on, treated["fasting_glucose_mg_dl"], a)
     out = dict(fast)
-    out["fasting_glucose_mg_dl"] = jnp.where(on, fpg, fpg0)
+    out["fasting_glucose_mg_dl"] = fpg
     out["fasting_insulin_pmol_l"] = jnp.where(on, treated["fasting_insulin_pmol_l"], fast["fasting_insulin_pmol_l"])
-    out["day_mean_glucose_mg_dl"] = fast["day_mean_glucose_mg_dl"] - (fpg0 - out["fasting_glucose_mg_dl"])
+    out["day_mean_glucose_mg_dl"] = fast["day_mean_glucose_mg_dl"] - (a - fpg)
     for k in ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120"):
-        out[k] = fast[k] * ratio
+        out[k] = fast[k] * fpg / a
     return out
 
 

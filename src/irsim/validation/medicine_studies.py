@@ -189,16 +189,16 @@ def actnow_pioglitazone(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     return res
 
 
-#: Belfort 2006: a -500 kcal/day diet in both arms, pioglitazone 45 mg or placebo for 6 months.
-BELFORT_DIET = {"type": "calorie_change", "start_year": 0, "kcal_per_day": -500}
+#: Belfort 2006: pioglitazone 45 mg or placebo for 6 months. Both arms were advised a -500 kcal/day diet, but the
+#: placebo arm's liver fat did not change (0 %), so the advice is not modelled: no deficit in either arm.
+BELFORT_PIO = _scenario("belfort_pioglitazone", {"type": "pioglitazone", "start_year": 0, "mg_per_day": 45})
 
 
 def belfort(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("belfort")
     years = 0.5
-    pla = cohorts.run("belfort_nash", n, years, _scenario("belfort_placebo", BELFORT_DIET), step="month")
-    pio = cohorts.run("belfort_nash", n, years, _scenario("belfort_pioglitazone", BELFORT_DIET, {
-        "type": "pioglitazone", "start_year": 0, "mg_per_day": 45}), step="month")
+    pla = cohorts.run("belfort_nash", n, years, BASELINE, step="month")
+    pio = cohorts.run("belfort_nash", n, years, BELFORT_PIO, step="month")
     k = pla.shape[0] - 1
     fat0 = _mean_at(pla, "liver_fat_percent", 0)
     si0 = _mean_at(pla, "liver_insulin_sensitivity_rel", 0)
@@ -207,7 +207,7 @@ def belfort(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("med_belfort_hepatic_si", _mean_at(pio, "liver_insulin_sensitivity_rel", k) / _mean_at(
         pla, "liver_insulin_sensitivity_rel", k))
     res.counts.update(persons=n)
-    res.notes.append(f"Liver fat {fat0:.1f} % at baseline: {change['placebo']:+.0f} % with the diet alone, "
+    res.notes.append(f"Liver fat {fat0:.1f} % at baseline: {change['placebo']:+.0f} % on placebo, "
                      f"{change['pio']:+.0f} % with pioglitazone; hepatic sensitivity {si0:.2f} x reference at baseline.")
     return res
 
@@ -293,8 +293,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
        "variation, diabetes confirmed by a repeat test; ratio of incidence rates over 2.4 years; weight difference.",
        actnow_pioglitazone, ("ACT NOW",)),
     _p("belfort", "Pioglitazone in NASH (Belfort 2006)", "belfort_nash", ("med_belfort_liver_fat", "med_belfort_hepatic_si"),
-       "Population `belfort_nash` ({n}), monthly steps for 6 months, both arms on -500 kcal/day: pioglitazone 45 mg vs "
-       "placebo; relative change of liver fat (difference of the arms), hepatic sensitivity at 6 months (ratio of arms).",
+       "Population `belfort_nash` ({n}), monthly steps for 6 months: pioglitazone 45 mg vs placebo (both arms were "
+       "advised -500 kcal/day, but the placebo arm's liver fat did not change, so no deficit is modelled); relative change of liver fat (difference of the arms), hepatic sensitivity at 6 months (ratio of arms).",
        belfort, ("Belfort 2006",)),
     _p("treat_to_target", "Treat-to-Target: titrated basal insulin (Riddle 2003)", "t2t_t2d",
        ("med_t2t_hba1c", "med_t2t_fpg", "med_t2t_hba1c7"),

@@ -91,8 +91,9 @@ def test_pioglitazone_and_sulfonylurea_lower_hba1c_more_at_higher_doses(t2d):
 
 
 def test_stopping_semaglutide_washes_its_weight_effect_out(t2d):
-    base = run(t2d, scenario(), years=4.0)
-    out = run(t2d, scenario({"type": "semaglutide", "start_year": 0, "stop_year": 1.0, "mg_per_week": 2.4}), years=4.0)
+    base = run(t2d, scenario(), years=4.0, step="year")
+    out = run(t2d, scenario({"type": "semaglutide", "start_year": 0, "stop_year": 1.0, "mg_per_week": 2.4}), years=4.0,
+              step="year")
     lost = base[1, C["weight_kg"]] - out[1, C["weight_kg"]]
     assert (lost > 3.0).all()
     # three years after stopping, less than a tenth of the loss is left (Polidori feedback: tau / (1 + k c))

@@ -47,6 +47,31 @@ def _weight_pct(out: np.ndarray, k: int, base: np.ndarray) -> float:
     return 100.0 * float(nanmean(column(out, "weight_kg")[k] / base - 1.0))
 
 
+def _curves(res: StudyResult, runs: dict[str, np.ndarray], name: str, label: str, change: bool = False) -> None:
+    """Keep each arm's mean ``name`` over time for the report's plot (``change``: % change from the first arm's
+    baseline, person by person)."""
+    first = next(iter(runs.values()))
+    res.data["weeks"] = column(first, "year")[:, 0] * 365.25 / 7.0
+    res.data["ylabel"] = label
+    base = column(first, name)[0]
+    for arm, out in runs.items():
+        v = column(out, name)
+        res.data[arm] = nanmean(100.0 * (v / base - 1.0) if change else v, axis=1)
+
+
+def _plot_arms(plt, r: StudyResult):
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for arm, v in r.data.items():
+        if arm not in ("weeks", "ylabel"):
+            ax.plot(r.data["weeks"], v, label=arm)
+    ax.set_xlabel("weeks")
+    ax.set_ylabel(r.data["ylabel"])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(PROTOCOLS[r.name].title, fontsize=10)
+    return fig
+
+
 def semaglutide_mechanism(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("semaglutide_mechanism")
     years = 12 * WEEK
@@ -55,6 +80,7 @@ def semaglutide_mechanism(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     k = pla.shape[0] - 1
     ratio = float(nanmean(first_phase(sema, k)) / nanmean(first_phase(pla, k)))
     res.set("med_sema_first_phase", ratio)
+    _curves(res, {"placebo": pla, "semaglutide 1.0 mg": sema}, "hba1c_percent", "mean HbA1c (%)")
     res.counts.update(persons=n)
     res.notes.append(f"First-phase secretion at week 12, semaglutide over placebo: {ratio:.2f}; HbA1c "
                      f"{_mean_at(pla, 'hba1c_percent', k):.2f} vs {_mean_at(sema, 'hba1c_percent', k):.2f} %.")
@@ -67,10 +93,13 @@ def sustain1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     pla = cohorts.run("sustain1_t2d", n, years, BASELINE, step="week")
     k = pla.shape[0] - 1
     w0 = column(pla, "weight_kg")[0]
+    runs = {"placebo": pla}
     for dose, tag in ((0.5, "05"), (1.0, "10")):
-        arm = cohorts.run("sustain1_t2d", n, years, escalated("semaglutide", SEMAGLUTIDE_STEPS, dose), step="week")
+        arm = runs[f"semaglutide {dose:g} mg"] = cohorts.run("sustain1_t2d", n, years, escalated(
+            "semaglutide", SEMAGLUTIDE_STEPS, dose), step="week")
         res.set(f"med_sustain1_hba1c_{tag}", _mean_at(arm, "hba1c_percent", k) - _mean_at(pla, "hba1c_percent", k))
         res.set(f"med_sustain1_weight_{tag}", float(nanmean(column(arm, "weight_kg")[k] - column(pla, "weight_kg")[k])))
+    _curves(res, runs, "hba1c_percent", "mean HbA1c (%)")
     res.counts.update(persons=n)
     res.notes.append(f"Placebo arm: HbA1c {_mean_at(pla, 'hba1c_percent', 0):.2f} -> {_mean_at(pla, 'hba1c_percent', k):.2f} "
                      f"%, weight {float(nanmean(w0)):.1f} -> {_mean_at(pla, 'weight_kg', k):.1f} kg (no lifestyle "
@@ -87,12 +116,20 @@ def _weight_trial(cohorts: Cohorts, population: str, n: int, weeks: int, arms: d
     return runs, change
 
 
+def _weight_study(name: str, cohorts: Cohorts, population: str, n: int, weeks: int, arms: dict[str, Scenario],
+                  comparator: str):
+    res = StudyResult(name)
+    runs, change = _weight_trial(cohorts, population, n, weeks, arms, comparator)
+    _curves(res, {comparator: runs[comparator], **{a: o for a, o in runs.items() if a != comparator}}, "weight_kg",
+            "mean weight change (%)", change=True)
+    res.counts.update(persons=n)
+    return res, runs, change
+
+
 def step2(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
-    res = StudyResult("step2")
-    _, ch = _weight_trial(cohorts, "step2_t2d", n, 68, {"placebo": BASELINE, "sema": escalated(
+    res, _, ch = _weight_study("step2", cohorts, "step2_t2d", n, 68, {"placebo": BASELINE, "sema": escalated(
         "semaglutide", SEMAGLUTIDE_STEPS, 2.4)}, "placebo")
     res.set("med_step2_weight", ch["sema"] - ch["placebo"])
-    res.counts.update(persons=n)
     res.notes.append(f"Weight change at week 68: semaglutide 2.4 mg {ch['sema']:+.1f} %, placebo {ch['placebo']:+.1f} %.")
     return res
 
@@ -102,9 +139,8 @@ STEP1_END_WEEK = 120
 
 
 def step1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
-    res = StudyResult("step1")
     stop = STEP1_STOP_WEEK * WEEK
-    runs, _ = _weight_trial(cohorts, "step1_obese", n, STEP1_END_WEEK, {"placebo": BASELINE, "sema": escalated(
+    res, runs, _ = _weight_study("step1", cohorts, "step1_obese", n, STEP1_END_WEEK, {"placebo": BASELINE, "sema": escalated(
         "semaglutide", SEMAGLUTIDE_STEPS, 2.4, stop)}, "placebo")
     base = column(runs["placebo"], "weight_kg")[0]
     at68 = {a: _weight_pct(out, STEP1_STOP_WEEK, base) for a, out in runs.items()}
@@ -113,7 +149,6 @@ def step1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("med_step1_regain_share", (at120 - at68["sema"]) / -at68["sema"] if at68["sema"] < 0 else np.nan,
             "no weight lost by week 68")
     res.set("med_step1_net_week120", at120)
-    res.counts.update(persons=n)
     res.notes.append(f"Semaglutide arm: {at68['sema']:+.1f} % at week 68, {at120:+.1f} % at week 120 (stopped at week 68); "
                      f"placebo {at68['placebo']:+.1f} % at week 68.")
     return res
@@ -126,6 +161,7 @@ def surpass2(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     tirz = cohorts.run("surpass2_t2d", n, years, escalated("tirzepatide", TIRZEPATIDE_STEPS, 15.0), step="week")
     k = sema.shape[0] - 1
     res.set("med_surpass2_weight_15", float(nanmean(column(tirz, "weight_kg")[k] - column(sema, "weight_kg")[k])))
+    _curves(res, {"semaglutide 1 mg": sema, "tirzepatide 15 mg": tirz}, "hba1c_percent", "mean HbA1c (%)")
     res.counts.update(persons=n)
     res.notes.append(f"Week 40: HbA1c {_mean_at(sema, 'hba1c_percent', k):.2f} (semaglutide 1 mg) vs "
                      f"{_mean_at(tirz, 'hba1c_percent', k):.2f} % (tirzepatide 15 mg), from "
@@ -134,12 +170,10 @@ def surpass2(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
 
 def surmount1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
-    res = StudyResult("surmount1")
     arms = {"placebo": BASELINE, **{f"tirz{d:g}": escalated("tirzepatide", TIRZEPATIDE_STEPS, d) for d in (5.0, 10.0, 15.0)}}
-    _, ch = _weight_trial(cohorts, "surmount1_obese", n, 72, arms, "placebo")
+    res, _, ch = _weight_study("surmount1", cohorts, "surmount1_obese", n, 72, arms, "placebo")
     for d in (5, 10, 15):
         res.set(f"med_surmount1_weight_{d}", ch[f"tirz{d}"] - ch["placebo"])
-    res.counts.update(persons=n)
     res.notes.append("Weight change at week 72: " + ", ".join(f"{a} {v:+.1f} %" for a, v in ch.items()) + ".")
     return res
 
@@ -154,6 +188,7 @@ def pioglitazone_mechanism(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("med_pio_rd_change", rel("muscle_insulin_sensitivity_rel"))
     res.set("med_pio_liver_fat_change", rel("liver_fat_percent"))
     res.set("med_pio_weight_change", float(nanmean(column(pio, "weight_kg")[k] - column(base, "weight_kg")[0])))
+    _curves(res, {"no drug": base, "pioglitazone 45 mg": pio}, "liver_fat_percent", "mean liver fat change (%)", change=True)
     res.counts.update(persons=n)
     res.notes.append(f"16 weeks of pioglitazone 45 mg: HbA1c {_mean_at(base, 'hba1c_percent', 0):.2f} -> "
                      f"{_mean_at(pio, 'hba1c_percent', k):.2f} %, fasting glucose {_mean_at(base, 'fasting_glucose_mmol_l', 0):.1f} "
@@ -172,17 +207,19 @@ def actnow_pioglitazone(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("actnow_pioglitazone")
     base = cohorts.measured("dpp", n, DPP_YEARS, BASELINE, step="month")
     screened = dpp_screen(base)
-    rates, weight = {}, {}
+    rates, weight, runs = {}, {}, {}
     for arm, sc in (("placebo", BASELINE), ("pioglitazone", ACTNOW_PIO)):
         out = cohorts.measured("dpp", n, DPP_YEARS, sc, step="month")
         repeat = cohorts.measured("dpp", n, DPP_YEARS, sc, step="month", draw=1)
         t = event_times_at_visits(out, fpg_every=3, ogtt_every=12, confirm=repeat)[screened]
         rates[arm], _, _ = incidence(np.where(t <= ACTNOW_YEARS, t, np.nan), ACTNOW_YEARS)
         k = int(round(ACTNOW_YEARS * 12))
-        weight[arm] = float(nanmean(column(cohorts.run("dpp", n, DPP_YEARS, sc, step="month"), "weight_kg")[k, screened]))
+        runs[arm] = cohorts.run("dpp", n, DPP_YEARS, sc, step="month")
+        weight[arm] = float(nanmean(column(runs[arm], "weight_kg")[k, screened]))
     res.set("med_actnow_pio_hr", rates["pioglitazone"] / rates["placebo"] if rates["placebo"] > 0 else np.nan,
             "no diabetes in the placebo arm")
     res.set("med_actnow_pio_weight", weight["pioglitazone"] - weight["placebo"])
+    _curves(res, {a: o[:, :, screened] for a, o in runs.items()}, "fasting_glucose_mmol_l", "mean fasting glucose (mmol/L)")
     res.counts.update(persons=n, screened=int(screened.sum()))
     res.notes.append(f"{int(screened.sum())} of {n} pass the screen; diabetes {rates['placebo']:.1f} (placebo) vs "
                      f"{rates['pioglitazone']:.1f} (pioglitazone) per 100 person-years (published 7.6 vs 2.1).")
@@ -206,6 +243,7 @@ def belfort(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("med_belfort_liver_fat", change["pio"] - change["placebo"])
     res.set("med_belfort_hepatic_si", _mean_at(pio, "liver_insulin_sensitivity_rel", k) / _mean_at(
         pla, "liver_insulin_sensitivity_rel", k))
+    _curves(res, {"placebo": pla, "pioglitazone 45 mg": pio}, "liver_fat_percent", "mean liver fat change (%)", change=True)
     res.counts.update(persons=n)
     res.notes.append(f"Liver fat {fat0:.1f} % at baseline: {change['placebo']:+.0f} % on placebo, "
                      f"{change['pio']:+.0f} % with pioglitazone; hepatic sensitivity {si0:.2f} x reference at baseline.")
@@ -223,6 +261,7 @@ def treat_to_target(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("med_t2t_hba1c", float(nanmean(a1c[k])))
     res.set("med_t2t_fpg", _mean_at(out, "fasting_glucose_mmol_l", k))
     res.set("med_t2t_hba1c7", 100.0 * float(np.mean(a1c[k] <= 7.0)))
+    _curves(res, {"basal insulin": out}, "fasting_glucose_mmol_l", "mean fasting glucose (mmol/L)")
     res.counts.update(persons=n)
     res.notes.append(f"HbA1c {float(nanmean(a1c[0])):.2f} -> {float(nanmean(a1c[k])):.2f} %; fasting glucose "
                      f"{_mean_at(out, 'fasting_glucose_mmol_l', 0) * MGDL:.0f} -> {_mean_at(out, 'fasting_glucose_mmol_l', k) * MGDL:.0f} mg/dL.")
@@ -244,6 +283,8 @@ def adopt(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     failed = (fpg[quarterly] > ADOPT_FAILURE_MG_DL).any(axis=0)
     res.set("med_adopt_su_failure", 100.0 * float(np.mean(failed)))
     res.set("med_adopt_su_hba1c7", 100.0 * float(np.mean(column(out, "hba1c_percent")[48] < 7.0)))
+    _curves(res, {"glyburide 15 mg": out, "no drug": cohorts.run("adopt_t2d", n, ADOPT_YEARS, BASELINE, step="month")},
+            "hba1c_percent", "mean HbA1c (%)")
     res.counts.update(persons=n, failed=int(failed.sum()))
     res.notes.append(f"Glyburide 15 mg/day: HbA1c {_mean_at(out, 'hba1c_percent', 0):.2f} -> "
                      f"{_mean_at(out, 'hba1c_percent', 6):.2f} % at 6 months, {_mean_at(out, 'hba1c_percent', 48):.2f} % at 4 "
@@ -307,4 +348,5 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
        "mg/dL at a quarterly visit; share with HbA1c < 7 % at 4 years.", adopt, ("ADOPT",)),
 )}
 
+PLOTTERS = {name: _plot_arms for name in PROTOCOLS}
 register(*PROTOCOLS.values())

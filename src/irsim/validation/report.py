@@ -346,3 +346,6 @@ _PLOTTERS.update(_ORGAN_PLOTTERS)
 from .reversal_studies import PLOTTERS as _REVERSAL_PLOTTERS  # noqa: E402
 
 _PLOTTERS.update(_REVERSAL_PLOTTERS)
+from .medicine_studies import PLOTTERS as _MEDICINE_PLOTTERS  # noqa: E402
+
+_PLOTTERS.update(_MEDICINE_PLOTTERS)

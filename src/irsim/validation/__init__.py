@@ -1,5 +1,5 @@
 """Validation suite: published targets (``validation/targets.yaml``), study protocols that reproduce each
-study's population and protocol with the progression model (:mod:`.studies`, :mod:`.organ_studies`, :mod:`.reversal_studies`, on the
+study's population and protocol with the progression model (:mod:`.studies`, :mod:`.organ_studies`, :mod:`.reversal_studies`, :mod:`.medicine_studies`, on the
 machinery of :mod:`.protocol`; :mod:`.suite` loads and runs them), and the report
 (``docs/validation.md``, :mod:`.report`).
 
@@ -20,6 +20,9 @@ __all__ = ["targets", "run", "STUDIES"]
 STUDIES = ("whitehall", "ukpds", "classes", "conversion", "dpp")
 STUDIES = STUDIES + ("organs_liver", "organs_lipids", "organs_kidney", "organs_hormones", "organs_vessels")  # organ_studies.py
 STUDIES = STUDIES + ("counterpoint", "steven")  # reversal_studies.py
+STUDIES = STUDIES + ("semaglutide_mechanism", "sustain1", "step2", "step1", "surpass2", "surmount1",  # medicine_studies.py
+                     "pioglitazone_mechanism", "actnow_pioglitazone", "belfort", "treat_to_target", "adopt",
+                     "hirst_monotherapy")
 
 
 def run(names=None, n=None, quick=False, seed=0, out="docs/validation.md", progress=None, plots=True,

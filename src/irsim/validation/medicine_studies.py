@@ -293,6 +293,30 @@ def adopt(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     return res
 
 
+#: Hirst's meta-analyses of monotherapy against placebo (median 16 weeks): metformin (Diabetes Care 2012) and
+#: sulfonylureas (Diabetologia 2013), in drug-naive type 2 diabetes (the SUSTAIN 1 population stands in: drug-naive,
+#: HbA1c 8.1 %); the usual doses: metformin 2000 mg/day, a sulfonylurea at half its maximum (higher doses added nothing)
+HIRST_WEEKS = 16
+HIRST_ARMS = {"metformin": _scenario("hirst_metformin", {"type": "metformin", "start_year": 0, "mg_per_day": 2000}),
+              "sulfonylurea": _scenario("hirst_sulfonylurea", {"type": "sulfonylurea", "start_year": 0,
+                                                               "drug": "gliclazide", "mg_per_day": 160})}
+
+
+def hirst_monotherapy(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("hirst_monotherapy")
+    years = HIRST_WEEKS * WEEK
+    runs = {"placebo": cohorts.run("sustain1_t2d", n, years, BASELINE, step="week")}
+    runs.update({arm: cohorts.run("sustain1_t2d", n, years, sc, step="week") for arm, sc in HIRST_ARMS.items()})
+    k = runs["placebo"].shape[0] - 1
+    for arm, tid in (("metformin", "med_hirst_metformin"), ("sulfonylurea", "med_hirst_sulfonylurea")):
+        res.set(tid, _mean_at(runs[arm], "hba1c_percent", k) - _mean_at(runs["placebo"], "hba1c_percent", k))
+    _curves(res, runs, "hba1c_percent", "mean HbA1c (%)")
+    res.counts.update(persons=n)
+    res.notes.append("HbA1c at week 16: " + ", ".join(f"{a} {_mean_at(o, 'hba1c_percent', k):.2f} %" for a, o in runs.items())
+                     + f" (from {_mean_at(runs['placebo'], 'hba1c_percent', 0):.2f} %).")
+    return res
+
+
 def _p(name, title, population, targets, description, fn, keywords):
     return Protocol(name, title, population, targets, description, fn, keywords)
 
@@ -346,6 +370,11 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
        ("med_adopt_su_failure", "med_adopt_su_hba1c7"),
        "Population `adopt_t2d` ({n}), monthly steps for 5 years: glyburide 15 mg/day; failure = fasting glucose > 180 "
        "mg/dL at a quarterly visit; share with HbA1c < 7 % at 4 years.", adopt, ("ADOPT",)),
+    _p("hirst_monotherapy", "Monotherapy against placebo: metformin and sulfonylureas (Hirst 2012, 2013)", "sustain1_t2d",
+       ("med_hirst_metformin", "med_hirst_sulfonylurea"),
+       "Meta-analyses of placebo-controlled monotherapy trials (median 16 weeks); population `sustain1_t2d` ({n}, "
+       "drug-naive, HbA1c 8.1 %) stands in; weekly steps: metformin 2000 mg/day or gliclazide 160 mg/day (half the "
+       "maximum) vs placebo; HbA1c at week 16, drug minus placebo.", hirst_monotherapy, ("Hirst 2012", "Hirst 2013")),
 )}
 
 PLOTTERS = {name: _plot_arms for name in PROTOCOLS}

@@ -68,9 +68,8 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     mech = pm.Mechanisms(*(np.broadcast_to(np.asarray(m, dtype=float), (n,)) for m in mech))
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
     size = min(n, CHUNK)
-    # inputs with a default (the medicines') stay one column for all persons and broadcast inside the model
-    inputs = tuple(jnp.asarray(table[f][:, None] if f in pm.Inputs._field_defaults
-                               else np.broadcast_to(table[f][:, None], (len(times), size))) for f in pm.Inputs._fields)
+    # the inputs are the same for every person: one column each, broadcast inside the model (memory: no per-person copy)
+    inputs = tuple(jnp.asarray(table[f][:, None]) for f in pm.Inputs._fields)
     out = np.empty((n_records + 1, len(COLUMNS), n))  # filled chunk by chunk (no second copy)
     ends = []
     for a in range(0, n, size):  # chunks of persons bound the memory; the last one is padded to keep shapes static

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import parameters as _parameters
-from ..solvers._jax import jnp
+from ..solvers._jax import jax, jnp
 from . import meal_surrogate
 from . import medicines as med
 
@@ -340,17 +340,23 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra) -> dict:
     curve scales with fasting glucose. No increment: unchanged."""
     table = meal_surrogate.table()
     fasting = lambda g: table.lookup_fasting({**knobs, "beta_mass": knobs["beta_mass"] + extra(g)})  # noqa: E731
-    a = fast["fasting_glucose_mg_dl"]
+    a, fpi = fast["fasting_glucose_mg_dl"], fast["fasting_insulin_pmol_l"]
     on = extra(a) > 0
-    b = fasting(a)["fasting_glucose_mg_dl"]
-    ha, hb = b - a, fasting(b)["fasting_glucose_mg_dl"] - b
-    den = hb - ha
-    g = jnp.where(den > 1e-9, a - ha * (b - a) / jnp.where(den > 1e-9, den, 1.0), b)
-    treated = fasting(g)
-    fpg = jnp.where(on, treated["fasting_glucose_mg_dl"], a)
+
+    def solve(_):
+        b = fasting(a)["fasting_glucose_mg_dl"]
+        ha, hb = b - a, fasting(b)["fasting_glucose_mg_dl"] - b
+        den = hb - ha
+        g = jnp.where(den > 1e-9, a - ha * (b - a) / jnp.where(den > 1e-9, den, 1.0), b)
+        treated = fasting(g)
+        return (jnp.where(on, treated["fasting_glucose_mg_dl"], a),
+                jnp.where(on, treated["fasting_insulin_pmol_l"], fpi))
+
+    # a batch on no such medicine this month skips the lookups (the usual case: no cost without medicines)
+    fpg, fpi = jax.lax.cond(jnp.any(on), solve, lambda _: (a, fpi), None)
     out = dict(fast)
     out["fasting_glucose_mg_dl"] = fpg
-    out["fasting_insulin_pmol_l"] = jnp.where(on, treated["fasting_insulin_pmol_l"], fast["fasting_insulin_pmol_l"])
+    out["fasting_insulin_pmol_l"] = fpi
     out["day_mean_glucose_mg_dl"] = fast["day_mean_glucose_mg_dl"] - (a - fpg)
     for k in ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120"):
         out[k] = fast[k] * fpg / a

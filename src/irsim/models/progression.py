@@ -333,7 +333,8 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
 
 def with_fasting_secretion(fast: dict, knobs: dict, extra) -> dict:
     """The fast model's answer with extra fasting secretion (medicines): ``extra(G)`` is the increment of the secretory
-    mass knob at fasting glucose ``G``, non-decreasing in ``G`` (basal insulin, :func:`irsim.models.medicines.mass_equivalent`, plus :func:`~irsim.models.medicines.incretin_mass_increment`).
+    mass knob at fasting glucose ``G``, non-decreasing in ``G`` (basal insulin, :func:`.medicines.mass_equivalent`,
+    plus :func:`.medicines.incretin_mass_increment`).
     The fasting state is read at the raised knob, at the glucose that knob gives: the root of
     ``h(G) = F(knob + extra(G)) - G``, bracketed by ``b = F(knob + extra(fpg0))`` (``h(b) >= 0``) and ``fpg0``
     (``h <= 0``), from one secant step across the bracket. The day keeps its postprandial excess over fasting, and the OGTT

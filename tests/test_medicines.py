@@ -48,6 +48,10 @@ def run(start, sc, years=1.0, step="month", mechanisms=None):
     ({"type": "basal_insulin", "start_year": 0, "titrate_to_fasting_glucose": "11 mmol/L"}, "80-180 mg/dL"),
     ({"type": "usual_care", "start_year": 0, "steps": ["metformin", "metformin"]}, "twice"),
     ({"type": "usual_care", "start_year": 0, "hba1c_target_percent": 12}, "hba1c_target_percent"),
+    ({"type": "usual_care", "start_year": 0, "hba1c_target_percent": None}, "fasting_glucose_limit"),
+    ({"type": "usual_care", "start_year": 0, "fasting_glucose_limit": "15"}, "unit"),
+    ({"type": "usual_care", "start_year": 0, "fasting_glucose_limit": "5 mmol/L"}, "126-400 mg/dL"),
+    ({"type": "usual_care", "start_year": 0, "checks_per_year": 0}, "checks_per_year"),
 ])
 def test_doses_outside_the_licensed_range_are_refused_naming_the_field(entry, field):
     with pytest.raises(InputError) as exc:
@@ -154,6 +158,18 @@ def test_usual_care_adds_steps_only_after_diagnosis_and_above_target(t2d):
                              "weight": np.array([60.0]), "fasting_glucose": np.array([85.0]),
                              "fasting_insulin": np.array([5.0])})
     np.testing.assert_allclose(run(healthy, sc, years=5.0), run(healthy, scenario(), years=5.0), rtol=1e-12)
+
+
+def test_a_fasting_glucose_limit_treats_only_those_above_it(t2d):
+    # the UKPDS conventional policy: a drug only for fasting glucose above a limit (there 15 mmol/L), clinic every 3
+    # months; here 9 mmol/L (162 mg/dL) splits the fixture's persons (fasting 145, 165 and 180 mg/dL)
+    sc = scenario({"type": "usual_care", "start_year": 0, "hba1c_target_percent": None,
+                   "fasting_glucose_limit": "9 mmol/L", "checks_per_year": 4, "steps": ["sulfonylurea"]})
+    table = Schedule(sc).at(0.0)
+    assert table["care_target"] == np.inf and table["care_fasting_limit"] == pytest.approx(9.0 * 18.016, rel=1e-3)
+    care, none = run(t2d, sc, years=0.25), run(t2d, scenario(), years=0.25)
+    np.testing.assert_allclose(care[:, :, 0], none[:, :, 0], rtol=1e-12)
+    assert (care[-1, C["fasting_glucose_mmol_l"], 1:] < none[-1, C["fasting_glucose_mmol_l"], 1:] - 0.3).all()
 
 
 def test_exposure_adds_usual_care_doses_to_the_scenario_s():

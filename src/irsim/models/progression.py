@@ -109,7 +109,9 @@ class Inputs(NamedTuple):
     sulfonylurea: Any = 0.0         # fraction of the drug's maximal licensed dose
     insulin: Any = 0.0              # fixed basal insulin dose, IU/day
     insulin_target: Any = np.nan    # fasting glucose basal insulin is titrated to, mg/dL (NaN: not titrated)
-    care_target: Any = np.nan       # usual care's HbA1c target, % (NaN: no usual care)
+    care_target: Any = np.nan       # usual care's HbA1c target, % (NaN: no usual care; inf: none, a glucose limit)
+    care_fasting_limit: Any = np.inf  # usual care: fasting glucose above which a step is added, mg/dL
+    care_checks: Any = 1.0          # usual care: checks a year
     care_metformin: Any = 0.0       # usual care: the step that adds each drug (0: not one of its steps)
     care_sulfonylurea: Any = 0.0
     care_pioglitazone: Any = 0.0
@@ -478,11 +480,14 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
     a1c_target = adag_hba1c(mean_glucose(d.fast)) + p.a1c_offset
     weight, drug_weight = weight_update(t, s, p, u, dt, d.exposure, mech)
     fpg, g2h = d.fast["fasting_glucose_mg_dl"], d.fast["ogtt_glucose_120"]
-    # usual care: at each yearly check, diabetes found starts it, and a step is added while HbA1c is above target
-    check = jnp.abs(t - jnp.round(t)) < 0.25 * dt
+    # usual care: at each check (yearly by default), diabetes found starts it, and a step is added while HbA1c is
+    # above target or fasting glucose above the policy's limit
+    k = u.care_checks
+    check = jnp.abs(t * k - jnp.round(t * k)) < 0.25 * dt * k
     diagnosed = jnp.maximum(s.diagnosed, (check & (status_code(fpg, g2h, s.hba1c) == 4)).astype(s.diagnosed.dtype))
     steps = jnp.max(jnp.stack([getattr(u, f"care_{drug}") + 0.0 * s.care_step for drug in med.CARE_STEPS]), axis=0)
-    advance = ~jnp.isnan(u.care_target) & check & (diagnosed > 0) & (s.hba1c > u.care_target) & (s.care_step < steps)
+    above = (s.hba1c > u.care_target) | (fpg > u.care_fasting_limit)
+    advance = ~jnp.isnan(u.care_target) & check & (diagnosed > 0) & above & (s.care_step < steps)
     new = State(
         weight=weight,
         inflammation=_relax(s.inflammation, tg["inflammation"], c("triad.tau_inflammation"), dt),

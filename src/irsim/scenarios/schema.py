@@ -127,36 +127,60 @@ class BasalInsulin(_Base):
     def target_mg_dl(self) -> float:
         if self.titrate_to_fasting_glucose is None:
             return float("nan")
-        value, unit = split_quantity(self.titrate_to_fasting_glucose)
-        if not unit:
-            raise ValueError(f"titrate_to_fasting_glucose {self.titrate_to_fasting_glucose!r} needs a unit "
-                             "(mmol/L or mg/dL)")
-        mg = float(to_canonical("fasting_glucose", value, unit))
-        if not in_range("fasting_glucose", mg):  # a unit mix-up gets its hint ("did you mean 100 mg/dL?")
-            raise ValueError(f"titrate_to_fasting_glucose: {range_message('fasting_glucose', value, unit)}")
-        lo, hi = INSULIN_TARGET_MG_DL
-        if not lo <= mg <= hi:
-            raise ValueError(f"titrate_to_fasting_glucose {self.titrate_to_fasting_glucose!r} is outside {lo:g}-{hi:g} "
-                             f"mg/dL ({lo / GLUCOSE_MG_DL_PER_MMOL_L:.1f}-{hi / GLUCOSE_MG_DL_PER_MMOL_L:.1f} mmol/L)")
-        return mg
+        return glucose_mg_dl("titrate_to_fasting_glucose", self.titrate_to_fasting_glucose, INSULIN_TARGET_MG_DL)
+
+
+def glucose_mg_dl(field: str, text: str, bounds: tuple[float, float]) -> float:
+    """A fasting glucose given with its unit ("5.5 mmol/L", "100 mg/dL"), in mg/dL, within ``bounds`` (mg/dL); a
+    value without a unit, out of the physiological range (with the unit mix-up hint) or out of bounds is refused."""
+    value, unit = split_quantity(text)
+    if not unit:
+        raise ValueError(f"{field} {text!r} needs a unit (mmol/L or mg/dL)")
+    mg = float(to_canonical("fasting_glucose", value, unit))
+    if not in_range("fasting_glucose", mg):  # a unit mix-up gets its hint ("did you mean 100 mg/dL?")
+        raise ValueError(f"{field}: {range_message('fasting_glucose', value, unit)}")
+    lo, hi = bounds
+    if not lo <= mg <= hi:
+        raise ValueError(f"{field} {text!r} is outside {lo:g}-{hi:g} mg/dL "
+                         f"({lo / GLUCOSE_MG_DL_PER_MMOL_L:.1f}-{hi / GLUCOSE_MG_DL_PER_MMOL_L:.1f} mmol/L)")
+    return mg
 
 
 #: Drugs ``usual_care`` can add, in the order its default steps take them from.
 CARE_DRUGS = ("metformin", "sulfonylurea", "pioglitazone", "semaglutide", "basal_insulin")
 
 
+#: Fasting glucose above which a usual-care policy may add a step, mg/dL (the diabetic range up to UKPDS's 15 mmol/L
+#: and beyond: 126-400)
+CARE_FASTING_LIMIT_MG_DL = (126.0, 400.0)
+
+
 class UsualCare(_Base):
     type: Literal["usual_care"]
-    hba1c_target_percent: float = Field(default=7.0, ge=6.0, le=9.0, description="HbA1c target, %")
+    hba1c_target_percent: float | None = Field(
+        default=7.0, ge=6.0, le=9.0, description="HbA1c target, % (null: no HbA1c target, see fasting_glucose_limit)")
+    fasting_glucose_limit: str | None = Field(
+        default=None, description='a step is also added when fasting glucose at a check is above this, with its unit '
+                                  '("15 mmol/L": the UKPDS conventional policy; 126-400 mg/dL)')
+    checks_per_year: int = Field(default=1, ge=1, le=12, description="checks a year (UKPDS clinics: 4)")
     steps: list[Literal[CARE_DRUGS]] = Field(
         default_factory=lambda: ["metformin", "sulfonylurea", "basal_insulin"], min_length=1, max_length=5,
-        description="drugs added one at a time, at yearly checks after diagnosis while HbA1c is above target")
+        description="drugs added one at a time, at checks after diagnosis while above target")
 
     @model_validator(mode="after")
-    def _unique(self):
+    def _valid(self):
         if len(set(self.steps)) != len(self.steps):
             raise ValueError(f"steps {self.steps} name a drug twice")
+        if self.hba1c_target_percent is None and self.fasting_glucose_limit is None:
+            raise ValueError("give hba1c_target_percent, fasting_glucose_limit or both")
+        self.fasting_limit_mg_dl  # noqa: B018  (raises on a bad value)
         return self
+
+    @property
+    def fasting_limit_mg_dl(self) -> float:
+        if self.fasting_glucose_limit is None:
+            return float("inf")
+        return glucose_mg_dl("fasting_glucose_limit", self.fasting_glucose_limit, CARE_FASTING_LIMIT_MG_DL)
 
 
 class DietComposition(_Base):
@@ -218,7 +242,8 @@ class Schedule:
         carb, cortisol = self.carb_share0, 1.0
         target = np.nan
         drugs = {"semaglutide": 0.0, "tirzepatide": 0.0, "pioglitazone": 0.0, "sulfonylurea": 0.0, "insulin": 0.0,
-                 "insulin_target": np.nan, "care_target": np.nan, **{f"care_{d}": 0.0 for d in CARE_DRUGS}}
+                 "insulin_target": np.nan, "care_target": np.nan, "care_fasting_limit": np.inf, "care_checks": 1.0,
+                 **{f"care_{d}": 0.0 for d in CARE_DRUGS}}
         for iv in self.scenario.interventions:
             if not (iv.start_year <= t < iv.stop):
                 continue
@@ -244,7 +269,9 @@ class Schedule:
                 else:
                     drugs["insulin_target"] = np.fmin(drugs["insulin_target"], iv.target_mg_dl)
             elif isinstance(iv, UsualCare):
-                drugs["care_target"] = iv.hba1c_target_percent
+                drugs["care_target"] = np.inf if iv.hba1c_target_percent is None else iv.hba1c_target_percent
+                drugs["care_fasting_limit"] = iv.fasting_limit_mg_dl
+                drugs["care_checks"] = float(iv.checks_per_year)
                 drugs.update({f"care_{d}": float(iv.steps.index(d) + 1) for d in iv.steps})
             elif isinstance(iv, WeightLoss):
                 ramp = min((t - iv.start_year) * 12.0 / iv.over_months, 1.0)

@@ -129,10 +129,9 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
           "|---|---|---|---|---|---|---|---|---|"]
     for row in table:
         t: Target = row["target"]
-        unit = "" if t.unit == "ratio" else f" {t.unit}"
         dagger = " †" if t.role == "calibration" else ""
         result = f"retired ({t.retired})" if t.retired else _MARK[row["result"]]
-        L.append(f"| `{t.id}` | {t.study}{dagger} | {t.quantity} | {t.published_text()}{unit} | {t.tolerance_text()} "
+        L.append(f"| `{t.id}` | {t.study}{dagger} | {t.quantity} | {t.published_text()} | {t.tolerance_text()} "
                  f"| {fmt_model(row['model'])} | {result} | {t.grade} | {t.role} |")
     L.append("")
 
@@ -271,7 +270,7 @@ def _plot_ukpds(plt, r):
     axes[2].plot([0, 6], [50.0, 50.0 - 6 * 4.5], ":", color="black", label="~50 % at diagnosis, -4.5 points/y")
     axes[2].set_ylabel("HOMA-%B")
     style_axes(axes, "years after diagnosis")
-    fig.suptitle("UKPDS: after diagnosis, diet only (published: UKPDS 16, conventional arm)")
+    fig.suptitle("UKPDS: after diagnosis, conventional policy (published: UKPDS 16, conventional arm)")
     return fig
 
 

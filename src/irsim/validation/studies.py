@@ -420,7 +420,7 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "insulin (within-person variation, Mooy 1996).",
         whitehall, ("Whitehall", "Tabak")),
     Protocol(
-        "ukpds", "UKPDS: drift after diagnosis, diet only (UKPDS 16)", "dpp",
+        "ukpds", "UKPDS: drift after diagnosis, conventional policy (UKPDS 16)", "dpp",
         ("ukpds_fpg_1y", "ukpds_fpg_6y", "ukpds_hba1c_1y", "ukpds_hba1c_6y", "ukpds_hba1c_drift", "ukpds_fpg_drift",
          "ukpds_homab_slope", "ukpds_homab_at_dx"),
         "Persons diagnosed during an untreated " f"{UKPDS_YEARS}" "-year run of a UKPDS-like population (the "
@@ -431,8 +431,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "trial's recruitment years (NDDG 1979, WHO 1980/85; no OGTT in routine care; measured, with within-person "
         "variation). Each case then continues from the month of their diagnosis: the "
         "trial's 3-month run-in diet (4.5 of 83 kg lost, UKPDS 45; then regained freely), entry if fasting glucose is "
-        "6-15 mmol/L after it (UKPDS 16's window), and 6 years untreated (the conventional arm was diet, with drugs "
-        "only for FPG > 15 mmol/L or symptoms). Medians of fasting glucose and HbA1c at +1 and +6 y from entry; HOMA1-%B "
+        "6-15 mmol/L after it (UKPDS 16's window), and 6 years of the conventional policy: diet, with a drug added only "
+        "when fasting glucose is above 15 mmol/L at a 3-monthly visit (sulfonylurea, then metformin, then basal "
+        "insulin; UKPDS 33), medians over the whole arm (intention to treat). Medians of fasting glucose and HbA1c at +1 and +6 y from entry; HOMA1-%B "
         "(UKPDS used the original HOMA) at entry and its slope by least squares on the median over 0..6 y.",
         ukpds, ("UKPDS",)),
     Protocol(

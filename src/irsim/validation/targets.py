@@ -116,9 +116,12 @@ class Target:
         return PASS if lo <= model_value <= hi else FAIL
 
     def published_text(self) -> str:
-        if self.display:
-            return self.display
-        return _fmt(self.value)
+        """The published number with its unit; a row quoted in the paper's own words (``display``) also shows the
+        value it is judged on, e.g. "117 mg/dL (6.49 mmol/L)"."""
+        unit = "" if self.unit == "ratio" else f" {self.unit}"
+        if self.display and self.value is not None:
+            return f"{self.display} ({_fmt(self.value)}{unit})"
+        return self.display or f"{_fmt(self.value)}{unit}"
 
     def tolerance_text(self) -> str:
         if self.interval is not None:

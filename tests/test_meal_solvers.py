@@ -79,3 +79,22 @@ def test_grid_validation():
         M.simulate_meal(M.subject("normal"), M.Schedule.meal(78.0, at=0.3), np.arange(0.0, 10.0))
     with pytest.raises(ValueError, match="increasing"):
         M.simulate_meal(M.subject("normal"), None, np.array([5.0, 1.0]))
+
+
+def test_compiled_programs_are_released_before_the_process_map_limit():
+    # XLA's CPU backend maps about 1,000 code regions per compiled progression program; Linux stops a process at
+    # vm.max_map_count (65,530 by default) and the next compile segfaults (seen in CI after ~60 programs per worker)
+    from pathlib import Path
+
+    from irsim.solvers._jax import MAP_LIMIT, release_compiled
+
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        pytest.skip("no /proc/self/maps (not Linux)")
+    limit = int(Path("/proc/sys/vm/max_map_count").read_text())
+    assert MAP_LIMIT < limit / 2
+    count = lambda: sum(1 for _ in maps.open("rb"))  # noqa: E731
+    assert not release_compiled(limit=10**9)
+    before = count()
+    assert release_compiled(limit=0)
+    assert count() <= before

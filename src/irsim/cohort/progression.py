@@ -20,6 +20,7 @@ from ..models.core import (  # noqa: F401  (the core's start, observation and sc
     HOMA1_BETA_FLOOR_MMOL_L, INSULIN_PMOL_PER_UIU, Start, _fit_fasting, _fit_fasting_jit, _inputs0, _jnp_tree, _scan,
     _steady_start, homa1, initialise, observe)
 from ..scenarios.schema import BASELINE, Scenario, Schedule
+from ..solvers._jax import release_compiled
 from ..solvers._jax import jnp
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L  # noqa: F401  (re-exported)
 
@@ -61,6 +62,7 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     if n_records < 1 or years > 100:
         raise InputError([Problem("years", f"{years} must be between {per_record * dt:.3g} and 100")])
     times = np.arange(n_records * per_record + 1) * dt
+    release_compiled()  # a process that has compiled many horizons and batch sizes stays below the kernel's map limit
     table = Schedule(scenario, start.carb_share).table(times)
     n = len(start.assumed)
     t0 = np.broadcast_to(np.asarray(t0, dtype=float), (n,))

@@ -12,6 +12,7 @@ from irsim.errors import InputError
 from irsim.models import medicines as med
 from irsim.models import progression as pm
 from irsim.scenarios.schema import Scenario, Schedule
+from irsim.units import GLUCOSE_MG_DL_PER_MMOL_L
 
 C = {name: i for i, name in enumerate(cp.COLUMNS)}
 
@@ -166,7 +167,7 @@ def test_a_fasting_glucose_limit_treats_only_those_above_it(t2d):
     sc = scenario({"type": "usual_care", "start_year": 0, "hba1c_target_percent": None,
                    "fasting_glucose_limit": "9 mmol/L", "checks_per_year": 4, "steps": ["sulfonylurea"]})
     table = Schedule(sc).at(0.0)
-    assert table["care_target"] == np.inf and table["care_fasting_limit"] == pytest.approx(9.0 * 18.016, rel=1e-3)
+    assert table["care_target"] == np.inf and table["care_fasting_limit"] == pytest.approx(9.0 * GLUCOSE_MG_DL_PER_MMOL_L, rel=1e-3)
     care, none = run(t2d, sc, years=0.25), run(t2d, scenario(), years=0.25)
     np.testing.assert_allclose(care[:, :, 0], none[:, :, 0], rtol=1e-12)
     assert (care[-1, C["fasting_glucose_mmol_l"], 1:] < none[-1, C["fasting_glucose_mmol_l"], 1:] - 0.3).all()

@@ -20,8 +20,7 @@ from ..models.core import (  # noqa: F401  (the core's start, observation and sc
     HOMA1_BETA_FLOOR_MMOL_L, INSULIN_PMOL_PER_UIU, Start, _fit_fasting, _fit_fasting_jit, _inputs0, _jnp_tree, _scan,
     _steady_start, homa1, initialise, observe)
 from ..scenarios.schema import BASELINE, Scenario, Schedule
-from ..solvers._jax import release_compiled
-from ..solvers._jax import jnp
+from ..solvers._jax import jnp, release_compiled
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L  # noqa: F401  (re-exported)
 
 #: Output columns of a trajectory (stable names): the core's, then the organs' (models/core.py, models/organs).

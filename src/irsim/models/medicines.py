@@ -13,7 +13,8 @@ occupancy on a pathway the model already has, behind a switch of :class:`~.progr
 * ``exogenous_insulin``: basal insulin adds insulin that reaches plasma without the first pass through the liver
   (its portal-equivalent secretion moves the fasting state; the day keeps its postprandial excess).
 
-``usual_care`` adds the next of its steps at each yearly check after diagnosis while HbA1c is above target.
+``usual_care`` adds the next of its steps at each check after diagnosis (yearly by default) while HbA1c is above
+target or fasting glucose above the policy's limit.
 Numbers and sources: parameters/data/medicines.yaml; equations: docs/medicines.md.
 """
 

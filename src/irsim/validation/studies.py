@@ -433,8 +433,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "trial's 3-month run-in diet (4.5 of 83 kg lost, UKPDS 45; then regained freely), entry if fasting glucose is "
         "6-15 mmol/L after it (UKPDS 16's window), and 6 years of the conventional policy: diet, with a drug added only "
         "when fasting glucose is above 15 mmol/L at a 3-monthly visit (sulfonylurea, then metformin, then basal "
-        "insulin; UKPDS 33), medians over the whole arm (intention to treat). Medians of fasting glucose and HbA1c at +1 and +6 y from entry; HOMA1-%B "
-        "(UKPDS used the original HOMA) at entry and its slope by least squares on the median over 0..6 y.",
+        "insulin; UKPDS 33). Medians over the whole arm (intention to treat) of fasting glucose and HbA1c at +1 and "
+        "+6 y from entry; HOMA1-%B (UKPDS used the original HOMA) at entry and its slope by least squares on the median "
+        "over 0..6 y.",
         ukpds, ("UKPDS",)),
     Protocol(
         "classes", "Glucose-tolerance classes: HOMA-IR and insulinogenic index (Jensen 2002)", "whitehall_ii",

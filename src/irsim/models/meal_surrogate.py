@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import __version__
 from .. import parameters as _parameters
-from ..solvers._jax import jnp
+from ..solvers._jax import cache_dir, jnp
 
 #: Grid: knob multipliers of the published normal subject (log-spaced), and body weights (kg). Grid points where
 #: the fast model leaves its physiological domain (glucose <= 0 with far too much insulin for the sensitivity)
@@ -191,12 +191,6 @@ def _cache_key() -> str:
     h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), sorted(KNOB_POINTS.items()), WEIGHT_RANGE_KG, WEIGHT_POINTS, FASTING_POINTS, OUTPUTS]).encode())
     h.update(Path(__file__).with_name("meal.py").read_bytes())
     return h.hexdigest()[:16]
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("IRSIM_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "irsim")
-    return Path(root)
 
 
 def _log_or_nan(x: np.ndarray) -> np.ndarray:

@@ -106,7 +106,9 @@ CORE = Organ(
         "beta_cell_capacity_rel": ("x reference", "beta-cell functional capacity (1 = intact)"),
         "pancreatic_fat_rel": ("x reference", "pancreatic (islet) fat"),
         "beta_cell_responsivity_rel": ("x reference",
-                                       "stimulated (first-phase) responsivity of secretion, x reference")},
+                                       "stimulated (first-phase) responsivity of secretion, x reference"),
+        "drug_intake_change_percent": ("%", "energy intake changed by appetite-lowering drugs (net of the body's "
+                                            "feedback), % of maintenance intake")},
     switches={
         "inflammation": ("inflammation",
                          "adipose and systemic inflammatory tone (TNF-a, IL-6 -> JNK/IKK; NLRP3 -> IL-1b)"),
@@ -422,7 +424,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
         s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity, s.islet_fat,
-        d.stimulated,
+        d.stimulated, d.intake_change,
     )
 
 

@@ -250,6 +250,7 @@ class Derived(NamedTuple):
     exposure: Any         # medicines in effect (models.medicines.Exposure)
     insulin_dose: Any     # basal insulin in effect, IU/day
     weight_offset: Any    # weight the medicines add outside the energy balance, kg (observed weight = state + this)
+    intake_change: Any    # the drugs' net change of energy intake (their fall less the feedback), % of maintenance
 
 
 def excess(x, switch):
@@ -329,8 +330,10 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
+    drop, k, maintenance = drug_intake(s, p, age, x, mech)
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
-                   gx, ros, supply, resp, x, dose, med.weight_offset(x, mech))
+                   gx, ros, supply, resp, x, dose, med.weight_offset(x, mech),
+                   100.0 * (-drop - k * s.drug_weight) / maintenance)
 
 
 def with_fasting_secretion(fast: dict, knobs: dict, extra) -> dict:
@@ -445,6 +448,13 @@ def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict)
     return (proliferation(d) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
 
 
+def drug_intake(s: State, p: Params, age, x: med.Exposure, mech: Mechanisms):
+    """Appetite-lowering drugs: (fall in intake before the feedback, kcal/day; the feedback, kcal/day per kg of the
+    drug-induced loss; maintenance intake, kcal/day: PAL x Mifflin-St Jeor RMR)."""
+    maintenance = c("body.pal") * rmr(s.weight, age, p.female, p.height_cm)
+    return med.intake_reduction(x, maintenance, mech), med.c("appetite.feedback"), maintenance
+
+
 def weight_update(t, s: State, p: Params, u: Inputs, dt, x: med.Exposure, mech: Mechanisms):
     """Hall 2011 linearised energy balance (exact over the step), or the prescribed programme weight; returns the
     weight and the drug-induced part of its change. An appetite-lowering drug lowers intake by ``D`` and intake rises
@@ -458,8 +468,8 @@ def weight_update(t, s: State, p: Params, u: Inputs, dt, x: med.Exposure, mech: 
                                                - jnp.minimum(p.age0, c("body.secular_gain_until_age")))
     w_set = p.w_set0 + jnp.maximum(gain, 0.0)
     metformin = c("body.metformin_energy") * x.metformin / (x.metformin + c("sensitivity.metformin_ed50"))
-    k, cw = med.c("appetite.feedback"), p.tau_w * 365.25 / p.rho
-    drop = med.intake_reduction(x, c("body.pal") * rmr(s.weight, age, p.female, p.height_cm), mech)
+    drop, k, _ = drug_intake(s, p, age, x, mech)
+    cw = p.tau_w * 365.25 / p.rho
     drug_weight = _relax(s.drug_weight, -drop * cw / (1.0 + k * cw), p.tau_w / (1.0 + k * cw), dt)
     energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - drop - k * s.drug_weight
     w_eq = w_set + energy * cw

@@ -103,6 +103,14 @@ def test_stopping_semaglutide_washes_its_weight_effect_out(t2d):
     assert (lost > 3.0).all()
     # three years after stopping, less than a tenth of the loss is left (Polidori feedback: tau / (1 + k c))
     assert (base[4, C["weight_kg"]] - out[4, C["weight_kg"]] < 0.1 * lost).all()
+    # the drug's net change of intake: none without it; while it acts, its fall (0.419 x 2.4/(2.4+1.17) = 28 % of
+    # maintenance at 2.4 mg, medicines.yaml) less the feedback on the weight already lost, so between -28 % and 0;
+    # once stopped, the feedback alone: eating above maintenance while the weight returns, fading
+    intake = C["drug_intake_change_percent"]
+    assert np.all(base[:, intake] == 0.0)
+    assert (out[2, intake] > 0.0).all() and (np.diff(out[2:, intake], axis=0) < 0.0).all()
+    assert ((out[0, intake] < -27.0) & (out[0, intake] > -28.5)).all()
+    assert ((out[1, intake] < 0.0) & (out[1, intake] > out[0, intake])).all()
 
 
 @pytest.mark.parametrize("entry, pathways", [

@@ -3,7 +3,8 @@
 Floor (issue #4): at least 50,000 person-years per second on the 2-core reference machine, peak memory under
 4 GiB. Persons come from the Whitehall II-like virtual population (irsim.cohort.synthetic); the timed part is
 the monthly simulation (`irsim.cohort.progression.run`, yearly records) once its program is compiled; setting the
-starting states from the labs and the one-off compile are timed and printed separately. The meal-model surrogate table is built (or loaded from the cache) first.
+starting states from the labs and the one-off compile are timed and printed separately. The meal-model surrogate
+table is built (or loaded from the cache) first.
 
     python benchmarks/bench_progression.py           # 100,000 persons x 30 years; exits 1 if a floor is missed
     python benchmarks/bench_progression.py --quick   # 10,000 persons x 30 years, under a minute

@@ -250,6 +250,7 @@ class Derived(NamedTuple):
     exposure: Any         # medicines in effect (models.medicines.Exposure)
     insulin_dose: Any     # basal insulin in effect, IU/day
     weight_offset: Any    # weight the medicines add outside the energy balance, kg (observed weight = state + this)
+    appetite_drop: Any    # fall of energy intake caused by appetite-lowering drugs before the feedback, kcal/day
     intake_change: Any    # the drugs' net change of energy intake (their fall less the feedback), % of maintenance
 
 
@@ -330,10 +331,11 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
-    drop, k, maintenance = drug_intake(s, p, age, x, mech)
+    maintenance = c("body.pal") * rmr(s.weight, age, p.female, p.height_cm)  # PAL x Mifflin-St Jeor RMR, kcal/day
+    drop = med.intake_reduction(x, maintenance, mech)
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
-                   gx, ros, supply, resp, x, dose, med.weight_offset(x, mech),
-                   100.0 * (-drop - k * s.drug_weight) / maintenance)
+                   gx, ros, supply, resp, x, dose, med.weight_offset(x, mech), drop,
+                   100.0 * (-drop - med.c("appetite.feedback") * s.drug_weight) / maintenance)
 
 
 def with_fasting_secretion(fast: dict, knobs: dict, extra) -> dict:
@@ -448,14 +450,7 @@ def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict)
     return (proliferation(d) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
 
 
-def drug_intake(s: State, p: Params, age, x: med.Exposure, mech: Mechanisms):
-    """Appetite-lowering drugs: (fall in intake before the feedback, kcal/day; the feedback, kcal/day per kg of the
-    drug-induced loss; maintenance intake, kcal/day: PAL x Mifflin-St Jeor RMR)."""
-    maintenance = c("body.pal") * rmr(s.weight, age, p.female, p.height_cm)
-    return med.intake_reduction(x, maintenance, mech), med.c("appetite.feedback"), maintenance
-
-
-def weight_update(t, s: State, p: Params, u: Inputs, dt, x: med.Exposure, mech: Mechanisms):
+def weight_update(t, s: State, p: Params, u: Inputs, dt, d: Derived):
     """Hall 2011 linearised energy balance (exact over the step), or the prescribed programme weight; returns the
     weight and the drug-induced part of its change. An appetite-lowering drug lowers intake by ``D`` and intake rises
     again by ``k`` per kg of the drug-induced loss ``w_d`` (Polidori 2016): ``w_d`` relaxes to ``-D c / (1 + k c)``
@@ -467,9 +462,9 @@ def weight_update(t, s: State, p: Params, u: Inputs, dt, x: med.Exposure, mech: 
     gain = c("body.secular_gain") * slowing * (jnp.minimum(age, c("body.secular_gain_until_age"))
                                                - jnp.minimum(p.age0, c("body.secular_gain_until_age")))
     w_set = p.w_set0 + jnp.maximum(gain, 0.0)
+    x, drop = d.exposure, d.appetite_drop
     metformin = c("body.metformin_energy") * x.metformin / (x.metformin + c("sensitivity.metformin_ed50"))
-    drop, k, _ = drug_intake(s, p, age, x, mech)
-    cw = p.tau_w * 365.25 / p.rho
+    k, cw = med.c("appetite.feedback"), p.tau_w * 365.25 / p.rho
     drug_weight = _relax(s.drug_weight, -drop * cw / (1.0 + k * cw), p.tau_w / (1.0 + k * cw), dt)
     energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - drop - k * s.drug_weight
     w_eq = w_set + energy * cw
@@ -488,7 +483,7 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
     d = derive(t, s, p, u, mech, ref)
     tg = targets(s, p, u, mech, d)
     a1c_target = adag_hba1c(mean_glucose(d.fast)) + p.a1c_offset
-    weight, drug_weight = weight_update(t, s, p, u, dt, d.exposure, mech)
+    weight, drug_weight = weight_update(t, s, p, u, dt, d)
     fpg, g2h = d.fast["fasting_glucose_mg_dl"], d.fast["ogtt_glucose_120"]
     # usual care: at each check (yearly by default), diabetes found starts it, and a step is added while HbA1c is
     # above target or fasting glucose above the policy's limit

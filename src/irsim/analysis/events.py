@@ -34,11 +34,11 @@ class Event:
     op: str = ""
     threshold: object = None
 
-    def onset(self, values: pd.Series) -> np.ndarray:
-        """Which records are past the threshold."""
+    def onset(self, values) -> np.ndarray:
+        """Which records (a Series, or an array of any shape) are past the threshold."""
         if self.op == "==":
-            return (values == self.threshold).to_numpy()
-        x = values.to_numpy(dtype=float)
+            return np.asarray(values == self.threshold)
+        x = np.asarray(values, dtype=float)
         return x >= self.threshold if self.op == ">=" else x < self.threshold
 
 
@@ -60,30 +60,55 @@ def _events() -> dict[str, Event]:
 EVENTS: dict[str, Event] = _events()
 
 
-def death_hazard(age: np.ndarray, female: bool, diabetic: np.ndarray) -> np.ndarray:
-    """All-cause annual hazard, 1/year: life-table ``-ln(1 - q)`` with ln q interpolated linearly in age."""
+def death_hazard(age: np.ndarray, female, diabetic: np.ndarray) -> np.ndarray:
+    """All-cause annual hazard, 1/year: life-table ``-ln(1 - q)`` with ln q interpolated linearly in age. ``female``:
+    one flag, or one per person (the last axis of ``age``)."""
     lt = _parameters.load("life_tables")
     ages = np.asarray(lt["ages"]["value"], dtype=float)
-    q = np.asarray(lt["q_female" if female else "q_male"]["value"], dtype=float)
-    lnq = np.log(q)
-    slope = (lnq[-1] - lnq[-2]) / (ages[-1] - ages[-2])
     a = np.asarray(age, dtype=float)
-    lq = np.where(a > ages[-1], lnq[-1] + slope * (a - ages[-1]), np.interp(a, ages, lnq))
+
+    def log_q(key):
+        lnq = np.log(np.asarray(lt[key]["value"], dtype=float))
+        slope = (lnq[-1] - lnq[-2]) / (ages[-1] - ages[-2])
+        return np.where(a > ages[-1], lnq[-1] + slope * (a - ages[-1]), np.interp(a, ages, lnq))
+
+    lq = np.where(np.asarray(female, dtype=float) > 0.5, log_q("q_female"), log_q("q_male"))
     mu = -np.log1p(-np.minimum(np.exp(lq), 0.999))
     return mu * np.where(diabetic, lt["diabetes_hr"]["value"], 1.0)
 
 
 def _invert(times: np.ndarray, hazard: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """Times at which the piecewise-constant cumulative hazard reaches each ``e`` (NaN past the horizon)."""
+    """Times at which the piecewise-constant cumulative hazard reaches each ``e`` (NaN past the horizon). ``hazard``
+    ``(n_times,)``: one trajectory, any number of draws; ``(n_times, N)``: N trajectories, one draw ``e[j]`` each."""
     dt = np.diff(times)
     h = np.maximum(hazard[:-1], 0.0)
-    cum = np.concatenate([[0.0], np.cumsum(h * dt)])
-    k = np.searchsorted(cum, e, side="right") - 1  # segment index
+    if h.ndim == 1:
+        cum = np.concatenate([[0.0], np.cumsum(h * dt)])
+        k = np.searchsorted(cum, e, side="right") - 1  # segment index
+        at = lambda x, k: x[k]  # noqa: E731
+    else:
+        cum = np.concatenate([np.zeros((1, h.shape[1])), np.cumsum(h * dt[:, None], axis=0)])
+        k = (cum <= e[None, :]).sum(axis=0) - 1
+        at = lambda x, k: np.take_along_axis(x, k[None, :], axis=0)[0]  # noqa: E731
     inside = k < len(dt)
     k = np.clip(k, 0, len(dt) - 1)
+    hk = at(h, k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = times[k] + (e - cum[k]) / h[k]
-    return np.where(inside & (h[k] > 0), t, np.nan)
+        t = times[k] + (e - at(cum, k)) / hk
+    return np.where(inside & (hk > 0), t, np.nan)
+
+
+def competing(times: dict[str, np.ndarray], death: np.ndarray, fatal_draw: dict[str, np.ndarray]) -> np.ndarray:
+    """Death as the competing risk, in place: a first MI or stroke is fatal where its uniform draw is below the case
+    fatality (the life table holds the other deaths), and no event counts after death. Returns the death times."""
+    fatality = _parameters.load("life_tables")["case_fatality"]["value"]
+    for name, cf in fatality.items():
+        if name in times:
+            fatal = np.isfinite(times[name]) & (fatal_draw[name] < cf)
+            death = np.where(fatal, np.fmin(death, times[name]), death)
+    for name, ev_t in times.items():
+        times[name] = np.where(np.isfinite(death) & (ev_t > death), np.nan, ev_t)
+    return death
 
 
 @dataclass
@@ -150,14 +175,8 @@ def sample(traj: pd.DataFrame, female: bool, samples: int = 1000, seed: int = 0)
             times[ev.name] = np.full(samples, onset)
         else:
             times[ev.name] = _invert(t, traj[ev.column].to_numpy(dtype=float), rng.exponential(size=samples))
-    # a first MI or stroke is fatal with its case fatality (the life table holds the other deaths)
     fatality = _parameters.load("life_tables")["case_fatality"]["value"]
-    for name, cf in fatality.items():
-        if name in times:
-            fatal = np.isfinite(times[name]) & (rng.random(samples) < cf)
-            death = np.where(fatal, np.fmin(death, times[name]), death)
-    for name, ev_t in times.items():
-        times[name] = np.where(np.isfinite(death) & (ev_t > death), np.nan, ev_t)
+    death = competing(times, death, {name: rng.random(samples) for name in fatality if name in times})
     return EventSample(horizon=float(t[-1]), times=times, death=death, prevalent=prevalent)
 
 

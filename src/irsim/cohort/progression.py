@@ -7,7 +7,7 @@ start from labs, its observation and the scan of core and organs are :mod:`irsim
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,13 +46,16 @@ STEPS = {"week": (7.0 / 365.25, 1), "month": (None, 1), "year": (None, 12)}  # N
 
 
 def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "year",
-        mechanisms: pm.Mechanisms | None = None, t0: float = 0.0, final: bool = False):
+        mechanisms: pm.Mechanisms | None = None, t0: float = 0.0, final: bool = False,
+        inputs: Callable[[np.ndarray], dict] | None = None):
     """Simulate a started batch; returns an array ``(n_times, n_columns, N)`` in :data:`COLUMNS` order.
 
     ``step``: "year" (monthly steps, yearly records), "month" or "week" (steps and records). ``t0``: years since
     the batch's year 0 at which ``start`` stands (a continued run; the scenario's dates count from ``t0``); one
     number, or one per person (persons continued from different years, as :func:`gather` makes them).
-    ``final=True`` also returns the :class:`Start` at the end, to continue from."""
+    ``final=True`` also returns the :class:`Start` at the end, to continue from. ``inputs``: a function of the step
+    times giving the input table (default: the scenario's :class:`Schedule`); a column of shape ``(n_times, N)``
+    gives each person their own inputs (a trial's per-person draws and adherence)."""
     if step not in STEPS:
         raise InputError([Problem("step", f"{step!r} is not one of {', '.join(STEPS)}")])
     dt, per_record = STEPS[step]
@@ -62,21 +65,24 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
         raise InputError([Problem("years", f"{years} must be between {per_record * dt:.3g} and 100")])
     times = np.arange(n_records * per_record + 1) * dt
     release_compiled()  # a process that has compiled many horizons and batch sizes stays below the kernel's map limit
-    table = Schedule(scenario, start.carb_share).table(times)
+    table = (Schedule(scenario, start.carb_share).table if inputs is None else inputs)(times)
     n = len(start.assumed)
     t0 = np.broadcast_to(np.asarray(t0, dtype=float), (n,))
     mech = pm.Mechanisms() if mechanisms is None else mechanisms
     mech = pm.Mechanisms(*(np.broadcast_to(np.asarray(m, dtype=float), (n,)) for m in mech))
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
     size = min(n, CHUNK)
-    # the inputs are the same for every person: one column each, broadcast inside the model (memory: no per-person copy)
-    inputs = tuple(jnp.asarray(table[f][:, None]) for f in pm.Inputs._fields)
+    # an input the same for every person is one column, broadcast inside the model (memory: no per-person copy)
+    table = [np.asarray(table[f], dtype=float) for f in pm.Inputs._fields]
+    shared = all(x.ndim == 1 for x in table)
+    columns = tuple(jnp.asarray(x[:, None]) for x in table) if shared else None
     out = np.empty((n_records + 1, len(COLUMNS), n))  # filled chunk by chunk (no second copy)
     ends = []
     for a in range(0, n, size):  # chunks of persons bound the memory; the last one is padded to keep shapes static
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
-        res, s_end, o_end = _scan(take(start.params), take(start.state), inputs, take(mech), ref,
+        chunk_inputs = columns if shared else tuple(jnp.asarray(x[:, None] if x.ndim == 1 else x[:, idx]) for x in table)
+        res, s_end, o_end = _scan(take(start.params), take(start.state), chunk_inputs, take(mech), ref,
                                   take(start.organ_params), take(start.organ_state), jnp.asarray(t0[idx]),
                                   n_records=n_records, per_record=per_record, dt=dt)
         m = min(size, n - a)
@@ -116,11 +122,16 @@ def measured(out: np.ndarray, seed: int) -> np.ndarray:
     record carry independent within-person variation (log-normal with the CVs of Mooy 1996 and Ricos 1999), and the
     HOMA1 indices are recomputed from the measured values. The model's own array stays deterministic."""
     rng = np.random.default_rng(seed)
+    shape = (out.shape[0], out.shape[2])
+    return with_noise(out, np.stack([rng.standard_normal(shape) for _ in MEASURED], axis=1))
+
+
+def with_noise(out: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """:func:`measured` with given standard normal draws ``z``, ``(n_times, len(MEASURED), N)``."""
     res = out.copy()
     idx = {name: i for i, name in enumerate(COLUMNS)}
-    for name, cv in MEASURED.items():
-        sigma = pm.c(cv)
-        res[:, idx[name]] *= np.exp(sigma * rng.standard_normal(res[:, idx[name]].shape))
+    for k, (name, cv) in enumerate(MEASURED.items()):
+        res[:, idx[name]] *= np.exp(pm.c(cv) * z[:, k])
     with np.errstate(divide="ignore", invalid="ignore"):
         res[:, idx["homa1_ir"]], res[:, idx["homa1_beta_percent"]] = homa1(
             res[:, idx["fasting_insulin_uiu_ml"]], res[:, idx["fasting_glucose_mmol_l"]])

@@ -13,6 +13,12 @@ from .. import parameters as _parameters
 from ..models import progression as pm
 
 
+#: Adult height by sex, cm: mean and sd (irsim choice, typical of European adult surveys).
+HEIGHT_CM = {"female": (162.0, 6.5), "male": (176.0, 7.0)}
+#: Correlation of HbA1c with fasting glucose across persons (project choice).
+HBA1C_FASTING_CORR = 0.7
+
+
 def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.ndarray]:
     """Draw ``n`` persons of the named population (``parameters/data/populations.yaml``)."""
     spec = dict(_parameters.load("populations")["populations"][name])
@@ -25,7 +31,7 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
     rng = np.random.default_rng(seed)
     female = (rng.random(n) < v("female_share")).astype(float)
     age = np.clip(rng.normal(v("age_mean"), v("age_sd"), n), v("age_min"), v("age_max"))
-    height = np.where(female > 0.5, rng.normal(162.0, 6.5, n), rng.normal(176.0, 7.0, n))
+    height = np.where(female > 0.5, rng.normal(*HEIGHT_CM["female"], n), rng.normal(*HEIGHT_CM["male"], n))
     bmi = np.clip(rng.normal(v("bmi_mean"), v("bmi_sd"), n), v("bmi_min"), v("bmi_max"))
     weight = bmi * (height / 100.0) ** 2
     # fasting insulin: log-normal, rising with BMI; fasting glucose: normal, rising a little with BMI and age
@@ -45,8 +51,8 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
         g2h = v("glucose_2h_mean") + v("glucose_2h_sd") * (r * zf + np.sqrt(1.0 - r ** 2) * rng.normal(0.0, 1.0, n))
         out["ogtt_glucose_120"] = np.clip(g2h, v("glucose_2h_min"), v("glucose_2h_max"))
     if "hba1c_mean" in spec:
-        # HbA1c correlated with fasting glucose (project choice r = 0.7)
-        a1c = v("hba1c_mean") + v("hba1c_sd") * (0.7 * zf + np.sqrt(1.0 - 0.7 ** 2) * rng.normal(0.0, 1.0, n))
+        r = HBA1C_FASTING_CORR
+        a1c = v("hba1c_mean") + v("hba1c_sd") * (r * zf + np.sqrt(1.0 - r ** 2) * rng.normal(0.0, 1.0, n))
         out["hba1c"] = np.clip(a1c, v("hba1c_min"), v("hba1c_max"))
     if "duration_min" in spec:
         # years since diagnosis of diabetes, longer with higher fasting glucose (project choice r = 0.5), uniform or
@@ -58,25 +64,43 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
         lo, hi = v("duration_min"), v("duration_max")
         out["diabetes_duration_years"] = (lo * (hi / lo) ** q if spec.get("duration_log_uniform") else lo + (hi - lo) * q)
     # between-person random effects of the progression model (progression.yaml `heterogeneity`)
-    out["capacity_susceptibility"] = np.exp(pm.c("heterogeneity.capacity_susceptibility_log_sd") * rng.normal(0.0, 1.0, n))
-    out["sensitivity_drift"] = pm.c("heterogeneity.sensitivity_drift_sd") * rng.normal(0.0, 1.0, n)
-    out["capacity_decline"] = pm.c("heterogeneity.capacity_decline_median") * np.exp(
-        pm.c("heterogeneity.capacity_decline_log_sd") * rng.normal(0.0, 1.0, n))
+    out.update(progression_effects(*(rng.normal(0.0, 1.0, n) for _ in range(3))))
     # the organ modules' (organs.yaml `heterogeneity`), from their own stream: the draws above stay as they are
     out.update(organ_effects(n, female, np.random.default_rng([seed, 1])))
     return out
 
 
+def progression_effects(z_susceptibility, z_drift, z_decline) -> dict[str, np.ndarray]:
+    """Between-person random effects of the progression model from standard normal draws (progression.yaml
+    `heterogeneity`): capacity susceptibility and decline (log-normal), drift of insulin sensitivity (normal)."""
+    return {"capacity_susceptibility": np.exp(pm.c("heterogeneity.capacity_susceptibility_log_sd") * z_susceptibility),
+            "sensitivity_drift": pm.c("heterogeneity.sensitivity_drift_sd") * z_drift,
+            "capacity_decline": pm.c("heterogeneity.capacity_decline_median") * np.exp(
+                pm.c("heterogeneity.capacity_decline_log_sd") * z_decline)}
+
+
+#: The organ effects' log-normal factors, in the order their standard normal draws are taken.
+ORGAN_FACTORS = {"triglyceride_factor": "tg_log_sd", "hdl_factor": "hdl_log_sd", "filtration_factor": "filtration_log_sd",
+                 "liver_export_factor": "liver_export_log_sd", "testosterone_factor": "testosterone_log_sd",
+                 "shbg_factor": "shbg_log_sd"}
+
+
 def organ_effects(n: int, female: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Between-person random effects of the organ modules: log-normal factors (median 1) for TG and HDL beyond insulin
-    resistance, nephron endowment (filtration capacity), hepatic VLDL export capacity and, in men, Leydig output and
-    SHBG; PNPLA3 148M allele counts (Hardy-Weinberg). Women keep factor 1 for testosterone and SHBG (men's sources)."""
+    """:func:`organ_factors` with draws from ``rng``."""
+    z = [rng.normal(0.0, 1.0, n) for _ in ORGAN_FACTORS]
+    p = _parameters.flat_values("organs")["heterogeneity.pnpla3_148m_frequency"]
+    return organ_factors(female, z, rng.binomial(2, p, n).astype(float))
+
+
+def organ_factors(female: np.ndarray, z, pnpla3_alleles: np.ndarray) -> dict[str, np.ndarray]:
+    """Between-person random effects of the organ modules from standard normal draws ``z`` (one per
+    :data:`ORGAN_FACTORS` entry): log-normal factors (median 1) for TG and HDL beyond insulin resistance, nephron
+    endowment (filtration capacity), hepatic VLDL export capacity and, in men, Leydig output and SHBG; with the PNPLA3
+    148M allele counts (Hardy-Weinberg draws). Women keep factor 1 for testosterone and SHBG (men's sources)."""
     h = _parameters.flat_values("organs")
-    lognormal = lambda key: np.exp(h[f"heterogeneity.{key}"] * rng.normal(0.0, 1.0, n))  # noqa: E731
-    men = female < 0.5
-    return {"triglyceride_factor": lognormal("tg_log_sd"), "hdl_factor": lognormal("hdl_log_sd"),
-            "filtration_factor": lognormal("filtration_log_sd"),
-            "liver_export_factor": lognormal("liver_export_log_sd"),
-            "testosterone_factor": np.where(men, lognormal("testosterone_log_sd"), 1.0),
-            "shbg_factor": np.where(men, lognormal("shbg_log_sd"), 1.0),
-            "pnpla3_148m_alleles": rng.binomial(2, h["heterogeneity.pnpla3_148m_frequency"], n).astype(float)}
+    men = np.asarray(female) < 0.5
+    out = {name: np.exp(h[f"heterogeneity.{key}"] * zk) for (name, key), zk in zip(ORGAN_FACTORS.items(), z)}
+    for name in ("testosterone_factor", "shbg_factor"):
+        out[name] = np.where(men, out[name], 1.0)
+    out["pnpla3_148m_alleles"] = np.asarray(pnpla3_alleles, dtype=float)
+    return out

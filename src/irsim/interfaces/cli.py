@@ -12,7 +12,7 @@ import typer
 
 from .. import DISCLAIMER, __version__
 from ..errors import InputError, Problem
-from . import cli_explain, cli_meal, cli_progression, cli_validate, cli_web
+from . import cli_explain, cli_meal, cli_progression, cli_trial, cli_validate, cli_web
 from .console import err, fail, out
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -107,6 +107,7 @@ cli_meal.register(app)
 cli_progression.register(app)
 cli_explain.register(app)
 cli_validate.register(app)
+cli_trial.register(app)
 cli_web.register(app)
 
 

@@ -97,10 +97,10 @@ class Sulfonylurea(_Base):
             raise ValueError(f"mg_per_day {self.mg_per_day:g} is outside {self.drug}'s licensed range {lo:g}-{hi:g} mg/day")
         return self
 
-    @property
-    def fraction(self) -> float:
-        """Dose as a fraction of the drug's maximal licensed dose (medicines.yaml ``sulfonylurea.max_<drug>``)."""
-        return self.mg_per_day / _parameters.lookup("medicines")(f"sulfonylurea.max_{self.drug}")
+    def fraction_of(self, mg_per_day):
+        """A dose (number or per-person array) as a fraction of the drug's maximal licensed dose (medicines.yaml
+        ``sulfonylurea.max_<drug>``)."""
+        return mg_per_day / _parameters.lookup("medicines")(f"sulfonylurea.max_{self.drug}")
 
 
 #: Fasting glucose targets basal insulin may be titrated to, mg/dL (ADA Standards of Care 2025: 80-130 mg/dL; up to
@@ -231,61 +231,76 @@ BASELINE = Scenario(name="baseline", description="no intervention")
 
 
 class Schedule:
-    """Month-by-month inputs of a scenario, evaluated for time t (years) without storing a time series."""
+    """Month-by-month inputs of a scenario, evaluated for time t (years) without storing a time series.
 
-    def __init__(self, scenario: Scenario, carb_share0: float = 0.5):
+    ``values`` gives some intervention fields one value per person: ``{(index, field): array}``, ``index`` the
+    intervention's position in the scenario (a trial's per-person draws). Inputs touched by such a field are then
+    arrays over persons; the others stay numbers."""
+
+    def __init__(self, scenario: Scenario, carb_share0: float = 0.5,
+                 values: dict[tuple[int, str], np.ndarray] | None = None):
         self.scenario = scenario
         self.carb_share0 = carb_share0
+        self.values = dict(values or {})
 
-    def at(self, t: float) -> dict[str, float]:
+    def at(self, t: float) -> dict:
         energy = activity = metformin = 0.0
         carb, cortisol = self.carb_share0, 1.0
         target = np.nan
         drugs = {"semaglutide": 0.0, "tirzepatide": 0.0, "pioglitazone": 0.0, "sulfonylurea": 0.0, "insulin": 0.0,
                  "insulin_target": np.nan, "care_target": np.nan, "care_fasting_limit": np.inf, "care_checks": 1.0,
                  **{f"care_{d}": 0.0 for d in CARE_DRUGS}}
-        for iv in self.scenario.interventions:
-            if not (iv.start_year <= t < iv.stop):
+        for i, iv in enumerate(self.scenario.interventions):
+            v = lambda name, i=i, iv=iv: self.values.get((i, name), getattr(iv, name))  # noqa: E731
+            start, stop = v("start_year"), v("stop_year")
+            on = (start <= t) & (t < (np.inf if stop is None else stop))
+            if not np.any(on):
                 continue
+            add = lambda x, on=on: np.where(on, x, 0.0)  # noqa: E731
+            put = lambda x, old, on=on: np.where(on, x, old)  # noqa: E731
             if isinstance(iv, CalorieChange):
-                energy += iv.kcal_per_day
+                energy = energy + add(v("kcal_per_day"))
             elif isinstance(iv, PhysicalActivity):
-                activity += iv.minutes_per_week
+                activity = activity + add(v("minutes_per_week"))
             elif isinstance(iv, Metformin):
-                metformin += iv.mg_per_day
+                metformin = metformin + add(v("mg_per_day"))
             elif isinstance(iv, DietComposition):
-                carb = iv.carbohydrate_percent / 100.0
+                carb = put(v("carbohydrate_percent") / 100.0, carb)
             elif isinstance(iv, SleepOrStress):
-                cortisol = iv.cortisol_tone
+                cortisol = put(v("cortisol_tone"), cortisol)
             elif isinstance(iv, (Semaglutide, Tirzepatide)):
-                drugs[iv.type] += iv.mg_per_week
+                drugs[iv.type] = drugs[iv.type] + add(v("mg_per_week"))
             elif isinstance(iv, Pioglitazone):
-                drugs["pioglitazone"] += iv.mg_per_day
+                drugs["pioglitazone"] = drugs["pioglitazone"] + add(v("mg_per_day"))
             elif isinstance(iv, Sulfonylurea):
-                drugs["sulfonylurea"] += iv.fraction
+                drugs["sulfonylurea"] = drugs["sulfonylurea"] + add(iv.fraction_of(v("mg_per_day")))
             elif isinstance(iv, BasalInsulin):
                 if iv.units_per_day is not None:
-                    drugs["insulin"] += iv.units_per_day
+                    drugs["insulin"] = drugs["insulin"] + add(v("units_per_day"))
                 else:
-                    drugs["insulin_target"] = np.fmin(drugs["insulin_target"], iv.target_mg_dl)
+                    drugs["insulin_target"] = put(np.fmin(drugs["insulin_target"], iv.target_mg_dl),
+                                                  drugs["insulin_target"])
             elif isinstance(iv, UsualCare):
-                drugs["care_target"] = np.inf if iv.hba1c_target_percent is None else iv.hba1c_target_percent
-                drugs["care_fasting_limit"] = iv.fasting_limit_mg_dl
-                drugs["care_checks"] = float(iv.checks_per_year)
-                drugs.update({f"care_{d}": float(iv.steps.index(d) + 1) for d in iv.steps})
+                a1c = v("hba1c_target_percent")
+                drugs["care_target"] = put(np.inf if a1c is None else a1c, drugs["care_target"])
+                drugs["care_fasting_limit"] = put(iv.fasting_limit_mg_dl, drugs["care_fasting_limit"])
+                drugs["care_checks"] = put(float(iv.checks_per_year), drugs["care_checks"])
+                drugs.update({f"care_{d}": put(float(iv.steps.index(d) + 1), drugs[f"care_{d}"]) for d in iv.steps})
             elif isinstance(iv, WeightLoss):
-                ramp = min((t - iv.start_year) * 12.0 / iv.over_months, 1.0)
-                if ramp < 1.0 or iv.then == "maintain":
-                    frac = 1.0 - iv.percent / 100.0 * ramp
-                    target = frac if np.isnan(target) else min(target, frac)
+                ramp = np.minimum((t - start) * 12.0 / v("over_months"), 1.0)
+                frac = 1.0 - v("percent") / 100.0 * ramp
+                keep = on & ((ramp < 1.0) | (iv.then == "maintain"))
+                target = np.where(keep, np.fmin(target, frac), target)
         return {"energy": energy, "weight_target": target, "activity": activity, "metformin": metformin,
                 "carb_share": carb, "cortisol": cortisol, **drugs}
 
     def table(self, times: np.ndarray) -> dict[str, np.ndarray]:
-        """Inputs at each time (rows); the same for every person of a batch. ``weight_target`` is the prescribed
-        weight at the *end* of each step (the next time), so a programme reaches its target on schedule."""
+        """Inputs at each time (rows): ``(n_times,)`` where the same for every person, ``(n_times, n_persons)`` where
+        a per-person value enters. ``weight_target`` is the prescribed weight at the *end* of each step (the next
+        time), so a programme reaches its target on schedule."""
         rows = [self.at(float(t)) for t in times]
-        out = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+        stack = lambda xs: np.stack(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in xs]))  # noqa: E731
+        out = {k: stack([r[k] for r in rows]) for k in rows[0]}
         step = float(times[1] - times[0]) if len(times) > 1 else 0.0
-        out["weight_target"] = np.array([self.at(float(t) + step)["weight_target"] for t in times])
+        out["weight_target"] = stack([self.at(float(t) + step)["weight_target"] for t in times])
         return out

@@ -19,7 +19,7 @@ LAYERS = (
     ("assessment", "models"),
     ("cohort", "inference", "sbml", "analysis"),
     ("reporting", "validation"),
-    ("workflows", "simulation"),
+    ("workflows", "simulation", "trials"),
     ("interfaces", "__main__"),
 )
 #: The one import between faces: `irsim serve` starts the web app (the web app never imports the CLI).

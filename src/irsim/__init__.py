@@ -33,7 +33,7 @@ _LAZY = {
     "Scenario": "irsim.scenarios.schema",
     "simulate_meal": "irsim.models.meal",
     "explain": "irsim.analysis.explain",
-    "Trial": "irsim.cohort.trial",
+    "Trial": "irsim.trials",
 }
 
 

@@ -47,7 +47,7 @@ STEPS = {"week": (7.0 / 365.25, 1), "month": (None, 1), "year": (None, 12)}  # N
 
 def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "year",
         mechanisms: pm.Mechanisms | None = None, t0: float = 0.0, final: bool = False,
-        inputs: Callable[[np.ndarray], dict] | None = None):
+        inputs: Callable[[np.ndarray], dict] | None = None, per_record: int | None = None):
     """Simulate a started batch; returns an array ``(n_times, n_columns, N)`` in :data:`COLUMNS` order.
 
     ``step``: "year" (monthly steps, yearly records), "month" or "week" (steps and records). ``t0``: years since
@@ -55,10 +55,12 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     number, or one per person (persons continued from different years, as :func:`gather` makes them).
     ``final=True`` also returns the :class:`Start` at the end, to continue from. ``inputs``: a function of the step
     times giving the input table (default: the scenario's :class:`Schedule`); a column of shape ``(n_times, N)``
-    gives each person their own inputs (a trial's per-person draws and adherence)."""
+    gives each person their own inputs (a trial's per-person draws and adherence). ``per_record``: steps per record
+    instead of the step option's (e.g. monthly steps recorded every 6 months)."""
     if step not in STEPS:
         raise InputError([Problem("step", f"{step!r} is not one of {', '.join(STEPS)}")])
-    dt, per_record = STEPS[step]
+    dt, default_per_record = STEPS[step]
+    per_record = default_per_record if per_record is None else int(per_record)
     dt = float(pm.c("time.step_years") if dt is None else dt)
     n_records = int(round(years / dt)) // per_record
     if n_records < 1 or years > 100:
@@ -129,13 +131,23 @@ def measured(out: np.ndarray, seed: int) -> np.ndarray:
 def with_noise(out: np.ndarray, z: np.ndarray) -> np.ndarray:
     """:func:`measured` with given standard normal draws ``z``, ``(n_times, len(MEASURED), N)``."""
     res = out.copy()
-    idx = {name: i for i, name in enumerate(COLUMNS)}
-    for k, (name, cv) in enumerate(MEASURED.items()):
-        res[:, idx[name]] *= np.exp(pm.c(cv) * z[:, k])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        res[:, idx["homa1_ir"]], res[:, idx["homa1_beta_percent"]] = homa1(
-            res[:, idx["fasting_insulin_uiu_ml"]], res[:, idx["fasting_glucose_mmol_l"]])
+    for name in (*MEASURED, "homa1_ir", "homa1_beta_percent"):
+        res[:, COLUMNS.index(name)] = measured_column(out, z, name)
     return res
+
+
+def measured_column(out: np.ndarray, z: np.ndarray, name: str) -> np.ndarray:
+    """One column of :func:`with_noise` (``(n_times, N)``), computing only what it needs: a measured value with its
+    noise, a HOMA1 index from the measured glucose and insulin, any other column as it is."""
+    col = lambda key: out[:, COLUMNS.index(key)]  # noqa: E731
+    if name in MEASURED:
+        return col(name) * np.exp(pm.c(MEASURED[name]) * z[:, list(MEASURED).index(name)])
+    if name in ("homa1_ir", "homa1_beta_percent"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ir, beta = homa1(measured_column(out, z, "fasting_insulin_uiu_ml"),
+                             measured_column(out, z, "fasting_glucose_mmol_l"))
+        return ir if name == "homa1_ir" else beta
+    return col(name)
 
 
 def to_frame(out: np.ndarray, person: int = 0) -> pd.DataFrame:

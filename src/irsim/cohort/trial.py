@@ -209,21 +209,29 @@ def _inputs(spec: TrialSpec, ids: np.ndarray, arm: np.ndarray, carb_share: float
     return table
 
 
-def _diagnosed(out, visits, spec: TrialSpec) -> np.ndarray:
-    """``(n_times, N)``: diabetes found at a visit by the ADA cut-offs (fasting glucose; 2-h glucose with an OGTT;
-    HbA1c unless turned off), on measured values."""
+def record_months(spec: TrialSpec) -> int:
+    """Months between the run's records: every visit and every endpoint year falls on one."""
+    months = [spec.visits.every_months, spec.visits.ogtt_every_months or spec.visits.every_months]
+    months += [max(int(round(y * 12)), 1) for ep in spec.endpoints for y in getattr(ep, "at_years", []) if y > 0]
+    return math.gcd(*months)
+
+
+def _diagnosed(col: Callable[[str], np.ndarray], months: np.ndarray, spec: TrialSpec) -> np.ndarray:
+    """``(n_times, N)``: diabetes found at a visit by the ADA cut-offs on measured values: fasting glucose; 2-h
+    glucose at OGTT visits; HbA1c unless turned off. Month 0 is the screening visit (every test)."""
     from ..assessment.formulas import ADA_2025_CUTOFFS
     from . import progression as P
 
+    v = spec.visits
+    fpg_visit = months % v.every_months == 0
+    ogtt_visit = v.ogtt & (months % (v.ogtt_every_months or v.every_months) == 0)
     cut = {key: dm for key, _, dm, _ in ADA_2025_CUTOFFS}
-    col = lambda name: out[:, P.COLUMNS.index(name)]  # noqa: E731
     mgdl = P.GLUCOSE_MG_DL_PER_MMOL_L
-    hit = col("fasting_glucose_mmol_l") * mgdl >= cut["fasting_glucose"]
-    if spec.visits.ogtt:
-        hit |= col("glucose_2h_mmol_l") * mgdl >= cut["glucose_2h"]
-    if spec.visits.hba1c:
-        hit |= col("hba1c_percent") >= cut["hba1c"]
-    return hit & visits[:, None]
+    hit = (col("fasting_glucose_mmol_l") * mgdl >= cut["fasting_glucose"]) & fpg_visit[:, None]
+    hit |= (col("glucose_2h_mmol_l") * mgdl >= cut["glucose_2h"]) & ogtt_visit[:, None]
+    if v.hba1c:
+        hit |= (col("hba1c_percent") >= cut["hba1c"]) & fpg_visit[:, None]
+    return hit
 
 
 def run_shard(spec: TrialSpec, shard: Shard, size: int, folder: str | Path) -> str:
@@ -242,17 +250,23 @@ def run_shard(spec: TrialSpec, shard: Shard, size: int, folder: str | Path) -> s
     cols = baseline(spec, ids)
     start = P.initialise(cols)
     years = spec.follow_up_years
-    raw = P.run(start, years, step="month", inputs=_inputs(spec, ids, arm, start.carb_share))
+    raw = P.run(start, years, step="month", inputs=_inputs(spec, ids, arm, start.carb_share),
+                per_record=record_months(spec))
     n_t = raw.shape[0]
     months = np.rint(raw[:, P.COLUMNS.index("year"), 0] * 12).astype(int)
     times = months / 12.0
     visits = (months > 0) & (months % spec.visits.every_months == 0)
-    noise = lambda stream: normals(spec.seed, stream, ids, n_t * len(P.MEASURED)).reshape(  # noqa: E731
-        len(ids), n_t, len(P.MEASURED)).transpose(1, 2, 0) * (months > 0)[:, None, None]  # baseline: the labs as given
-    out = P.with_noise(raw, noise("visits"))
-    found = _diagnosed(out, visits, spec)
+
+    def measured(stream):
+        """Column getter of the run as measured at visits (the baseline record: the labs as given)."""
+        z = normals(spec.seed, stream, ids, n_t * len(P.MEASURED)).reshape(len(ids), n_t, len(P.MEASURED))
+        z = z.transpose(1, 2, 0) * (months > 0)[:, None, None]
+        return lambda name: P.measured_column(raw, z, name)
+
+    seen = measured("visits")
+    found = _diagnosed(seen, months, spec)
     if spec.visits.confirm:
-        found &= _diagnosed(P.with_noise(raw, noise("visits/confirm")), visits, spec)
+        found &= _diagnosed(measured("visits/confirm"), months, spec)
     col = lambda name: raw[:, P.COLUMNS.index(name)]  # noqa: E731
 
     # follow-up: dropout (exponential at the yearly chance), death (life table, diabetes, fatal MI and stroke)
@@ -261,8 +275,8 @@ def run_shard(spec: TrialSpec, shard: Shard, size: int, folder: str | Path) -> s
     for name, model_name in EVENT_NAMES.items():
         e = ev.EVENTS[model_name]
         if name == "T2D":
-            at0 = _diagnosed(raw[:1], np.ones(1, bool), spec)[0]
-            event_t[name], prevalent[name] = np.where(at0, 0.0, first(found)), at0
+            at0 = found[0]
+            event_t[name], prevalent[name] = np.where(at0, 0.0, first(found & visits[:, None])), at0
         elif e.kind == "onset":
             past = e.onset(col(e.column))
             event_t[name] = np.where(past[0], 0.0, first(past & visits[:, None]))
@@ -293,13 +307,13 @@ def run_shard(spec: TrialSpec, shard: Shard, size: int, folder: str | Path) -> s
             k = int(np.argmin(np.abs(times - y)))
             followed = end >= times[k] - 1e-9
             if isinstance(ep, MeanChange):
-                c = P.COLUMNS.index(ep.column)
-                table[f"{ep.column}@0"] = out[0, c]
-                table[f"{ep.column}@{y:g}"] = np.where(followed, out[k, c], np.nan)
+                x = seen(ep.column)
+                table[f"{ep.column}@0"] = x[0]
+                table[f"{ep.column}@{y:g}"] = np.where(followed, x[k], np.nan)
             elif isinstance(ep, Proportion):
                 ok = np.ones(len(ids), bool)
                 for column, op, value in parse_where(ep.where):
-                    x = out[k, P.COLUMNS.index(column)]
+                    x = seen(column)[k]
                     if isinstance(value, str):
                         value = float(core.LABELS[column].index(value))
                     ok &= {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
@@ -313,76 +327,61 @@ def run_shard(spec: TrialSpec, shard: Shard, size: int, folder: str | Path) -> s
     return str(path)
 
 
-# ------------------------------------------------------------------------------------------------ the run
+# ------------------------------------------------------------------------------------------------ the run (irsim.Trial)
 
 
-class Trial:
-    """A trial spec and how to run it: ``irsim.Trial.read("dpp.yaml").run(out="out/dpp")`` returns the summary."""
-
-    def __init__(self, spec: TrialSpec):
-        self.spec = spec
-
-    @classmethod
-    def read(cls, path: str | Path) -> "Trial":
-        return cls(TrialSpec.read(path))
-
-    @classmethod
-    def parse(cls, data) -> "Trial":
-        return cls(TrialSpec.parse(data))
-
-    def run(self, out: str | Path, workers: int | None = None, scheduler: str | None = None,
-            shard_size: int | None = None, resume: bool = False, progress: Callable[[int, int], None] | None = None,
-            report: bool = True) -> dict:
-        """Run every shard not yet written, then summarise; ``progress(done, total)`` after each shard."""
-        from ..analysis.endpoints import summarise
-
-        out = Path(out)
-        plan = self._plan(out, shard_size, resume)
-        size = plan["shard_size"]
-        todo = [s for s in shards(self.spec.population.n, size) if not (out / "persons" / s.file).exists()]
-        total = len(plan["shards"])
-        done = total - len(todo)
+def simulate(spec: TrialSpec, out: str | Path, workers: int | None = None, scheduler: str | None = None,
+             shard_size: int | None = None, resume: bool = False,
+             progress: Callable[[int, int], None] | None = None) -> dict:
+    """Write every shard of ``spec`` not yet in ``out/persons`` (``progress(done, total)`` after each); returns the
+    run's manifest (also in ``out/manifest.json``). A folder holding another run is refused unless ``resume`` and
+    the spec's digest and shard size match."""
+    out = Path(out)
+    plan = _plan(spec, out, shard_size, resume)
+    size = plan["shard_size"]
+    todo = [s for s in shards(spec.population.n, size) if not (out / "persons" / s.file).exists()]
+    total = len(plan["shards"])
+    done = total - len(todo)
+    if progress:
+        progress(done, total)
+    for _ in _execute(spec, todo, min(size, spec.population.n), out / "persons", workers, scheduler):
+        done += 1
         if progress:
             progress(done, total)
-        for _ in _execute(self.spec, todo, min(size, self.spec.population.n), out / "persons", workers, scheduler):
-            done += 1
-            if progress:
-                progress(done, total)
-        persons = read_persons(out)
-        summary = summarise(self.spec, persons)
-        _write_json(out / "summary.json", summary)
-        plan["complete"] = True
-        _write_json(out / "manifest.json", plan)
-        if report:
-            from ..reporting.trial import write_report
+    return plan
 
-            write_report(self.spec, summary, persons, out)
-        return summary
 
-    def _plan(self, out: Path, shard_size: int | None, resume: bool) -> dict:
-        manifest = out / "manifest.json"
-        if manifest.exists():
-            old = json.loads(manifest.read_text())
-            if not resume:
-                raise InputError([Problem("--out", f"{out} already holds a trial run: add --resume to finish it, or "
-                                                   "choose another folder")])
-            if old.get("spec_sha256") != self.spec.digest():
-                raise InputError([Problem("--resume", f"{out} holds a run of another spec (or seed); it cannot be "
-                                                      "resumed with this one")])
-            if shard_size is not None and shard_size != old["shard_size"]:
-                raise InputError([Problem("--shard-size", f"{shard_size} differs from the run's {old['shard_size']}; "
-                                                          "resume with the same size (or leave it out)")])
-            return old
-        size = SHARD_SIZE if shard_size is None else int(shard_size)
-        if size < 1:
-            raise InputError([Problem("--shard-size", f"{size} must be at least 1")])
-        (out / "persons").mkdir(parents=True, exist_ok=True)
-        plan = {"name": self.spec.name, "spec_sha256": self.spec.digest(), "seed": self.spec.seed,
-                "spec": self.spec.model_dump(mode="json"), "versions": _versions(), "shard_size": size,
-                "shards": [{"index": s.index, "first": s.first, "stop": s.stop, "file": f"persons/{s.file}"}
-                           for s in shards(self.spec.population.n, size)], "complete": False}
-        _write_json(manifest, plan)
-        return plan
+def finish(out: str | Path, plan: dict, summary: dict) -> None:
+    """Write ``summary.json`` and mark the manifest complete."""
+    out = Path(out)
+    _write_json(out / "summary.json", summary)
+    _write_json(out / "manifest.json", {**plan, "complete": True})
+
+
+def _plan(spec: TrialSpec, out: Path, shard_size: int | None, resume: bool) -> dict:
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        old = json.loads(manifest.read_text())
+        if not resume:
+            raise InputError([Problem("--out", f"{out} already holds a trial run: add --resume to finish it, or "
+                                               "choose another folder")])
+        if old.get("spec_sha256") != spec.digest():
+            raise InputError([Problem("--resume", f"{out} holds a run of another spec (or seed); it cannot be "
+                                                  "resumed with this one")])
+        if shard_size is not None and shard_size != old["shard_size"]:
+            raise InputError([Problem("--shard-size", f"{shard_size} differs from the run's {old['shard_size']}; "
+                                                      "resume with the same size (or leave it out)")])
+        return old
+    size = SHARD_SIZE if shard_size is None else int(shard_size)
+    if size < 1:
+        raise InputError([Problem("--shard-size", f"{size} must be at least 1")])
+    (out / "persons").mkdir(parents=True, exist_ok=True)
+    plan = {"name": spec.name, "spec_sha256": spec.digest(), "seed": spec.seed, "spec": spec.model_dump(mode="json"),
+            "versions": _versions(), "shard_size": size,
+            "shards": [{"index": s.index, "first": s.first, "stop": s.stop, "file": f"persons/{s.file}"}
+                       for s in shards(spec.population.n, size)], "complete": False}
+    _write_json(manifest, plan)
+    return plan
 
 
 def _execute(spec: TrialSpec, todo: list[Shard], size: int, folder: Path, workers: int | None, scheduler: str | None):

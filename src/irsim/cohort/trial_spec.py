@@ -66,9 +66,18 @@ class Arm(BaseModel):
 class Visits(BaseModel):
     model_config = _Strict
     every_months: int = Field(default=6, ge=1, le=60)
-    ogtt: bool = Field(default=False, description="a 2-h OGTT at every visit (otherwise fasting glucose only)")
+    ogtt: bool = Field(default=False, description="a 2-h OGTT at visits (otherwise fasting glucose only)")
+    ogtt_every_months: int | None = Field(default=None, ge=1, le=120,
+                                          description="OGTT at every this many months (default: every visit)")
     hba1c: bool = Field(default=True, description="HbA1c >= 6.5 % also diagnoses diabetes (ADA since 2010)")
     confirm: bool = Field(default=False, description="a diagnosis needs a second, independent test to agree (DPP)")
+
+    @model_validator(mode="after")
+    def _ogtt(self):
+        if self.ogtt_every_months is not None and (not self.ogtt or self.ogtt_every_months % self.every_months):
+            raise ValueError(f"ogtt_every_months {self.ogtt_every_months} needs ogtt: true and a multiple of "
+                             f"every_months ({self.every_months})")
+        return self
 
 
 _YEARS = Field(min_length=1, max_length=50)

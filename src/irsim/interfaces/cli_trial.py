@@ -17,7 +17,7 @@ def trial_command(spec_path: Path, out: Path, workers: Optional[int], scheduler:
                   shard_size: Optional[int], resume: bool) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..cohort.trial import Trial
+    from ..trials import Trial
     from ..errors import InputError
 
     if workers is not None and scheduler is not None:

@@ -238,7 +238,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
         raise InputError([Problem(f"person[{i}]", f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} "
                                   "uIU/mL has no starting state in the meal model (meals would drive glucose to zero)")
                           for i in np.flatnonzero(bad)])
-    d = pm.derive(0.0, state, params, u, mech, ref)
+    d = pm.derive_at_start(state, params, u, mech, ref)
     a1c_model = np.asarray(pm.adag_hba1c(pm.mean_glucose(d.fast)))
     state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))
     params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model))

@@ -338,6 +338,15 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
                    100.0 * (-drop - med.c("appetite.feedback") * s.drug_weight) / maintenance)
 
 
+def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:
+    """:func:`derive` at t = 0 as one compiled program (starting states of a batch; op-by-op it dispatches ~1000
+    small kernels)."""
+    return _derive_jit(0.0, s, p, u, mech, ref)
+
+
+_derive_jit = jax.jit(derive)
+
+
 def with_fasting_secretion(fast: dict, knobs: dict, extra) -> dict:
     """The fast model's answer with extra fasting secretion (medicines): ``extra(G)`` is the increment of the secretory
     mass knob at fasting glucose ``G``, non-decreasing in ``G`` (basal insulin, :func:`.medicines.mass_equivalent`,

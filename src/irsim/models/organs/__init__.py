@@ -184,7 +184,7 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
     u = pm.Inputs(energy=np.zeros(n), weight_target=np.full(n, np.nan), activity=np.zeros(n), metformin=np.zeros(n),
                   carb_share=np.full(n, carb_share), cortisol=np.ones(n))
-    d = pm.derive(0.0, state, params, u, pm.Mechanisms(), ref)
+    d = pm.derive_at_start(state, params, u, pm.Mechanisms(), ref)
     y0 = Year0(columns, Drivers(*(np.asarray(x, dtype=float) for x in drivers(0.0, state, d, params, u, ref))), assumed)
     states: dict[str, Any] = {}
     for organ in ORGANS:

@@ -53,11 +53,13 @@ bench: $(DEVSTAMP) surrogate
 	$(PY) benchmarks/bench_assess.py
 	$(PY) benchmarks/bench_meal.py
 	$(PY) benchmarks/bench_progression.py
+	$(PY) benchmarks/bench_trial.py
 
 bench-quick: $(DEVSTAMP) surrogate
 	$(PY) benchmarks/bench_assess.py --quick
 	$(PY) benchmarks/bench_meal.py --quick
 	$(PY) benchmarks/bench_progression.py --quick
+	$(PY) benchmarks/bench_trial.py --quick
 
 clean:
 	rm -rf $(VENV) out build dist src/*.egg-info

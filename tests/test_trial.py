@@ -178,3 +178,35 @@ def test_two_dask_workers_give_the_same_result(runs):
     base, trial, out, read_persons = runs
     assert trial.run(base / "d", shard_size=5, workers=2, report=False) == out["5"]
     assert read_persons(base / "d").equals(read_persons(base / "a"))
+
+
+@pytest.mark.slow  # two fresh processes (about a minute); the in-process interruption above runs in the fast suite
+def test_a_killed_command_resumes_to_the_same_result(runs, tmp_path):
+    """SIGKILL while shards are being written (the real interruption), then `--resume`: the person table and the
+    summary equal an uninterrupted run's, each person once."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    base, _, out, read_persons = runs
+    spec_file = tmp_path / "tiny.yaml"
+    spec_file.write_text(yaml.safe_dump(SPEC))
+    folder = tmp_path / "run"
+    cmd = [sys.executable, "-c", "from irsim.interfaces.cli import main; main()", "trial", str(spec_file), "--out",
+           str(folder), "--shard-size", "5"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list((folder / "persons").glob("part-*.parquet")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    written = len(list((folder / "persons").glob("part-*.parquet")))
+    assert 1 <= written <= 3 and not (folder / "summary.json").exists() or written == 3
+    res = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert json.loads((folder / "summary.json").read_text()) == out["5"]
+    persons = read_persons(folder)
+    assert persons["person_id"].is_unique and persons.equals(read_persons(base / "a"))

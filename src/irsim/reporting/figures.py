@@ -226,7 +226,7 @@ def plot_explanation(e, path: Path) -> None:
 
 
 def plot_meal(df, path: Path, title: str) -> None:
-    """Glucose, insulin and fluxes after a meal: self-contained HTML (plotly from its CDN)."""
+    """Glucose, insulin and fluxes after a meal: self-contained HTML (plotly inlined: machines may have no network)."""
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, subplot_titles=(
@@ -238,4 +238,4 @@ def plot_meal(df, path: Path, title: str) -> None:
         fig.add_scatter(x=df.time_min, y=df[c], name=n, row=3, col=1)
     fig.update_xaxes(title_text="time (min)", row=3, col=1)
     fig.update_layout(title=f"{title}<br><sup>{DISCLAIMER}</sup>", height=900)
-    fig.write_html(str(path), include_plotlyjs="cdn")
+    write_html(fig, Path(path))

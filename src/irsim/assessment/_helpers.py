@@ -5,11 +5,14 @@ Every family builds its ``reason`` and ``detail`` arrays the same way through th
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 
-from .registry import Inputs
+from .formulas import egfr_ckd_epi_2021_cr, egfr_ckd_epi_2021_cr_cys
+from .registry import Inputs, want_reasons
 
 
 
@@ -22,8 +25,14 @@ def fmt(values: np.ndarray) -> np.ndarray:
     return np.char.mod("%g", uniq).astype(object)[inv.reshape(-1)]
 
 
+_NONE = np.full(1, None, dtype=object)
+
+
 def no_reasons(n: int) -> np.ndarray:
-    """An object array of ``None`` (no reason yet) for ``n`` rows."""
+    """An object array of ``None`` (no reason yet) for ``n`` rows; a read-only view while reasons are
+    switched off (:func:`add_reason` then writes nothing)."""
+    if not want_reasons():
+        return np.broadcast_to(_NONE, (n,))
     return np.full(n, None, dtype=object)
 
 
@@ -31,8 +40,11 @@ def add_reason(reason: np.ndarray, mask: np.ndarray, text) -> None:
     """Append ``text`` to ``reason`` on rows ``mask`` (joined with ``"; "``), in place.
 
     ``text`` is one string for all rows, or an array holding one string per row of
-    ``mask`` (full length) or per selected row (``mask.sum()`` long).
+    ``mask`` (full length) or per selected row (``mask.sum()`` long). Does nothing while reasons are
+    switched off (:func:`registry.want_reasons`).
     """
+    if not want_reasons():  # the batch path: no reason texts
+        return
     idx = np.flatnonzero(mask)
     if idx.size == 0:
         return
@@ -65,16 +77,21 @@ def finding_lists(findings: Sequence[tuple[np.ndarray, str]], rows: np.ndarray |
     code = np.zeros(n, dtype=np.int64)
     for i, (mask, _) in enumerate(findings):
         code |= np.asarray(mask, dtype=bool).astype(np.int64) << i
-    uniq, inv = np.unique(code, return_inverse=True)
+    inv, uniq = pd.factorize(code)
+    labels = tuple(label for _, label in findings)
     templates = np.empty(uniq.size, dtype=object)
-    for j, c in enumerate(uniq):
-        templates[j] = tuple(label for i, (_, label) in enumerate(findings) if c >> i & 1)
-    inv = inv.reshape(-1)
+    templates[:] = [_template(labels, int(c)) for c in uniq]
     sel = np.arange(n) if rows is None else np.flatnonzero(rows)
     out = np.full(n, None, dtype=object)
     if sel.size:
         out[sel] = templates[inv[sel]]
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _template(labels: tuple[str, ...], code: int) -> tuple[str, ...]:
+    """The labels whose bit is set in ``code``; one shared tuple per pattern, across calls."""
+    return tuple(label for i, label in enumerate(labels) if code >> i & 1)
 
 
 def joined_text(parts: Sequence[tuple[np.ndarray, str]], rows: np.ndarray, prefix: str = "",
@@ -91,10 +108,10 @@ def joined_text(parts: Sequence[tuple[np.ndarray, str]], rows: np.ndarray, prefi
     sel = np.flatnonzero(rows)
     if sel.size == 0:
         return out
-    uniq, inv = np.unique(code[sel], return_inverse=True)
-    texts = np.array([prefix + sep.join(lbl for i, (_, lbl) in enumerate(parts) if c >> i & 1) + suffix
-                      for c in uniq], dtype=object)
-    out[sel] = texts[inv.reshape(-1)]
+    inv, uniq = pd.factorize(code[sel])
+    texts = np.empty(uniq.size, dtype=object)
+    texts[:] = [prefix + sep.join(lbl for i, (_, lbl) in enumerate(parts) if c >> i & 1) + suffix for c in uniq]
+    out[sel] = texts[inv]
     return out
 
 
@@ -104,3 +121,12 @@ def flag(x: Inputs, key: str) -> tuple[np.ndarray, np.ndarray]:
     return v == 1.0, ~np.isnan(v)
 
 
+def egfr_cr(x: Inputs) -> np.ndarray:
+    """CKD-EPI 2021 creatinine eGFR of every row, once per input table (kidney and PREVENT share it; read-only)."""
+    return x.memo("egfr_ckd_epi_2021_cr", lambda: egfr_ckd_epi_2021_cr(x["creatinine"], x["age"], x["female"]))
+
+
+def egfr_cr_cys(x: Inputs) -> np.ndarray:
+    """CKD-EPI 2021 creatinine-cystatin C eGFR of every row, once per input table (read-only)."""
+    return x.memo("egfr_ckd_epi_2021_cr_cys",
+                  lambda: egfr_ckd_epi_2021_cr_cys(x["creatinine"], x["cystatin_c"], x["age"], x["female"]))

@@ -15,7 +15,7 @@ from .heart import prevent_10y
 from ._helpers import add_reason, finding_lists, joined_text, no_reasons
 from .kidney import KDIGO_HEATMAP, albuminuria_index, gfr_index, kdigo_risk, staging_egfr
 from .metabolic_syndrome import WAIST_CUTOFFS, metabolic_syndrome_status
-from .registry import Calculator, Computed, Inputs, register
+from .registry import Calculator, Computed, Inputs, register, want_reasons
 
 # Ndumele 2023, Table 2 (non-Asian cutoffs; irsim takes no ancestry input).
 BMI_CUT = 25.0                     # kg/m2, stage 1
@@ -64,7 +64,7 @@ def _ckm(x: Inputs) -> Computed:
     lab_dm = (fpg >= FPG_DM) | (a1c >= A1C_DM) | (g2h >= OGTT_DM)
     dm = dm_flag | lab_dm
     dm_known = dm | dm_flag_known | glyc_known | ~np.isnan(g2h)
-    mets = metabolic_syndrome_status(x, "us", with_detail=False)
+    mets = metabolic_syndrome_status(x, "us")  # shared with the metabolic_syndrome calculator
 
     egfr, _ = staging_egfr(x)
     g_idx = gfr_index(egfr)
@@ -112,6 +112,19 @@ def _ckm(x: Inputs) -> Computed:
     ], ok)
 
     reason = no_reasons(x.n)
+    if want_reasons():
+        _ckm_reasons(x, reason, tg_known, htn_known, dm_known, ckd_known, s2_met, s2_out, mets, s1_met, s1_out,
+                     bmi_known, waist_known, glyc_known)
+    cat = np.full(x.n, None, dtype=object)
+    for s in range(4):
+        cat[stage == s] = f"stage_{s}"
+    return Computed(stage.astype(np.int64), cat, detail=detail, computable=ok, reason=reason)
+
+
+def _ckm_reasons(x: Inputs, reason, tg_known, htn_known, dm_known, ckd_known, s2_met, s2_out, mets, s1_met, s1_out,
+                 bmi_known, waist_known, glyc_known) -> None:
+    """Why a stage is undecided (the single-person output's not_computable texts)."""
+    sbp, dbp, waist = x["systolic_bp"], x["diastolic_bp"], x["waist"]
     s2_open = ~s2_met & ~s2_out
     add_reason(reason, s2_open, joined_text([
         (~tg_known, "triglycerides"),
@@ -126,10 +139,6 @@ def _ckm(x: Inputs) -> Computed:
         (~bmi_known, "bmi"), (np.isnan(waist), "waist"), (~np.isnan(waist) & ~waist_known, "female"),
         (~glyc_known, "fasting_glucose or hba1c"),
     ], s1_open, prefix="needs ", suffix=" to rule out stage 1"))
-    cat = np.full(x.n, None, dtype=object)
-    for s in range(4):
-        cat[stage == s] = f"stage_{s}"
-    return Computed(stage.astype(np.int64), cat, detail=detail, computable=ok, reason=reason)
 
 
 register(Calculator(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._helpers import add_reason, fmt, joined_text, no_reasons
-from .formulas import egfr_ckd_epi_2021_cr, prevent_params, prevent_risk, prevent_terms
-from .registry import Calculator, Computed, Inputs, categorize, register
+from ._helpers import add_reason, egfr_cr, fmt, joined_text, no_reasons
+from .formulas import egfr_ckd_epi_2021_cr, prevent_params, prevent_risk, prevent_terms  # noqa: F401 (eGFR via egfr_cr)
+from .registry import Calculator, Computed, Inputs, categorize, register, want_reasons
 
 COMMON_INPUTS = ("age", "female", "systolic_bp", "diabetes", "smoker", "on_bp_medication", "creatinine")
 MODEL_INPUTS = {
@@ -28,34 +28,48 @@ REFERENCE = ("Khan SS et al. Development and validation of the American Heart As
              "Circulation 2024;149:430-449 (base 10-year models, Supplement)")
 
 
+def _prevent_core(x: Inputs, model: str) -> tuple:
+    """Numbers and masks of one PREVENT model, computed once per input table (shared, read-only)."""
+    def run():
+        p = prevent_params()
+        egfr = egfr_cr(x)
+        terms = x.memo("prevent_terms", lambda: prevent_terms(
+            x["age"], x["total_cholesterol"], x["hdl_cholesterol"], x["systolic_bp"], x["diabetes"], x["smoker"],
+            x["on_bp_medication"], x["on_statin"], egfr, x["bmi"]))
+        risk = prevent_risk(model, x["female"], terms)
+        miss_parts = [(np.isnan(x[name]), name) for name in MODEL_INPUTS[model]]
+        missing = np.any([mk for mk, _ in miss_parts], axis=0)
+        checks = [(name, x[name], *p["validity"][name]) for name in RANGE_CHECKED[model]]
+        checks.append(("eGFR", egfr, *p["validity"]["egfr"]))
+        egfr_missing = np.isnan(egfr) & ~missing
+        bad = np.zeros(x.n, bool)
+        outs = []
+        for name, v, lo, hi in checks:
+            out = ~missing & ((v < lo) | (v > hi))
+            outs.append((name, v, lo, hi, out))
+            bad |= out
+        ok = ~missing & ~bad & ~egfr_missing & np.isfinite(risk)
+        return np.where(ok, risk, np.nan), ok, egfr, miss_parts, missing, egfr_missing, outs
+    return x.memo(("prevent_10y", model), run)
+
+
 def prevent_10y(x: Inputs, model: str, reasons: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(risk %, computable, reason, egfr)`` for one PREVENT model over all rows.
 
     Rows lacking an input, or with an input (or the computed eGFR) outside the
     model's validity range, are not computable and get a reason (all ``None``
-    when ``reasons`` is False, which skips building the text).
+    when ``reasons`` is False, which skips building the text). The arrays other
+    than ``reason`` are shared between calls on the same inputs: do not modify them.
     """
-    p = prevent_params()
-    egfr = egfr_ckd_epi_2021_cr(x["creatinine"], x["age"], x["female"])
-    terms = prevent_terms(x["age"], x["total_cholesterol"], x["hdl_cholesterol"], x["systolic_bp"], x["diabetes"],
-                          x["smoker"], x["on_bp_medication"], x["on_statin"], egfr, x["bmi"])
-    risk = prevent_risk(model, x["female"], terms)
-    miss_parts = [(np.isnan(x[name]), name) for name in MODEL_INPUTS[model]]
-    missing = np.any([mk for mk, _ in miss_parts], axis=0)
-    reason = joined_text(miss_parts, missing, prefix="needs ") if reasons else no_reasons(x.n)
-    checks = [(name, x[name], *p["validity"][name]) for name in RANGE_CHECKED[model]]
-    checks.append(("eGFR", egfr, *p["validity"]["egfr"]))
-    egfr_missing = np.isnan(egfr) & ~missing
-    if reasons:
-        add_reason(reason, egfr_missing, "eGFR not computable (creatinine must be > 0 and age >= 18)")
-    bad = np.zeros(x.n, bool)
-    for name, v, lo, hi in checks:
-        out = ~missing & ((v < lo) | (v > hi))
-        if reasons and out.any():
+    risk, ok, egfr, miss_parts, missing, egfr_missing, outs = _prevent_core(x, model)
+    if not reasons:
+        return risk, ok, no_reasons(x.n), egfr
+    reason = joined_text(miss_parts, missing, prefix="needs ")
+    add_reason(reason, egfr_missing, "eGFR not computable (creatinine must be > 0 and age >= 18)")
+    for name, v, lo, hi, out in outs:
+        if out.any():
             add_reason(reason, out, name + " " + fmt(v[out]) + f" outside PREVENT range {lo:g}-{hi:g}")
-        bad |= out
-    ok = ~missing & ~bad & ~egfr_missing & np.isfinite(risk)
-    return np.where(ok, risk, np.nan), ok, reason, egfr
+    return risk, ok, reason, egfr
 
 
 def risk_category(risk: np.ndarray) -> np.ndarray:
@@ -65,7 +79,7 @@ def risk_category(risk: np.ndarray) -> np.ndarray:
 
 def _make(model: str):
     def compute(x: Inputs) -> Computed:
-        risk, ok, reason, _ = prevent_10y(x, model)
+        risk, ok, reason, _ = prevent_10y(x, model, reasons=want_reasons())
         return Computed(risk, risk_category(risk), computable=ok, reason=reason)
     compute.__name__ = f"_prevent_{model}_10y"
     return compute

@@ -11,6 +11,12 @@ from .registry import Calculator, Computed, Inputs, categorize, register
 
 
 def _homa2_inputs(x: Inputs) -> tuple[Homa2Result, np.ndarray]:
+    """HOMA2 of every row and the reasons for rows out of the calculator's range, once per input table
+    (the three HOMA2 calculators share them; read-only)."""
+    return x.memo("homa2", lambda: _homa2_compute(x))
+
+
+def _homa2_compute(x: Inputs) -> tuple[Homa2Result, np.ndarray]:
     g = from_canonical("fasting_glucose", x["fasting_glucose"], "mmol/L")
     i = from_canonical("fasting_insulin", x["fasting_insulin"], "pmol/L")
     r = homa2(g, i, invalid="nan")

@@ -133,6 +133,8 @@ def _evaluate(grid: _Grid, g: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np
     beta = np.empty(g.size)
     sens = np.empty(g.size)
     m = grid.hy.size
+    # One contiguous table per (surface, node term): gathering from 1-D tables is much faster than rows of coef.
+    tables = np.ascontiguousarray(grid.coef.transpose(2, 1, 0))  # (surface, term, node)
     for s in range(0, g.size, _BLOCK):
         gs, hs = g[s:s + _BLOCK], h[s:s + _BLOCK]
         ys = np.log(hs)
@@ -142,14 +144,17 @@ def _evaluate(grid: _Grid, g: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np
         wy = grid.hy[j + 1] - grid.hy[j]
         xv0, xd0, xv1, xd1 = _hermite((gs - grid.gx[i]) / wg, wg)
         yv0, yd0, yv1, yd1 = _hermite((ys - grid.hy[j]) / wy, wy)
-        acc = np.zeros((gs.size, 2))
+        acc = [np.zeros(gs.size), np.zeros(gs.size)]  # log %B, %S x hormone
+        node = i * m + j
         for di, (xv, xd) in ((0, (xv0, xd0)), (1, (xv1, xd1))):
             for dj, (yv, yd) in ((0, (yv0, yd0)), (1, (yv1, yd1))):
-                c = grid.coef[(i + di) * m + (j + dj)]  # (k, 4, 2)
-                acc += ((xv * yv)[:, None] * c[:, 0] + (xd * yv)[:, None] * c[:, 1]
-                        + (xv * yd)[:, None] * c[:, 2] + (xd * yd)[:, None] * c[:, 3])
-        beta[s:s + _BLOCK] = np.exp(acc[:, 0])
-        sens[s:s + _BLOCK] = acc[:, 1] / hs
+                corner = node + (di * m + dj)
+                w = (xv * yv, xd * yv, xv * yd, xd * yd)  # weights of [f, f_g, f_y, f_gy] at this corner
+                for k in range(2):
+                    c = tables[k]
+                    acc[k] += w[0] * c[0][corner] + w[1] * c[1][corner] + w[2] * c[2][corner] + w[3] * c[3][corner]
+        beta[s:s + _BLOCK] = np.exp(acc[0])
+        sens[s:s + _BLOCK] = acc[1] / hs
     return beta, sens
 
 

@@ -48,16 +48,27 @@ def _albumin_or_default(x: Inputs) -> tuple[np.ndarray, np.ndarray]:
     return np.where(assumed, ALBUMIN_DEFAULT, alb), assumed
 
 
+def _free_t(x: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """``(free testosterone, computable)`` of every row (NaN where total T or SHBG is missing or negative),
+    once per input table (shared by the two calculators; read-only)."""
+    def run():
+        tt, shbg = x["total_testosterone"], x["shbg"]
+        alb, _ = _albumin_or_default(x)
+        ok = (tt >= 0) & (shbg >= 0)
+        return np.where(ok, free_testosterone(np.where(ok, tt, 0.0), np.where(ok, shbg, 0.0), alb), np.nan), ok
+    return x.memo("free_testosterone", run)
+
+
 def _ft(x: Inputs) -> Computed:
     tt, shbg = x["total_testosterone"], x["shbg"]
-    alb, assumed = _albumin_or_default(x)
-    ok = (tt >= 0) & (shbg >= 0)
-    v = np.where(ok, free_testosterone(np.where(ok, tt, 0.0), np.where(ok, shbg, 0.0), alb), np.nan)
+    _, assumed = _albumin_or_default(x)
+    v, ok = _free_t(x)
     female = x["female"]
     cat = np.full(x.n, None, dtype=object)
     f, m = ok & (female == 1.0), ok & (female == 0.0)
-    cat[f] = np.where(v[f] > FEMALE_FT_UPPER, "high", "normal")
-    cat[m] = np.where(v[m] < MALE_FT_LOWER, "low", "normal")
+    # labels as shared objects (np.where on strings would make one new string per row)
+    cat[f] = np.asarray(["normal", "high"], dtype=object)[(v[f] > FEMALE_FT_UPPER).astype(np.intp)]
+    cat[m] = np.asarray(["normal", "low"], dtype=object)[(v[m] < MALE_FT_LOWER).astype(np.intp)]
     detail = np.full(x.n, None, dtype=object)
     detail[ok & assumed] = f"albumin not given: {ALBUMIN_DEFAULT:g} g/dL assumed"
     reason = no_reasons(x.n)
@@ -82,8 +93,7 @@ register(Calculator(
 def _pcos(x: Inputs) -> Computed:
     female = x["female"]
     tt, shbg = x["total_testosterone"], x["shbg"]
-    alb, _ = _albumin_or_default(x)
-    ft = np.where((tt >= 0) & (shbg >= 0), free_testosterone(np.nan_to_num(tt), np.nan_to_num(shbg), alb), np.nan)
+    ft, _ = _free_t(x)
     ft_high, tt_high = ft > FEMALE_FT_UPPER, tt > FEMALE_TT_UPPER
     androgen = ft_high | tt_high
     # Known "not high" needs total T, and free T as well when SHBG was measured.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from ._helpers import add_reason, joined_text, no_reasons
+from ._helpers import add_reason, no_reasons
 from .registry import Calculator, Computed, Inputs, categorize, ogtt_minutes, register
 
 # ---------------------------------------------------------------------------
@@ -137,13 +138,30 @@ def _matsuda(x: Inputs) -> Computed:
     reason = no_reasons(x.n)
     add_reason(reason, have0 & ~((gn >= 2) & (in_ >= 2)), "needs at least one post-load OGTT glucose and insulin sample")
     add_reason(reason, enough & ~ok, "OGTT glucose and insulin must be > 0")
-    detail = np.full(x.n, None, dtype=object)
-    if ok.any():
-        g_txt = joined_text([(gh[:, k], str(m)) for k, m in enumerate(gmin)], ok, "means over glucose at ", " min", "/")
-        i_txt = joined_text([(ih[:, k], str(m)) for k, m in enumerate(imin)], ok, "insulin at ", " min", "/")
-        detail[ok] = g_txt[ok] + "; " + i_txt[ok]
+    detail = _matsuda_detail(gh, gmin, ih, imin, ok)
     # Values below about 2.5 are commonly read as insulin resistant (not a formal cutoff; see docs).
     return Computed(v, categorize(v, [2.5], ["insulin_resistant", "normal"]), detail=detail, computable=ok, reason=reason)
+
+
+def _matsuda_detail(gh: np.ndarray, gmin: list[int], ih: np.ndarray, imin: list[int], rows: np.ndarray) -> np.ndarray:
+    """Per-row text naming the samples the means used, on ``rows`` (None elsewhere); one string per pattern."""
+    out = np.full(rows.shape[0], None, dtype=object)
+    if not rows.any():
+        return out
+    ng = len(gmin)
+    code = np.zeros(rows.shape[0], dtype=np.int64)  # bit k: glucose sample k present; bit ng + k: insulin
+    for k in range(ng):
+        code |= gh[:, k].astype(np.int64) << k
+    for k in range(len(imin)):
+        code |= ih[:, k].astype(np.int64) << (ng + k)
+    sel = np.flatnonzero(rows)
+    inv, uniq = pd.factorize(code[sel])
+    texts = np.empty(uniq.size, dtype=object)
+    texts[:] = ["means over glucose at " + "/".join(str(m) for k, m in enumerate(gmin) if c >> k & 1) + " min; "
+                + "insulin at " + "/".join(str(m) for k, m in enumerate(imin) if c >> (ng + k) & 1) + " min"
+                for c in uniq]
+    out[sel] = texts[inv]
+    return out
 
 
 register(Calculator(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._helpers import add_reason, fmt, no_reasons
+from ._helpers import add_reason, egfr_cr, egfr_cr_cys, fmt, no_reasons
 from .formulas import GFR_EDGES, egfr_ckd_epi_2021_cr, egfr_ckd_epi_2021_cr_cys  # noqa: F401
 from .registry import Calculator, Computed, Inputs, categorize, register
 
@@ -68,12 +68,13 @@ def kdigo_risk(g_idx: np.ndarray, a_idx: np.ndarray) -> np.ndarray:
 def staging_egfr(x: Inputs) -> tuple[np.ndarray, np.ndarray]:
     """eGFR used for staging: creatinine-cystatin C where available, else creatinine.
 
-    Returns ``(egfr, uses_cystatin)``.
+    Returns ``(egfr, uses_cystatin)``, computed once per input table (shared: do not modify them).
     """
-    cr = egfr_ckd_epi_2021_cr(x["creatinine"], x["age"], x["female"])
-    crcys = egfr_ckd_epi_2021_cr_cys(x["creatinine"], x["cystatin_c"], x["age"], x["female"])
-    use_cys = ~np.isnan(crcys)
-    return np.where(use_cys, crcys, cr), use_cys
+    def run():
+        cr, crcys = egfr_cr(x), egfr_cr_cys(x)
+        use_cys = ~np.isnan(crcys)
+        return np.where(use_cys, crcys, cr), use_cys
+    return x.memo("staging_egfr", run)
 
 
 def _adult_reason(x: Inputs, reason: np.ndarray) -> None:
@@ -83,7 +84,7 @@ def _adult_reason(x: Inputs, reason: np.ndarray) -> None:
 
 
 def _egfr_cr(x: Inputs) -> Computed:
-    v = egfr_ckd_epi_2021_cr(x["creatinine"], x["age"], x["female"])
+    v = egfr_cr(x)
     reason = no_reasons(x.n)
     _adult_reason(x, reason)
     add_reason(reason, x["creatinine"] <= 0, "creatinine must be > 0")
@@ -104,7 +105,7 @@ register(Calculator(
 
 
 def _egfr_cr_cys(x: Inputs) -> Computed:
-    v = egfr_ckd_epi_2021_cr_cys(x["creatinine"], x["cystatin_c"], x["age"], x["female"])
+    v = egfr_cr_cys(x)
     reason = no_reasons(x.n)
     _adult_reason(x, reason)
     add_reason(reason, (x["creatinine"] <= 0) | (x["cystatin_c"] <= 0), "creatinine and cystatin_c must be > 0")

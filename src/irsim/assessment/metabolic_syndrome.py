@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._helpers import add_reason, finding_lists, joined_text, no_reasons
-from .registry import Calculator, Computed, Inputs, register
+from .registry import Calculator, Computed, Inputs, register, want_reasons
 
 # Alberti KGMM et al., Circulation 2009;120:1640-5 (joint interim statement), waist cutoffs (cm) as
 # (men, women): US AHA/NHLBI, IDF Europid, and Asian (South/Chinese/Japanese, IDF/WHO) populations.
@@ -38,7 +38,13 @@ def metabolic_syndrome_status(x: Inputs, waist_cutoffs: str = "us", with_detail:
     sexes' cutoffs agree (e.g. waist >= the men's cutoff is met for either sex).
     Missing on_bp_medication counts as untreated; a missing diabetes flag counts
     as no drug treatment for glucose. ``with_detail=False`` skips the per-row lists.
+    The result is computed once per input table and shared: do not modify its arrays.
     """
+    return x.memo(("metabolic_syndrome_status", waist_cutoffs, with_detail),
+                  lambda: _status(x, waist_cutoffs, with_detail))
+
+
+def _status(x: Inputs, waist_cutoffs: str, with_detail: bool) -> MetSResult:
     cm, cw = WAIST_CUTOFFS[waist_cutoffs]
     fem = x["female"]
     f, m, u = fem == 1.0, fem == 0.0, np.isnan(fem)
@@ -88,7 +94,8 @@ def metabolic_syndrome_status(x: Inputs, waist_cutoffs: str = "us", with_detail:
         (~bp_known & np.isnan(sbp), "systolic_bp"), (~bp_known & np.isnan(dbp), "diastolic_bp"),
         (~g_known, "fasting_glucose"),
     ]
-    reason = joined_text(needs, undecided, prefix="needs ", suffix=" to decide (fewer than 3 criteria met so far)")
+    reason = (joined_text(needs, undecided, prefix="needs ", suffix=" to decide (fewer than 3 criteria met so far)")
+              if want_reasons() else no_reasons(x.n))
     return MetSResult(value, present, absent, n_met, detail, reason)
 
 

@@ -14,8 +14,10 @@ own ``computable`` mask and ``reason``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -71,12 +73,44 @@ ORGANS: dict[str, str] = {
 }
 
 
+#: Whether calculators build their ``reason`` texts (the batch path, whose output has no reasons, turns
+#: this off through ``engine.evaluate(..., reasons=False)``; per thread and task).
+_REASONS: ContextVar[bool] = ContextVar("irsim_assessment_reasons", default=True)
+
+
+def want_reasons() -> bool:
+    """True unless reasons are switched off for the evaluation running in this thread."""
+    return _REASONS.get()
+
+
+@contextmanager
+def reason_texts(enabled: bool) -> Iterator[None]:
+    """Within the block, calculators build their reason texts or not (see :func:`want_reasons`)."""
+    token = _REASONS.set(enabled)
+    try:
+        yield
+    finally:
+        _REASONS.reset(token)
+
+
 class Inputs(Mapping[str, np.ndarray]):
     """Column table handed to calculators. Missing columns read as all-NaN."""
 
     def __init__(self, columns: Mapping[str, np.ndarray], n: int):
         self._cols = dict(columns)
         self.n = n
+        self._memo: dict = {}
+
+    def memo(self, key, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per table: intermediate results several calculators share (eGFR, HOMA2...).
+
+        The result is shared, so callers must not modify it in place. Results are kept apart for evaluations
+        with and without reasons (see :func:`want_reasons`).
+        """
+        key = (key, want_reasons())
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def __getitem__(self, key: str) -> np.ndarray:
         col = self._cols.get(key)
@@ -95,8 +129,8 @@ class Inputs(Mapping[str, np.ndarray]):
         return len(self._cols)
 
     def has(self, key: str) -> np.ndarray:
-        """Boolean mask: rows where ``key`` is present."""
-        return ~np.isnan(self[key])
+        """Boolean mask: rows where ``key`` is present (shared between calls: do not modify it)."""
+        return self.memo(("has", key), lambda: ~np.isnan(self[key]))
 
 
 def ogtt_minutes(inputs: Inputs, analyte: str = "glucose") -> list[int]:
@@ -159,7 +193,13 @@ def categorize(value: np.ndarray, edges: list[float], labels: list[str], right: 
     With ``right=False`` a value equal to an edge goes to the upper bin
     (``x < e`` is the lower bin), which matches "< cutoff is normal" wording.
     """
-    idx = np.digitize(value, edges, right=right)
-    out = np.asarray(labels, dtype=object)[idx]
-    out[np.isnan(value)] = None
-    return out
+    value = np.asarray(value, dtype=float)
+    if len(edges) <= 8 and all(a < b for a, b in zip(edges, edges[1:])):
+        # np.digitize for a few increasing edges: the bin is the number of edges below the value
+        idx = np.zeros(value.shape, np.intp)
+        for e in edges:
+            idx += (value > e) if right else (value >= e)
+    else:
+        idx = np.digitize(value, edges, right=right)
+    idx[np.isnan(value)] = len(labels)  # the None slot
+    return np.asarray([*labels, None], dtype=object)[idx]

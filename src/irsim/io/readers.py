@@ -117,10 +117,13 @@ _SEX = {"female": 1.0, "f": 1.0, "woman": 1.0, "male": 0.0, "m": 0.0, "man": 0.0
 
 
 class Batch:
-    """Canonical input columns for many persons plus one error text per row (None when the row is fine)."""
+    """Canonical input columns for many persons plus one error text per row (None when the row is fine).
 
-    def __init__(self, columns: dict[str, np.ndarray], errors: np.ndarray, ids: np.ndarray | None):
-        self.columns, self.errors, self.ids = columns, errors, ids
+    ``ids`` may be given as an Arrow string array (kept as is for the output) or any sequence.
+    """
+
+    def __init__(self, columns: dict[str, np.ndarray], errors: np.ndarray, ids):
+        self.columns, self.errors, self._ids = columns, errors, ids
 
     @property
     def n(self) -> int:
@@ -129,6 +132,22 @@ class Batch:
     @property
     def valid(self) -> np.ndarray:
         return np.equal(self.errors, None)
+
+    @property
+    def ids(self) -> np.ndarray | None:
+        if isinstance(self._ids, (pa.Array, pa.ChunkedArray)):
+            return self._ids.to_numpy(zero_copy_only=False)
+        return self._ids
+
+    def id_array(self) -> pa.Array | None:
+        """The ids as one Arrow string array (None without an id column)."""
+        if self._ids is None:
+            return None
+        if isinstance(self._ids, pa.ChunkedArray):
+            return self._ids.combine_chunks().cast(pa.string())
+        if isinstance(self._ids, pa.Array):
+            return self._ids.cast(pa.string())
+        return pa.array(self._ids, type=pa.string())
 
 
 def _add_error(errors: np.ndarray, rows: np.ndarray, messages) -> None:
@@ -155,23 +174,49 @@ def _numbers(col: pa.ChunkedArray) -> np.ndarray:
         return pd.to_numeric(pd.Series(col.to_numpy(zero_copy_only=False), dtype=object), errors="coerce").to_numpy(dtype=float)
 
 
-def batch_from_table(table: pa.Table) -> Batch:
-    """Vectorised conversion of an Arrow table of text cells into canonical columns; bad cells -> row errors."""
-    n = table.num_rows
-    errors = np.full(n, None, dtype=object)
-    cols: dict[str, np.ndarray] = {}
-    ids = None
+#: How a column is read: ``(column, field name, analyte or None, (unit, (slope, intercept)) or None)``.
+ColumnPlan = list[tuple[str, str, "str | None", "tuple[str, tuple[float, float]] | None"]]
+
+
+def _column_kind(col: str) -> tuple[str, str, str | None]:
+    """``(kind, field name, analyte)`` of a header: kind is "id", "choice" (sex, flags), "number" or "unknown"."""
+    name, _ = parse_header(str(col))
+    m = _OGTT_COL.match(name)
+    analyte = f"ogtt_{m.group(1)}" if m else name
+    if name == "id":
+        return "id", name, None
+    if name == "sex" or name in FLAG_FIELDS:
+        return "choice", name, None
+    if analyte in QUANTITY_FIELDS or m:
+        return "number", name, analyte
+    return "unknown", name, None
+
+
+def number_columns(names: list[str]) -> set[str]:
+    """The headers that name a quantity column (no unit checks: :func:`column_plan` does those)."""
+    out = set()
+    for col in names:
+        try:
+            if _column_kind(col)[0] == "number":
+                out.add(col)
+        except InputError:
+            pass
+    return out
+
+
+def column_plan(names: list[str]) -> tuple[str | None, ColumnPlan]:
+    """``(id column or None, plan)`` for CSV headers ``field [unit]``; every header problem raises one InputError."""
+    id_col = None
     header_problems: list[Problem] = []
-    plan = []
-    for col in table.column_names:
-        name, unit = parse_header(str(col))
-        m = _OGTT_COL.match(name)
-        analyte = f"ogtt_{m.group(1)}" if m else name
-        if name == "id":
-            ids = table[col].to_numpy(zero_copy_only=False)
-        elif name == "sex" or name in FLAG_FIELDS:
+    plan: ColumnPlan = []
+    for col in names:
+        kind, name, analyte = _column_kind(col)
+        unit = parse_header(str(col))[1]
+        if kind == "id":
+            id_col = col
+        elif kind == "choice":
             plan.append((col, name, None, None))
-        elif analyte in QUANTITY_FIELDS or m:
+        elif kind == "number":
             a = units.analyte(analyte)
             if unit is None and not a.bare_number:
                 header_problems.append(Problem(str(col), f"column has no unit; write it as '{name} [{a.canonical_unit}]'; {a.describe_accepted()}"))
@@ -188,37 +233,89 @@ def batch_from_table(table: pa.Table) -> Batch:
             header_problems.append(Problem(str(col), "unknown column" + (f"; did you mean {guess[0]!r}?" if guess else "")))
     if header_problems:
         raise InputError(header_problems)
+    return id_col, plan
+
+
+def _choice_column(col: pa.ChunkedArray, mapping: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """``(values, empty, bad, texts)`` for a sex or true/false column: each distinct cell is read once.
+
+    ``texts`` holds the trimmed text of each ``bad`` row, in row order.
+    """
+    keys = pa.array(list(mapping))
+    key_vals = np.asarray(list(mapping.values()), dtype=float)
+    vals, empty, bad, texts = [], [], [], []
+    if col.num_chunks > 1 and not pa.types.is_dictionary(col.type):
+        col = pa.chunked_array([col.combine_chunks()])
+    for chunk in col.chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            chunk = pc.dictionary_encode(chunk.cast(pa.string()))
+        words = _text(pa.chunked_array([chunk.dictionary.cast(pa.string())]))
+        idx = pc.index_in(pc.utf8_lower(words), value_set=keys).to_numpy(zero_copy_only=False)
+        known = ~pd.isna(idx)
+        word_vals = np.full(len(idx) + 1, np.nan)  # the last slot stands for a null cell
+        word_vals[:-1][known] = key_vals[idx[known].astype(int)]
+        word_empty = np.append(pc.is_null(words).to_numpy(zero_copy_only=False), True)
+        word_bad = ~word_empty & np.append(~known, False)
+        codes = chunk.indices.fill_null(len(idx)).to_numpy(zero_copy_only=False).astype(np.intp)
+        vals.append(word_vals[codes])
+        empty.append(word_empty[codes])
+        bad.append(word_bad[codes])
+        if word_bad.any():
+            text = words.to_numpy(zero_copy_only=False)
+            texts.extend(text[codes[bad[-1]]])
+    if not vals:
+        return np.empty(0), np.empty(0, bool), np.empty(0, bool), []
+    return np.concatenate(vals), np.concatenate(empty), np.concatenate(bad), texts
+
+
+def batch_from_table(table: pa.Table) -> Batch:
+    """Vectorised conversion of an Arrow table of cells into canonical columns; bad cells -> row errors.
+
+    Cells are text (CSV layout), or already numbers: a float64 quantity column (the CSV reader's typed
+    fast path) is read as numbers, null meaning an empty cell. Sex and flag columns may be dictionary-encoded.
+    """
+    n = table.num_rows
+    errors = np.full(n, None, dtype=object)
+    cols: dict[str, np.ndarray] = {}
+    id_col, plan = column_plan(table.column_names)
+    ids = table[id_col] if id_col is not None else None
     empty_of: dict[str, np.ndarray] = {}
+    flag_map = {**{t: 1.0 for t in _TRUE}, **{f: 0.0 for f in _FALSE}}
     for col, name, analyte, spec in plan:
-        text = _text(table[col])
-        empty = pc.is_null(text).to_numpy(zero_copy_only=False)
-        empty_of["female" if name == "sex" else name] = empty
         if analyte is None:  # sex or a true/false flag
-            lower = pc.utf8_lower(text)
-            mapping = _SEX if name == "sex" else {**{t: 1.0 for t in _TRUE}, **{f: 0.0 for f in _FALSE}}
-            keys = list(mapping)
-            idx = pc.index_in(lower, value_set=pa.array(keys)).to_numpy(zero_copy_only=False)
-            known = ~pd.isna(idx)
-            vals = np.full(n, np.nan)
-            vals[known] = np.asarray([mapping[k] for k in keys])[idx[known].astype(int)]
-            bad = ~empty & ~known
+            vals, empty, bad, texts = _choice_column(table[col], _SEX if name == "sex" else flag_map)
+            empty_of["female" if name == "sex" else name] = empty
             what = "'female' or 'male'" if name == "sex" else "true/false"
-            raw = text.to_numpy(zero_copy_only=False)
-            _add_error(errors, bad, (f"{name}: value {raw[i]!r} is not {what}" for i in np.flatnonzero(bad)))
+            _add_error(errors, bad, (f"{name}: value {t!r} is not {what}" for t in texts))
             cols["female" if name == "sex" else name] = vals
+            continue
+        unit, (slope, intercept) = spec
+        column = table[col]
+        if pa.types.is_float64(column.type):
+            empty = column.is_null().to_numpy(zero_copy_only=False)
+            raw = column.to_numpy(zero_copy_only=False)
+            notnum = ~empty & ~np.isfinite(raw)
+            if notnum.any():
+                cells = column.cast(pa.string()).to_numpy(zero_copy_only=False)
+                _add_error(errors, notnum, (f"{name}: value {cells[i]!r} is not a number" for i in np.flatnonzero(notnum)))
         else:
-            unit, (slope, intercept) = spec
+            text = _text(column)
+            empty = pc.is_null(text).to_numpy(zero_copy_only=False)
             raw = _numbers(text)
             notnum = ~empty & ~np.isfinite(raw)
             if notnum.any():
                 cells = text.to_numpy(zero_copy_only=False)
                 _add_error(errors, notnum, (f"{name}: value {cells[i]!r} is not a number" for i in np.flatnonzero(notnum)))
-            canon = raw * slope + intercept
-            lo, hi = units.analyte(analyte).range
-            out = np.isfinite(canon) & ((canon < lo) | (canon > hi))
+        empty_of[name] = empty
+        canon = raw * slope + intercept
+        lo, hi = units.analyte(analyte).range
+        finite = np.isfinite(canon)
+        out = finite & ((canon < lo) | (canon > hi))
+        if out.any():
             _add_error(errors, out, (f"{name}: " + units.range_message(analyte, raw[i], unit) for i in np.flatnonzero(out)))
-            canon[~np.isfinite(canon)] = np.nan
-            cols[name] = canon
+        if not finite.all():
+            canon[~finite] = np.nan
+        cols[name] = canon
     for req, label in (("age", "age"), ("female", "sex")):
         miss = empty_of.get(req, np.ones(n, bool))
         _add_error(errors, miss, (f"{label}: required field is missing" for _ in range(int(miss.sum()))))

@@ -210,3 +210,23 @@ def test_a_killed_command_resumes_to_the_same_result(runs, tmp_path):
     assert json.loads((folder / "summary.json").read_text()) == out["5"]
     persons = read_persons(folder)
     assert persons["person_id"].is_unique and persons.equals(read_persons(base / "a"))
+
+
+def test_baseline_keeps_what_is_given_and_fills_the_rest_from_the_population():
+    from irsim import parameters
+    from irsim.cohort.trial import baseline
+
+    s = TrialSpec.parse(spec(**{"population.like": "steven_t2d", "population.n": 4000}))
+    cols = baseline(s, np.arange(4000))
+    # given: fasting glucose 106.5 +- 8.3 mg/dL truncated to 95-125: inside, with the truncated normal's mean
+    # (scipy.stats.truncnorm: 107.60 mg/dL; standard error of 4,000 draws about 0.12)
+    g = cols["fasting_glucose"]
+    assert g.min() >= 95 and g.max() <= 125 and abs(g.mean() - 107.60) < 0.4
+    assert abs(cols["female"].mean() - 0.677) < 0.03
+    # not given: years since diagnosis from the population (Steven 2016: up to ~23 years), inside its range
+    pop = parameters.load("populations")["populations"]["steven_t2d"]
+    lo, hi = (pop[k]["value"] if isinstance(pop[k], dict) else pop[k] for k in ("duration_min", "duration_max"))
+    d = cols["diabetes_duration_years"]
+    assert d.min() >= lo and d.max() <= hi
+    # insulin rises with BMI, as the population's structure says
+    assert np.corrcoef(cols["bmi"], np.log(cols["fasting_insulin"]))[0, 1] > 0.1

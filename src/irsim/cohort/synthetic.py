@@ -17,6 +17,8 @@ from ..models import progression as pm
 HEIGHT_CM = {"female": (162.0, 6.5), "male": (176.0, 7.0)}
 #: Correlation of HbA1c with fasting glucose across persons (project choice).
 HBA1C_FASTING_CORR = 0.7
+#: Correlation of the years since diagnosis with fasting glucose (project choice).
+DURATION_FASTING_CORR = 0.5
 
 
 def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.ndarray]:
@@ -59,8 +61,8 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
         # log-uniform over the study's range
         from math import erf
 
-        q = np.vectorize(lambda x: 0.5 * (1.0 + erf(x / np.sqrt(2.0))))(
-            0.5 * zf + np.sqrt(1.0 - 0.5 ** 2) * rng.normal(0.0, 1.0, n))
+        r = DURATION_FASTING_CORR
+        q = np.vectorize(lambda x: 0.5 * (1.0 + erf(x / np.sqrt(2.0))))(r * zf + np.sqrt(1.0 - r ** 2) * rng.normal(0.0, 1.0, n))
         lo, hi = v("duration_min"), v("duration_max")
         out["diabetes_duration_years"] = (lo * (hi / lo) ** q if spec.get("duration_log_uniform") else lo + (hi - lo) * q)
     # between-person random effects of the progression model (progression.yaml `heterogeneity`)

@@ -144,6 +144,12 @@ def baseline(spec: TrialSpec, ids: np.ndarray) -> dict[str, np.ndarray]:
         za = ra * zg + math.sqrt(1 - ra * ra) * z[:, 7]
         out["hba1c"] = value("hba1c", za, *((v("hba1c_mean"), v("hba1c_sd"), v("hba1c_min"), v("hba1c_max"))
                                             if "hba1c_mean" in pop else (0, 0, 0, 0)))
+    if "diabetes_duration_years" not in given and "duration_min" in pop:
+        # years since diagnosis in a population with diabetes: longer with higher fasting glucose (as synthetic)
+        r = synthetic.DURATION_FASTING_CORR
+        q = special.ndtr(r * zg + math.sqrt(1 - r * r) * normals(spec.seed, "baseline/duration", ids, 1)[:, 0])
+        lo, hi = v("duration_min"), v("duration_max")
+        out["diabetes_duration_years"] = lo * (hi / lo) ** q if pop.get("duration_log_uniform") else lo + (hi - lo) * q
     out.update(synthetic.progression_effects(z[:, 8], z[:, 9], z[:, 10]))
     p = _parameters.flat_values("organs")["heterogeneity.pnpla3_148m_frequency"]
     out.update(synthetic.organ_factors(female, [z[:, 11 + k] for k in range(6)],

@@ -216,8 +216,9 @@ def _inputs(spec: TrialSpec, ids: np.ndarray, arm: np.ndarray, carb_share: float
 
 
 def record_months(spec: TrialSpec) -> int:
-    """Months between the run's records: every visit and every endpoint year falls on one."""
-    months = [spec.visits.every_months, spec.visits.ogtt_every_months or spec.visits.every_months]
+    """Months between the run's records: the end of follow-up, every visit and every endpoint year falls on one."""
+    months = [max(int(round(spec.follow_up_years * 12)), 1), spec.visits.every_months,
+              spec.visits.ogtt_every_months or spec.visits.every_months]
     months += [max(int(round(y * 12)), 1) for ep in spec.endpoints for y in getattr(ep, "at_years", []) if y > 0]
     return math.gcd(*months)
 
@@ -255,7 +256,7 @@ def run_shard(spec: TrialSpec, shard: Shard, size: int, folder: str | Path) -> s
     arm = arm_of(spec, ids)
     cols = baseline(spec, ids)
     start = P.initialise(cols)
-    years = spec.follow_up_years
+    years = max(round(spec.follow_up_years * 12), 1) / 12.0  # the run's horizon: whole months
     raw = P.run(start, years, step="month", inputs=_inputs(spec, ids, arm, start.carb_share),
                 per_record=record_months(spec))
     n_t = raw.shape[0]

@@ -154,3 +154,17 @@ def test_line_endings(tmp_path, newline):
     t = pq.read_table(dst)
     assert t["id"].to_pylist() == ["a", "b"]
     assert t["homa1_ir"].to_pylist()[0] == pytest.approx(10 * 5.0 * 18.016 / 405)
+
+
+@pytest.mark.parametrize("k", range(0, 11))
+def test_matsuda_row_sums_are_numpys_row_sums(k):
+    # the column-by-column sums must give numpy's row sums exactly (else the batch results would move)
+    from irsim.assessment.insulin import _row_sums
+
+    rng = np.random.default_rng(k)
+    values = rng.lognormal(4, 1, (5000, k)) * rng.choice([1, 1e-7, 1e7], (5000, k))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    present = ~np.isnan(values)
+    count, total = _row_sums(present, values)
+    assert np.array_equal(count, present.sum(axis=1)) and count.dtype == present.sum(axis=1).dtype
+    assert np.array_equal(total, np.where(present, values, 0.0).sum(axis=1))

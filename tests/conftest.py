@@ -10,9 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
-def run_cli(*args, input=None, cwd=None):
-    """Run the real console entry point in a subprocess (what a user types)."""
-    env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
+def run_cli(*args, input=None, cwd=None, env=None):
+    """Run the real console entry point in a subprocess (what a user types); ``env`` adds variables."""
+    env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", **(env or {})}
     env.pop("IRSIM_DEBUG", None)
     return subprocess.run([sys.executable, "-c", "from irsim.interfaces.cli import main; main()", *map(str, args)],
                           capture_output=True, text=True, input=input, cwd=cwd, env=env, timeout=300)

@@ -61,7 +61,7 @@ def test_bad_input_exits_2_with_one_message_per_problem(cli, tmp_path):
 
 @pytest.mark.parametrize("content,needle", [
     ("{not json", "cannot be parsed"),
-    ("[1, 2]", "expected a mapping"),
+    ("[1, 2]", "it holds a list, not one person"),
 ])
 def test_unreadable_files_exit_2(cli, tmp_path, content, needle):
     f = tmp_path / "p.json"

@@ -11,8 +11,15 @@ from rich.console import Console
 from ..errors import InputError, Problem
 from ..schemas.requests import validated
 
-err = Console(stderr=True)
-out = Console()
+
+def _console(stderr: bool = False) -> Console:
+    """Wraps to a terminal's width; to a pipe or file, one line per message (no hard wrap at 80 columns)."""
+    console = Console(stderr=stderr)
+    console.soft_wrap = not console.is_terminal
+    return console
+
+
+err, out = _console(stderr=True), _console()
 
 TABLES, FIGURES = (".csv", ".parquet"), (".png", ".html")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import re
 from pathlib import Path
@@ -24,12 +25,36 @@ _OGTT_COL = re.compile(r"^ogtt_(glucose|insulin)_(\d+(?:\.\d+)?)$")
 QUANTITY_FIELDS = BODY_FIELDS + LAB_FIELDS
 
 
-def read_data(path: str | Path) -> Any:
-    """Raw data from a JSON or YAML file (CSV is handled by :func:`read_person`)."""
+def read_text(path: str | Path) -> str:
+    """The text of an input file; a missing, binary or empty file is refused in one sentence naming it."""
     p = Path(path)
     if not p.exists():
         raise InputError([Problem(str(path), "file not found")])
-    text = p.read_text(encoding="utf-8")
+    try:
+        raw = p.read_bytes()
+    except IsADirectoryError:
+        raise _unreadable(path, "it is a folder, not a file") from None
+    except OSError as exc:
+        raise _unreadable(path, (exc.strerror or "it cannot be opened").lower()) from None
+    try:
+        text = None if b"\0" in raw else raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _unreadable(path, "it is not UTF-8 text") from None
+    if text is None:
+        raise _unreadable(path, "it is not text")
+    if not text.strip():
+        raise _unreadable(path, "it is empty")
+    return text
+
+
+def _unreadable(path: str | Path, why: str) -> InputError:
+    return InputError([Problem(f"could not read {path}", why)])
+
+
+def read_data(path: str | Path) -> Any:
+    """Raw data from a JSON or YAML file (CSV is handled by :func:`read_person`)."""
+    p = Path(path)
+    text = read_text(p)
     try:
         if p.suffix.lower() == ".json":
             return json.loads(text)
@@ -38,11 +63,17 @@ def read_data(path: str | Path) -> Any:
         raise InputError([Problem(str(path), f"cannot be parsed: {exc}")]) from None
 
 
-def person_from_data(data: Any) -> Person:
+_HOLDS = {list: "a list", str: "a text", bool: "a true/false value", int: "a number", float: "a number"}
+
+
+def person_from_data(data: Any, source: str | Path = "the person data") -> Person:
+    """One person from parsed data (a Person mapping or a FHIR Bundle); ``source`` names it in refusals."""
     if is_bundle(data):
         data = bundle_to_person_data(data)
+    if data is None:
+        raise _unreadable(source, "it is empty")
     if not isinstance(data, dict):
-        raise InputError([Problem("person", f"expected a mapping of fields, got {type(data).__name__}")])
+        raise _unreadable(source, f"it holds {_HOLDS.get(type(data), 'no fields')}, not one person")
     return Person.parse(data)
 
 
@@ -54,15 +85,13 @@ def read_person(path: str | Path) -> Person:
         if len(frame) != 1:
             raise InputError([Problem(str(path), f"has {len(frame)} rows; a person file has one (use --batch for many)")])
         return Person.parse(csv_row_to_data(frame.iloc[0]))
-    return person_from_data(read_data(p))
+    return person_from_data(read_data(p), path)
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
-    p = Path(path)
-    if not p.exists():
-        raise InputError([Problem(str(path), "file not found")])
+    text = read_text(path)
     try:
-        return pd.read_csv(p, dtype=str, keep_default_na=False, engine="pyarrow")
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine="pyarrow")
     except Exception as exc:  # pyarrow raises several types for malformed CSV
         raise InputError([Problem(str(path), f"cannot be read as CSV: {exc}")]) from None
 

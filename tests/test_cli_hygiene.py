@@ -1,0 +1,63 @@
+"""Command-line hygiene (issue #15): unreadable files, help text, piped messages, option names."""
+
+import re
+
+import pytest
+
+UNREADABLE = [
+    ("person.json", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "it is not text"),
+    ("person.json", b"", "it is empty"),
+    ("person.yaml", b"  \n\n", "it is empty"),
+    ("person.csv", b"", "it is empty"),
+    ("person.json", b"[1, 2]", "it holds a list, not one person"),
+    ("person.yaml", b"- age: 50\n- age: 60\n", "it holds a list, not one person"),
+    ("person.json", b'"hello"', "it holds a text, not one person"),
+    ("person.yaml", b"hello\n", "it holds a text, not one person"),
+    ("person.json", b"42", "it holds a number, not one person"),
+]
+
+
+def _plain_refusal(r, path, why):
+    assert r.returncode == 2, r.stderr
+    assert f"could not read {path}: {why}" in r.stderr
+    rest = r.stderr.replace(str(path), "").replace(why, "")
+    assert not re.search(r"Traceback|Error\b|\b(NoneType|list|str|int|float|bytes|dict)\b", rest), r.stderr
+
+
+@pytest.mark.parametrize("name,content,why", UNREADABLE)
+def test_assess_refuses_unreadable_person_files_in_one_sentence(cli, tmp_path, name, content, why):
+    f = tmp_path / name
+    f.write_bytes(content)
+    _plain_refusal(cli("assess", f), f, why)
+
+
+@pytest.mark.parametrize("command,extra", [("simulate", []), ("explain", ["--outcome", "T2D"]),
+                                           ("report", ["--out", "r.html"])])
+def test_every_command_that_reads_a_person_refuses_unreadable_files(cli, tmp_path, command, extra):
+    for name, content, why in (UNREADABLE[0], UNREADABLE[4]):
+        f = tmp_path / name
+        f.write_bytes(content)
+        _plain_refusal(cli(command, f, *extra, cwd=tmp_path), f, why)
+
+
+def _bad_labs(tmp_path):
+    f = tmp_path / "p.json"
+    f.write_text('{"age": 50, "sex": "female", "labs": {"fasting_glucose": "100 mmol/L", "triglycerides": 150}}')
+    return f
+
+
+def test_piped_messages_are_one_line_per_problem(cli, tmp_path):
+    r = cli("assess", _bad_labs(tmp_path))
+    assert r.returncode == 2
+    lines = r.stderr.splitlines()
+    assert len(lines) == 3, r.stderr  # the heading and one line per problem, however long
+    assert lines[1].startswith("  - labs.fasting_glucose: value 100 mmol/L") and lines[1].endswith("did you mean 100 mg/dL?")
+    assert len(lines[1]) > 120
+    assert lines[2].startswith("  - labs.triglycerides: bare number 150 has no unit")
+
+
+def test_terminal_messages_still_wrap_to_its_width(cli, tmp_path):
+    r = cli("assess", _bad_labs(tmp_path), env={"TTY_COMPATIBLE": "1", "COLUMNS": "60"})
+    assert r.returncode == 2
+    lines = r.stderr.splitlines()
+    assert len(lines) > 3 and max(map(len, lines)) <= 60, r.stderr

@@ -1,5 +1,6 @@
 """Command-line hygiene (issue #15): unreadable files, help text, piped messages, option names."""
 
+import json
 import re
 
 import pytest
@@ -61,3 +62,21 @@ def test_terminal_messages_still_wrap_to_its_width(cli, tmp_path):
     assert r.returncode == 2
     lines = r.stderr.splitlines()
     assert len(lines) > 3 and max(map(len, lines)) <= 60, r.stderr
+
+
+def test_assess_help_shows_batch_headers_with_their_unit_brackets(cli):
+    r = cli("assess", "--help")
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.replace("│", " ").split())
+    assert "'field [unit]'" in text and "'fasting_glucose [mmol/L]'" in text, r.stdout
+
+
+def test_insulin_assay_warning_names_the_cli_option(cli, tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("age: 50\nsex: male\nlabs:\n  fasting_glucose: 5.0 mmol/L\n  fasting_insulin: 60 pmol/L\n")
+    r = cli("assess", f, "-f", "json")
+    assert r.returncode == 0, r.stderr
+    (warning,) = [w for w in json.loads(r.stdout)["warnings"] if "insulin converted" in w]
+    assert "irsim --insulin-factor 6.945" in warning
+    r = cli("--insulin-factor", "6.945", "assess", f, "-f", "json")  # the option it names works
+    assert "at 6.945 pmol/L per uIU/mL" in " ".join(json.loads(r.stdout)["warnings"])

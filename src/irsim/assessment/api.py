@@ -52,6 +52,7 @@ def assess(person: Person | dict) -> Assessment:
     if person.labs.fasting_insulin is not None and person.labs.fasting_insulin.unit.lower().startswith("pmol"):
         from ..units import settings
 
-        warnings.append(f"insulin converted at {settings().insulin_pmol_per_uiu:g} pmol/L per uIU/mL "
-                        "(set IRSIM_INSULIN_PMOL_PER_UIU=6.945 for assays calibrated to the older standard)")
+        warnings.append(f"insulin converted at {settings().insulin_pmol_per_uiu:g} pmol/L per uIU/mL; for assays "
+                        "calibrated to the older standard use irsim --insulin-factor 6.945 "
+                        "(or IRSIM_INSULIN_PMOL_PER_UIU=6.945)")
     return Assessment(person, results, nc, warnings)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from .. import DISCLAIMER, __version__
 from ..errors import InputError, Problem
@@ -50,7 +51,8 @@ def assess(
     person: Optional[Path] = typer.Argument(None, help="Person file: .json, .yaml, .csv (one row) or a FHIR R4 Bundle."),
     format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of the terminal."),
-    batch: Optional[Path] = typer.Option(None, "--batch", help="CSV of many persons (headers 'field [unit]')."),
+    batch: Optional[Path] = typer.Option(None, "--batch", help=escape(  # square brackets are rich markup
+        "CSV of many persons (headers 'field [unit]', e.g. 'fasting_glucose [mmol/L]').")),
 ) -> None:
     """Assess a person (or a batch) from their labs: every index and stage, per organ, with sources."""
     try:

@@ -255,7 +255,7 @@ def run_shard(spec: TrialSpec, shard: Shard, size: int, folder: str | Path) -> s
     keep = ids < shard.stop
     arm = arm_of(spec, ids)
     cols = baseline(spec, ids)
-    start = P.initialise(cols)
+    start = P.initialise(cols, explain=False)
     years = max(round(spec.follow_up_years * 12), 1) / 12.0  # the run's horizon: whole months
     raw = P.run(start, years, step="month", inputs=_inputs(spec, ids, arm, start.carb_share),
                 per_record=record_months(spec))

@@ -163,20 +163,20 @@ class Start:
     organ_state: om.OrganState | None = None
 
 
-def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
+def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bool = True) -> Start:
     """Starting states from labs: fasting glucose and insulin set sensitivity and beta-cell mass; a 2-h OGTT
     glucose, when given, sets beta-cell function; the cellular triad starts at its steady state for the person's
-    body composition. Missing inputs get population defaults, listed in ``assumed``."""
+    body composition. Missing inputs get population defaults, listed in ``assumed`` (left empty with
+    ``explain=False``: cohorts that never show them skip a Python call per person)."""
     n = len(columns["age"])
     col = lambda key: np.asarray(columns.get(key, np.full(n, np.nan)), dtype=float)  # noqa: E731
     female = col("female")
     age = col("age")
-    assumed = [[] for _ in range(n)]
+    assumed = om.Assumptions(n, keep=explain)
 
     def fill(values, default, name):
         miss = np.isnan(values)
-        for i in np.flatnonzero(miss):
-            assumed[i].append(name)
+        assumed.add(miss, name)
         return np.where(miss, default, values)
 
     height = fill(col("height"), np.where(female > 0.5, pm.c("defaults.height_cm_female"),
@@ -211,12 +211,12 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
                                   "uIU/mL lies outside what the meal model can reproduce (sensitivity and beta-cell "
                                   f"mass within {KNOB_RANGE['muscle_si']} x normal)") for i in np.flatnonzero(bad)])
     fpi_model = fpi_model / INSULIN_PMOL_PER_UIU
-    for i in np.flatnonzero(np.abs(fpg_model / fpg - 1.0) >= 1e-3):
-        assumed[i].append(f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal "
-                          f"model's range: started at {fpg_model[i]:.0f} mg/dL")
-    for i in np.flatnonzero(np.abs(fpi_model / fpi - 1.0) > 0.05):
-        assumed[i].append(f"fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal model's range for this glucose: "
-                          f"started at {fpi_model[i]:.1f} uIU/mL")
+    assumed.add(np.abs(fpg_model / fpg - 1.0) >= 1e-3, lambda i: (
+        f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal model's "
+        f"range: started at {fpg_model[i]:.0f} mg/dL"))
+    assumed.add(np.abs(fpi_model / fpi - 1.0) > 0.05, lambda i: (
+        f"fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal model's range for this glucose: started at "
+        f"{fpi_model[i]:.1f} uIU/mL"))
     # capacity left after a known diabetes duration (no OGTT): lost at the maximal glucotoxic rate since diagnosis
     duration = col("diabetes_duration_years")
     capacity0 = np.where(np.isnan(duration), 1.0, np.asarray(pm.residual_capacity(
@@ -242,8 +242,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40) -> Start:
     a1c_model = np.asarray(pm.adag_hba1c(pm.mean_glucose(d.fast)))
     state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))
     params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model))
-    for i in np.flatnonzero(np.isnan(a1c)):
-        assumed[i].append("hba1c (from the model's day-mean glucose)")
+    assumed.add(np.isnan(a1c), "hba1c (from the model's day-mean glucose)")
     organ_params, organ_state = om.initialise(columns, params, state, assumed)
     return Start(params, state, assumed, organ_params=organ_params, organ_state=organ_state)
 

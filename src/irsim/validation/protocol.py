@@ -113,7 +113,7 @@ class Cohorts:
         if key not in self._starts:
             tag = population + ("+" if overrides else "")
             cols = synthetic.population(population, int(n), seed=population_seed(self.seed, tag), **(overrides or {}))
-            self._starts[key] = P.initialise(cols)
+            self._starts[key] = P.initialise(cols, explain=False)
         return self._starts[key]
 
     def run(self, population: str, n: int, years: float, scenario: Scenario = BASELINE, step: str = "year",

@@ -139,11 +139,27 @@ def observe(t, dr: Drivers, o, op, mech) -> tuple:
 # ------------------------------------------------------------------ starting states from labs
 
 
+class Assumptions(list):
+    """Per person, the inputs that were not given and what was used instead (``Start.assumed``): a list of lists of
+    texts. With ``keep=False`` (cohorts and trials, which never show them) nothing is recorded: the texts cost a
+    Python call per person."""
+
+    def __init__(self, n: int, keep: bool = True):
+        super().__init__([] for _ in range(n))
+        self.keep = keep
+
+    def add(self, mask, text) -> None:
+        """Add ``text`` (or ``text(i)``) for each person where ``mask``."""
+        if self.keep:
+            for i in np.flatnonzero(mask):
+                self[i].append(text(i) if callable(text) else text)
+
+
 class Year0:
     """What an organ's ``initialise`` reads: the person's inputs, the drivers at year 0, the switches, and what the
     organs before it set (``params``, and ``values`` for year-0 quantities that are not constants)."""
 
-    def __init__(self, columns: dict, dr: Drivers, assumed: list[list[str]]):
+    def __init__(self, columns: dict, dr: Drivers, assumed: Assumptions):
         self.columns, self.dr, self.assumed, self.n = columns, dr, assumed, len(assumed)
         self.female = dr.female > 0.5
         self.mech = pm.Mechanisms()
@@ -160,8 +176,7 @@ class Year0:
 
     def assume(self, mask, text) -> None:
         """Add ``text`` (or ``text(i)``) to what was assumed for each person where ``mask``."""
-        for i in np.flatnonzero(mask):
-            self.assumed[i].append(text(i) if callable(text) else text)
+        self.assumed.add(mask, text)
 
     def scaled(self, key, shape, default, name, unit):
         """Scale so that ``scale x shape`` equals the lab at year 0, or the default where none was measured."""
@@ -172,7 +187,7 @@ class Year0:
         return np.where(np.isnan(lab), default, lab / shape)
 
 
-def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: list[list[str]],
+def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: Assumptions,
                carb_share: float = 0.5):
     """Organ constants and states at year 0 (each organ's ``initialise``, in order): measured labs are matched
     exactly (per-person scales, as the core's ``a1c_offset``), missing ones get the model's value for the person's

@@ -46,7 +46,7 @@ def test_assess_html_report(cli, tmp_path):
 def test_bad_input_exits_2_with_one_message_per_problem(cli, tmp_path):
     f = tmp_path / "bad.json"
     f.write_text(json.dumps({"age": 50, "sex": "female",
-                             "labs": {"fasting_glucose": "100 mmol/L", "fasting_insulin": "70 uIU/mL",
+                             "labs": {"fasting_glucose": "100 mmol/L", "fasting_insulin": "600 uIU/mL",
                                       "triglycerides": 150}}))
     r = cli("assess", f)
     assert r.returncode == 2
@@ -55,7 +55,7 @@ def test_bad_input_exits_2_with_one_message_per_problem(cli, tmp_path):
     assert len(lines) == 3, r.stderr
     text = " ".join(r.stderr.split())
     assert "labs.fasting_glucose: value 100 mmol/L" in text and "did you mean 100 mg/dL?" in text
-    assert "labs.fasting_insulin" in text and "did you mean 70 pmol/L" in text
+    assert "labs.fasting_insulin" in text and "did you mean 600 pmol/L" in text
     assert "labs.triglycerides: bare number 150 has no unit" in text
 
 

@@ -80,3 +80,22 @@ def test_insulin_assay_warning_names_the_cli_option(cli, tmp_path):
     assert "irsim --insulin-factor 6.945" in warning
     r = cli("--insulin-factor", "6.945", "assess", f, "-f", "json")  # the option it names works
     assert "at 6.945 pmol/L per uIU/mL" in " ".join(json.loads(r.stdout)["warnings"])
+
+
+def _insulin(tmp_path, value):
+    f = tmp_path / "p.yaml"
+    f.write_text(f"age: 50\nsex: female\nlabs:\n  fasting_glucose: 90 mg/dL\n  fasting_insulin: {value}\n")
+    return f
+
+
+def test_severe_insulin_resistance_fasting_insulin_is_accepted(cli, tmp_path):
+    r = cli("assess", _insulin(tmp_path, "250 uIU/mL"), "-f", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["results"]["homa1_ir"]["value"] == pytest.approx(250 * 90 / 405)
+
+
+def test_insulin_unit_mix_up_is_still_hinted(cli, tmp_path):
+    r = cli("assess", _insulin(tmp_path, "600 uIU/mL"))  # 600 pmol/L = 100 uIU/mL is plausible; 600 uIU/mL is not
+    assert r.returncode == 2
+    assert "fasting_insulin: value 600 uIU/mL is outside the plausible range 0.5-300 uIU/mL" in r.stderr
+    assert "did you mean 600 pmol/L (= 100 uIU/mL)?" in r.stderr

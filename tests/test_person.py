@@ -31,13 +31,13 @@ def test_flat_lab_fields_are_accepted():
 
 def test_bad_inputs_each_get_a_message():
     errs = refused({"age": 50, "sex": "x", "weight": 88,
-                    "labs": {"fasting_glucose": "100 mmol/L", "fasting_insulin": "70 uIU/mL", "alt": "30 mg/dL",
+                    "labs": {"fasting_glucose": "100 mmol/L", "fasting_insulin": "600 uIU/mL", "alt": "30 mg/dL",
                              "ogtt": {"minutes": [0, 30, 60], "glucose": {"values": [90, 150], "unit": "mg/dL"}}}})
     assert "'x' is not one of 'female', 'male'" in errs["sex"]
     assert "bare number 88 has no unit" in errs["weight"] and "kg" in errs["weight"]
     g = errs["labs.fasting_glucose"]
     assert "100 mmol/L" in g and "plausible range 40-600 mg/dL" in g and "mg/dL, mmol/L" in g and "did you mean 100 mg/dL?" in g
-    assert "did you mean 70 pmol/L" in errs["labs.fasting_insulin"]
+    assert "did you mean 600 pmol/L" in errs["labs.fasting_insulin"]
     assert "does not fit alt" in errs["labs.alt"] and "U/L" in errs["labs.alt"]
     assert "2 values but minutes has 3" in errs["labs.ogtt"]
 

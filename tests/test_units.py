@@ -56,8 +56,15 @@ def test_did_you_mean_glucose_mmol_vs_mg():
 
 
 def test_did_you_mean_insulin_pmol():
-    msg = units.range_message("fasting_insulin", 70, "uIU/mL")
-    assert "did you mean 70 pmol/L (= 11.67 uIU/mL)?" in msg
+    msg = units.range_message("fasting_insulin", 600, "uIU/mL")
+    assert "did you mean 600 pmol/L (= 100 uIU/mL)?" in msg
+
+
+def test_insulin_hint_only_when_the_other_reading_is_plausible():
+    # severe insulin resistance: fasting insulin up to 300 uIU/mL is accepted (docs/units.md)
+    assert units.in_range("fasting_insulin", 250) and not units.in_range("fasting_insulin", 301)
+    assert "did you mean" not in units.range_message("fasting_insulin", 2400, "pmol/L")  # 400 uIU/mL; 2400 uIU/mL worse
+    assert "did you mean" not in units.range_message("fasting_insulin", 2400, "uIU/mL")  # 2400 pmol/L = 400 uIU/mL too
 
 
 _unit_cases = [(name, unit) for name, a in analytes().items() for unit in a.accepted_units()]

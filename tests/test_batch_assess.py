@@ -140,7 +140,7 @@ def test_malformed_row_raises_and_stops_the_reader(tmp_path):
 
     src, dst = tmp_path / "p.csv", tmp_path / "out.parquet"
     src.write_text("age [year],sex\n50,male\n60,female,extra\n", encoding="utf-8")
-    with pytest.raises(pa.ArrowInvalid, match="Expected 2 columns"):
+    with pytest.raises(InputError, match="it cannot be read as CSV: Expected 2 columns"):
         assess_csv(src, dst)
     assert not [t for t in threading.enumerate() if t.name.startswith("irsim-")]
 

@@ -99,3 +99,14 @@ def test_insulin_unit_mix_up_is_still_hinted(cli, tmp_path):
     assert r.returncode == 2
     assert "fasting_insulin: value 600 uIU/mL is outside the plausible range 0.5-300 uIU/mL" in r.stderr
     assert "did you mean 600 pmol/L (= 100 uIU/mL)?" in r.stderr
+
+
+@pytest.mark.parametrize("content,why", [
+    (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "it is not text"),
+    (b"", "it is empty"),
+    (b"age,sex\n50,male,extra\n", "it cannot be read as CSV: Expected 2 columns, got 3: 50,male,extra"),
+])
+def test_batch_refuses_unreadable_csv_in_one_sentence(cli, tmp_path, content, why):
+    f = tmp_path / "people.csv"
+    f.write_bytes(content)
+    _plain_refusal(cli("assess", "--batch", f, "--out", tmp_path / "o.parquet"), f, why)

@@ -24,7 +24,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import InputError, Problem
-from ..io.readers import Batch, batch_from_frame, batch_from_table, column_plan, number_columns
+from ..io.readers import (Batch, batch_from_frame, batch_from_table, column_plan, csv_refusal, number_columns,
+                          read_text)
 from .engine import evaluate, prepare, table_arrays
 
 #: Rows per chunk (about: the file is read in blocks of whole lines sized from the mean line length).
@@ -92,8 +93,7 @@ def assess_csv(src: str | Path, dst: str | Path, progress: Callable[[int, int], 
                chunk_rows: int = CHUNK_ROWS) -> dict[str, int]:
     """Stream ``src`` (CSV) through the calculators into ``dst`` (.parquet or .csv). Returns row counts."""
     src, dst = Path(src), Path(dst)
-    if not src.exists():
-        raise InputError([Problem(str(src), "file not found")])
+    read_text(src, first_line=True)  # a missing, binary or empty file is refused here
     if dst.suffix.lower() not in (".parquet", ".csv"):
         raise InputError([Problem(str(dst), "output must end in .parquet or .csv")])
     to_parquet = dst.suffix.lower() == ".parquet"
@@ -102,9 +102,12 @@ def assess_csv(src: str | Path, dst: str | Path, progress: Callable[[int, int], 
     plan_checked = threading.Event()
 
     def checked(blocks: Iterator[pa.Table]) -> Iterator[Batch]:
-        for block in blocks:
-            plan_checked.wait()
-            yield batch_from_table(block)
+        try:
+            for block in blocks:
+                plan_checked.wait()
+                yield batch_from_table(block)
+        except pa.ArrowInvalid as exc:  # a row the CSV parser refuses
+            raise csv_refusal(src, exc) from None
 
     # The reader starts parsing while the headers are checked here (the first unit check may load pint);
     # a header problem is refused before any row is converted.
@@ -173,7 +176,10 @@ def _header(src: Path) -> list[str]:
     """Column names as the CSV reader sees them (quotes, byte-order mark)."""
     with src.open("rb") as fh:
         first = fh.readline()
-    return pacsv.read_csv(pa.BufferReader(first), read_options=pacsv.ReadOptions(use_threads=False)).column_names
+    try:
+        return pacsv.read_csv(pa.BufferReader(first), read_options=pacsv.ReadOptions(use_threads=False)).column_names
+    except pa.ArrowInvalid as exc:
+        raise csv_refusal(src, exc) from None
 
 
 def _parsed_blocks(src: Path, names: list[str], numbers: set[str], rows: int) -> Iterator[pa.Table]:

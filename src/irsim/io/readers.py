@@ -25,30 +25,37 @@ _OGTT_COL = re.compile(r"^ogtt_(glucose|insulin)_(\d+(?:\.\d+)?)$")
 QUANTITY_FIELDS = BODY_FIELDS + LAB_FIELDS
 
 
-def read_text(path: str | Path) -> str:
-    """The text of an input file; a missing, binary or empty file is refused in one sentence naming it."""
+def read_text(path: str | Path, first_line: bool = False) -> str:
+    """The text of an input file (or its first line); a missing, binary or empty file is refused in one sentence
+    naming it."""
     p = Path(path)
     if not p.exists():
         raise InputError([Problem(str(path), "file not found")])
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as fh:
+            raw = fh.readline() if first_line else fh.read()
     except IsADirectoryError:
-        raise _unreadable(path, "it is a folder, not a file") from None
+        raise unreadable(path, "it is a folder, not a file") from None
     except OSError as exc:
-        raise _unreadable(path, (exc.strerror or "it cannot be opened").lower()) from None
+        raise unreadable(path, (exc.strerror or "it cannot be opened").lower()) from None
     try:
         text = None if b"\0" in raw else raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _unreadable(path, "it is not UTF-8 text") from None
+        raise unreadable(path, "it is not UTF-8 text") from None
     if text is None:
-        raise _unreadable(path, "it is not text")
+        raise unreadable(path, "it is not text")
     if not text.strip():
-        raise _unreadable(path, "it is empty")
+        raise unreadable(path, "it is empty")
     return text
 
 
-def _unreadable(path: str | Path, why: str) -> InputError:
+def unreadable(path: str | Path, why: str) -> InputError:
     return InputError([Problem(f"could not read {path}", why)])
+
+
+def csv_refusal(path: str | Path, exc: Exception) -> InputError:
+    """A CSV file the parser refuses, in the parser's words."""
+    return unreadable(path, "it cannot be read as CSV: " + str(exc).removeprefix("CSV parse error: "))
 
 
 def read_data(path: str | Path) -> Any:
@@ -71,9 +78,9 @@ def person_from_data(data: Any, source: str | Path = "the person data") -> Perso
     if is_bundle(data):
         data = bundle_to_person_data(data)
     if data is None:
-        raise _unreadable(source, "it is empty")
+        raise unreadable(source, "it is empty")
     if not isinstance(data, dict):
-        raise _unreadable(source, f"it holds {_HOLDS.get(type(data), 'no fields')}, not one person")
+        raise unreadable(source, f"it holds {_HOLDS.get(type(data), 'no fields')}, not one person")
     return Person.parse(data)
 
 
@@ -93,7 +100,7 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine="pyarrow")
     except Exception as exc:  # pyarrow raises several types for malformed CSV
-        raise InputError([Problem(str(path), f"cannot be read as CSV: {exc}")]) from None
+        raise csv_refusal(path, exc) from None
 
 
 def parse_header(col: str) -> tuple[str, str | None]:

@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from .console import fail, refuse
+from .console import err, fail, refuse
 
 # largest cohort accepted per population (irsim choice: memory of the monthly DPP runs stays under ~1 GB)
 _MAX_N = 50_000
@@ -74,18 +74,16 @@ def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path]
     except InputError as exc:
         fail(exc, "the validation targets were")
 
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from ..validation import report, suite
 
-    console = Console(stderr=True)
     chosen = names or list(suite.PROTOCOLS)
     size = n if n is not None else (suite.QUICK_N if quick else suite.FULL_N)
-    console.print(f"irsim validate: {len(chosen)} studies, {size} persons per population, seed {seed}"
-                  + (" (quick)" if quick else ""), highlight=False)
+    err.print(f"irsim validate: {len(chosen)} studies, {size} persons per population, seed {seed}"
+              + (" (quick)" if quick else ""), highlight=False)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console) as progress:
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task("starting", total=len(chosen))
 
         def step(name: str, stage: str) -> None:

@@ -97,6 +97,11 @@ class Sulfonylurea(_Base):
             raise ValueError(f"mg_per_day {self.mg_per_day:g} is outside {self.drug}'s licensed range {lo:g}-{hi:g} mg/day")
         return self
 
+    @property
+    def fraction(self) -> float:
+        """The dose as a fraction of the drug's maximal licensed dose."""
+        return self.fraction_of(self.mg_per_day)
+
     def fraction_of(self, mg_per_day):
         """A dose (number or per-person array) as a fraction of the drug's maximal licensed dose (medicines.yaml
         ``sulfonylurea.max_<drug>``)."""

@@ -230,3 +230,20 @@ def test_baseline_keeps_what_is_given_and_fills_the_rest_from_the_population():
     assert d.min() >= lo and d.max() <= hi
     # insulin rises with BMI, as the population's structure says
     assert np.corrcoef(cols["bmi"], np.log(cols["fasting_insulin"]))[0, 1] > 0.1
+
+
+def test_workers_without_dask_are_refused_with_the_extra_to_install(monkeypatch):
+    import builtins
+
+    from irsim.cohort import trial as T
+
+    real = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "distributed":
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(InputError, match=r"irsim\[cluster\]"):
+        list(T._execute(TrialSpec.parse(SPEC), [T.Shard(0, 0, 1)], 1, None, 2, None))

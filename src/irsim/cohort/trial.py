@@ -400,7 +400,11 @@ def _execute(spec: TrialSpec, todo: list[Shard], size: int, folder: Path, worker
         for s in todo:
             yield run_shard(spec, s, size, folder)
         return
-    from distributed import Client, LocalCluster, as_completed
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError([Problem("--workers" if scheduler is None else "--scheduler",
+                                  "running on Dask needs the cluster extra: pip install 'irsim[cluster]'")]) from None
 
     cluster = None
     if scheduler is None:

@@ -80,6 +80,12 @@ def test_a_bad_spec_exits_2_on_the_command_line(cli, tmp_path):
     assert res.returncode == 2 and "reference 'nobody' is not an arm" in res.stderr, res.stderr
 
 
+def test_a_baseline_draw_without_sd_needs_no_unit_for_it():
+    d = spec()
+    d["population"]["baseline"]["fasting_glucose"] = {"mean": "106.5 mg/dL"}
+    assert TrialSpec.parse(d).population.baseline["fasting_glucose"].sd == 0.0
+
+
 def test_arm_sizes_follow_the_shares():
     s = TrialSpec.parse(spec(**{"population.n": 3234, "arms.0.share": 1082, "arms.1.share": 2152}))
     assert s.arm_counts() == [1082, 2152]

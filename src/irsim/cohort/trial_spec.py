@@ -323,6 +323,8 @@ def canonical(name: str, text: float | str, spread: bool = False) -> float:
             raise ValueError(f"unit {unit!r} does not fit bmi (kg/m2)")
         return value
     a = analyte_of(name)
+    if spread and not isinstance(text, str) and float(text) == 0.0:
+        return 0.0  # no spread (the default sd) needs no unit
     if not isinstance(text, str):
         if a.bare_number:
             return float(text)

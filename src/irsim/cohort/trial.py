@@ -200,7 +200,9 @@ def _inputs(spec: TrialSpec, ids: np.ndarray, arm: np.ndarray, carb_share: float
 
     def table(times):
         base = Schedule(BASELINE, carb_share).table(times)
-        tabs = [(sched.table(times), mask) for sched, mask in arms if mask.any()]
+        # which inputs are per person follows from the spec alone, never from who is in the batch: every shard of
+        # a run then has the same input shapes, so one compiled program serves them all
+        tabs = [(sched.table(times), mask) for sched, mask in arms]
         out = {}
         for key, b in base.items():
             cols = [(t[key], m) for t, m in tabs]

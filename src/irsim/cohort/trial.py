@@ -19,6 +19,8 @@ import math
 import os
 import platform
 import zlib
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import as_completed as futures_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -394,14 +396,33 @@ def _plan(spec: TrialSpec, out: Path, shard_size: int | None, resume: bool) -> d
     return plan
 
 
+def local_threads() -> int:
+    """Shards run at once in this process: the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def _execute(spec: TrialSpec, todo: list[Shard], size: int, folder: Path, workers: int | None, scheduler: str | None):
     """Run shards here, on a new LocalCluster of ``workers`` processes, or on the cluster at ``scheduler``; yields
     each written file as it completes."""
     if not todo:
         return
     if workers is None and scheduler is None:
-        for s in todo:
-            yield run_shard(spec, s, size, folder)
+        # here: one thread per core; JAX's compiled programs and NumPy release the GIL, so shards overlap
+        # (bench_trial: 1.23 -> 0.91 s per 10,000-person shard on 2 cores)
+        threads = min(local_threads(), len(todo))
+        if threads <= 1:
+            for s in todo:
+                yield run_shard(spec, s, size, folder)
+            return
+        pool = ThreadPoolExecutor(threads)
+        try:
+            for fut in futures_completed([pool.submit(run_shard, spec, s, size, folder) for s in todo]):
+                yield fut.result()
+        finally:  # stopped (an error, an interrupt): shards not yet started never start; running ones finish
+            pool.shutdown(wait=True, cancel_futures=True)
         return
     try:
         from distributed import Client, LocalCluster, as_completed

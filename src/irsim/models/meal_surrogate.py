@@ -69,14 +69,22 @@ class SurrogateTable:
         dyn = interpolate(self.axes, jnp.asarray(self.values),
                           [logk[k] for k in KNOB_NAMES] + [jnp.asarray(body_weight, dtype=jnp.float64)])
         out = self.lookup_fasting(knobs)
-        out.update({name: jnp.exp(dyn[..., i]) for i, name in enumerate(DYNAMIC_OUTPUTS)})
+        out.update(_split(dyn, DYNAMIC_OUTPUTS))
         return out
 
     def lookup_fasting(self, knobs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The fasting state only (glucose and insulin), from the knobs it depends on (:data:`FASTING_KNOBS`)."""
         logk = [jnp.log(jnp.asarray(knobs[k], dtype=jnp.float64)) for k in FASTING_KNOBS]
         fast = interpolate(self.fasting_axes, jnp.asarray(self.fasting), logk)
-        return {name: jnp.exp(fast[..., i]) for i, name in enumerate(FASTING_OUTPUTS)}
+        return _split(fast, FASTING_OUTPUTS)
+
+
+def _split(logs, names) -> dict:
+    """Named outputs from interpolated logs ``(..., len(names))``. One ``exp`` of the whole array: exponentiating
+    each output's slice lets XLA fuse, and so repeat, the whole interpolation into every output (measured 2.2 x
+    slower for the six dynamic outputs on CPU)."""
+    vals = jnp.exp(logs)
+    return {name: vals[..., i] for i, name in enumerate(names)}
 
 
 def interpolate(axes, values, coords):

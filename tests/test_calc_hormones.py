@@ -81,6 +81,13 @@ def test_pcos_not_computable_cases():
     assert "total_testosterone" in c.reason[3]
 
 
+def test_pcos_pattern_is_read_before_menopause_only():
+    # median age at natural menopause 51.3 y (McKinlay 1992): at 51 and over the pattern is not read, and says why
+    c = _pcos(age=[30, 50.9, 51, 70])
+    assert list(c.computable) == [True, True, False, False]
+    assert "before menopause" in c.reason[2] and "before menopause" in c.reason[3]
+
+
 @settings(max_examples=80, deadline=None)
 @given(tt=st.floats(0.1, 60), shbg=st.floats(5, 200), alb=st.floats(2.5, 5.5))
 def test_free_t_is_a_fraction_that_solves_the_binding_equation(tt, shbg, alb):

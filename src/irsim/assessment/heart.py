@@ -93,6 +93,11 @@ _TERMS = {
     True: "centred age, piecewise SBP, BMI and eGFR, diabetes, smoking and antihypertensive use",
 }
 
+#: Human names of the three PREVENT outcomes (what the text, the page and the report show).
+_LABELS = {"cvd": "10-year risk of heart attack, stroke or heart failure (PREVENT)",
+           "ascvd": "10-year risk of heart attack or stroke (PREVENT)",
+           "hf": "10-year risk of heart failure (PREVENT)"}
+
 for _model, _title, _mech in (
     ("cvd", "10-year total cardiovascular disease (ASCVD + heart failure) risk",
      "Insulin resistance raises blood pressure, atherogenic lipids and glucose together, and each of these adds to cardiovascular risk."),
@@ -103,7 +108,8 @@ for _model, _title, _mech in (
 ):
     _is_hf = _model == "hf"
     register(Calculator(
-        key=f"prevent_{_model}_10y", organ="heart", unit="%",
+        key=f"prevent_{_model}_10y", organ="heart", unit="%", label=_LABELS[_model],
+        ranges="low below 5 %; borderline 5-7.5 %; intermediate 7.5-20 %; high 20 % or more",
         requires=MODEL_INPUTS[_model], compute=_make(_model),
         formula="PREVENT " + _title + _FORMULA_TAIL.format(
             terms=_TERMS[_is_hf],

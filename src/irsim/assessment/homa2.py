@@ -58,7 +58,8 @@ _REF = ("Levy JC, Matthews DR, Hermans MP. Diabetes Care 1998;21:2191-2; values 
 _RANGE = "fasting glucose 3.0-25.0 mmol/L, insulin 20-400 pmol/L (conventional assay); else not computable"
 
 register(Calculator(
-    key="homa2_ir", organ="glucose_insulin", unit=None,
+    key="homa2_ir", label='HOMA2-IR (insulin resistance)',
+    ranges='typical below about 1.8', organ="glucose_insulin", unit=None,
     requires=("fasting_glucose", "fasting_insulin"), compute=_homa2_ir,
     formula=f"HOMA2-IR = 100 / HOMA2-%S, from the Oxford HOMA2 model (no closed form; interpolated "
             f"from the calculator's output grid); {_RANGE}; > 1.8 insulin resistant (BRAMS)",
@@ -69,7 +70,8 @@ register(Calculator(
 ))
 
 register(Calculator(
-    key="homa2_beta_percent", organ="glucose_insulin", unit="%",
+    key="homa2_beta_percent", label='HOMA2-%B (beta-cell function)',
+    ranges='100 % = young, normal-weight reference', organ="glucose_insulin", unit="%",
     requires=("fasting_glucose", "fasting_insulin"), compute=_homa2_beta,
     formula=f"HOMA2-%B: steady-state beta-cell function from the Oxford HOMA2 model, 100 % in healthy "
             f"young adults (no closed form; interpolated from the calculator's output grid); {_RANGE}",
@@ -79,7 +81,8 @@ register(Calculator(
 ))
 
 register(Calculator(
-    key="homa2_s_percent", organ="glucose_insulin", unit="%",
+    key="homa2_s_percent", label='HOMA2-%S (insulin sensitivity)',
+    ranges='100 % = young, normal-weight reference', organ="glucose_insulin", unit="%",
     requires=("fasting_glucose", "fasting_insulin"), compute=_homa2_s,
     formula=f"HOMA2-%S: insulin sensitivity from the Oxford HOMA2 model, 100 % in healthy young adults "
             f"(no closed form; interpolated from the calculator's output grid); {_RANGE}",

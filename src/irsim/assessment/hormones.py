@@ -24,6 +24,10 @@ LH_FSH_CUTOFF = 2.0
 # HOMA1-IR >= 2.5 as insulin resistance (the cutoff used by homa1_ir).
 HOMA_IR_CUTOFF = 2.5
 
+# PCOS is a diagnosis of the reproductive years: the pattern is read in women younger than the median age at
+# natural menopause, 51.3 years (McKinlay SM et al. Maturitas 1992;14:103-15); irsim takes no menopause status.
+PCOS_MAX_AGE = 51.0
+
 PCOS_DISCLAIMER = ("consistent with a PCOS pattern; diagnosis needs Rotterdam criteria (ovulation, ultrasound) "
                    "and exclusion of mimics (thyroid disease, hyperprolactinaemia, non-classic CAH, Cushing's, "
                    "androgen-secreting tumours)")
@@ -77,7 +81,8 @@ def _ft(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="free_testosterone_vermeulen", organ="hormones", unit="nmol/L",
+    key="free_testosterone_vermeulen", label='Free testosterone (calculated)',
+    ranges='women: high above 0.0253 nmol/L; men: low below 0.220 nmol/L', organ="hormones", unit="nmol/L",
     requires=("total_testosterone", "shbg"), compute=_ft,
     formula=("FT = (-b + sqrt(b^2 + 4 a TT)) / (2 a), a = K_SHBG N, b = N + K_SHBG (SHBG - TT), N = 1 + K_alb [Alb], "
              "K_SHBG 1e9 L/mol, K_alb 3.6e4 L/mol, albumin 69 kDa (default 4.3 g/dL); "
@@ -109,7 +114,8 @@ def _pcos(x: Inputs) -> Computed:
     support = lh_high | ir
     support_known = support | (lh_known & ir_known)
     # Project rule: high androgens plus at least one supporting finding (LH/FSH >= 2 or HOMA1-IR >= 2.5).
-    is_f = female == 1.0
+    after = x["age"] >= PCOS_MAX_AGE  # unknown age: read the pattern
+    is_f = (female == 1.0) & ~after
     true_ = is_f & androgen & support
     false_ = is_f & ((androgen_known & ~androgen) | (androgen & support_known & ~support))
     ok = true_ | false_
@@ -131,6 +137,8 @@ def _pcos(x: Inputs) -> Computed:
     detail = finding_lists(findings, ok)
     reason = no_reasons(x.n)
     add_reason(reason, female == 0.0, "applies to women")
+    add_reason(reason, (female == 1.0) & after, f"applies to women before menopause (irsim reads it below age "
+                                                f"{PCOS_MAX_AGE:g}, the median age at natural menopause)")
     add_reason(reason, np.isnan(female), "needs female")
     add_reason(reason, is_f & ~androgen_known, "needs total_testosterone (and shbg for free testosterone)")
     add_reason(reason, is_f & androgen & ~support_known,
@@ -139,8 +147,9 @@ def _pcos(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="pcos_pattern", organ="hormones", unit=None, requires=(), compute=_pcos,
-    formula=("Women only. Pattern = high androgens (calculated free testosterone > 0.0253 nmol/L or total testosterone "
+    key="pcos_pattern", label='PCOS-like hormone pattern',
+    ranges='women before menopause: high androgens with LH/FSH of 2 or more or HOMA-IR of 2.5 or more', organ="hormones", unit=None, requires=(), compute=_pcos,
+    formula=("Women younger than 51 (before menopause) only. Pattern = high androgens (calculated free testosterone > 0.0253 nmol/L or total testosterone "
              "> 1.97 nmol/L) AND (LH/FSH >= 2 OR HOMA1-IR >= 2.5). A screen, not a diagnosis: Rotterdam criteria "
              "(ovulation, ultrasound) and exclusion of mimics are needed"),
     reference=("Rotterdam ESHRE/ASRM-Sponsored PCOS Consensus Workshop Group. Fertil Steril 2004;81:19-25; "

@@ -21,7 +21,8 @@ def _homa1_ir(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="homa1_ir", organ="glucose_insulin", unit=None,
+    key="homa1_ir", label='HOMA-IR (insulin resistance)',
+    ranges='typical below 2.5', organ="glucose_insulin", unit=None,
     requires=("fasting_glucose", "fasting_insulin"), compute=_homa1_ir,
     formula="HOMA1-IR = fasting insulin [uIU/mL] x fasting glucose [mg/dL] / 405",
     reference="Matthews DR et al. Diabetologia 1985;28:412-9",
@@ -41,7 +42,8 @@ def _homa1_beta(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="homa1_beta", organ="glucose_insulin", unit="%",
+    key="homa1_beta", label='HOMA1-%B (beta-cell function)',
+    ranges='about 100 % in healthy adults', organ="glucose_insulin", unit="%",
     requires=("fasting_glucose", "fasting_insulin"), compute=_homa1_beta,
     formula="HOMA1-%B = 360 x fasting insulin [uIU/mL] / (fasting glucose [mg/dL] - 63); undefined at glucose <= 63 mg/dL",
     reference="Matthews DR et al. Diabetologia 1985;28:412-9",
@@ -65,7 +67,8 @@ def _quicki(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="quicki", organ="glucose_insulin", unit=None,
+    key="quicki", label='QUICKI (insulin sensitivity)',
+    ranges='insulin resistant below 0.339', organ="glucose_insulin", unit=None,
     requires=("fasting_glucose", "fasting_insulin"), compute=_quicki,
     formula="QUICKI = 1 / (log10 fasting insulin [uIU/mL] + log10 fasting glucose [mg/dL]); < 0.339 insulin resistant",
     reference="Katz A et al. J Clin Endocrinol Metab 2000;85:2402-10",
@@ -86,7 +89,8 @@ def _tyg(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="tyg_index", organ="glucose_insulin", unit=None,
+    key="tyg_index", label='TyG index (triglycerides x glucose)',
+    ranges='insulin resistant at 8.8 or more', organ="glucose_insulin", unit=None,
     requires=("triglycerides", "fasting_glucose"), compute=_tyg,
     formula="TyG = ln(triglycerides [mg/dL] x fasting glucose [mg/dL] / 2); >= 8.8 flagged (project choice within the published 8.5-8.8)",
     reference="Simental-Mendia LE et al. Metab Syndr Relat Disord 2008;6:299-304",
@@ -106,7 +110,8 @@ def _tg_hdl(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="tg_hdl_ratio", organ="glucose_insulin", unit=None,
+    key="tg_hdl_ratio", label='Triglyceride / HDL ratio',
+    ranges='insulin resistant at 3.0 or more (both in mg/dL)', organ="glucose_insulin", unit=None,
     requires=("triglycerides", "hdl_cholesterol"), compute=_tg_hdl,
     formula="TG/HDL-C = triglycerides [mg/dL] / HDL cholesterol [mg/dL]; >= 3.0 insulin resistant",
     reference="McLaughlin T et al. Ann Intern Med 2003;139:802-9",
@@ -182,7 +187,8 @@ def _matsuda_detail(gh: np.ndarray, gmin: list[int], ih: np.ndarray, imin: list[
 
 
 register(Calculator(
-    key="matsuda_index", organ="glucose_insulin", unit=None,
+    key="matsuda_index", label='Matsuda index (insulin sensitivity, OGTT)',
+    ranges='insulin resistant below 2.5', organ="glucose_insulin", unit=None,
     requires=("ogtt_glucose_0", "ogtt_insulin_0"), compute=_matsuda,
     formula="Matsuda ISI = 10000 / sqrt(G0 x I0 x mean OGTT glucose x mean OGTT insulin); glucose mg/dL, insulin uIU/mL, means over the samples present; < 2.5 commonly read as insulin resistant",
     reference="Matsuda M, DeFronzo RA. Diabetes Care 1999;22:1462-70",
@@ -203,7 +209,8 @@ def _insulinogenic(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="insulinogenic_index", organ="glucose_insulin", unit="uIU/mL per mg/dL",
+    key="insulinogenic_index", label='Insulinogenic index (early insulin response)',
+    ranges='no single cut-off; lower means a weaker first response', organ="glucose_insulin", unit="uIU/mL per mg/dL",
     requires=("ogtt_glucose_0", "ogtt_glucose_30", "ogtt_insulin_0", "ogtt_insulin_30"), compute=_insulinogenic,
     formula="Insulinogenic index = (insulin 30 min - insulin 0) / (glucose 30 min - glucose 0); uIU/mL per mg/dL; undefined when glucose does not rise",
     reference="Seltzer HS et al. J Clin Invest 1967;46:323-35; see also Phillips DI et al. Diabet Med 1994;11:286-92",

@@ -96,7 +96,8 @@ EGFR_MECHANISM = ("Insulin resistance, with the high blood pressure and glucose 
 ABNORMAL_G = frozenset({"G3a", "G3b", "G4", "G5"})
 
 register(Calculator(
-    key="egfr_ckd_epi_2021", organ="kidney", unit="mL/min/1.73m2",
+    key="egfr_ckd_epi_2021", label='eGFR, kidney filtration (creatinine)',
+    ranges='normal 90 or more; reduced below 60', organ="kidney", unit="mL/min/1.73m2",
     requires=("creatinine", "age", "female"), compute=_egfr_cr,
     formula=("eGFR = 142 x min(Scr/k,1)^a x max(Scr/k,1)^-1.200 x 0.9938^age x 1.012 [female]; "
              "k 0.7 F / 0.9 M, a -0.241 F / -0.302 M, Scr mg/dL; adults >= 18 y; category = KDIGO G stage"),
@@ -113,7 +114,8 @@ def _egfr_cr_cys(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="egfr_ckd_epi_2021_cr_cys", organ="kidney", unit="mL/min/1.73m2",
+    key="egfr_ckd_epi_2021_cr_cys", label='eGFR, kidney filtration (creatinine and cystatin C)',
+    ranges='normal 90 or more; reduced below 60', organ="kidney", unit="mL/min/1.73m2",
     requires=("creatinine", "cystatin_c", "age", "female"), compute=_egfr_cr_cys,
     formula=("eGFR = 135 x min(Scr/k,1)^a x max(Scr/k,1)^-0.544 x min(Scys/0.8,1)^-0.323 x max(Scys/0.8,1)^-0.778 "
              "x 0.9961^age x 0.963 [female]; k 0.7 F / 0.9 M, a -0.219 F / -0.144 M; adults >= 18 y"),
@@ -137,7 +139,8 @@ def _gfr_cat(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="kdigo_gfr_category", organ="kidney", unit=None, requires=(), compute=_gfr_cat,
+    key="kdigo_gfr_category", label='Kidney filtration stage (KDIGO)',
+    ranges='G1-G2 normal or mildly decreased; G3a to G5 reduced', organ="kidney", unit=None, requires=(), compute=_gfr_cat,
     formula=("KDIGO G category from CKD-EPI 2021 eGFR (creatinine-cystatin C when available, else creatinine): "
              "G1 >= 90, G2 60-89, G3a 45-59, G3b 30-44, G4 15-29, G5 < 15 mL/min/1.73m2"),
     reference=KDIGO_REFERENCE, mechanism=EGFR_MECHANISM, abnormal=ABNORMAL_G,
@@ -151,7 +154,8 @@ def _alb_cat(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="kdigo_albuminuria_category", organ="kidney", unit=None, requires=("uacr",), compute=_alb_cat,
+    key="kdigo_albuminuria_category", label='Albumin in urine (KDIGO)',
+    ranges='A1 below 30 mg/g; A2 30-300; A3 above 300', organ="kidney", unit=None, requires=("uacr",), compute=_alb_cat,
     formula="KDIGO albuminuria category from urine albumin/creatinine ratio: A1 < 30, A2 30-300, A3 > 300 mg/g",
     reference=KDIGO_REFERENCE,
     mechanism="High insulin levels and glomerular hyperfiltration injure the kidney's filtering barrier, so albumin leaks into the urine early in insulin resistance.",

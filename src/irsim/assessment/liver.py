@@ -35,7 +35,8 @@ def _fib4(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="fib4", organ="liver", unit=None, requires=("age", "ast", "alt", "platelets"), compute=_fib4,
+    key="fib4", label='FIB-4 (liver scarring score)',
+    ranges='low below 1.30 (2.0 from age 65); high above 2.67', organ="liver", unit=None, requires=("age", "ast", "alt", "platelets"), compute=_fib4,
     formula=("FIB-4 = age [y] x AST [U/L] / (platelets [10^9/L] x sqrt(ALT [U/L])); "
              "< 1.30 low (< 2.0 at age >= 65), 1.30-2.67 indeterminate, > 2.67 high risk of advanced fibrosis"),
     reference=("Sterling RK et al. Hepatology 2006;43:1317-25; cutoffs Shah AG et al. Clin Gastroenterol Hepatol "
@@ -69,7 +70,8 @@ def _nfs(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="nafld_fibrosis_score", organ="liver", unit=None,
+    key="nafld_fibrosis_score", label='NAFLD fibrosis score',
+    ranges='low below -1.455; high above 0.676', organ="liver", unit=None,
     requires=("age", "bmi", "ast", "alt", "platelets", "albumin"), compute=_nfs,
     formula=("NFS = -1.675 + 0.037 x age + 0.094 x BMI + 1.13 x IFG/diabetes (1/0) + 0.99 x AST/ALT "
              "- 0.013 x platelets [10^9/L] - 0.66 x albumin [g/dL]; IFG/diabetes = diagnosed diabetes or "
@@ -94,7 +96,8 @@ def _fli(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="fatty_liver_index", organ="liver", unit=None,
+    key="fatty_liver_index", label='Fatty liver index',
+    ranges='fatty liver unlikely below 30; likely at 60 or more', organ="liver", unit=None,
     requires=("triglycerides", "bmi", "ggt", "waist"), compute=_fli,
     formula=("FLI = 100 / (1 + exp(-y)), y = 0.953 ln TG [mg/dL] + 0.139 BMI + 0.718 ln GGT [U/L] "
              "+ 0.053 waist [cm] - 15.745; < 30 rules out, >= 60 rules in steatosis"),
@@ -120,7 +123,8 @@ def _hsi(x: Inputs) -> Computed:
 
 
 register(Calculator(
-    key="hepatic_steatosis_index", organ="liver", unit=None,
+    key="hepatic_steatosis_index", label='Hepatic steatosis index',
+    ranges='fatty liver unlikely below 30; likely above 36', organ="liver", unit=None,
     requires=("alt", "ast", "bmi", "female", "diabetes"), compute=_hsi,
     formula="HSI = 8 x ALT/AST + BMI (+2 if female, +2 if diabetes); < 30 rules out, > 36 rules in steatosis",
     reference="Lee JH et al. Dig Liver Dis 2010;42:503-8",

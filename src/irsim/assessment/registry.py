@@ -170,6 +170,10 @@ class Calculator:
     mechanism: str = ""
     #: Categories counted as abnormal (for the text summary's mechanism sentences).
     abnormal: frozenset[str] = field(default_factory=frozenset)
+    #: Human name (text, page and report; the key stays in JSON and tables).
+    label: str = ""
+    #: Reference range or cut-offs in words, shown beside the value.
+    ranges: str = ""
 
 
 REGISTRY: dict[str, Calculator] = {}

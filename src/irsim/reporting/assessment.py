@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from .. import DISCLAIMER, __version__
-from ..assessment.registry import ORGANS
+from ..assessment.glycemia import CONFIRM_NOTE
+from ..assessment.registry import ORGANS, REGISTRY
 
 
 def format_value(rec: dict[str, Any]) -> str:
@@ -21,29 +22,101 @@ def format_value(rec: dict[str, Any]) -> str:
     return f"{text} {rec['unit']}" if rec.get("unit") else text
 
 
+#: Categories in words (the keys stay in JSON); anything not listed reads with spaces for underscores.
+CATEGORY_WORDS = {
+    "diabetes": "diabetes range", "insulin_resistant": "insulin resistant", "near_optimal": "near optimal",
+    "above_desirable": "above desirable", "borderline_high": "borderline high", "very_high": "very high",
+    "steatosis_likely": "fatty liver likely", "steatosis_unlikely": "fatty liver unlikely",
+    "low_risk": "low risk", "high_risk": "high risk", "metabolic_syndrome": "present",
+    "no_metabolic_syndrome": "absent", "pcos_pattern": "pattern present", "no_pcos_pattern": "pattern absent",
+    # KDIGO 2024 wording of the G and A categories
+    "G1": "G1, normal or high", "G2": "G2, mildly decreased", "G3a": "G3a, mildly to moderately decreased",
+    "G3b": "G3b, moderately to severely decreased", "G4": "G4, severely decreased", "G5": "G5, kidney failure",
+    "A1": "A1, normal to mildly increased", "A2": "A2, moderately increased", "A3": "A3, severely increased",
+}
+
+
+def category_words(category) -> str:
+    """A result's category as words ("borderline high", "stage 2"); "" when there is none."""
+    if category is None:
+        return ""
+    text = str(category)
+    return CATEGORY_WORDS.get(text, text.replace("_", " "))
+
+
+def summary(assessment) -> str:
+    """One plain-language line first: glucose status, insulin resistance, liver, heart risk, kidney, metabolic
+    syndrome, from the results present (e.g. "Prediabetes; insulin resistant: HOMA-IR 3.7, typical below 2.5; fatty
+    liver likely; 10-year risk of heart attack, stroke or heart failure 3.9 %, low")."""
+    res = assessment.results
+    cat = lambda key: res.get(key, {}).get("category")  # noqa: E731
+    parts = []
+    status = cat("glycemic_status")
+    if status:
+        text = {"normal": "Glucose in the normal range", "prediabetes": "Prediabetes",
+                "diabetes": "Glucose in the diabetes range"}.get(status, category_words(status))
+        details = res["glycemic_status"].get("detail") or []
+        if status == "diabetes" and CONFIRM_NOTE in details:
+            text += ": confirm with a repeat test (ADA asks for two results)"
+        parts.append(text)
+    for key in ("homa1_ir", "homa2_ir", "matsuda_index", "tyg_index"):
+        if key in res and cat(key) is not None:
+            calc = REGISTRY[key]
+            word = "insulin resistant" if cat(key) == "insulin_resistant" else "no insulin resistance by"
+            parts.append(f"{word}: {calc.label.split(' (')[0]} {format_value(res[key])}, {calc.ranges}")
+            break
+    liver = [cat(k) for k in ("fatty_liver_index", "hepatic_steatosis_index") if cat(k)]
+    if "steatosis_likely" in liver:
+        parts.append("fatty liver likely")
+    elif liver and all(c == "steatosis_unlikely" for c in liver):
+        parts.append("fatty liver unlikely")
+    if cat("fib4") == "high_risk" or cat("nafld_fibrosis_score") == "high_risk":
+        parts.append("liver scarring possible (high fibrosis score)")
+    if "prevent_cvd_10y" in res and res["prevent_cvd_10y"].get("value") is not None:
+        parts.append(f"{REGISTRY['prevent_cvd_10y'].label.split(' (')[0]} {format_value(res['prevent_cvd_10y'])}, "
+                     f"{category_words(cat('prevent_cvd_10y'))}")
+    gfr = cat("kdigo_gfr_category")
+    if gfr in ("G3a", "G3b", "G4", "G5"):
+        parts.append(f"kidney filtration {category_words(gfr)}")
+    if cat("kdigo_albuminuria_category") in ("A2", "A3"):
+        parts.append(f"albumin in urine {category_words(cat('kdigo_albuminuria_category'))}")
+    if cat("metabolic_syndrome") == "metabolic_syndrome":
+        parts.append("metabolic syndrome present")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
 def to_text(assessment, console=None) -> str:
     """Per-organ summary; returns the plain text (also printed to ``console`` when given)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = console or Console(record=True, width=110, force_terminal=False, color_system=None)
     console.print(f"[bold]irsim assessment[/bold] (irsim {__version__})" +
                   (f" — {assessment.person.id}" if assessment.person.id else ""))
     console.print(f"[dim]{DISCLAIMER}[/dim]\n")
+    line = summary(assessment)
+    if line:
+        console.print(f"[bold]In short:[/bold] {escape(line)}\n")
     findings = dict(assessment.findings())
     for organ, items in assessment.by_organ().items():
         t = Table(title=ORGANS[organ], title_justify="left", show_header=True, header_style="bold")
-        t.add_column("result", min_width=28)
-        t.add_column("value", justify="right", min_width=12)
-        t.add_column("category", min_width=16)
+        t.add_column("result", ratio=3)
+        t.add_column("value", justify="right", ratio=2)
+        t.add_column("category", ratio=2)
+        t.add_column("reference range / cut-offs", ratio=4)
         for key, rec in items:
-            cat = rec.get("category")
-            style = "red" if key in findings else ""
-            t.add_row(key, format_value(rec), f"[{style}]{cat}[/{style}]" if style and cat else str(cat or ""))
+            calc = REGISTRY[key]
+            words = escape(category_words(rec.get("category")))
+            t.add_row(escape(calc.label or key), escape(format_value(rec)),
+                      f"[red]{words}[/red]" if key in findings and words else words, escape(calc.ranges))
         console.print(t)
         for key, rec in items:
             if key in findings:
-                console.print(f"  [yellow]•[/yellow] {key}: {findings[key]}")
+                console.print(f"  [yellow]•[/yellow] {escape(REGISTRY[key].label or key)}: {escape(findings[key])}")
         console.print()
     if assessment.not_computable:
         console.print("[bold]Not computable[/bold] (add these inputs to get them):")
@@ -60,6 +133,7 @@ h1{font-size:1.5rem} h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px so
 table{border-collapse:collapse;width:100%} td,th{padding:.3rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 .flag{color:#a40000;font-weight:600} .note{background:#fff6d6;padding:.6rem;border-radius:.4rem}
 .mech{color:#444;font-size:.92rem} .ref{color:#666;font-size:.8rem} code{font-size:.85rem}
+.summary{font-size:1.05rem;background:#eef5ff;padding:.6rem;border-radius:.4rem} code.key{color:#777;font-size:.75rem}
 """
 
 
@@ -68,8 +142,10 @@ def organ_view(assessment) -> list[dict[str, Any]]:
     sentence (the page and the HTML reports render this)."""
     findings = dict(assessment.findings())
     return [{"organ": organ, "label": ORGANS[organ],
-             "results": [{"key": key, "text": format_value(rec), "category": rec.get("category"),
-                          "abnormal": key in findings, "mechanism": findings.get(key), "formula": rec["formula"],
+             "results": [{"key": key, "name": REGISTRY[key].label or key, "text": format_value(rec),
+                          "category": rec.get("category"), "category_words": category_words(rec.get("category")),
+                          "ranges": REGISTRY[key].ranges, "abnormal": key in findings,
+                          "mechanism": findings.get(key), "formula": rec["formula"],
                           "reference": rec["reference"]} for key, rec in items]}
             for organ, items in assessment.by_organ().items()]
 
@@ -78,14 +154,17 @@ def assessment_sections(assessment) -> str:
     """HTML tables per organ, then what was not computable and the warnings."""
     e = html.escape
     parts = []
+    line = summary(assessment)
+    if line:
+        parts.append(f"<p class=summary><strong>In short:</strong> {e(line)}</p>")
     for group in organ_view(assessment):
         parts.append(f"<h2>{e(group['label'])}</h2><table><thead><tr><th>result</th><th>value</th>"
-                     "<th>category</th><th>source</th></tr></thead><tbody>")
+                     "<th>category</th><th>reference range / cut-offs</th><th>source</th></tr></thead><tbody>")
         for r in group["results"]:
             cls = " class=flag" if r["abnormal"] else ""
             mech = f"<div class=mech>{e(r['mechanism'])}</div>" if r["mechanism"] else ""
-            parts.append(f"<tr><td>{e(r['key'])}{mech}</td><td>{e(r['text'])}</td>"
-                         f"<td{cls}>{e(str(r['category'] or ''))}</td>"
+            parts.append(f"<tr><td>{e(r['name'])} <code class=key>{e(r['key'])}</code>{mech}</td>"
+                         f"<td>{e(r['text'])}</td><td{cls}>{e(r['category_words'])}</td><td>{e(r['ranges'])}</td>"
                          f"<td class=ref><code>{e(r['formula'])}</code><br>{e(r['reference'])}</td></tr>")
         parts.append("</tbody></table>")
     if assessment.not_computable:

@@ -175,10 +175,10 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
     def assess(person: Person) -> dict[str, Any]:
         """`irsim assess`: every index and category, per organ, with the mechanism of each abnormal result."""
         from ...assessment.api import assess as run
-        from ...reporting.assessment import organ_view
+        from ...reporting.assessment import organ_view, summary
 
         result = run(person)
-        return {**result.to_dict(), "organs": organ_view(result)}
+        return {**result.to_dict(), "summary": summary(result), "organs": organ_view(result)}
 
     @app.post("/api/simulate", tags=["projection"])
     def simulate(req: SimulateRequest) -> dict[str, Any]:

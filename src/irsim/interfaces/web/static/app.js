@@ -138,21 +138,25 @@ async function assess() {
 function renderAssessment(data) {
   const root = $("assessment");
   root.replaceChildren();
+  $("assess-summary").textContent = data.summary ? "In short: " + data.summary : "";
+  $("assess-summary").hidden = !data.summary;
   for (const g of data.organs) {
     const div = el("div", {class: "organ"});
     div.append(el("h3", {}, g.label));
     const table = el("table", {class: "assess"});
-    table.append(Object.assign(el("thead"), {innerHTML: "<tr><th>result</th><th>value</th><th>category</th></tr>"}));
+    table.append(Object.assign(el("thead"), {innerHTML: "<tr><th>result</th><th>value</th><th>category</th><th class=ranges>reference range / cut-offs</th></tr>"}));
     const body = el("tbody");
     for (const r of g.results) {
       const tr = el("tr", {"data-key": r.key});
       const name = el("td");
-      name.append(el("span", {}, r.key.replaceAll("_", " ")));
+      name.append(el("span", {title: r.key}, r.name));
+      if (r.ranges) name.append(el("div", {class: "ranges-inline"}, r.ranges));  // phones: under the name
       if (r.mechanism) name.append(el("div", {class: "mech"}, r.mechanism));
       const cls = r.abnormal ? "abnormal" : r.category ? "ok" : "none";
       const cat = el("td");
-      cat.append(el("span", {class: "cat " + cls}, r.category || "—"));
-      tr.append(name, el("td", {class: "value", "data-value": String(data.results[r.key].value)}, r.text), cat);
+      cat.append(el("span", {class: "cat " + cls, "data-category": r.category || ""}, r.category_words || "—"));
+      tr.append(name, el("td", {class: "value", "data-value": String(data.results[r.key].value)}, r.text), cat,
+                el("td", {class: "ranges"}, r.ranges));
       body.append(tr);
     }
     table.append(body);

@@ -54,6 +54,7 @@ bench: $(DEVSTAMP) surrogate
 	$(PY) benchmarks/bench_meal.py
 	$(PY) benchmarks/bench_progression.py
 	$(PY) benchmarks/bench_trial.py
+	$(PY) benchmarks/bench_cli.py
 
 bench-quick: $(DEVSTAMP) surrogate
 	$(PY) benchmarks/bench_assess.py --quick

@@ -305,7 +305,13 @@ def test_report_cli(tmp_path):
     assert r.exit_code == 0, r.output
     text = out.read_text()
     assert "not a medical device" in text and "lifestyle" in text and "Assumptions" in text and "homa1_ir" in text
-    assert not re.search(r"<script[^>]+src=", text) and "Plotly.newPlot" in text
+    assert not re.search(r"<script[^>]+src=", text) and text.count("<svg") >= 2
+    # a report to keep (issue #15): under 1.5 MB (static SVG charts, no Plotly bundle), dated, with the inputs,
+    # scenarios in words and the ADA lines on the glucose charts
+    assert len(text.encode()) < 1_500_000 and "Plotly" not in text
+    assert "Written 20" in text and "<summary>Inputs</summary>" in text and "5.9 mmol/L" in text
+    assert "lose 7 % of weight over 6 months, then keep it off" in text
+    assert "prediabetes" in text and "in 100 people like you" in text
     r = CliRunner().invoke(app, ["report", str(EXAMPLES / "person.json"), "--years", "99", "-o", str(out)])
     assert r.exit_code == 2 and "--years" in r.output
 

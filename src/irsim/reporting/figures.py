@@ -30,6 +30,15 @@ MEASURED: dict[str, tuple[str, float]] = {
     "fasting_insulin": ("fasting_insulin_uiu_ml", 1.0),
 }
 
+def _diagnostic_lines() -> dict[str, tuple[float, float]]:
+    """Column -> (prediabetes, diabetes) cut-offs on the column's scale (ADA 2025), drawn on the projection charts."""
+    from ..assessment.formulas import ADA_2025_CUTOFFS
+
+    column = {"fasting_glucose": "fasting_glucose_mmol_l", "glucose_2h": "glucose_2h_mmol_l", "hba1c": "hba1c_percent"}
+    return {column[k]: (pre / GLUCOSE_MG_DL_PER_MMOL_L, dm / GLUCOSE_MG_DL_PER_MMOL_L) if unit == "mg/dL" else (pre, dm)
+            for k, pre, dm, unit in ADA_2025_CUTOFFS}
+
+
 #: Where-am-I regions (ADA status at year 0's model state), colours by status.
 REGIONS = (("NGT", "#d9f0d3"), ("prediabetes", "#fee8a8"), ("T2D", "#f8c4c0"))
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -57,6 +66,9 @@ def projection_figures(df, measurements: Sequence[dict] = ()) -> list:
         if pts:
             fig.add_trace(go.Scatter(x=[m["year"] for m in pts], y=[m["canonical"] * MEASURED[m["field"]][1] for m in pts],
                                      mode="markers", name="measured", marker={"color": "black", "size": 9, "symbol": "x"}))
+        for y, label in zip(_diagnostic_lines().get(col, ()), ("prediabetes", "diabetes")):
+            fig.add_hline(y=y, line={"dash": "dot", "width": 1, "color": "#888"}, annotation_text=label,
+                          annotation_position="top left", annotation_font={"size": 10, "color": "#666"})
         fig.update_xaxes(title_text="years from now")
         fig.update_layout(title={"text": title, "font": {"size": 14}}, height=280, template="plotly_white",
                           margin={"l": 45, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.3})
@@ -120,6 +132,72 @@ def where_figure(df):
     fig.update_layout(height=460, margin={"l": 60, "r": 20, "t": 30, "b": 50}, template="plotly_white",
                       legend={"orientation": "h", "y": -0.2})
     return fig
+
+
+def _svg(fig) -> str:
+    """A matplotlib figure as inline SVG (no XML prolog; scales to its container)."""
+    import io
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    pyplot().close(fig)
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    return text.replace("<svg ", "<svg style='max-width:100%;height:auto' ", 1)
+
+
+def projection_svgs(df, measurements: Sequence[dict] = ()) -> list[str]:
+    """The projection panels as static SVG (the kept report: small, printable, no script): one per present panel,
+    one line per scenario, measured values as crosses, the ADA prediabetes and diabetes lines where they apply."""
+    plt = pyplot()
+    groups = list(df.groupby("scenario", sort=False))
+    out = []
+    for col, title in present_panels(df.columns):
+        fig, ax = plt.subplots(figsize=(4.6, 2.9))
+        for j, (name, g) in enumerate(groups):
+            ax.plot(g["year"], g[col], color=PALETTE[j % len(PALETTE)], label=str(name), lw=1.8)
+        pts = [m for m in measurements if MEASURED.get(m["field"], ("",))[0] == col]
+        if pts:
+            ax.plot([m["year"] for m in pts], [m["canonical"] * MEASURED[m["field"]][1] for m in pts], "kx", ms=8,
+                    mew=2, label="measured")
+        for y, label in zip(_diagnostic_lines().get(col, ()), ("prediabetes", "diabetes")):
+            ax.axhline(y, color="#888", ls=":", lw=1)
+            ax.annotate(label, (0, y), xycoords=("axes fraction", "data"), fontsize=7, color="#666",
+                        xytext=(2, 2), textcoords="offset points")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("years from now", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, frameon=False)
+        out.append(_svg(fig))
+    return out
+
+
+def where_svg(df) -> str:
+    """The where-am-I map as static SVG: regions (rasterised), the paths per scenario, the star at year 0."""
+    plt = pyplot()
+    s, b, z = region_grid(round(float(df["weight_kg"].iloc[0])))
+    from matplotlib.colors import ListedColormap
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    ax.pcolormesh(s, b, z, cmap=ListedColormap([c for _, c in REGIONS]), vmin=-0.5, vmax=2.5, shading="auto",
+                  rasterized=True)
+    for k, (label, _) in enumerate(REGIONS):
+        iy, ix = np.nonzero(z == k)
+        if len(ix):
+            mid = np.argmin((ix - ix.mean()) ** 2 + (iy - iy.mean()) ** 2)
+            ax.text(s[ix[mid]], b[iy[mid]], label, ha="center", va="center", fontsize=10, weight="bold", color="#333")
+    for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):
+        ax.plot(g["muscle_insulin_sensitivity_rel"], secretory_capacity(g), "-o", ms=2.5, lw=1.6,
+                color=PALETTE[j % len(PALETTE)], label=str(name))
+    first = df.iloc[0]
+    ax.plot([first["muscle_insulin_sensitivity_rel"]], [secretory_capacity(first)], "k*", ms=14, label="you now")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("insulin sensitivity (x normal)", fontsize=9)
+    ax.set_ylabel("beta-cell capacity (x normal)", fontsize=9)
+    ax.legend(fontsize=8, loc="lower left")
+    return _svg(fig)
 
 
 def pyplot():

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from .. import DISCLAIMER, __version__
 from .. import parameters as _parameters
-from .figures import projection_figures, where_figure
+from .figures import projection_svgs, where_svg
 
 GRID_CSS = ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr));gap:.5rem}"
 
@@ -49,31 +49,32 @@ def sources_html(files: Sequence[str] | None = None) -> str:
 
 
 def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurements: Sequence[dict] = ()) -> str:
-    """Self-contained HTML: assessment per organ, where-am-I, projection, scenarios, assumptions and the sources of
-    the model's parameters (plotly inline)."""
-    import plotly.io as pio
+    """Self-contained HTML to keep: assessment per organ, where-am-I, projection, scenarios, assumptions and the
+    sources of the model's parameters; charts as static SVG (no script, a few hundred kB, printable)."""
+    from datetime import date
 
     from .assessment import CSS, assessment_sections
 
     e = html.escape
     pid = assessment.person.id
     years = float(df["year"].max())
-    where = pio.to_html(where_figure(df), full_html=False, include_plotlyjs=True, config={"displaylogo": False})
-    proj = "<div class=charts>" + "".join(
-        f"<div>{pio.to_html(f, full_html=False, include_plotlyjs=False, config={'displaylogo': False})}</div>"
-        for f in projection_figures(df, measurements)) + "</div>"
+    where = where_svg(df)
+    proj = "<div class=charts>" + "".join(f"<div>{svg}</div>" for svg in projection_svgs(df, measurements)) + "</div>"
     last = df.groupby("scenario", sort=False).tail(1)
     rows = "".join(f"<tr><td>{e(str(r.scenario))}</td><td>{r.hba1c_percent:.2f}</td><td>{r.fasting_glucose_mmol_l:.2f}</td>"
                    f"<td>{r.weight_kg:.1f}</td><td>{e(str(r.glycemic_status))}</td>"
                    f"<td>{'-' if r.diagnosis_year != r.diagnosis_year else f'{r.diagnosis_year:g}'}</td></tr>"
                    for r in last.itertuples())
-    scen = "".join(f"<li><b>{e(s.name)}</b>: {e(s.description or '')} "
-                   f"{e('; '.join(_describe(iv) for iv in s.interventions) or 'no intervention')}</li>" for s in scenarios)
+    scen = "".join(f"<li><b>{e(s.name)}</b>: {e('; '.join(iv.words() for iv in s.interventions) or 'no change')}"
+                   f"{(' <span class=mech>(' + e(s.description) + ')</span>') if s.description else ''}</li>"
+                   for s in scenarios)
     parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
              f"<meta name=viewport content='width=device-width,initial-scale=1'>"
              f"<title>irsim report{(' — ' + e(pid)) if pid else ''}</title><style>{CSS}{GRID_CSS}</style></head><body>",
              f"<h1>irsim report{(' — ' + e(pid)) if pid else ''}</h1>",
+             f"<p class=ref>Written {date.today().isoformat()} by irsim {e(__version__)}.</p>",
              f"<p class=note role=note><strong>{e(DISCLAIMER)}</strong></p>",
+             inputs_html(assessment.person),
              "<h2>Where you stand</h2><p class=mech>Insulin sensitivity against beta-cell capacity; shaded regions are "
              "the model's glucose status (normal, prediabetes, type 2 diabetes) at your weight. The star is now; lines "
              "are the projected paths.</p>", where,
@@ -90,7 +91,29 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
     return "\n".join(parts)
 
 
-def _describe(iv) -> str:
-    fields = {k: v for k, v in iv.model_dump().items() if k not in ("type",) and v is not None}
-    return f"{iv.type.replace('_', ' ')} (" + ", ".join(f"{k.replace('_', ' ')} {v:g}" if isinstance(v, float)
-                                                       else f"{k.replace('_', ' ')} {v}" for k, v in fields.items()) + ")"
+def inputs_html(person) -> str:
+    """The person's inputs as given (the report shows what it was computed from)."""
+    e = html.escape
+    data = person.model_dump(mode="json", exclude_none=True)
+    labs = data.pop("labs", {}) or {}
+    rows = [(k, v) for k, v in data.items() if k != "id"] + [(k, v) for k, v in labs.items()]
+
+    def show(v) -> str:
+        if isinstance(v, dict) and "minutes" in v:  # an OGTT: each analyte's values at the minutes
+            mins = ", ".join(f"{m:g}" for m in v["minutes"])
+            return "; ".join(f"{k} {', '.join(f'{x:g}' for x in a['values'])} {a.get('unit', '')}"
+                             for k, a in v.items() if isinstance(a, dict)) + f" at {mins} min"
+        if isinstance(v, dict) and "value" in v:
+            return f"{v['value']:g} {v.get('unit', '')}".strip() if isinstance(v["value"], (int, float)) else str(v)
+        return json_short(v)
+
+    return ("<details><summary>Inputs</summary><table><tbody>" +
+            "".join(f"<tr><td>{e(k.replace('_', ' '))}</td><td>{e(show(v))}</td></tr>" for k, v in rows) +
+            "</tbody></table></details>")
+
+
+def json_short(v) -> str:
+    import json
+
+    text = v if isinstance(v, str) else json.dumps(v)
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -42,12 +42,29 @@ class _Base(BaseModel):
     def stop(self) -> float:
         return np.inf if self.stop_year is None else float(self.stop_year)
 
+    def action(self) -> str:
+        """What the intervention does, in words (each type says it its own way; this is the plain fallback)."""
+        fields = {k: v for k, v in self.model_dump().items() if k not in ("type", "start_year", "stop_year")
+                  and v is not None}
+        return self.type.replace("_", " ") + (" (" + ", ".join(
+            f"{k.replace('_', ' ')} {v:g}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
+            for k, v in fields.items()) + ")" if fields else "")
+
+    def words(self) -> str:
+        """The intervention in a sentence a person reads ("lose 7 % of weight over 6 months, then keep it off")."""
+        when = f" from year {self.start_year:g}" if self.start_year > 0 else ""
+        until = f" until year {self.stop_year:g}" if self.stop_year is not None else ""
+        return self.action() + when + until
+
 
 class CalorieChange(_Base):
     type: Literal["calorie_change"]
     kcal_per_day: float = Field(ge=-3000, le=1500, description="change in energy intake, kcal/day (a very-low-calorie "
                                                               "diet of 600 kcal/day is about -2200)")
 
+
+    def action(self) -> str:
+        return f"eat {abs(self.kcal_per_day):g} kcal/day {'less' if self.kcal_per_day < 0 else 'more'}"
 
 class WeightLoss(_Base):
     type: Literal["weight_loss"]
@@ -56,15 +73,25 @@ class WeightLoss(_Base):
     then: Literal["maintain", "regain"] = "maintain"
 
 
+    def action(self) -> str:
+        return (f"lose {self.percent:g} % of weight over {self.over_months:g} months, then "
+                + ("keep it off" if self.then == "maintain" else "let it come back"))
+
 class PhysicalActivity(_Base):
     type: Literal["physical_activity"]
     minutes_per_week: float = Field(gt=0, le=1500, description="extra moderate activity, min/week")
 
 
+    def action(self) -> str:
+        return f"{self.minutes_per_week:g} more minutes a week of moderate activity"
+
 class Metformin(_Base):
     type: Literal["metformin"]
     mg_per_day: float = Field(gt=0, le=3000, description="daily dose, mg (licensed maximum 2550-3000 mg)")
 
+
+    def action(self) -> str:
+        return f"metformin {self.mg_per_day:g} mg a day"
 
 class Semaglutide(_Base):
     type: Literal["semaglutide"]
@@ -192,6 +219,9 @@ class DietComposition(_Base):
     type: Literal["diet_composition"]
     carbohydrate_percent: float = Field(ge=5, le=85, description="carbohydrate share of energy, %")
 
+
+    def action(self) -> str:
+        return f"carbohydrate at {self.carbohydrate_percent:g} % of energy"
 
 class SleepOrStress(_Base):
     type: Literal["sleep_or_stress"]

@@ -137,7 +137,7 @@ def _step(dr, o, op, mech, q, dt):
 
 def _observe(dr, o, op, q):
     return {"endothelial_function_rel": q["endothelial"], "systolic_bp_mmhg": q["sbp"], "plaque_burden": o.plaque,
-            "cvd_events_expected": o.cvd_expected}
+            "cvd_events_expected": o.cvd_expected, "cvd_risk_percent": 100.0 * -jnp.expm1(-o.cvd_expected)}
 
 
 ORGAN = register(Organ(
@@ -145,7 +145,9 @@ ORGAN = register(Organ(
     columns={"endothelial_function_rel": ("x reference",
                                           "endothelial function (FMD relative to a healthy 40-year-old)"),
              "systolic_bp_mmhg": ("mmHg", "systolic blood pressure"),
-             "plaque_burden": ("1", "plaque burden (1 = reference person at 55)")},
+             "plaque_burden": ("1", "plaque burden (1 = reference person at 55)"),
+             "cvd_risk_percent": ("%", "chance of a heart attack or stroke since year 0: 1 - exp(-expected events), "
+                                       "i.e. about N in 100 people like this person")},
     hazards={"hazard_mi": ("1/year", "annual myocardial infarction hazard"),
              "hazard_stroke": ("1/year", "annual stroke hazard")},
     expected={"cvd_events_expected": ("1", "expected MI and stroke events since year 0 (cumulative hazard)")},
@@ -156,7 +158,7 @@ ORGAN = register(Organ(
                    "source": "PREVENT ASCVD x hazard ratios (docs/organs.md)"},
             "stroke": {"rate": "hazard_stroke", "name": "stroke", "label": "stroke",
                        "source": "PREVENT ASCVD x hazard ratios (docs/organs.md)"}},
-    panels=(("cvd_events_expected", "CVD events expected"),),
+    panels=(("cvd_risk_percent", "Chance of a heart attack or stroke from now (in 100 people like you)"),),
     states=("plaque", "cvd_expected"),
     params=("sbp0", "loss0", "ln_insulin0", "smoker", "bp_medication", "statin", "diabetes", "inflammation0", "endo0",
             "a1c_excess0"),

@@ -62,7 +62,7 @@ def summary(assessment) -> str:
     for key in ("homa1_ir", "homa2_ir", "matsuda_index", "tyg_index"):
         if key in res and cat(key) is not None:
             calc = REGISTRY[key]
-            word = "insulin resistant" if cat(key) == "insulin_resistant" else "no insulin resistance by"
+            word = "insulin resistant" if cat(key) == "insulin_resistant" else "not insulin resistant"
             parts.append(f"{word}: {calc.label.split(' (')[0]} {format_value(res[key])}, {calc.ranges}")
             break
     liver = [cat(k) for k in ("fatty_liver_index", "hepatic_steatosis_index") if cat(k)]

@@ -19,7 +19,7 @@ from ..io import read_person
 from ..reporting.figures import plot_meal
 from ..schemas.requests import MAX_MEAL_MINUTES, MealRequest
 from ..workflows import meal_run, meal_subject, ogtt_load
-from .console import checked, fail, refuse
+from .console import checked, err, fail, refuse
 
 SUBJECT_HELP = "'normal' or 't2d' (Dalla Man 2007 mean subjects) or a Person file (.json/.yaml)."
 
@@ -74,7 +74,8 @@ def _run(subject: str, glucose_g: float, body_weight_kg: Optional[float], minute
          json_out: Optional[Path], plot: Optional[Path], what: str, ogtt: bool) -> None:
     _check(glucose_g, body_weight_kg, minutes)
     subj, name = _subject(subject)
-    df, summary, note = meal_run(subj, glucose_g, body_weight_kg, minutes, name)
+    with err.status("simulating..."):
+        df, summary, note = meal_run(subj, glucose_g, body_weight_kg, minutes, name)
     _note(note)
     if not _write_outputs(df, summary, csv, json_out, plot, f"{what} {glucose_g:g} g, {summary['subject']}"):
         _print_summary(summary, ogtt=ogtt)
@@ -151,7 +152,8 @@ def register(app: typer.Typer) -> None:
         from irsim.inference.fit_ogtt import OGTTRefused, fit_ogtt
 
         try:
-            fit = fit_ogtt(ogtt[0], ogtt[1], ogtt[2], body_weight_kg=p.canonical("weight"), dose_g=ogtt_load(p))
+            with err.status("fitting the meal model to the OGTT..."):
+                fit = fit_ogtt(ogtt[0], ogtt[1], ogtt[2], body_weight_kg=p.canonical("weight"), dose_g=ogtt_load(p))
         except OGTTRefused as exc:
             refuse(f"cannot fit this OGTT: {exc}")
         report = fit.report()

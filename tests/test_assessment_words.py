@@ -47,3 +47,20 @@ def test_one_diabetes_range_result_asks_for_a_repeat_test():
     assert "confirm with a repeat test" in summary(assess(p))
     p["labs"]["hba1c"] = "7.0 %"  # two results in the diabetes range: confirmed (ADA 2025)
     assert "repeat" not in summary(assess(p))
+
+
+def test_results_come_back_in_the_units_the_person_used(cli):
+    from irsim.reporting.assessment import preferred_units
+
+    a = assess(PERSON)  # lipids and glucose given in mmol/L
+    assert preferred_units(a.person) == "mmol/L"
+    text = to_text(a)
+    # non-HDL = 5.6 - 1.1 mmol/L = 4.5 mmol/L (174 mg/dL at 38.67 mg/dL per mmol/L); NCEP ATP III desirable
+    # below 130 mg/dL = 3.4 mmol/L
+    assert "4.5 mmol/L" in text and "desirable below 3.4 mmol/L" in text and "174.0 mg/dL" not in text
+    assert "174.0 mg/dL" in to_text(a, units="mg/dL")
+    assert a.to_dict()["results"]["non_hdl_cholesterol"]["unit"] == "mg/dL"  # JSON stays canonical
+    r = cli("assess", "examples/person.json", "--units", "mg/dL")
+    assert r.returncode == 0 and "desirable below 130 mg/dL" in r.stdout
+    bad = cli("assess", "examples/person.json", "--units", "mmol")
+    assert bad.returncode == 2 and "--units" in bad.stderr

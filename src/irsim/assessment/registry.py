@@ -172,8 +172,10 @@ class Calculator:
     abnormal: frozenset[str] = field(default_factory=frozenset)
     #: Human name (text, page and report; the key stays in JSON and tables).
     label: str = ""
-    #: Reference range or cut-offs in words, shown beside the value.
+    #: Reference range or cut-offs in words, shown beside the value (every mg/dL number carries its unit).
     ranges: str = ""
+    #: Analyte whose unit conversions apply to a mg/dL value and to the cut-offs (results shown in mmol/L).
+    analyte: str = ""
 
 
 REGISTRY: dict[str, Calculator] = {}

@@ -46,6 +46,12 @@ class Format(str, Enum):
     html = "html"
 
 
+class Units(str, Enum):
+    given = "given"
+    mg = "mg/dL"
+    mmol = "mmol/L"
+
+
 @app.command()
 def assess(
     person: Optional[Path] = typer.Argument(None, help="Person file: .json, .yaml, .csv (one row) or a FHIR R4 Bundle."),
@@ -53,6 +59,9 @@ def assess(
     out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of the terminal."),
     batch: Optional[Path] = typer.Option(None, "--batch", help=escape(  # square brackets are rich markup
         "CSV of many persons (headers 'field [unit]', e.g. 'fasting_glucose [mmol/L]').")),
+    units: Units = typer.Option(Units.given, "--units", help="Glucose and lipid results in mg/dL or mmol/L "
+                                "(text and HTML; default: the units the person's labs were given in; JSON stays "
+                                "in canonical units)."),
 ) -> None:
     """Assess a person (or a batch) from their labs: every index and stage, per organ, with sources."""
     try:
@@ -67,6 +76,7 @@ def assess(
         result = run(read_person(person))
     except InputError as exc:
         fail(exc)
+    chosen = None if units is Units.given else units.value
     if format is Format.json:
         import json
 
@@ -74,14 +84,14 @@ def assess(
     elif format is Format.html:
         from ..reporting.assessment import to_html
 
-        text = to_html(result)
+        text = to_html(result, chosen)
     else:
         from ..reporting.assessment import to_text
 
         if out_file is None:
-            to_text(result, out)
+            to_text(result, out, chosen)
             return
-        text = to_text(result)
+        text = to_text(result, units=chosen)
     if out_file is None:
         sys.stdout.write(text + "\n")
     else:

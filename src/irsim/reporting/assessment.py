@@ -4,22 +4,48 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 from .. import DISCLAIMER, __version__
 from ..assessment.glycemia import CONFIRM_NOTE
 from ..assessment.registry import ORGANS, REGISTRY
+from ..units import from_canonical
 
 
-def format_value(rec: dict[str, Any]) -> str:
-    v = rec["value"]
+def format_value(rec: dict[str, Any], units: str = "mg/dL", analyte: str = "") -> str:
+    """A result's value with its unit; a mg/dL value of ``analyte`` in mmol/L when ``units`` is mmol/L."""
+    v, unit = rec["value"], rec.get("unit")
+    if unit == "mg/dL" and units == "mmol/L" and analyte and isinstance(v, float):
+        v, unit = float(from_canonical(analyte, v, "mmol/L")), "mmol/L"
     if isinstance(v, bool):
         text = "yes" if v else "no"
     elif isinstance(v, float):
         text = f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
     else:
         text = str(v)
-    return f"{text} {rec['unit']}" if rec.get("unit") else text
+    return f"{text} {unit}" if unit else text
+
+
+#: Analytes whose unit says which system the person uses (mmol/L in, mmol/L out).
+UNIT_ANALYTES = ("fasting_glucose", "total_cholesterol", "ldl_cholesterol", "hdl_cholesterol", "triglycerides")
+_MG_DL = re.compile(r"(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))? mg/dL")
+
+
+def preferred_units(person) -> str:
+    """"mmol/L" when the person gave glucose or lipids in mmol/L, else "mg/dL"."""
+    labs = person.labs
+    given = [getattr(labs, name, None) for name in UNIT_ANALYTES]
+    return "mmol/L" if any(q is not None and q.unit.replace(" ", "").lower() == "mmol/l" for q in given) else "mg/dL"
+
+
+def ranges_in(calc, units: str) -> str:
+    """The calculator's cut-offs in ``units``: every "N mg/dL" (or "N-M mg/dL") of its analyte converted."""
+    if units != "mmol/L" or not calc.analyte:
+        return calc.ranges
+    conv = lambda x: f"{from_canonical(calc.analyte, float(x), 'mmol/L'):.1f}"  # noqa: E731
+    return _MG_DL.sub(lambda m: conv(m.group(1)) + (f"-{conv(m.group(2))}" if m.group(2) else "") + " mmol/L",
+                      calc.ranges)
 
 
 #: Categories in words (the keys stay in JSON); anything not listed reads with spaces for underscores.
@@ -88,8 +114,9 @@ def summary(assessment) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def to_text(assessment, console=None) -> str:
-    """Per-organ summary; returns the plain text (also printed to ``console`` when given)."""
+def to_text(assessment, console=None, units: str | None = None) -> str:
+    """Per-organ summary; returns the plain text (also printed to ``console`` when given). ``units``: "mg/dL" or
+    "mmol/L" for glucose and lipid results (default: what the person gave)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -98,6 +125,7 @@ def to_text(assessment, console=None) -> str:
     console.print(f"[bold]irsim assessment[/bold] (irsim {__version__})" +
                   (f" — {assessment.person.id}" if assessment.person.id else ""))
     console.print(f"[dim]{DISCLAIMER}[/dim]\n")
+    units = units or preferred_units(assessment.person)
     line = summary(assessment)
     if line:
         console.print(f"[bold]In short:[/bold] {escape(line)}\n")
@@ -111,8 +139,8 @@ def to_text(assessment, console=None) -> str:
         for key, rec in items:
             calc = REGISTRY[key]
             words = escape(category_words(rec.get("category")))
-            t.add_row(escape(calc.label or key), escape(format_value(rec)),
-                      f"[red]{words}[/red]" if key in findings and words else words, escape(calc.ranges))
+            t.add_row(escape(calc.label or key), escape(format_value(rec, units, calc.analyte)),
+                      f"[red]{words}[/red]" if key in findings and words else words, escape(ranges_in(calc, units)))
         console.print(t)
         for key, rec in items:
             if key in findings:
@@ -137,27 +165,29 @@ table{border-collapse:collapse;width:100%} td,th{padding:.3rem .5rem;border-bott
 """
 
 
-def organ_view(assessment) -> list[dict[str, Any]]:
+def organ_view(assessment, units: str | None = None) -> list[dict[str, Any]]:
     """Results grouped by organ, each with its display value, category, whether it is abnormal and the mechanism
     sentence (the page and the HTML reports render this)."""
     findings = dict(assessment.findings())
+    units = units or preferred_units(assessment.person)
     return [{"organ": organ, "label": ORGANS[organ],
-             "results": [{"key": key, "name": REGISTRY[key].label or key, "text": format_value(rec),
+             "results": [{"key": key, "name": REGISTRY[key].label or key,
+                          "text": format_value(rec, units, REGISTRY[key].analyte),
                           "category": rec.get("category"), "category_words": category_words(rec.get("category")),
-                          "ranges": REGISTRY[key].ranges, "abnormal": key in findings,
+                          "ranges": ranges_in(REGISTRY[key], units), "abnormal": key in findings,
                           "mechanism": findings.get(key), "formula": rec["formula"],
                           "reference": rec["reference"]} for key, rec in items]}
             for organ, items in assessment.by_organ().items()]
 
 
-def assessment_sections(assessment) -> str:
+def assessment_sections(assessment, units: str | None = None) -> str:
     """HTML tables per organ, then what was not computable and the warnings."""
     e = html.escape
     parts = []
     line = summary(assessment)
     if line:
         parts.append(f"<p class=summary><strong>In short:</strong> {e(line)}</p>")
-    for group in organ_view(assessment):
+    for group in organ_view(assessment, units):
         parts.append(f"<h2>{e(group['label'])}</h2><table><thead><tr><th>result</th><th>value</th>"
                      "<th>category</th><th>reference range / cut-offs</th><th>source</th></tr></thead><tbody>")
         for r in group["results"]:
@@ -176,13 +206,13 @@ def assessment_sections(assessment) -> str:
     return "\n".join(parts)
 
 
-def to_html(assessment) -> str:
+def to_html(assessment, units: str | None = None) -> str:
     e = html.escape
     parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
              f"<meta name=viewport content='width=device-width,initial-scale=1'>"
              f"<title>irsim assessment</title><style>{CSS}</style></head><body>",
              f"<h1>irsim assessment{(' — ' + e(assessment.person.id)) if assessment.person.id else ''}</h1>",
-             f"<p class=note role=note>{e(DISCLAIMER)}</p>", assessment_sections(assessment)]
+             f"<p class=note role=note>{e(DISCLAIMER)}</p>", assessment_sections(assessment, units)]
     parts.append(f"<script type='application/json' id=irsim-data>{e(json.dumps(assessment.to_dict()))}</script>")
     parts.append(f"<p class=ref>irsim {e(__version__)}</p></body></html>")
     return "\n".join(parts)

@@ -324,3 +324,18 @@ def test_explain_endpoint_sums_and_refuses_unknown_outcomes(client):
     assert "not medical advice" in d["disclaimer"]
     bad = client.post("/api/explain", json={"person": PERSON, "outcome": "happiness"})
     assert bad.status_code == 422 and "outcome" in bad.text
+
+
+def test_status_says_when_the_models_are_warm(tmp_path):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(tmp_path / "w.db")) as c:  # tests: no warm-up, ready at once
+        assert c.get("/api/status").json()["ready"] is True
+    with TestClient(create_app(tmp_path / "w2.db", warm=True)) as c:  # irsim serve: compiles in the background
+        deadline = time.time() + 300
+        while not c.get("/api/status").json()["ready"]:
+            assert time.time() < deadline
+            time.sleep(0.5)
+        assert c.get("/static/favicon.svg").status_code == 200

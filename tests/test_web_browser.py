@@ -211,3 +211,30 @@ def test_why_panel_shows_the_api_explanation(server, browser):
     page.click("#explain-run")
     expect(page.locator("#explain-error")).to_contain_text("not an outcome irsim can explain")
     assert page.locator("#explain-result").inner_text() == ""
+
+
+def test_results_for_old_inputs_are_marked_stale_and_the_report_is_what_is_shown(server, browser):
+    """Issue #15: after an edit the projection is greyed out and says so; "Download report" renders exactly the
+    projection on screen (not the edited, unsubmitted form); the server says when its models are warm."""
+    assert httpx.get(server + "/api/status", timeout=5).json().keys() >= {"ready"}
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(server)
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.get_attribute("link[rel='icon']", "href") == "/static/favicon.svg"
+    with page.expect_request("**/api/simulate", timeout=300_000) as sim:
+        page.click("#load-example")
+    page.wait_for_selector("#summary-table tr[data-scenario='baseline']", timeout=300_000)
+    shown = sim.value.post_data_json["person"]
+    expect(page.locator("#stale-note")).to_be_hidden()
+
+    page.fill("#f-weight", "95")  # edited, not submitted: the assessment follows, the projection does not
+    expect(page.locator("#stale-note")).to_be_visible(timeout=30_000)
+    assert "stale" in page.get_attribute("#projection-chart", "class")
+    with page.expect_request("**/api/report") as rep:
+        page.click("#report")
+    assert rep.value.post_data_json["person"] == shown
+
+    page.click("#submit")
+    expect(page.locator("#stale-note")).to_be_hidden(timeout=300_000)
+    assert "stale" not in (page.get_attribute("#projection-chart", "class") or "")
+    page.close()

@@ -102,7 +102,9 @@ def _fields() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- the app
-def create_app(db_path: Path | str | None = None) -> FastAPI:
+def create_app(db_path: Path | str | None = None, warm: bool = False) -> FastAPI:
+    """The app; ``warm=True`` (``irsim serve``) compiles the models in a background thread at start-up, and
+    ``GET /api/status`` says when they are ready (the page shows "warming up" until then)."""
     from fastapi_offline import FastAPIOffline
 
     path = Path(db_path) if db_path else store.default_path()
@@ -152,6 +154,28 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
         with sim_lock:
             return projection(req.person, req.years, req.scenarios)
 
+    ready = threading.Event()
+
+    def warm_up():
+        """Assess and project the example person once: compiles (or loads) every program a first request needs."""
+        try:
+            from ...assessment.api import assess as run
+
+            person = Person.parse(json.loads((STATIC / "example-person.json").read_text()))
+            run(person)
+            project(SimulateRequest(person=person, years=20, scenarios=[
+                {"name": "your plan", "interventions": [{"type": "weight_loss", "start_year": 0, "percent": 5,
+                                                         "over_months": 6, "then": "maintain"}]}]))
+        except Exception:  # a failed warm-up only costs the first request its compile
+            log.exception("warm-up failed")
+        finally:
+            ready.set()
+
+    if warm:
+        threading.Thread(target=warm_up, name="irsim-warm-up", daemon=True).start()
+    else:
+        ready.set()
+
     # -------- page and assets
     @app.get("/", include_in_schema=False)
     def page():
@@ -166,6 +190,11 @@ def create_app(db_path: Path | str | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     # -------- API mirroring the CLI
+    @app.get("/api/status", tags=["reference"])
+    def status() -> dict[str, Any]:
+        """Whether the models are compiled (``irsim serve`` compiles them in the background at start-up)."""
+        return {"ready": ready.is_set(), "version": __version__}
+
     @app.get("/api/fields", tags=["reference"])
     def fields() -> dict[str, Any]:
         """The Person's fields for a form: accepted units, canonical unit, plausible range."""

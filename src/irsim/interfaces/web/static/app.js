@@ -132,7 +132,17 @@ async function assess() {
   showProblems([]);
   lastPerson = person;
   renderAssessment(r.data);
+  markStale();
   return r.data;
+}
+
+// The projection, its table and the report stay those of the inputs they were computed for: after an edit the
+// page greys them out and says so until the next projection; the report renders exactly what is on screen.
+let shownBody = null;
+function markStale() {
+  const stale = shownBody !== null && JSON.stringify(shownBody.person) !== JSON.stringify(lastPerson);
+  for (const id of ["where-section", "projection-chart", "summary"]) $(id).classList.toggle("stale", stale);
+  $("stale-note").hidden = !stale;
 }
 
 function renderAssessment(data) {
@@ -204,10 +214,13 @@ async function project() {
   const seq = ++simSeq;
   $("busy").textContent = "projecting…";
   if ($("explain-result").childElementCount) $("explain-busy").textContent = "Person, plan or years changed: press Explain to update.";
-  const r = await api("POST", "/api/simulate", {...simulateBody(), figures: true});
+  const body = simulateBody();
+  const r = await api("POST", "/api/simulate", {...body, figures: true});
   if (seq !== simSeq) return;  // a newer request is on its way
   $("busy").textContent = "";
   if (!r.ok) { showProblems(r.data.problems || [{field: "projection", message: r.data.detail}]); return; }
+  shownBody = body;
+  markStale();
   $("where-section").hidden = false;
   $("projection-section").hidden = false;
   $("explain-section").hidden = false;
@@ -242,7 +255,8 @@ function renderSummary(data) {
 }
 
 async function downloadReport() {
-  const r = await fetch("/api/report", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(simulateBody())});
+  const r = await fetch("/api/report", {method: "POST", headers: {"Content-Type": "application/json"},
+                                        body: JSON.stringify(shownBody || simulateBody())});
   if (!r.ok) { $("busy").textContent = "report failed"; return; }
   const a = el("a", {href: URL.createObjectURL(await r.blob()), download: "irsim-report.html"});
   document.body.append(a); a.click(); a.remove();
@@ -421,7 +435,19 @@ async function addLab(ev) {
 // ---------------------------------------------------------------- wiring
 async function run() { if (await assess()) await project(); }
 
+// The server compiles its models once at start-up: say so instead of a silent first wait.
+async function warmingUp() {
+  const WAIT = "warming up the models (the first start compiles them, about half a minute)…";
+  for (;;) {
+    const r = await api("GET", "/api/status");
+    if (!r.ok || r.data.ready) { if ($("busy").textContent === WAIT) $("busy").textContent = ""; return; }
+    if (!$("busy").textContent) $("busy").textContent = WAIT;
+    await new Promise((ok) => setTimeout(ok, 1500));
+  }
+}
+
 async function init() {
+  warmingUp();
   FIELDS = (await api("GET", "/api/fields")).data;
   buildForm();
   const live = debounce(assess, 400);

@@ -64,3 +64,14 @@ def test_results_come_back_in_the_units_the_person_used(cli):
     assert r.returncode == 0 and "desirable below 130 mg/dL" in r.stdout
     bad = cli("assess", "examples/person.json", "--units", "mmol")
     assert bad.returncode == 2 and "--units" in bad.stderr
+
+
+def test_what_to_do_follows_the_findings():
+    from irsim.reporting.assessment import to_do
+
+    items = to_do(assess(PERSON))  # prediabetes, fatty liver likely, metabolic syndrome (examples/person.json)
+    assert any("Knowler 2002" in t and "58 %" in t for t in items)  # DPP lifestyle: incidence -58 %
+    assert any("fatty liver" in t for t in items) and not any("kidney" in t.lower() for t in items)
+    text = to_text(assess(PERSON))
+    assert "What you can do, what to discuss with your clinician" in text and "not medical advice" in text
+    assert to_do(assess({"age": 40, "sex": "male", "labs": {"fasting_glucose": "85 mg/dL"}})) == []

@@ -226,6 +226,7 @@ def test_results_for_old_inputs_are_marked_stale_and_the_report_is_what_is_shown
     page.wait_for_selector("#summary-table tr[data-scenario='baseline']", timeout=300_000)
     shown = sim.value.post_data_json["person"]
     expect(page.locator("#stale-note")).to_be_hidden()
+    assert page.locator("#to-do-list li").count() >= 1  # what you can do, for the example's findings
 
     page.fill("#f-weight", "95")  # edited, not submitted: the assessment follows, the projection does not
     expect(page.locator("#stale-note")).to_be_visible(timeout=30_000)

@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         if host not in LOOPBACK:
             err.print(f"[bold yellow]warning:[/bold yellow] binding to {host}: other machines can reach this "
                       "service and its stored profiles. It has no authentication.", highlight=False)
-        application = create_app(db_path=db)
+        application = create_app(db_path=db, warm=True)
         err.print(f"irsim web app on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
                   f"(database {application.state.db_path})")
         uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -114,6 +114,40 @@ def summary(assessment) -> str:
     return text[0].upper() + text[1:] + "."
 
 
+#: What a person can do and what to discuss, by finding (education, not advice); each with its source.
+_TO_DO = (
+    (lambda c: c("glycemic_status") == "prediabetes" or c("homa1_ir") == "insulin_resistant",
+     "Losing 5-7 % of body weight and about 150 minutes a week of moderate activity cut the onset of type 2 "
+     "diabetes by 58 % over about 3 years in people with prediabetes (Diabetes Prevention Program, Knowler 2002)."),
+    (lambda c: c("glycemic_status") == "diabetes",
+     "A glucose or HbA1c in the diabetes range needs a clinician: a repeat test confirms it (ADA 2025), and "
+     "treatment and follow-up are planned together."),
+    (lambda c: "steatosis_likely" in (c("fatty_liver_index"), c("hepatic_steatosis_index")),
+     "A fatty liver improves with weight loss: 5 % or more lowers liver fat, 7-10 % also calms its inflammation "
+     "(EASL-EASD-EASO 2024); ask whether a liver scarring test (FIB-4, elastography) is due."),
+    (lambda c: "high_risk" in (c("fib4"), c("nafld_fibrosis_score")),
+     "A high liver scarring score is worth discussing soon: guidelines refer it for elastography or to a "
+     "liver clinic (AASLD 2023)."),
+    (lambda c: c("prevent_ascvd_10y") in ("intermediate", "high") or c("prevent_cvd_10y") in ("intermediate", "high"),
+     "With an intermediate or high 10-year heart risk, guidelines discuss statins and blood pressure treatment "
+     "(AHA/ACC 2019 primary prevention)."),
+    (lambda c: c("kdigo_gfr_category") in ("G3a", "G3b", "G4", "G5") or c("kdigo_albuminuria_category") in ("A2", "A3"),
+     "Reduced kidney filtration or albumin in the urine is followed up with repeat tests and, in diabetes, "
+     "kidney-protecting medicines (KDIGO 2024)."),
+    (lambda c: c("metabolic_syndrome") == "metabolic_syndrome",
+     "Metabolic syndrome responds to the same steps: weight, activity, and the blood pressure, lipids and "
+     "glucose your clinician checks."),
+)
+
+
+def to_do(assessment) -> list[str]:
+    """"What you can do, what to discuss with your clinician": one sentence per finding present, with its source
+    (research and education software: this is education, not medical advice)."""
+    res = assessment.results
+    cat = lambda key: res.get(key, {}).get("category")  # noqa: E731
+    return [text for applies, text in _TO_DO if applies(cat)]
+
+
 def to_text(assessment, console=None, units: str | None = None) -> str:
     """Per-organ summary; returns the plain text (also printed to ``console`` when given). ``units``: "mg/dL" or
     "mmol/L" for glucose and lipid results (default: what the person gave)."""
@@ -152,6 +186,11 @@ def to_text(assessment, console=None, units: str | None = None) -> str:
             console.print(f"  {key}: {why}")
     for w in assessment.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
+    items = to_do(assessment)
+    if items:
+        console.print("\n[bold]What you can do, what to discuss with your clinician[/bold] (education, not medical advice):")
+        for text in items:
+            console.print(f"  • {escape(text)}")
     return console.export_text() if console.record else ""
 
 
@@ -197,6 +236,11 @@ def assessment_sections(assessment, units: str | None = None) -> str:
                          f"<td>{e(r['text'])}</td><td{cls}>{e(r['category_words'])}</td><td>{e(r['ranges'])}</td>"
                          f"<td class=ref><code>{e(r['formula'])}</code><br>{e(r['reference'])}</td></tr>")
         parts.append("</tbody></table>")
+    items = to_do(assessment)
+    if items:
+        parts.append("<h2>What you can do, what to discuss with your clinician</h2>"
+                     f"<p class=mech>Education, not medical advice. {e(DISCLAIMER)}</p><ul class=todo>"
+                     + "".join(f"<li>{e(t)}</li>" for t in items) + "</ul>")
     if assessment.not_computable:
         parts.append("<h2>Not computable</h2><ul>")
         parts += [f"<li>{e(k)}: {e(v)}</li>" for k, v in assessment.not_computable.items()]

@@ -204,10 +204,10 @@ def create_app(db_path: Path | str | None = None, warm: bool = False) -> FastAPI
     def assess(person: Person) -> dict[str, Any]:
         """`irsim assess`: every index and category, per organ, with the mechanism of each abnormal result."""
         from ...assessment.api import assess as run
-        from ...reporting.assessment import organ_view, summary
+        from ...reporting.assessment import organ_view, summary, to_do
 
         result = run(person)
-        return {**result.to_dict(), "summary": summary(result), "organs": organ_view(result)}
+        return {**result.to_dict(), "summary": summary(result), "to_do": to_do(result), "organs": organ_view(result)}
 
     @app.post("/api/simulate", tags=["projection"])
     def simulate(req: SimulateRequest) -> dict[str, Any]:

@@ -150,6 +150,8 @@ function renderAssessment(data) {
   root.replaceChildren();
   $("assess-summary").textContent = data.summary ? "In short: " + data.summary : "";
   $("assess-summary").hidden = !data.summary;
+  $("to-do-list").replaceChildren(...(data.to_do || []).map((t) => el("li", {}, t)));
+  $("to-do").hidden = !(data.to_do || []).length;
   for (const g of data.organs) {
     const div = el("div", {class: "organ"});
     div.append(el("h3", {}, g.label));

@@ -221,6 +221,7 @@ def test_results_for_old_inputs_are_marked_stale_and_the_report_is_what_is_shown
     page.goto(server)
     page.wait_for_selector("body[data-ready='1']")
     assert page.get_attribute("link[rel='icon']", "href") == "/static/favicon.svg"
+    assert page.input_value("#f-sex") == ""  # no silent default for sex
     with page.expect_request("**/api/simulate", timeout=300_000) as sim:
         page.click("#load-example")
     page.wait_for_selector("#summary-table tr[data-scenario='baseline']", timeout=300_000)

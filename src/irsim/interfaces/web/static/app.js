@@ -61,7 +61,8 @@ function labUnits() {
 const numbers = (s) => s.split(/[,;\s]+/).filter((x) => x !== "").map(Number);
 
 function personFromForm() {
-  const p = {sex: $("f-sex").value, labs: {}};
+  const p = {labs: {}};
+  if ($("f-sex").value) p.sex = $("f-sex").value;  // no silent default: the server asks for it
   for (const f of [...FIELDS.body, ...FIELDS.labs]) {
     const v = $("f-" + f.name).value.trim();
     if (v === "") continue;
@@ -97,7 +98,7 @@ function fillForm(person) {
     $("f-" + f.name).value = value;
     setUnit($("f-" + f.name + "-unit"), unit);
   }
-  $("f-sex").value = person.sex || "female";
+  $("f-sex").value = person.sex || "";
   for (const name of FIELDS.flags) $("f-" + name).value = person[name] === undefined || person[name] === null ? "" : String(person[name]);
   const og = labs.ogtt;
   $("ogtt-minutes").value = og ? og.minutes.join(", ") : "";

@@ -39,6 +39,13 @@ def _diagnostic_lines() -> dict[str, tuple[float, float]]:
             for k, pre, dm, unit in ADA_2025_CUTOFFS}
 
 
+def shown(scenario: str) -> str:
+    """A scenario's name on a chart: the scenario-free projection reads "untreated (no change)"."""
+    from ..scenarios.schema import BASELINE
+
+    return "untreated (no change)" if scenario == BASELINE.name else str(scenario)
+
+
 #: Where-am-I regions (ADA status at year 0's model state), colours by status.
 REGIONS = (("NGT", "#d9f0d3"), ("prediabetes", "#fee8a8"), ("T2D", "#f8c4c0"))
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -60,7 +67,7 @@ def projection_figures(df, measurements: Sequence[dict] = ()) -> list:
     for col, title in present_panels(df.columns):
         fig = go.Figure()
         for j, (name, g) in enumerate(groups):
-            fig.add_trace(go.Scatter(x=g["year"].to_numpy(), y=g[col].to_numpy(), name=str(name), mode="lines",
+            fig.add_trace(go.Scatter(x=g["year"].to_numpy(), y=g[col].to_numpy(), name=shown(name), mode="lines",
                                      line={"color": PALETTE[j % len(PALETTE)]}))
         pts = [m for m in measurements if MEASURED.get(m["field"], ("",))[0] == col]
         if pts:
@@ -120,7 +127,7 @@ def where_figure(df):
     for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):
         cap = secretory_capacity(g).to_numpy()
         fig.add_trace(go.Scatter(x=g["muscle_insulin_sensitivity_rel"].to_numpy(), y=cap, mode="lines+markers",
-                                 name=str(name), line={"color": PALETTE[j % len(PALETTE)]}, marker={"size": 4},
+                                 name=shown(name), line={"color": PALETTE[j % len(PALETTE)]}, marker={"size": 4},
                                  text=[f"year {y:g}: {st}" for y, st in zip(g["year"], g["glycemic_status"])],
                                  hovertemplate="%{text}<br>sensitivity %{x:.2f}<br>beta-cell capacity %{y:.2f}"))
     first = df.iloc[0]
@@ -155,7 +162,7 @@ def projection_svgs(df, measurements: Sequence[dict] = ()) -> list[str]:
     for col, title in present_panels(df.columns):
         fig, ax = plt.subplots(figsize=(4.6, 2.9))
         for j, (name, g) in enumerate(groups):
-            ax.plot(g["year"], g[col], color=PALETTE[j % len(PALETTE)], label=str(name), lw=1.8)
+            ax.plot(g["year"], g[col], color=PALETTE[j % len(PALETTE)], label=shown(name), lw=1.8)
         pts = [m for m in measurements if MEASURED.get(m["field"], ("",))[0] == col]
         if pts:
             ax.plot([m["year"] for m in pts], [m["canonical"] * MEASURED[m["field"]][1] for m in pts], "kx", ms=8,
@@ -189,7 +196,7 @@ def where_svg(df) -> str:
             ax.text(s[ix[mid]], b[iy[mid]], label, ha="center", va="center", fontsize=10, weight="bold", color="#333")
     for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):
         ax.plot(g["muscle_insulin_sensitivity_rel"], secretory_capacity(g), "-o", ms=2.5, lw=1.6,
-                color=PALETTE[j % len(PALETTE)], label=str(name))
+                color=PALETTE[j % len(PALETTE)], label=shown(name))
     first = df.iloc[0]
     ax.plot([first["muscle_insulin_sensitivity_rel"]], [secretory_capacity(first)], "k*", ms=14, label="you now")
     ax.set_xscale("log")
@@ -232,7 +239,7 @@ def plot_trajectories(df, path: Path) -> None:
         fig = make_subplots(rows=2, cols=3, subplot_titles=[t for _, t in panels])
         for k, (col, _) in enumerate(panels):
             for name, g in df.groupby("scenario", sort=False):
-                fig.add_trace(go.Scatter(x=g["year"], y=g[col], name=name, legendgroup=name, showlegend=k == 0),
+                fig.add_trace(go.Scatter(x=g["year"], y=g[col], name=shown(name), legendgroup=name, showlegend=k == 0),
                               row=k // 3 + 1, col=k % 3 + 1)
         fig.update_layout(title="irsim projection (research and education software, not medical advice)")
         write_html(fig, path)
@@ -241,7 +248,7 @@ def plot_trajectories(df, path: Path) -> None:
     fig, axes = plt.subplots(2, 3, figsize=(13, 7), constrained_layout=True)
     for ax, (col, title) in zip(axes.ravel(), panels):
         for name, g in df.groupby("scenario", sort=False):
-            ax.plot(g["year"], g[col], label=name)
+            ax.plot(g["year"], g[col], label=shown(name))
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("year")
         ax.grid(alpha=0.3)

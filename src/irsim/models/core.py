@@ -446,9 +446,16 @@ def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: i
         return observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech)
 
     def record(carry, r):
+        # the record's first month: its derived quantities serve the observation too (one derive fewer per record)
         k0 = r * per_record
-        obs = observe_all(*carry, k0)
-        carry, _ = jax.lax.scan(month, carry, k0 + jnp.arange(per_record))
+        s, o = carry
+        t = t0 + k0 * dt
+        u = pm.Inputs(*(col[k0] for col in inputs))
+        p = om.coupled_params(params, o, oparams, mech)
+        s2, d = pm.step(t, s, p, u, mech, ref, dt)
+        obs = observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech)
+        o2 = om.step(t, om.drivers(t, s._replace(energy=s2.energy), d, p, u, ref), o, oparams, mech, dt)
+        carry, _ = jax.lax.scan(month, (s2, o2), k0 + 1 + jnp.arange(per_record - 1))
         return carry, jnp.stack(obs)
 
     (s_end, o_end), obs = jax.lax.scan(record, (state, ostate), jnp.arange(n_records))

@@ -62,9 +62,9 @@ class CalorieChange(_Base):
     kcal_per_day: float = Field(ge=-3000, le=1500, description="change in energy intake, kcal/day (a very-low-calorie "
                                                               "diet of 600 kcal/day is about -2200)")
 
-
     def action(self) -> str:
         return f"eat {abs(self.kcal_per_day):g} kcal/day {'less' if self.kcal_per_day < 0 else 'more'}"
+
 
 class WeightLoss(_Base):
     type: Literal["weight_loss"]
@@ -72,26 +72,26 @@ class WeightLoss(_Base):
     over_months: float = Field(gt=0, le=60, description="months to reach the target")
     then: Literal["maintain", "regain"] = "maintain"
 
-
     def action(self) -> str:
         return (f"lose {self.percent:g} % of weight over {self.over_months:g} months, then "
                 + ("keep it off" if self.then == "maintain" else "let it come back"))
+
 
 class PhysicalActivity(_Base):
     type: Literal["physical_activity"]
     minutes_per_week: float = Field(gt=0, le=1500, description="extra moderate activity, min/week")
 
-
     def action(self) -> str:
         return f"{self.minutes_per_week:g} more minutes a week of moderate activity"
+
 
 class Metformin(_Base):
     type: Literal["metformin"]
     mg_per_day: float = Field(gt=0, le=3000, description="daily dose, mg (licensed maximum 2550-3000 mg)")
 
-
     def action(self) -> str:
         return f"metformin {self.mg_per_day:g} mg a day"
+
 
 class Semaglutide(_Base):
     type: Literal["semaglutide"]
@@ -219,9 +219,9 @@ class DietComposition(_Base):
     type: Literal["diet_composition"]
     carbohydrate_percent: float = Field(ge=5, le=85, description="carbohydrate share of energy, %")
 
-
     def action(self) -> str:
         return f"carbohydrate at {self.carbohydrate_percent:g} % of energy"
+
 
 class SleepOrStress(_Base):
     type: Literal["sleep_or_stress"]

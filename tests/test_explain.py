@@ -48,6 +48,19 @@ def test_explain_t2d_shares_sum_to_total(person):
         assert t["share_percent"].sum() == pytest.approx(100.0, abs=1e-6)
 
 
+def test_t2d_is_explained_by_its_onset(person):
+    # issue #15: T2D is its onset, not HbA1c. The example person (prediabetes) reaches the model's T2D status within
+    # 40 years: each pathway's share is how much earlier it brings the onset; they add up to the years with diabetes
+    e = explain(person, "T2D", years=40)
+    assert e.kind == "onset" and e.column == "years_with_t2d" and 0 < e.onset_year < 40
+    assert e.total == pytest.approx(40 - e.onset_year, abs=1e-9)
+    assert e.pathways["contribution"].sum() == pytest.approx(e.total, abs=1e-9)
+    assert any("earlier" in t for t in e.pathways["sentence"]) and e.note == ""
+    # without an onset within the horizon it says so and explains the HbA1c drift instead
+    e10 = explain(person, "T2D", years=10)
+    assert e10.onset_year is None and e10.column == "hba1c_percent" and "no onset" in e10.note
+
+
 def test_cli_explain_json_and_errors(cli, tmp_path):
     from conftest import EXAMPLES
 

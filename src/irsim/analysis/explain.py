@@ -36,7 +36,9 @@ PATHWAYS: dict[str, tuple[str, str]] = dict(mc.SWITCHES)
 #: Outcome aliases: name -> (column, kind, words) with kind "level" (change of the value) or "hazard" (cumulative
 #: hazard); other outcomes are columns, named by :func:`readable`.
 OUTCOMES: dict[str, tuple[str, str, str]] = {
-    "T2D": ("hba1c_percent", "level", "HbA1c (%)"),
+    # onset: v = years lived with type 2 diabetes within the horizon (horizon - onset year; 0 without onset), from
+    # the model's glycaemic status in monthly steps, so each pathway's share is how much earlier it brings the onset
+    "T2D": ("glycemic_status", "onset", "type 2 diabetes"),
     "MI": ("hazard_mi", "hazard", "myocardial infarction"),
     "stroke": ("hazard_stroke", "hazard", "stroke"),
     "dementia": ("hazard_dementia", "hazard", "dementia"),
@@ -70,10 +72,13 @@ class Explanation:
     total: float            # v(all): the change (or cumulative hazard) in the full model
     pathways: pd.DataFrame  # pathway, label, contribution, share_percent, sentence (plus the 'other' row)
     tissues: dict[str, pd.DataFrame]  # glycaemic outcomes: quantity -> tissue table
+    note: str = ""          # e.g. why an onset outcome is explained through HbA1c instead
+    onset_year: float | None = None  # onset outcomes: the year of onset in the full model
 
     def to_dict(self) -> dict:
         return {"outcome": self.outcome, "column": self.column, "kind": self.kind, "years": self.years,
-                "start": self.start, "total": self.total, "method": "Shapley over pathway knock-outs",
+                "start": self.start, "total": self.total, "note": self.note, "onset_year": self.onset_year,
+                "method": "Shapley over pathway knock-outs",
                 "pathways": self.pathways.to_dict(orient="records"),
                 "tissues": {k: v.to_dict(orient="records") for k, v in self.tissues.items()},
                 "note": "research and education software, not medical advice"}
@@ -83,7 +88,7 @@ def resolve_outcome(outcome: str, columns) -> tuple[str, str, str]:
     """(column, kind, words) of an outcome alias or trajectory column; refused with the known names otherwise."""
     col, kind, words = OUTCOMES.get(outcome, (outcome, "hazard" if outcome.startswith("hazard_") else "level",
                                               readable(outcome)))
-    if col not in columns or col in ("year", "age", "glycemic_status"):
+    if col not in columns or col in ("year", "age") or (col == "glycemic_status" and kind != "onset"):
         known = sorted(set(OUTCOMES) | {c for c in columns if c not in ("year", "age", "glycemic_status")})
         raise InputError([Problem("--outcome", f"{outcome!r} is not an outcome irsim can explain; one of: {', '.join(known)}")])
     return col, kind, words
@@ -102,8 +107,16 @@ def shapley(values: np.ndarray, k: int) -> np.ndarray:
     return phi
 
 
+def _onset(out: np.ndarray, col: int, years: np.ndarray) -> np.ndarray:
+    """Year of type 2 diabetes onset per lane (the first record with the model's status T2D); NaN without one."""
+    t2d = out[:, col, :] == mc.LABELS["glycemic_status"].index("T2D")
+    return np.where(t2d.any(axis=0), years[t2d.argmax(axis=0)], np.nan)
+
+
 def _value(out: np.ndarray, col: int, kind: str, years: np.ndarray) -> np.ndarray:
     y = out[:, col, :]
+    if kind == "onset":  # years with diabetes within the horizon
+        return np.nan_to_num(years[-1] - _onset(out, col, years), nan=0.0)
     if kind == "hazard":
         return np.trapezoid(y, years, axis=0) if hasattr(np, "trapezoid") else np.trapz(y, years, axis=0)
     return y[-1] - y[0]
@@ -123,10 +136,15 @@ def readable(column: str) -> str:
     return f"{words} ({unit})" if unit else words
 
 
-def _sentence(label: str, what: str, contribution: float, share: float, outcome: str, unit_total: str) -> str:
+def _sentence(label: str, what: str, contribution: float, share: float, outcome: str, unit_total: str,
+              kind: str = "level") -> str:
     name = label[0].upper() + label[1:]
     if abs(share) < 0.05:  # under 0.05 % of the total change
         return f"{name} ({what}) makes no material difference to {outcome} here."
+    if kind == "onset":
+        verb = "brings" if contribution > 0 else "puts off"
+        return (f"{name} ({what}) {verb} {outcome} {abs(contribution):.3g} years "
+                f"{'earlier' if contribution > 0 else 'later'}: {share:.0f} % of {unit_total}.")
     verb = "raises" if contribution > 0 else "lowers"
     return f"{name} ({what}) {verb} {outcome} by {abs(contribution):.3g}: {share:.0f} % of {unit_total}."
 
@@ -152,26 +170,42 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
     masks = np.arange(lanes)
     on = {name: ((masks >> i) & 1).astype(float) for i, name in enumerate(names)}
     mech = pm.Mechanisms(**{f: on.get(f, np.ones(lanes)) for f in pm.Mechanisms._fields})
-    out = cp.run(batch, years, scenario or BASELINE, "year", mech)
+    out = cp.run(batch, years, scenario or BASELINE, "month" if kind == "onset" else "year", mech)
     idx = {c: i for i, c in enumerate(cp.COLUMNS)}
     t = out[:, idx["year"], 0]
+    note, onset_year = "", None
+    if kind == "onset":
+        onset = _onset(out, idx[col], t)
+        onset_year = None if np.isnan(onset[-1]) else float(onset[-1])
+        if onset_year is None or onset_year == 0.0:
+            # nothing to attribute to the onset's timing: the HbA1c drift, the measure read at 6.5 %, is explained
+            note = (f"no onset of type 2 diabetes within {years:g} years in this projection, so the change in HbA1c "
+                    "(the diabetes threshold is 6.5 %) is explained instead" if onset_year is None else
+                    "already in the diabetes range at year 0, so the change in HbA1c is explained instead")
+            col, kind, name = "hba1c_percent", "level", "HbA1c (%)"
     v = _value(out, idx[col], kind, t)
     phi = shapley(v, k)
     total, other = float(v[-1]), float(v[0])
-    what = f"the {'cumulative hazard of ' + name if kind == 'hazard' else 'change in ' + name}"
+    what = {"hazard": f"the cumulative hazard of {name}", "onset": f"the {total:.3g} years with {name} within "
+            f"{years:g} years"}.get(kind, f"the change in {name}")
     rows = []
     for pathway, contribution in zip(names, phi):
         label, detail = PATHWAYS.get(pathway, (pathway, pathway))
         share = 100.0 * contribution / total if total else 0.0
         rows.append({"pathway": pathway, "label": label, "contribution": float(contribution), "share_percent": share,
-                     "sentence": _sentence(label, detail, float(contribution), share, name, what)})
+                     "sentence": _sentence(label, detail, float(contribution), share, name, what, kind)})
     share = 100.0 * other / total if total else 0.0
+    rest = (f"With every pathway above switched off from year 0, the years with {name} within {years:g} years would "
+            f"be {other:.3g}" if kind == "onset" else
+            f"With every pathway above switched off from year 0, {name} would change by {other:.3g}")
     rows.append({"pathway": "other", "label": "everything else", "contribution": other, "share_percent": share,
-                 "sentence": f"With every pathway above switched off from year 0, {name} would change by {other:.3g} "
-                             f"({share:.0f} % of the total): ageing and weight change, less what these pathways "
-                             "already contributed at year 0."})
-    tissues = _tissues(out[:, :, -1], idx) if col in ("hba1c_percent", "fasting_glucose_mmol_l", "glucose_2h_mmol_l") else {}
-    return Explanation(outcome, col, kind, float(years), float(out[0, idx[col], -1]), total, pd.DataFrame(rows), tissues)
+                 "sentence": f"{rest} ({share:.0f} % of the total): ageing and weight change, less what these "
+                             "pathways already contributed at year 0."})
+    glycaemic = ("hba1c_percent", "fasting_glucose_mmol_l", "glucose_2h_mmol_l", "glycemic_status")
+    tissues = _tissues(out[:, :, -1], idx) if col in glycaemic else {}
+    start = 0.0 if kind == "onset" else float(out[0, idx[col], -1])
+    return Explanation(outcome, col if kind != "onset" else "years_with_t2d", kind, float(years), start, total,
+                       pd.DataFrame(rows), tissues, note, onset_year)
 
 
 def _tissues(full: np.ndarray, idx: dict) -> dict[str, pd.DataFrame]:

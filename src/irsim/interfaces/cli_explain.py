@@ -47,8 +47,12 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             out.print_json(json.dumps(e.to_dict()))
             return
-        what = (f"cumulative hazard of {outcome} over {years:g} years: {e.total:.4g}" if e.kind == "hazard" else
-                f"{e.column}: {e.start:.3g} -> {e.start + e.total:.3g} over {years:g} years (change {e.total:+.3g})")
+        what = {"hazard": f"cumulative hazard of {outcome} over {years:g} years: {e.total:.4g}",
+                "onset": f"type 2 diabetes from year {e.onset_year or 0:.3g}: {e.total:.3g} of {years:g} years with "
+                         "diabetes (each share: how much earlier a pathway brings the onset)"}.get(
+            e.kind, f"{e.column}: {e.start:.3g} -> {e.start + e.total:.3g} over {years:g} years (change {e.total:+.3g})")
+        if e.note:
+            out.print(f"{outcome}: {e.note}.")
         t = Table(title=f"{what}\n(Shapley over pathway knock-outs; research and education software, not medical advice)")
         for c, j in (("pathway", "left"), ("contribution", "right"), ("share", "right")):
             t.add_column(c, justify=j)

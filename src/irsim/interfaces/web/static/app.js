@@ -274,6 +274,7 @@ const unitOf = (column) => (UNITS.find(([s]) => column.endsWith(s)) || [, ""])[1
 const changeUnit = (unit) => (unit === "%" ? "% points" : unit);  // a change of a percentage
 const contributionTitle = (unit) => `contribution${unit ? ` (${changeUnit(unit)})` : ""}`;
 const QUANTITIES = {fasting_glucose_mmol_l: "fasting glucose", glucose_2h_mmol_l: "2-h glucose"};
+const readableColumn = (c) => (c === "hba1c_percent" ? "HbA1c" : QUANTITIES[c] || c.replaceAll("_", " "));
 
 function explainBody() {
   return {person: lastPerson, outcome: $("explain-outcome").value, years: Number($("c-years").value),
@@ -323,11 +324,13 @@ function contributionTable(rows, nameKey, caption, unit) {
 }
 
 function renderExplain(d, name) {
-  const unit = d.kind === "hazard" ? "" : unitOf(d.column);
+  const unit = d.kind === "hazard" ? "" : d.kind === "onset" ? "years" : unitOf(d.column);
   const root = $("explain-result");
   const summary = d.kind === "hazard"
     ? `${name}: cumulative hazard over ${d.years} years ${sig3(d.total)}.`
-    : `${name}: ${sig3(d.start)} → ${sig3(d.start + d.total)} ${unit} over ${d.years} years (change ${d.total > 0 ? "+" : ""}${sig3(d.total)} ${changeUnit(unit)}).`;
+    : d.kind === "onset"
+    ? `Type 2 diabetes from year ${sig3(d.onset_year)} in this projection: ${sig3(d.total)} of ${d.years} years with diabetes. Each pathway's share is how much earlier it brings the onset.`
+    : `${d.note ? "Type 2 diabetes: " + d.note + ". " : ""}${readableColumn(d.column)}: ${sig3(d.start)} → ${sig3(d.start + d.total)} ${unit} over ${d.years} years (change ${d.total > 0 ? "+" : ""}${sig3(d.total)} ${changeUnit(unit)}).`;
   const chart = el("div", {id: "explain-chart", class: "chart", role: "img",
                            "aria-label": `Contribution of each pathway to the change in ${name}`});
   root.replaceChildren(el("p", {id: "explain-summary"}, summary), chart,

@@ -343,7 +343,9 @@ def test_status_says_when_the_models_are_warm(tmp_path):
 
 def test_the_form_offers_the_units_the_cli_accepts(client):
     # issue #15: lb, in and m beside kg and cm (exact: 1 lb = 0.45359237 kg, 1 in = 2.54 cm)
-    body = {f["name"]: f["units"] for f in client.get("/api/fields").json()["body"]}
+    fields = client.get("/api/fields").json()
+    assert fields["flag_labels"]["on_statin"] == "Takes a statin"  # human labels for the flags
+    body = {f["name"]: f["units"] for f in fields["body"]}
     assert {"kg", "lb"} <= set(body["weight"]) and {"cm", "in", "m"} <= set(body["height"])
     assert {"cm", "in"} <= set(body["waist"])
     r = client.post("/api/assess", json={"age": "50 year", "sex": "male", "height": "69 in", "weight": "190 lb",

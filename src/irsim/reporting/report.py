@@ -93,6 +93,8 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
 
 def inputs_html(person) -> str:
     """The person's inputs as given (the report shows what it was computed from)."""
+    from ..schemas.person import FLAG_LABELS
+
     e = html.escape
     data = person.model_dump(mode="json", exclude_none=True)
     labs = data.pop("labs", {}) or {}
@@ -108,7 +110,8 @@ def inputs_html(person) -> str:
         return json_short(v)
 
     return ("<details><summary>Inputs</summary><table><tbody>" +
-            "".join(f"<tr><td>{e(k.replace('_', ' '))}</td><td>{e(show(v))}</td></tr>" for k, v in rows) +
+            "".join(f"<tr><td>{e(FLAG_LABELS.get(k, k.replace('_', ' ')))}</td><td>{e(show(v))}</td></tr>"
+                    for k, v in rows) +
             "</tbody></table></details>")
 
 

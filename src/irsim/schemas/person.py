@@ -149,6 +149,9 @@ LAB_FIELDS = ("fasting_glucose", "fasting_insulin", "c_peptide", "hba1c", "trigl
 BODY_FIELDS = ("age", "height", "weight", "waist", "systolic_bp", "diastolic_bp", "physical_activity",
                "diabetes_duration_years")
 FLAG_FIELDS = ("smoker", "on_bp_medication", "on_statin", "diabetes")
+#: The flags' human labels (forms and reports).
+FLAG_LABELS = {"smoker": "Smokes now", "on_bp_medication": "Takes blood-pressure medicine",
+               "on_statin": "Takes a statin", "diabetes": "Diagnosed with diabetes"}
 
 
 class Labs(BaseModel):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ... import DISCLAIMER, __version__
 from ...errors import InputError, Problem
-from ...schemas.person import BODY_FIELDS, FLAG_FIELDS, LAB_FIELDS, Person, problems_from_errors
+from ...schemas.person import BODY_FIELDS, FLAG_FIELDS, FLAG_LABELS, LAB_FIELDS, Person, problems_from_errors
 from ...schemas.requests import (MAX_SCENARIOS, MAX_YEARS, RECORDABLE, ExplainRequest, LabIn, MealRequest,
                                   ProfileIn, SimulateRequest)
 from . import db as store
@@ -97,6 +97,7 @@ def _fields() -> dict[str, Any]:
                 "range": list(a.range)}
 
     return {"body": [q(n) for n in BODY_FIELDS], "labs": [q(n) for n in LAB_FIELDS], "flags": list(FLAG_FIELDS),
+            "flag_labels": FLAG_LABELS,
             "sex": ["female", "male"], "recordable": list(RECORDABLE), "limits": {
                 "years": MAX_YEARS, "scenarios": MAX_SCENARIOS, "body_bytes": MAX_BODY_BYTES}}
 

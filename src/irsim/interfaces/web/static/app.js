@@ -42,7 +42,7 @@ function buildForm() {
     const div = el("div", {class: "field"});
     const sel = el("select", {id: "f-" + name, name, "aria-describedby": "err-" + name});
     for (const [v, t] of [["", "not given"], ["true", "yes"], ["false", "no"]]) sel.append(el("option", {value: v}, t));
-    div.append(el("label", {for: "f-" + name}, name.replaceAll("_", " ")), sel,
+    div.append(el("label", {for: "f-" + name}, (FIELDS.flag_labels || {})[name] || name.replaceAll("_", " ")), sel,
                el("span", {class: "err", id: "err-" + name, "aria-live": "polite"}));
     $("flag-fields").append(div);
   }

@@ -152,6 +152,9 @@ def test_page_end_to_end(server, browser):
     phone.wait_for_selector("#summary-table tr[data-scenario='baseline']", timeout=120_000)
     phone.screenshot(path=str(OUT / "web_phone.png"), full_page=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    # no chart toolbar over a title at phone width (issue #15)
+    phone.hover("#projection-chart .panel")
+    assert phone.locator(".modebar-container .modebar-btn").count() == 0
     assert offsite == []  # no request left the machine
 
 

@@ -208,7 +208,9 @@ function simulateBody() {
 // otherwise collapses to 0 px when the window narrows.
 function draw(div, data, layout) {
   if (layout.height) div.style.height = layout.height + "px";
-  return Plotly.react(div, data, layout, {responsive: true, displaylogo: false});
+  // phones: no toolbar (it would sit over the chart's title); elsewhere it shows on hover
+  return Plotly.react(div, data, layout, {responsive: true, displaylogo: false,
+                                          displayModeBar: window.innerWidth <= 640 ? false : "hover"});
 }
 
 let simSeq = 0;

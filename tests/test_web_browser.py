@@ -84,6 +84,9 @@ def test_page_end_to_end(server, browser):
     # validated as you type, with the server's message
     _fill(page, "hba1c", "25 %")
     expect(page.locator("#err-hba1c")).to_contain_text("plausible range")
+    # in the page's words (issue #15): the unit is a list here, not text after the number
+    expect(page.locator("#err-hba1c")).to_contain_text("Choose mmol/mol in the unit list")
+    assert "accepted units" not in page.inner_text("#err-hba1c")
     assert page.get_attribute("#f-hba1c", "aria-invalid") == "true"
 
     page.select_option("#f-sex", PERSON["sex"])

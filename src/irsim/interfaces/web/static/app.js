@@ -108,6 +108,17 @@ function fillForm(person) {
   if (og && og.insulin) setUnit($("ogtt-insulin-unit"), og.insulin.unit);
 }
 
+// The server words its messages for the command line ("a number followed by a unit", "accepted units: ..."); on
+// the page the value and its unit are two controls, so say it the page's way.
+function pageWords(message) {
+  return message
+    .replace(/cannot read '.*' as a number followed by a unit.*/, "enter a number (for example 5.9)")
+    .replace(/; accepted units: [^;]*\(or any unit convertible to them\)/, "")
+    .replace(/; accepted units: [^;?]*/, "")
+    .replace(/did you mean ([-\d.]+) ([^ ?(]+)(?: \(= [^)]*\))?\?/, "did you mean $1 $2? Choose $2 in the unit list.")
+    .replace(/^required field is missing \('female' or 'male'\)$/, "choose female or male");
+}
+
 function showProblems(problems) {
   document.querySelectorAll("#person-form .err").forEach((e) => { e.textContent = ""; });
   document.querySelectorAll("#person-form [aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
@@ -118,7 +129,7 @@ function showProblems(problems) {
     if (name === "ogtt") name = "ogtt";
     const slot = $("err-" + name);
     if (slot) {
-      slot.textContent = (slot.textContent ? slot.textContent + " " : "") + p.message;
+      slot.textContent = (slot.textContent ? slot.textContent + " " : "") + pageWords(p.message);
       const input = $("f-" + name) || $("ogtt-minutes");
       if (input) input.setAttribute("aria-invalid", "true");
     } else $("other-errors").append(el("li", {}, `${p.field}: ${p.message}`));

@@ -429,14 +429,17 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
 
 @partial(jax.jit, static_argnames=("n_records", "per_record", "dt"))
 def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: int, per_record: int, dt: float):
-    def month(carry, k):
-        s, o = carry
+    def advance(s, o, k):
+        """Step ``k``: the new states, and what the step derived (time, inputs, coupled parameters, derived)."""
         t = t0 + k * dt
         u = pm.Inputs(*(col[k] for col in inputs))
         p = om.coupled_params(params, o, oparams, mech)
         s2, d = pm.step(t, s, p, u, mech, ref, dt)
         o2 = om.step(t, om.drivers(t, s._replace(energy=s2.energy), d, p, u, ref), o, oparams, mech, dt)
-        return (s2, o2), None
+        return (s2, o2), (t, u, p, d)
+
+    def month(carry, k):
+        return advance(*carry, k)[0], None
 
     def observe_all(s, o, k):
         t = t0 + k * dt
@@ -449,13 +452,9 @@ def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: i
         # the record's first month: its derived quantities serve the observation too (one derive fewer per record)
         k0 = r * per_record
         s, o = carry
-        t = t0 + k0 * dt
-        u = pm.Inputs(*(col[k0] for col in inputs))
-        p = om.coupled_params(params, o, oparams, mech)
-        s2, d = pm.step(t, s, p, u, mech, ref, dt)
+        carry, (t, u, p, d) = advance(s, o, k0)
         obs = observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech)
-        o2 = om.step(t, om.drivers(t, s._replace(energy=s2.energy), d, p, u, ref), o, oparams, mech, dt)
-        carry, _ = jax.lax.scan(month, (s2, o2), k0 + 1 + jnp.arange(per_record - 1))
+        carry, _ = jax.lax.scan(month, carry, k0 + 1 + jnp.arange(per_record - 1))
         return carry, jnp.stack(obs)
 
     (s_end, o_end), obs = jax.lax.scan(record, (state, ostate), jnp.arange(n_records))

@@ -22,8 +22,10 @@ def cache_dir() -> Path:
 
 #: Programs that took longer than this to compile are kept in JAX's persistent compilation cache (``cache_dir()/jax``),
 #: so a repeated command loads them instead of compiling (the progression model compiles in about 15 s on 2 cores).
+#: 0: every program, also the ~100 single operations a command runs eagerly (about 20 ms each to compile):
+#: `irsim simulate` of one person for 20 years, second run, 12.4 -> 9.9-10.1 s (benchmarks/bench_cli.py).
 #: ``IRSIM_JAX_CACHE=0`` turns the cache off. Least recently used programs are dropped above the size limit.
-PERSISTENT_MIN_COMPILE_S = 1.0
+PERSISTENT_MIN_COMPILE_S = 0.0
 PERSISTENT_MAX_BYTES = 2 * 1024**3
 if os.environ.get("IRSIM_JAX_CACHE", "1") != "0":
     jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))

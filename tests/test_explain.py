@@ -59,6 +59,9 @@ def test_t2d_is_explained_by_its_onset(person):
     # without an onset within the horizon it says so and explains the HbA1c drift instead
     e10 = explain(person, "T2D", years=10)
     assert e10.onset_year is None and e10.column == "hba1c_percent" and "no onset" in e10.note
+    # the JSON keeps both the outcome's note and the disclaimer (one key each)
+    d = e10.to_dict()
+    assert d["outcome_note"] == e10.note and "not medical advice" in d["note"]
 
 
 def test_cli_explain_json_and_errors(cli, tmp_path):

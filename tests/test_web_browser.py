@@ -198,6 +198,9 @@ def test_why_panel_shows_the_api_explanation(server, browser):
     assert page.locator("#explain-sentences li").all_inner_texts() == [p["sentence"] for p in api["pathways"]]
     assert page.locator("#explain-result table.explain").count() == 1 + len(api["tissues"]) > 1  # muscle/liver/beta
     assert "Shapley decomposition over pathway knock-outs" in page.inner_text("#explain-method")
+    # the summary says why HbA1c stands in for the onset, never the disclaimer in its place
+    summary = page.inner_text("#explain-summary")
+    assert ("no onset" in summary) == bool(api["outcome_note"]) and "research and education" not in summary
     assert "not medical advice" in page.inner_text("#explain-result")
     page.wait_for_selector("#explain-chart .main-svg")
     page.locator("#explain-section").screenshot(path=str(OUT / "web_explain.png"))

@@ -77,7 +77,7 @@ class Explanation:
 
     def to_dict(self) -> dict:
         return {"outcome": self.outcome, "column": self.column, "kind": self.kind, "years": self.years,
-                "start": self.start, "total": self.total, "note": self.note, "onset_year": self.onset_year,
+                "start": self.start, "total": self.total, "outcome_note": self.note, "onset_year": self.onset_year,
                 "method": "Shapley over pathway knock-outs",
                 "pathways": self.pathways.to_dict(orient="records"),
                 "tissues": {k: v.to_dict(orient="records") for k, v in self.tissues.items()},

@@ -343,7 +343,7 @@ function renderExplain(d, name) {
     ? `${name}: cumulative hazard over ${d.years} years ${sig3(d.total)}.`
     : d.kind === "onset"
     ? `Type 2 diabetes from year ${sig3(d.onset_year)} in this projection: ${sig3(d.total)} of ${d.years} years with diabetes. Each pathway's share is how much earlier it brings the onset.`
-    : `${d.note ? "Type 2 diabetes: " + d.note + ". " : ""}${readableColumn(d.column)}: ${sig3(d.start)} → ${sig3(d.start + d.total)} ${unit} over ${d.years} years (change ${d.total > 0 ? "+" : ""}${sig3(d.total)} ${changeUnit(unit)}).`;
+    : `${d.outcome_note ? "Type 2 diabetes: " + d.outcome_note + ". " : ""}${readableColumn(d.column)}: ${sig3(d.start)} → ${sig3(d.start + d.total)} ${unit} over ${d.years} years (change ${d.total > 0 ? "+" : ""}${sig3(d.total)} ${changeUnit(unit)}).`;
   const chart = el("div", {id: "explain-chart", class: "chart", role: "img",
                            "aria-label": `Contribution of each pathway to the change in ${name}`});
   root.replaceChildren(el("p", {id: "explain-summary"}, summary), chart,

@@ -10,7 +10,7 @@ from typing import Any
 from .. import DISCLAIMER, __version__
 from ..assessment.glycemia import CONFIRM_NOTE
 from ..assessment.registry import ORGANS, REGISTRY
-from ..units import from_canonical
+from ..units import from_canonical, normalize_unit
 
 
 def format_value(rec: dict[str, Any], units: str = "mg/dL", analyte: str = "") -> str:
@@ -34,9 +34,8 @@ _MG_DL = re.compile(r"(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))? mg/dL")
 
 def preferred_units(person) -> str:
     """"mmol/L" when the person gave glucose or lipids in mmol/L, else "mg/dL"."""
-    labs = person.labs
-    given = [getattr(labs, name, None) for name in UNIT_ANALYTES]
-    return "mmol/L" if any(q is not None and q.unit.replace(" ", "").lower() == "mmol/l" for q in given) else "mg/dL"
+    given = [getattr(person.labs, name, None) for name in UNIT_ANALYTES]
+    return "mmol/L" if any(q is not None and normalize_unit(q.unit) == "mmol/L" for q in given) else "mg/dL"
 
 
 def ranges_in(calc, units: str) -> str:
@@ -70,12 +69,28 @@ def category_words(category) -> str:
     return CATEGORY_WORDS.get(text, text.replace("_", " "))
 
 
+def _reader(assessment):
+    """``(category(key), flagged(key))`` of an assessment's results: a result's category (None when absent), and
+    whether it is one of its calculator's abnormal categories."""
+    res = assessment.results
+
+    def category(key):
+        return res.get(key, {}).get("category")
+
+    return category, lambda key: category(key) in REGISTRY[key].abnormal
+
+
+def _short(key: str) -> str:
+    """A calculator's name without its explanation in brackets ("HOMA-IR")."""
+    return REGISTRY[key].label.split(" (")[0]
+
+
 def summary(assessment) -> str:
     """One plain-language line first: glucose status, insulin resistance, liver, heart risk, kidney, metabolic
     syndrome, from the results present (e.g. "Prediabetes; insulin resistant: HOMA-IR 3.7, typical below 2.5; fatty
     liver likely; 10-year risk of heart attack, stroke or heart failure 3.9 %, low")."""
     res = assessment.results
-    cat = lambda key: res.get(key, {}).get("category")  # noqa: E731
+    cat, flagged = _reader(assessment)
     parts = []
     status = cat("glycemic_status")
     if status:
@@ -87,9 +102,8 @@ def summary(assessment) -> str:
         parts.append(text)
     for key in ("homa1_ir", "homa2_ir", "matsuda_index", "tyg_index"):
         if key in res and cat(key) is not None:
-            calc = REGISTRY[key]
             word = "insulin resistant" if cat(key) == "insulin_resistant" else "not insulin resistant"
-            parts.append(f"{word}: {calc.label.split(' (')[0]} {format_value(res[key])}, {calc.ranges}")
+            parts.append(f"{word}: {_short(key)} {format_value(res[key])}, {REGISTRY[key].ranges}")
             break
     liver = [cat(k) for k in ("fatty_liver_index", "hepatic_steatosis_index") if cat(k)]
     if "steatosis_likely" in liver:
@@ -99,14 +113,13 @@ def summary(assessment) -> str:
     if cat("fib4") == "high_risk" or cat("nafld_fibrosis_score") == "high_risk":
         parts.append("liver scarring possible (high fibrosis score)")
     if "prevent_cvd_10y" in res and res["prevent_cvd_10y"].get("value") is not None:
-        parts.append(f"{REGISTRY['prevent_cvd_10y'].label.split(' (')[0]} {format_value(res['prevent_cvd_10y'])}, "
+        parts.append(f"{_short('prevent_cvd_10y')} {format_value(res['prevent_cvd_10y'])}, "
                      f"{category_words(cat('prevent_cvd_10y'))}")
-    gfr = cat("kdigo_gfr_category")
-    if gfr in ("G3a", "G3b", "G4", "G5"):
-        parts.append(f"kidney filtration {category_words(gfr)}")
-    if cat("kdigo_albuminuria_category") in ("A2", "A3"):
+    if flagged("kdigo_gfr_category"):
+        parts.append(f"kidney filtration {category_words(cat('kdigo_gfr_category'))}")
+    if flagged("kdigo_albuminuria_category"):
         parts.append(f"albumin in urine {category_words(cat('kdigo_albuminuria_category'))}")
-    if cat("metabolic_syndrome") == "metabolic_syndrome":
+    if flagged("metabolic_syndrome"):
         parts.append("metabolic syndrome present")
     if not parts:
         return ""
@@ -114,27 +127,28 @@ def summary(assessment) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-#: What a person can do and what to discuss, by finding (education, not advice); each with its source.
+#: What a person can do and what to discuss, by finding (education, not advice); each with its source. Each test
+#: gets ``(category, flagged)`` from :func:`_reader`.
 _TO_DO = (
-    (lambda c: c("glycemic_status") == "prediabetes" or c("homa1_ir") == "insulin_resistant",
+    (lambda c, f: c("glycemic_status") == "prediabetes" or f("homa1_ir"),
      "Losing 5-7 % of body weight and about 150 minutes a week of moderate activity cut the onset of type 2 "
      "diabetes by 58 % over about 3 years in people with prediabetes (Diabetes Prevention Program, Knowler 2002)."),
-    (lambda c: c("glycemic_status") == "diabetes",
+    (lambda c, f: c("glycemic_status") == "diabetes",
      "A glucose or HbA1c in the diabetes range needs a clinician: a repeat test confirms it (ADA 2025), and "
      "treatment and follow-up are planned together."),
-    (lambda c: "steatosis_likely" in (c("fatty_liver_index"), c("hepatic_steatosis_index")),
+    (lambda c, f: f("fatty_liver_index") or f("hepatic_steatosis_index"),
      "A fatty liver improves with weight loss: 5 % or more lowers liver fat, 7-10 % also calms its inflammation "
      "(EASL-EASD-EASO 2024); ask whether a liver scarring test (FIB-4, elastography) is due."),
-    (lambda c: "high_risk" in (c("fib4"), c("nafld_fibrosis_score")),
+    (lambda c, f: "high_risk" in (c("fib4"), c("nafld_fibrosis_score")),
      "A high liver scarring score is worth discussing soon: guidelines refer it for elastography or to a "
      "liver clinic (AASLD 2023)."),
-    (lambda c: c("prevent_ascvd_10y") in ("intermediate", "high") or c("prevent_cvd_10y") in ("intermediate", "high"),
+    (lambda c, f: f("prevent_ascvd_10y") or f("prevent_cvd_10y"),
      "With an intermediate or high 10-year heart risk, guidelines discuss statins and blood pressure treatment "
      "(AHA/ACC 2019 primary prevention)."),
-    (lambda c: c("kdigo_gfr_category") in ("G3a", "G3b", "G4", "G5") or c("kdigo_albuminuria_category") in ("A2", "A3"),
+    (lambda c, f: f("kdigo_gfr_category") or f("kdigo_albuminuria_category"),
      "Reduced kidney filtration or albumin in the urine is followed up with repeat tests and, in diabetes, "
      "kidney-protecting medicines (KDIGO 2024)."),
-    (lambda c: c("metabolic_syndrome") == "metabolic_syndrome",
+    (lambda c, f: f("metabolic_syndrome"),
      "Metabolic syndrome responds to the same steps: weight, activity, and the blood pressure, lipids and "
      "glucose your clinician checks."),
 )
@@ -143,9 +157,8 @@ _TO_DO = (
 def to_do(assessment) -> list[str]:
     """"What you can do, what to discuss with your clinician": one sentence per finding present, with its source
     (research and education software: this is education, not medical advice)."""
-    res = assessment.results
-    cat = lambda key: res.get(key, {}).get("category")  # noqa: E731
-    return [text for applies, text in _TO_DO if applies(cat)]
+    read = _reader(assessment)
+    return [text for applies, text in _TO_DO if applies(*read)]
 
 
 def to_text(assessment, console=None, units: str | None = None) -> str:
@@ -159,26 +172,23 @@ def to_text(assessment, console=None, units: str | None = None) -> str:
     console.print(f"[bold]irsim assessment[/bold] (irsim {__version__})" +
                   (f" — {assessment.person.id}" if assessment.person.id else ""))
     console.print(f"[dim]{DISCLAIMER}[/dim]\n")
-    units = units or preferred_units(assessment.person)
     line = summary(assessment)
     if line:
         console.print(f"[bold]In short:[/bold] {escape(line)}\n")
-    findings = dict(assessment.findings())
-    for organ, items in assessment.by_organ().items():
-        t = Table(title=ORGANS[organ], title_justify="left", show_header=True, header_style="bold")
+    for group in organ_view(assessment, units):
+        t = Table(title=group["label"], title_justify="left", show_header=True, header_style="bold")
         t.add_column("result", ratio=3)
         t.add_column("value", justify="right", ratio=2)
         t.add_column("category", ratio=2)
         t.add_column("reference range / cut-offs", ratio=4)
-        for key, rec in items:
-            calc = REGISTRY[key]
-            words = escape(category_words(rec.get("category")))
-            t.add_row(escape(calc.label or key), escape(format_value(rec, units, calc.analyte)),
-                      f"[red]{words}[/red]" if key in findings and words else words, escape(ranges_in(calc, units)))
+        for r in group["results"]:
+            words = escape(r["category_words"])
+            t.add_row(escape(r["name"]), escape(r["text"]), f"[red]{words}[/red]" if r["abnormal"] and words else words,
+                      escape(r["ranges"]))
         console.print(t)
-        for key, rec in items:
-            if key in findings:
-                console.print(f"  [yellow]•[/yellow] {escape(REGISTRY[key].label or key)}: {escape(findings[key])}")
+        for r in group["results"]:
+            if r["mechanism"]:
+                console.print(f"  [yellow]•[/yellow] {escape(r['name'])}: {escape(r['mechanism'])}")
         console.print()
     if assessment.not_computable:
         console.print("[bold]Not computable[/bold] (add these inputs to get them):")

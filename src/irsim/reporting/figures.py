@@ -30,6 +30,7 @@ MEASURED: dict[str, tuple[str, float]] = {
     "fasting_insulin": ("fasting_insulin_uiu_ml", 1.0),
 }
 
+
 def _diagnostic_lines() -> dict[str, tuple[float, float]]:
     """Column -> (prediabetes, diabetes) cut-offs on the column's scale (ADA 2025), drawn on the projection charts."""
     from ..assessment.formulas import ADA_2025_CUTOFFS
@@ -37,6 +38,23 @@ def _diagnostic_lines() -> dict[str, tuple[float, float]]:
     column = {"fasting_glucose": "fasting_glucose_mmol_l", "glucose_2h": "glucose_2h_mmol_l", "hba1c": "hba1c_percent"}
     return {column[k]: (pre / GLUCOSE_MG_DL_PER_MMOL_L, dm / GLUCOSE_MG_DL_PER_MMOL_L) if unit == "mg/dL" else (pre, dm)
             for k, pre, dm, unit in ADA_2025_CUTOFFS}
+
+
+def _measured(measurements: Sequence[dict], col: str) -> tuple[list, list]:
+    """Years and values (on the column's scale) of the measured labs that have trajectory column ``col``."""
+    pts = [m for m in measurements if MEASURED.get(m["field"], ("",))[0] == col]
+    return [m["year"] for m in pts], [m["canonical"] * MEASURED[m["field"]][1] for m in pts]
+
+
+def _region_labels(s, b, z) -> list[tuple[str, float, float]]:
+    """(label, sensitivity, capacity) of each region present, at its cell nearest the region's centroid."""
+    out = []
+    for k, (label, _) in enumerate(REGIONS):
+        iy, ix = np.nonzero(z == k)
+        if len(ix):
+            mid = np.argmin((ix - ix.mean()) ** 2 + (iy - iy.mean()) ** 2)
+            out.append((label, s[ix[mid]], b[iy[mid]]))
+    return out
 
 
 def shown(scenario: str) -> str:
@@ -63,17 +81,18 @@ def projection_figures(df, measurements: Sequence[dict] = ()) -> list:
     import plotly.graph_objects as go
 
     groups = list(df.groupby("scenario", sort=False))
+    lines = _diagnostic_lines()
     figs = []
     for col, title in present_panels(df.columns):
         fig = go.Figure()
         for j, (name, g) in enumerate(groups):
             fig.add_trace(go.Scatter(x=g["year"].to_numpy(), y=g[col].to_numpy(), name=shown(name), mode="lines",
                                      line={"color": PALETTE[j % len(PALETTE)]}))
-        pts = [m for m in measurements if MEASURED.get(m["field"], ("",))[0] == col]
-        if pts:
-            fig.add_trace(go.Scatter(x=[m["year"] for m in pts], y=[m["canonical"] * MEASURED[m["field"]][1] for m in pts],
-                                     mode="markers", name="measured", marker={"color": "black", "size": 9, "symbol": "x"}))
-        for y, label in zip(_diagnostic_lines().get(col, ()), ("prediabetes", "diabetes")):
+        xs, ys = _measured(measurements, col)
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="measured",
+                                     marker={"color": "black", "size": 9, "symbol": "x"}))
+        for y, label in zip(lines.get(col, ()), ("prediabetes", "diabetes")):
             fig.add_hline(y=y, line={"dash": "dot", "width": 1, "color": "#888"}, annotation_text=label,
                           annotation_position="top left", annotation_font={"size": 10, "color": "#666"})
         fig.update_xaxes(title_text="years from now")
@@ -118,12 +137,9 @@ def where_figure(df):
     fig = go.Figure()
     fig.add_trace(go.Heatmap(x=s, y=b, z=z, zmin=0, zmax=2, showscale=False, hoverinfo="skip", name="regions",
                              colorscale=[[0, REGIONS[0][1]], [0.5, REGIONS[1][1]], [1, REGIONS[2][1]]]))
-    for k, (label, _) in enumerate(REGIONS):  # label each region at its middle cell (log axes)
-        iy, ix = np.nonzero(z == k)
-        if len(ix):
-            mid = np.argmin((ix - ix.mean()) ** 2 + (iy - iy.mean()) ** 2)  # the region's cell nearest its centroid
-            fig.add_annotation(text=f"<b>{label}</b>", x=np.log10(s[ix[mid]]), y=np.log10(b[iy[mid]]),
-                               showarrow=False, font={"size": 13, "color": "#333"})
+    for label, x, y in _region_labels(s, b, z):  # log axes: annotations in log10 coordinates
+        fig.add_annotation(text=f"<b>{label}</b>", x=np.log10(x), y=np.log10(y), showarrow=False,
+                           font={"size": 13, "color": "#333"})
     for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):
         cap = secretory_capacity(g).to_numpy()
         fig.add_trace(go.Scatter(x=g["muscle_insulin_sensitivity_rel"].to_numpy(), y=cap, mode="lines+markers",
@@ -158,16 +174,16 @@ def projection_svgs(df, measurements: Sequence[dict] = ()) -> list[str]:
     one line per scenario, measured values as crosses, the ADA prediabetes and diabetes lines where they apply."""
     plt = pyplot()
     groups = list(df.groupby("scenario", sort=False))
+    lines = _diagnostic_lines()
     out = []
     for col, title in present_panels(df.columns):
         fig, ax = plt.subplots(figsize=(4.6, 2.9))
         for j, (name, g) in enumerate(groups):
             ax.plot(g["year"], g[col], color=PALETTE[j % len(PALETTE)], label=shown(name), lw=1.8)
-        pts = [m for m in measurements if MEASURED.get(m["field"], ("",))[0] == col]
-        if pts:
-            ax.plot([m["year"] for m in pts], [m["canonical"] * MEASURED[m["field"]][1] for m in pts], "kx", ms=8,
-                    mew=2, label="measured")
-        for y, label in zip(_diagnostic_lines().get(col, ()), ("prediabetes", "diabetes")):
+        xs, ys = _measured(measurements, col)
+        if xs:
+            ax.plot(xs, ys, "kx", ms=8, mew=2, label="measured")
+        for y, label in zip(lines.get(col, ()), ("prediabetes", "diabetes")):
             ax.axhline(y, color="#888", ls=":", lw=1)
             ax.annotate(label, (0, y), xycoords=("axes fraction", "data"), fontsize=7, color="#666",
                         xytext=(2, 2), textcoords="offset points")
@@ -189,11 +205,8 @@ def where_svg(df) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     ax.pcolormesh(s, b, z, cmap=ListedColormap([c for _, c in REGIONS]), vmin=-0.5, vmax=2.5, shading="auto",
                   rasterized=True)
-    for k, (label, _) in enumerate(REGIONS):
-        iy, ix = np.nonzero(z == k)
-        if len(ix):
-            mid = np.argmin((ix - ix.mean()) ** 2 + (iy - iy.mean()) ** 2)
-            ax.text(s[ix[mid]], b[iy[mid]], label, ha="center", va="center", fontsize=10, weight="bold", color="#333")
+    for label, x, y in _region_labels(s, b, z):
+        ax.text(x, y, label, ha="center", va="center", fontsize=10, weight="bold", color="#333")
     for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):
         ax.plot(g["muscle_insulin_sensitivity_rel"], secretory_capacity(g), "-o", ms=2.5, lw=1.6,
                 color=PALETTE[j % len(PALETTE)], label=shown(name))

@@ -143,7 +143,9 @@ def _ckm_reasons(x: Inputs, reason, tg_known, htn_known, dm_known, ckd_known, s2
 
 register(Calculator(
     key="ckm_stage", label='Cardiovascular-kidney-metabolic (CKM) stage',
-    ranges='0 no risk factors; 1 excess or dysfunctional body fat; 2 metabolic risk factors or kidney disease; 3-4 need heart findings irsim does not take', organ="whole_body", unit=None, requires=(), compute=_ckm,
+    ranges=('0 no risk factors; 1 excess or dysfunctional body fat; 2 metabolic risk factors or kidney disease; '
+            '3-4 need heart findings irsim does not take'),
+    organ="whole_body", unit=None, requires=(), compute=_ckm,
     formula=("Highest CKM stage met: 1 = BMI >= 25, waist >= 102/88 cm (M/F) or prediabetes; "
              "2 = TG >= 135 mg/dL, hypertension (>= 130/80 or treated), diabetes, metabolic syndrome or "
              "moderate/high-risk CKD (KDIGO); 3 = risk equivalents only: very-high-risk CKD or PREVENT 10-y CVD "

@@ -55,7 +55,9 @@ def _glycemic_status(x: Inputs) -> Computed:
 
 register(Calculator(
     key="glycemic_status", label='Glucose status (ADA)',
-    ranges='prediabetes: fasting 100-125 mg/dL, HbA1c 5.7-6.4 %, 2-h 140-199 mg/dL; diabetes: 126 mg/dL, 6.5 %, 200 mg/dL or more', analyte="fasting_glucose", organ="glucose_insulin", unit=None, requires=(), compute=_glycemic_status,
+    ranges=('prediabetes: fasting 100-125 mg/dL, HbA1c 5.7-6.4 %, 2-h 140-199 mg/dL; diabetes: 126 mg/dL, 6.5 %, '
+            '200 mg/dL or more'), analyte="fasting_glucose",
+    organ="glucose_insulin", unit=None, requires=(), compute=_glycemic_status,
     formula=("Highest ADA 2025 class over the tests present: fasting glucose 100-125 / >= 126 mg/dL, "
              "2-h OGTT glucose 140-199 / >= 200 mg/dL, HbA1c 5.7-6.4 / >= 6.5 % (prediabetes / diabetes); "
              "diagnosed diabetes counts as diabetes; one diabetes-range result needs confirmation"),
@@ -72,7 +74,8 @@ def _eag(x: Inputs) -> Computed:
 
 register(Calculator(
     key="eag", label='Estimated average glucose (from HbA1c)',
-    ranges='HbA1c 5.7 % = 117 mg/dL; 6.5 % = 140 mg/dL', analyte="fasting_glucose", organ="glucose_insulin", unit="mg/dL", requires=("hba1c",), compute=_eag,
+    ranges='HbA1c 5.7 % = 117 mg/dL; 6.5 % = 140 mg/dL', analyte="fasting_glucose",
+    organ="glucose_insulin", unit="mg/dL", requires=("hba1c",), compute=_eag,
     formula="eAG [mg/dL] = 28.7 x HbA1c [%] - 46.7",
     reference="Nathan DM et al. (ADAG Study Group). Diabetes Care 2008;31:1473-8",
     mechanism="HbA1c averages glucose over about three months, so a high estimated average glucose reflects insulin resistance that has outrun insulin secretion for weeks to months.",

@@ -148,9 +148,10 @@ def _pcos(x: Inputs) -> Computed:
 
 register(Calculator(
     key="pcos_pattern", label='PCOS-like hormone pattern',
-    ranges='women before menopause: high androgens with LH/FSH of 2 or more or HOMA-IR of 2.5 or more', organ="hormones", unit=None, requires=(), compute=_pcos,
-    formula=("Women younger than 51 (before menopause) only. Pattern = high androgens (calculated free testosterone > 0.0253 nmol/L or total testosterone "
-             "> 1.97 nmol/L) AND (LH/FSH >= 2 OR HOMA1-IR >= 2.5). A screen, not a diagnosis: Rotterdam criteria "
+    ranges='women before menopause: high androgens with LH/FSH of 2 or more or HOMA-IR of 2.5 or more',
+    organ="hormones", unit=None, requires=(), compute=_pcos,
+    formula=(f"Women younger than {PCOS_MAX_AGE:g} (before menopause) only. Pattern = high androgens (calculated "
+             "free testosterone > 0.0253 nmol/L or total testosterone > 1.97 nmol/L) AND (LH/FSH >= 2 OR HOMA1-IR >= 2.5). A screen, not a diagnosis: Rotterdam criteria "
              "(ovulation, ultrasound) and exclusion of mimics are needed"),
     reference=("Rotterdam ESHRE/ASRM-Sponsored PCOS Consensus Workshop Group. Fertil Steril 2004;81:19-25; "
                "Teede HJ et al. 2023 International Evidence-based PCOS Guideline, J Clin Endocrinol Metab "

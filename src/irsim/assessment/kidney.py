@@ -140,7 +140,8 @@ def _gfr_cat(x: Inputs) -> Computed:
 
 register(Calculator(
     key="kdigo_gfr_category", label='Kidney filtration stage (KDIGO)',
-    ranges='G1-G2 normal or mildly decreased; G3a to G5 reduced', organ="kidney", unit=None, requires=(), compute=_gfr_cat,
+    ranges='G1-G2 normal or mildly decreased; G3a to G5 reduced',
+    organ="kidney", unit=None, requires=(), compute=_gfr_cat,
     formula=("KDIGO G category from CKD-EPI 2021 eGFR (creatinine-cystatin C when available, else creatinine): "
              "G1 >= 90, G2 60-89, G3a 45-59, G3b 30-44, G4 15-29, G5 < 15 mL/min/1.73m2"),
     reference=KDIGO_REFERENCE, mechanism=EGFR_MECHANISM, abnormal=ABNORMAL_G,

@@ -57,7 +57,8 @@ def _friedewald(x: Inputs) -> Computed:
 
 register(Calculator(
     key="ldl_friedewald", label='LDL cholesterol (Friedewald)',
-    ranges='optimal below 100 mg/dL; high 160 mg/dL or more', analyte="ldl_cholesterol", organ="lipids", unit="mg/dL", requires=LIPID_INPUTS, compute=_friedewald,
+    ranges='optimal below 100 mg/dL; high 160 mg/dL or more', analyte="ldl_cholesterol",
+    organ="lipids", unit="mg/dL", requires=LIPID_INPUTS, compute=_friedewald,
     formula="LDL-C = total cholesterol - HDL-C - triglycerides / 5 (mg/dL); not valid at triglycerides >= 400 mg/dL",
     reference="Friedewald WT, Levy RI, Fredrickson DS. Clin Chem 1972;18:499-502",
     mechanism=LDL_MECHANISM, abnormal=ABNORMAL,
@@ -77,7 +78,8 @@ def _martin_hopkins(x: Inputs) -> Computed:
 
 register(Calculator(
     key="ldl_martin_hopkins", label='LDL cholesterol (Martin-Hopkins)',
-    ranges='optimal below 100 mg/dL; high 160 mg/dL or more', analyte="ldl_cholesterol", organ="lipids", unit="mg/dL", requires=LIPID_INPUTS, compute=_martin_hopkins,
+    ranges='optimal below 100 mg/dL; high 160 mg/dL or more', analyte="ldl_cholesterol",
+    organ="lipids", unit="mg/dL", requires=LIPID_INPUTS, compute=_martin_hopkins,
     formula=("LDL-C = non-HDL-C - triglycerides / F, F from the 180-cell table by TG and non-HDL-C strata "
              "(extended 240-cell table for TG 400-799 mg/dL); not estimated at TG >= 800 mg/dL"),
     reference="Martin SS et al. JAMA 2013;310:2061-8; extended table: Sajja A et al. JAMA Netw Open 2021;4:e2128817",
@@ -96,7 +98,8 @@ def _sampson(x: Inputs) -> Computed:
 
 register(Calculator(
     key="ldl_sampson", label='LDL cholesterol (Sampson)',
-    ranges='optimal below 100 mg/dL; high 160 mg/dL or more', analyte="ldl_cholesterol", organ="lipids", unit="mg/dL", requires=LIPID_INPUTS, compute=_sampson,
+    ranges='optimal below 100 mg/dL; high 160 mg/dL or more', analyte="ldl_cholesterol",
+    organ="lipids", unit="mg/dL", requires=LIPID_INPUTS, compute=_sampson,
     formula=("LDL-C = TC/0.948 - HDL-C/0.971 - (TG/8.56 + TG x non-HDL-C/2140 - TG^2/16100) - 9.44 "
              "(mg/dL); valid for TG <= 800 mg/dL"),
     reference="Sampson M et al. JAMA Cardiol 2020;5:540-8",

@@ -36,7 +36,8 @@ def _fib4(x: Inputs) -> Computed:
 
 register(Calculator(
     key="fib4", label='FIB-4 (liver scarring score)',
-    ranges='low below 1.30 (2.0 from age 65); high above 2.67', organ="liver", unit=None, requires=("age", "ast", "alt", "platelets"), compute=_fib4,
+    ranges='low below 1.30 (2.0 from age 65); high above 2.67',
+    organ="liver", unit=None, requires=("age", "ast", "alt", "platelets"), compute=_fib4,
     formula=("FIB-4 = age [y] x AST [U/L] / (platelets [10^9/L] x sqrt(ALT [U/L])); "
              "< 1.30 low (< 2.0 at age >= 65), 1.30-2.67 indeterminate, > 2.67 high risk of advanced fibrosis"),
     reference=("Sterling RK et al. Hepatology 2006;43:1317-25; cutoffs Shah AG et al. Clin Gastroenterol Hepatol "

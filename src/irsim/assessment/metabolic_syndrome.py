@@ -112,7 +112,8 @@ def _mets(x: Inputs) -> Computed:
 
 register(Calculator(
     key="metabolic_syndrome", label='Metabolic syndrome',
-    ranges='3 or more of 5 criteria (waist, triglycerides, HDL, blood pressure, glucose)', organ="whole_body", unit=None, requires=(), compute=_mets,
+    ranges='3 or more of 5 criteria (waist, triglycerides, HDL, blood pressure, glucose)',
+    organ="whole_body", unit=None, requires=(), compute=_mets,
     formula=("Harmonized definition, >= 3 of 5: waist >= 102 cm men / >= 88 cm women (US cutoffs); "
              "triglycerides >= 150 mg/dL; HDL-C < 40 men / < 50 women mg/dL; BP >= 130/85 mmHg or treated; "
              "fasting glucose >= 100 mg/dL or diabetes. Decided when >= 3 are met or fewer than 3 can be met"),

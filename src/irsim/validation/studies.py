@@ -136,16 +136,18 @@ UKPDS_RUN_IN = 0.25              # years of diet between diagnosis and randomisa
 UKPDS_OVERRIDES = {"age_mean": 45.0, "age_sd": 8.0, "age_min": 25.0, "age_max": 65.0, "bmi_mean": 28.5,
                    "bmi_sd": 4.5, "bmi_min": 20.0, "female_share": 0.39}
 #: The run-in diet of every newly diagnosed patient: 4.5 kg lost from a mean 83 kg in 3 months (UKPDS 45, Diabet Med
-#: 2000;17:518), then not kept: the diet-only group had not completely regained its loss 3 years later (UKPDS Group,
-#: BMJ 1995;310:1006), as the free energy balance regains it (Hall 2011). From randomisation, the conventional policy:
-#: diet, with a drug added only for marked hyperglycaemia, fasting glucose above 15 mmol/L at a clinic visit (every
+#: 2000;17:518), then kept by the continuing diet, with only the secular gain: the diet-only group had not
+#: completely regained its loss 3 years later (UKPDS Group, BMJ 1995;310:1006), and in the Belfast Diet Study mean
+#: weight stayed constant while patients were on diet alone, with no change in insulin sensitivity (Levy J et al.
+#: Diabet Med 1998;15:290-6). Until 2026-12-01 the weight was regained freely (Hall 2011: 4.3 of 4.5 kg by month 27).
+#: From randomisation, the conventional policy: diet, with a drug added only for marked hyperglycaemia, fasting glucose above 15 mmol/L at a clinic visit (every
 #: 3 months), non-intensive sulfonylurea first, then metformin, then insulin (UKPDS 33, Lancet 1998;352:837); the
 #: published medians are of the whole conventional group (intention to treat; UKPDS 16).
 UKPDS_CONVENTIONAL = Scenario.parse({
-    "name": "ukpds_conventional", "description": "run-in diet (4.5 of 83 kg in 3 months, then regained), then the "
+    "name": "ukpds_conventional", "description": "run-in diet (4.5 of 83 kg in 3 months, then kept), then the "
                                                  "conventional policy: drugs only above fasting glucose 15 mmol/L",
     "interventions": [{"type": "weight_loss", "start_year": 0, "percent": 100 * 4.5 / 83,
-                       "over_months": 12 * UKPDS_RUN_IN, "then": "regain"},
+                       "over_months": 12 * UKPDS_RUN_IN, "then": "maintain"},
                       {"type": "usual_care", "start_year": UKPDS_RUN_IN, "hba1c_target_percent": None,
                        "fasting_glucose_limit": "15 mmol/L", "checks_per_year": 4,
                        "steps": ["sulfonylurea", "metformin", "basal_insulin"]}]})
@@ -430,8 +432,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "(random phase), diagnosis at the first check with fasting glucose >= 7.8 mmol/L, the criterion of the "
         "trial's recruitment years (NDDG 1979, WHO 1980/85; no OGTT in routine care; measured, with within-person "
         "variation). Each case then continues from the month of their diagnosis: the "
-        "trial's 3-month run-in diet (4.5 of 83 kg lost, UKPDS 45; then regained freely), entry if fasting glucose is "
-        "6-15 mmol/L after it (UKPDS 16's window), and 6 years of the conventional policy: diet, with a drug added only "
+        "trial's 3-month run-in diet (4.5 of 83 kg lost, UKPDS 45; then kept on the continuing diet, Belfast Diet "
+        "Study), entry if fasting glucose is 6-15 mmol/L after it (UKPDS 16's window), and 6 years of the conventional "
+        "policy: diet, with a drug added only "
         "when fasting glucose is above 15 mmol/L at a 3-monthly visit (sulfonylurea, then metformin, then basal "
         "insulin; UKPDS 33). Medians over the whole arm (intention to treat) of fasting glucose and HbA1c at +1 and "
         "+6 y from entry; HOMA1-%B (UKPDS used the original HOMA) at entry and its slope by least squares on the median "

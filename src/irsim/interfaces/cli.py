@@ -44,6 +44,7 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     html = "html"
+    fhir = "fhir"
 
 
 class Units(str, Enum):
@@ -54,8 +55,10 @@ class Units(str, Enum):
 
 @app.command()
 def assess(
-    person: Optional[Path] = typer.Argument(None, help="Person file: .json, .yaml, .csv (one row) or a FHIR R4 Bundle."),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    person: Optional[Path] = typer.Argument(None, help="Person file: .json, .yaml, .csv (one row) or a FHIR R4 Bundle; "
+                                            "with visits, the last visit is assessed."),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format (fhir: a FHIR R4 Bundle of "
+                                  "the measurements and results)."),
     out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of the terminal."),
     batch: Optional[Path] = typer.Option(None, "--batch", help=escape(  # square brackets are rich markup
         "CSV of many persons (headers 'field [unit]', e.g. 'fasting_glucose [mmol/L]').")),
@@ -74,6 +77,14 @@ def assess(
         from ..io import read_person
 
         result = run(read_person(person))
+        if format is Format.fhir:
+            import json
+
+            from ..io import read_history
+            from ..io.fhir import assessment_bundle
+
+            history = read_history(person)
+            text = json.dumps(assessment_bundle(result, history.visits[-1].date, history), indent=1)
     except InputError as exc:
         fail(exc)
     chosen = None if units is Units.given else units.value
@@ -85,7 +96,7 @@ def assess(
         from ..reporting.assessment import to_html
 
         text = to_html(result, chosen)
-    else:
+    elif format is Format.text:
         from ..reporting.assessment import to_text
 
         if out_file is None:

@@ -1,5 +1,6 @@
-"""Readers for persons (JSON, YAML, CSV, FHIR R4 bundles) and batches (CSV)."""
+"""Readers for persons (JSON, YAML, CSV, FHIR R4 bundles), histories of visits, and batches (CSV)."""
 
-from .readers import Batch, batch_from_frame, read_csv, read_person, person_from_data
+from .readers import Batch, batch_from_frame, history_from_data, person_from_data, read_csv, read_history, read_person
 
-__all__ = ["Batch", "batch_from_frame", "read_csv", "read_person", "person_from_data"]
+__all__ = ["Batch", "batch_from_frame", "history_from_data", "person_from_data", "read_csv", "read_history",
+           "read_person"]

@@ -18,7 +18,9 @@ import yaml
 from .. import units
 from ..errors import InputError, Problem
 from ..schemas.person import BODY_FIELDS, FLAG_FIELDS, LAB_FIELDS, Person
+from ..schemas.history import History
 from .fhir import bundle_to_person_data, is_bundle
+from .history import history_from_data
 
 _HEADER = re.compile(r"^\s*([A-Za-z0-9_]+)\s*(?:\[(.*)\])?\s*$")
 _OGTT_COL = re.compile(r"^ogtt_(glucose|insulin)_(\d+(?:\.\d+)?)$")
@@ -81,6 +83,8 @@ def person_from_data(data: Any, source: str | Path = "the person data") -> Perso
         raise unreadable(source, "it is empty")
     if not isinstance(data, dict):
         raise unreadable(source, f"it holds {_HOLDS.get(type(data), 'no fields')}, not one person")
+    if "visits" in data or "birth_date" in data or "date" in data:  # a history: the person at the last visit
+        return history_from_data(data, str(source)).now
     return Person.parse(data)
 
 
@@ -93,6 +97,23 @@ def read_person(path: str | Path) -> Person:
             raise InputError([Problem(str(path), f"has {len(frame)} rows; a person file has one (use --batch for many)")])
         return Person.parse(csv_row_to_data(frame.iloc[0]))
     return person_from_data(read_data(p), path)
+
+
+def read_history(path: str | Path) -> History:
+    """Read a person's history: a person file with ``visits``, a FHIR Bundle (visits by date), or a plain person
+    file or one-row CSV (a history of one visit). Refusals name the visit and field (``visits[1].date``)."""
+    p = Path(path)
+    if p.suffix.lower() == ".csv":
+        frame = read_csv(p)
+        if len(frame) != 1:
+            raise InputError([Problem(str(path), f"has {len(frame)} rows; a person file has one (use --batch for many)")])
+        return history_from_data(csv_row_to_data(frame.iloc[0]), str(path))
+    data = read_data(p)
+    if data is None:
+        raise unreadable(path, "it is empty")
+    if not isinstance(data, dict):
+        raise unreadable(path, f"it holds {_HOLDS.get(type(data), 'no fields')}, not one person")
+    return history_from_data(data, str(path))
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:

@@ -84,3 +84,49 @@ def open_db(path: Path) -> sessionmaker[Session]:
 
 def get_profile(session: Session, profile_id: int) -> Profile | None:
     return session.scalars(select(Profile).where(Profile.id == profile_id)).first()
+
+
+#: Person fields a profile keeps for every visit; the rest of its person is what was measured on its baseline date.
+FIXED_FIELDS = ("id", "sex", "height", "smoker", "on_bp_medication", "on_statin", "diabetes", "physical_activity",
+                "diabetes_duration_years")
+
+
+def profile_history(profile: Profile, today: dt.date | None = None):
+    """The profile as a :class:`irsim.schemas.history.History`: its person is the visit on ``baseline_date``; each
+    other day with lab results is a visit with the fixed facts (:data:`FIXED_FIELDS`) and that day's results
+    (results on the baseline date override the person's values). Ages and years of diabetes follow the dates.
+    Checked like a visits file (InputError naming ``visits[i].field``)."""
+    from ...io.history import history_from_data, years_between
+    from ...schemas.person import LAB_FIELDS, parse_quantity
+
+    person = json.loads(profile.person_json)
+    base = profile.baseline_date
+    fixed = {k: person[k] for k in FIXED_FIELDS if k in person}
+    measured = {k: v for k, v in person.items() if k not in fixed and k != "age"}
+    days: dict[dt.date, dict[str, Any]] = {base: measured}
+    for lab in profile.labs:
+        visit = days.setdefault(lab.measured_on, {})
+        value = {"value": lab.value, "unit": lab.unit}
+        if lab.field in LAB_FIELDS:
+            visit.setdefault("labs", {})[lab.field] = value
+        else:
+            visit[lab.field] = value
+    def years(raw: Any) -> float | None:
+        try:
+            return None if raw is None else parse_quantity("age", raw).canonical
+        except ValueError:
+            return None
+
+    age_years = years(person.get("age"))
+    duration = years(fixed.get("diabetes_duration_years"))
+    visits = []
+    for day in sorted(days):
+        v = {"date": day.isoformat(), **days[day]}
+        shift = years_between(base, day)
+        if age_years is not None:
+            v["age"] = round(age_years + shift, 2)
+        if duration is not None:
+            v["diabetes_duration_years"] = round(max(0.0, duration + shift), 2)
+        visits.append(v)
+    fixed.pop("diabetes_duration_years", None)
+    return history_from_data({**fixed, "visits": visits}, f"profile {profile.id}", today=today)

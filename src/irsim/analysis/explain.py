@@ -5,8 +5,14 @@ from every equation it enters. For an outcome ``y`` and a set ``S`` of pathways 
 ``y`` from year 0 to the horizon in that counterfactual run (for event hazards: the cumulative hazard). The Shapley
 value of pathway ``i`` averages ``v(S + i) - v(S)`` over all orders in which pathways can be switched on; by
 construction the values plus ``v(none)`` (what changes with every pathway off: ageing, weight, the person's
-starting state) add up to the total change ``v(all)``. All ``2^k`` counterfactuals run as one batch through the same
-JAX program as a cohort (k <= 10).
+starting state) add up to the total change ``v(all)``. All ``2^k`` counterfactuals run in batches through the same
+JAX program as a cohort (k <= 14).
+
+Heart and stroke outcomes (:data:`RISK_FACTOR_OUTCOMES`) add the classic risk factors as pathways of their own
+(:data:`RISK_FACTORS`: age, smoking, blood pressure, LDL cholesterol). Such a pathway is "off" when the person's value
+is replaced by its reference (``parameters/data/explain.yaml``: a non-smoker, 120 mmHg untreated, LDL 100 mg/dL, the
+risk equation reading at most age 40), or kept where it is already at or below it; the same Shapley sum then gives
+each factor's share next to the mechanisms', and "everything else" is what a reference person would still have.
 
 For glycaemic outcomes a second, tissue-level decomposition answers "muscle vs liver vs beta cells": the fast
 model's answer is re-evaluated with each tissue's knob moved from its year-0 value to its value at the horizon, in
@@ -25,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import parameters as _parameters
 from ..errors import InputError, Problem
 from ..models import core as mc
 from ..models import organs as om
@@ -50,13 +57,72 @@ LIVER = tuple(om.BY_NAME["liver"].switches)
 ORGAN_PATHWAYS: dict[str, tuple[str, ...]] = dict(mc.PATHWAYS)
 
 
+#: Classic risk factors: pathway -> (label, what setting it to its reference means). Reference values and their
+#: sources: ``parameters/data/explain.yaml`` (``risk_factors``); each is examined by default for the outcomes below.
+RISK_FACTORS: dict[str, tuple[str, str]] = {
+    "age": ("age (not modifiable)", "age above the reference age in the risk equation, now and through the horizon"),
+    "smoking": ("smoking", "current smoking, against a non-smoker"),
+    "blood_pressure": ("blood pressure", "systolic blood pressure above the optimal level, and its treatment"),
+    "ldl_cholesterol": ("LDL cholesterol", "LDL cholesterol above the optimal level"),
+}
+
+_VESSELS = om.BY_NAME["vessels"]
+#: Outcome columns computed from the heart-risk equation (PREVENT), which reads the classic risk factors.
+RISK_FACTOR_OUTCOMES: tuple[str, ...] = (*_VESSELS.hazards, *_VESSELS.expected, "cvd_risk_percent")
+
+#: At most this many pathways (2^k counterfactual runs), and at most this many runs in one batch (memory).
+MAX_PATHWAYS = 14
+LANES_PER_BATCH = {"year": 4096, "month": 1024}
+
+
 def default_pathways(column: str, scenario=None) -> tuple[str, ...]:
-    """The core's pathways, the organ pathways ``column`` passes through and those of the scenario's medicines."""
+    """The classic risk factors (heart and stroke outcomes), the core's pathways, the organ pathways ``column`` passes
+    through and those of the scenario's medicines."""
     drugs = []
     for iv in (scenario.interventions if scenario is not None else ()):
         types = iv.steps if iv.type == "usual_care" else [iv.type]
         drugs += [p for t in types for p in mc.med.PATHWAYS_OF.get(t, ()) if p not in drugs]
-    return CORE + ORGAN_PATHWAYS.get(column, mc.CORE.pathways) + tuple(drugs)
+    factors = tuple(RISK_FACTORS) if column in RISK_FACTOR_OUTCOMES else ()
+    return factors + CORE + ORGAN_PATHWAYS.get(column, mc.CORE.pathways) + tuple(drugs)
+
+
+def reference_values() -> dict[str, float]:
+    """The risk factors' reference values (``parameters/data/explain.yaml``), keyed as in that file."""
+    ps = _parameters.parameter_set("explain")
+    return {k.split(".", 1)[1]: float(ps.value(k)) for k in ps if k.startswith("risk_factors.")}
+
+
+def _counterfactuals(op) -> dict[str, dict[str, float]]:
+    """Risk factor -> {organ constant: its value in a run with the factor at its reference} for one person (``op``:
+    the organ constants at year 0): the reference, or the person's own value where that is already at or below it.
+    Age: the risk equation reads at most the reference age (vessels ``risk_age_cap``)."""
+    ref = reference_values()
+    own = lambda f: float(np.asarray(getattr(op, f)).ravel()[0])  # noqa: E731
+    return {"age": {"risk_age_cap": ref["age"]},
+            "smoking": {"smoker": min(own("smoker"), ref["smoking"])},
+            "blood_pressure": {"sbp0": min(own("sbp0"), ref["systolic_bp"]),
+                               "bp_medication": min(own("bp_medication"), ref["bp_medication"])},
+            "ldl_cholesterol": {"ldl0": min(own("ldl0"), ref["ldl_cholesterol"])}}
+
+
+def _factor_detail(factor: str, op, age0: float, years: float) -> str:
+    """What the factor's pathway holds for this person, with the person's value and the reference."""
+    ref = reference_values()
+    own = lambda f: float(np.asarray(getattr(op, f)).ravel()[0])  # noqa: E731
+    mmol = lambda mg: mg * _parameters.load("prevent")["mmol_per_mg_dl"]  # noqa: E731  (cholesterol)
+    if factor == "age":
+        return (f"age {age0:.0f} at year 0 and {age0 + years:.0f} at year {years:g}, against {ref['age']:.0f} "
+                "in the heart-risk equation")
+    if factor == "smoking":
+        return "current smoker, against a non-smoker" if own("smoker") > 0.5 else "non-smoker, as the reference"
+    if factor == "blood_pressure":
+        treated = " on treatment" if own("bp_medication") > 0.5 else ""
+        return (f"systolic {own('sbp0'):.0f} mmHg{treated} at year 0, against {ref['systolic_bp']:.0f} mmHg "
+                "untreated")
+    if factor == "ldl_cholesterol":
+        return (f"{own('ldl0'):.0f} mg/dL ({mmol(own('ldl0')):.1f} mmol/L) at year 0, against "
+                f"{ref['ldl_cholesterol']:.0f} mg/dL ({mmol(ref['ldl_cholesterol']):.1f} mmol/L)")
+    return RISK_FACTORS[factor][1]
 
 
 TISSUES = ("muscle insulin resistance", "hepatic insulin resistance", "beta-cell loss")
@@ -74,11 +140,12 @@ class Explanation:
     tissues: dict[str, pd.DataFrame]  # glycaemic outcomes: quantity -> tissue table
     note: str = ""          # e.g. why an onset outcome is explained through HbA1c instead
     onset_year: float | None = None  # onset outcomes: the year of onset in the full model
+    method: str = "Shapley over pathway knock-outs"
 
     def to_dict(self) -> dict:
         return {"outcome": self.outcome, "column": self.column, "kind": self.kind, "years": self.years,
                 "start": self.start, "total": self.total, "outcome_note": self.note, "onset_year": self.onset_year,
-                "method": "Shapley over pathway knock-outs",
+                "method": self.method,
                 "pathways": self.pathways.to_dict(orient="records"),
                 "tissues": {k: v.to_dict(orient="records") for k, v in self.tissues.items()},
                 "note": "research and education software, not medical advice"}
@@ -96,14 +163,15 @@ def resolve_outcome(outcome: str, columns) -> tuple[str, str, str]:
 
 def shapley(values: np.ndarray, k: int) -> np.ndarray:
     """Shapley values from ``values[mask]`` (bit i of mask = pathway i on), for k players."""
+    values = np.asarray(values, dtype=float)
+    masks = np.arange(2 ** k)
+    size = np.array([bin(m).count("1") for m in masks])
+    weight = np.array([math.factorial(s) * math.factorial(k - s - 1) / math.factorial(k) if s < k else 0.0
+                       for s in range(k + 1)])
     phi = np.zeros(k)
     for i in range(k):
-        for mask in range(2 ** k):
-            if mask >> i & 1:
-                continue
-            s = bin(mask).count("1")
-            w = math.factorial(s) * math.factorial(k - s - 1) / math.factorial(k)
-            phi[i] += w * (values[mask | 1 << i] - values[mask])
+        without = masks[(masks >> i & 1) == 0]
+        phi[i] = np.sum(weight[size[without]] * (values[without | 1 << i] - values[without]))
     return phi
 
 
@@ -139,14 +207,19 @@ def readable(column: str) -> str:
 def _sentence(label: str, what: str, contribution: float, share: float, outcome: str, unit_total: str,
               kind: str = "level") -> str:
     name = label[0].upper() + label[1:]
+    # "Age (not modifiable)" with what it holds: "Age (not modifiable; what)"
+    name = f"{name[:-1]}; {what})" if name.endswith(")") else f"{name} ({what})"
     if abs(share) < 0.05:  # under 0.05 % of the total change
-        return f"{name} ({what}) makes no material difference to {outcome} here."
+        return f"{name} makes no material difference to {outcome} here."
     if kind == "onset":
         verb = "brings" if contribution > 0 else "puts off"
-        return (f"{name} ({what}) {verb} {outcome} {abs(contribution):.3g} years "
+        return (f"{name} {verb} {outcome} {abs(contribution):.3g} years "
                 f"{'earlier' if contribution > 0 else 'later'}: {share:.0f} % of {unit_total}.")
     verb = "raises" if contribution > 0 else "lowers"
-    return f"{name} ({what}) {verb} {outcome} by {abs(contribution):.3g}: {share:.0f} % of {unit_total}."
+    if kind == "hazard":
+        return (f"{name} {verb} the cumulative hazard of {outcome} by {abs(contribution):.3g}: {share:.0f} % of the "
+                "total.")
+    return f"{name} {verb} {outcome} by {abs(contribution):.3g}: {share:.0f} % of {unit_total}."
 
 
 def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=None) -> Explanation:
@@ -155,27 +228,52 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
     from ..scenarios.schema import BASELINE
 
     col, kind, name = resolve_outcome(outcome, cp.COLUMNS)
-    names = [p for p in (pathways or default_pathways(col, scenario)) if p in pm.Mechanisms._fields]
-    unknown = [p for p in (pathways or []) if p not in pm.Mechanisms._fields]
-    if unknown or not names or len(names) > 10:
-        raise InputError([Problem("pathways", f"{unknown or names} must be 1-10 of {', '.join(pm.Mechanisms._fields)}")])
+    known = (*RISK_FACTORS, *pm.Mechanisms._fields)
+    names = [p for p in (pathways or default_pathways(col, scenario)) if p in known]
+    unknown = [p for p in (pathways or []) if p not in known]
+    if unknown or not names or len(names) > MAX_PATHWAYS or len(set(names)) < len(names):
+        raise InputError([Problem("pathways", f"{unknown or names} must be 1-{MAX_PATHWAYS} different ones of "
+                                              f"{', '.join(known)}")])
     k = len(names)
     start = cp.initialise(cp.persons_columns(person))
     if len(start.assumed) != 1:
         raise InputError([Problem("person", "explain takes one person")])
+    step = "month" if kind == "onset" else "year"
     lanes = 2 ** k
-    tile = lambda tree: type(tree)(*(np.repeat(np.asarray(x, dtype=float), lanes) for x in tree))  # noqa: E731
-    batch = dataclasses.replace(start, params=tile(start.params), state=tile(start.state), assumed=start.assumed * lanes,
-                                organ_params=tile(start.organ_params), organ_state=tile(start.organ_state))
-    masks = np.arange(lanes)
-    on = {name: ((masks >> i) & 1).astype(float) for i, name in enumerate(names)}
-    mech = pm.Mechanisms(**{f: on.get(f, np.ones(lanes)) for f in pm.Mechanisms._fields})
-    out = cp.run(batch, years, scenario or BASELINE, "month" if kind == "onset" else "year", mech)
+    counterfactual = _counterfactuals(start.organ_params)
     idx = {c: i for i, c in enumerate(cp.COLUMNS)}
-    t = out[:, idx["year"], 0]
+
+    def run(masks):
+        """The runs of ``masks`` (bit i on: pathway i as the person has it; off: knocked out or at its reference)."""
+        n = len(masks)
+        tile = lambda tree: type(tree)(*(np.repeat(np.asarray(x, dtype=float), n) for x in tree))  # noqa: E731
+        bit = {p: ((masks >> i) & 1).astype(float) for i, p in enumerate(names)}
+        organ_params = tile(start.organ_params)._asdict()
+        for factor in set(names) & set(RISK_FACTORS):
+            for field, value in counterfactual[factor].items():
+                organ_params[field] = np.where(bit[factor] > 0, organ_params[field], value)
+        batch = dataclasses.replace(start, params=tile(start.params), state=tile(start.state),
+                                    assumed=start.assumed * n, organ_params=type(start.organ_params)(**organ_params),
+                                    organ_state=tile(start.organ_state))
+        mech = pm.Mechanisms(**{f: bit.get(f, np.ones(n)) for f in pm.Mechanisms._fields})
+        return cp.run(batch, years, scenario or BASELINE, step, mech)
+
+    # all 2^k runs, in batches of equal size (one compiled program); kept: the outcome (and HbA1c, explained when
+    # there is no onset to time) of every run, and the whole of the full model's run (the last)
+    size = min(lanes, LANES_PER_BATCH[step])
+    keep = [idx[col], idx["hba1c_percent"]]
+    parts = []
+    for a in range(0, lanes, size):
+        out = run(np.arange(a, a + size))
+        parts.append(out[:, keep, :])
+    full = out[:, :, -1].copy()
+    del out
+    t = full[:, idx["year"]]
+    kept = np.concatenate(parts, axis=2)  # (times, 2, 2^k)
+    series = lambda c: kept[:, keep.index(idx[c]): keep.index(idx[c]) + 1, :]  # noqa: E731  (as _value reads it)
     note, onset_year = "", None
     if kind == "onset":
-        onset = _onset(out, idx[col], t)
+        onset = _onset(series(col), 0, t)
         onset_year = None if np.isnan(onset[-1]) else float(onset[-1])
         if onset_year is None or onset_year == 0.0:
             # nothing to attribute to the onset's timing: the HbA1c drift, the measure read at 6.5 %, is explained
@@ -183,29 +281,42 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
                     "(the diabetes threshold is 6.5 %) is explained instead" if onset_year is None else
                     "already in the diabetes range at year 0, so the change in HbA1c is explained instead")
             col, kind, name = "hba1c_percent", "level", "HbA1c (%)"
-    v = _value(out, idx[col], kind, t)
+    v = _value(series(col), 0, kind, t)
     phi = shapley(v, k)
     total, other = float(v[-1]), float(v[0])
     what = {"hazard": f"the cumulative hazard of {name}", "onset": f"the {total:.3g} years with {name} within "
             f"{years:g} years"}.get(kind, f"the change in {name}")
+    age0 = float(np.asarray(start.params.age0).ravel()[0])
     rows = []
     for pathway, contribution in zip(names, phi):
-        label, detail = PATHWAYS.get(pathway, (pathway, pathway))
+        factor = pathway in RISK_FACTORS
+        label, detail = RISK_FACTORS[pathway] if factor else PATHWAYS.get(pathway, (pathway, pathway))
+        if factor:
+            detail = _factor_detail(pathway, start.organ_params, age0, years)
         share = 100.0 * contribution / total if total else 0.0
-        rows.append({"pathway": pathway, "label": label, "contribution": float(contribution), "share_percent": share,
+        rows.append({"pathway": pathway, "label": label, "kind": "risk factor" if factor else "mechanism",
+                     "contribution": float(contribution), "share_percent": share,
                      "sentence": _sentence(label, detail, float(contribution), share, name, what, kind)})
     share = 100.0 * other / total if total else 0.0
-    rest = (f"With every pathway above switched off from year 0, the years with {name} within {years:g} years would "
-            f"be {other:.3g}" if kind == "onset" else
-            f"With every pathway above switched off from year 0, {name} would change by {other:.3g}")
-    rows.append({"pathway": "other", "label": "everything else", "contribution": other, "share_percent": share,
-                 "sentence": f"{rest} ({share:.0f} % of the total): ageing and weight change, less what these "
+    factors = [p for p in names if p in RISK_FACTORS]
+    off = "switched off or at its reference value" if factors else "switched off"
+    rest = (f"With every pathway above {off} from year 0, the years with {name} within {years:g} years would be "
+            f"{other:.3g}" if kind == "onset" else
+            f"With every pathway above {off} from year 0, the cumulative hazard of {name} would be {other:.3g}"
+            if kind == "hazard" else f"With every pathway above {off} from year 0, {name} would change by {other:.3g}")
+    held = ("sex, HDL cholesterol, kidney function, diagnosed diabetes, " if factors else "")
+    rows.append({"pathway": "other", "label": "everything else", "kind": "other", "contribution": other,
+                 "share_percent": share,
+                 "sentence": f"{rest} ({share:.0f} % of the total): {held}"
+                             f"{'weight change' if 'age' in names else 'ageing and weight change'}, less what these "
                              "pathways already contributed at year 0."})
+    method = ("Shapley over pathway knock-outs and risk factors at their reference values" if factors
+              else "Shapley over pathway knock-outs")
     glycaemic = ("hba1c_percent", "fasting_glucose_mmol_l", "glucose_2h_mmol_l", "glycemic_status")
-    tissues = _tissues(out[:, :, -1], idx) if col in glycaemic else {}
-    start = 0.0 if kind == "onset" else float(out[0, idx[col], -1])
+    tissues = _tissues(full, idx) if col in glycaemic else {}
+    start = 0.0 if kind == "onset" else float(full[0, idx[col]])
     return Explanation(outcome, col if kind != "onset" else "years_with_t2d", kind, float(years), start, total,
-                       pd.DataFrame(rows), tissues, note, onset_year)
+                       pd.DataFrame(rows), tissues, note, onset_year, method)
 
 
 def _tissues(full: np.ndarray, idx: dict) -> dict[str, pd.DataFrame]:

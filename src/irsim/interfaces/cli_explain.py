@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("text", "--format", help="text or json."),
         plot: Optional[Path] = typer.Option(None, "--plot", help="Bar chart: .png or .html."),
     ) -> None:
-        """Say which mechanisms drive the change in an outcome, with shares that add up to the total."""
+        """Say which mechanisms drive the change in an outcome, with shares that add up to the total. Heart attack
+        and stroke also list age, smoking, blood pressure and LDL cholesterol, each against a reference value."""
         from rich.table import Table
 
         from ..analysis.explain import explain as run
@@ -53,7 +54,7 @@ def register(app: typer.Typer) -> None:
             e.kind, f"{e.column}: {e.start:.3g} -> {e.start + e.total:.3g} over {years:g} years (change {e.total:+.3g})")
         if e.note:
             out.print(f"{outcome}: {e.note}.")
-        t = Table(title=f"{what}\n(Shapley over pathway knock-outs; research and education software, not medical advice)")
+        t = Table(title=f"{what}\n({e.method}; research and education software, not medical advice)")
         for c, j in (("pathway", "left"), ("contribution", "right"), ("share", "right")):
             t.add_column(c, justify=j)
         for r in e.pathways.itertuples():

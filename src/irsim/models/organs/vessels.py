@@ -69,16 +69,23 @@ def prevent_cumulative(age, female, tc, hdl, sbp_, dm, op, egfr):
     return -jnp.log1p(-risk)
 
 
+def risk_age(dr, op):
+    """The age the risk equation reads: the person's age, or at most ``op.risk_age_cap`` where that is set (> 0; the
+    age pathway of ``irsim explain`` holds a counterfactual person at its reference age; 0, the default, is none)."""
+    return jnp.where(op.risk_age_cap > 0.0, jnp.minimum(dr.age, op.risk_age_cap), dr.age)
+
+
 def ascvd_hazard(dr, op, tc, hdl, sbp_risk, egfr, multiplier):
     """Annual MI + stroke hazard: PREVENT at current age and risk factors, spread over its own age slope."""
     lo_age, hi_age = load("prevent")["validity"]["age"]
     step = c("vessels.prevent_age_step")
     dm = jnp.maximum(op.diabetes, dr.t2d)
+    age = risk_age(dr, op)
     h10 = lambda a: prevent_cumulative(a, dr.female, tc, hdl, sbp_risk, dm, op, egfr)
-    a_lo = jnp.clip(dr.age - step, lo_age, hi_age - 2.0 * step)
+    a_lo = jnp.clip(age - step, lo_age, hi_age - 2.0 * step)
     gamma = jnp.clip(jnp.log(h10(a_lo + 2.0 * step) / h10(a_lo)) / (2.0 * step), 0.01, 0.2)
-    old = jnp.exp(c("vessels.age_slope_old") * jnp.maximum(dr.age - hi_age, 0.0))
-    return h10(dr.age) * gamma / jnp.expm1(10.0 * gamma) * old * multiplier
+    old = jnp.exp(c("vessels.age_slope_old") * jnp.maximum(age - hi_age, 0.0))
+    return h10(age) * gamma / jnp.expm1(10.0 * gamma) * old * multiplier
 
 
 def hazard_multiplier(sdldl, dr, endo_ir, op):
@@ -110,7 +117,7 @@ def _initialise(y0):
     params = {"sbp0": sbp0, "loss0": loss0, "ln_insulin0": np.log(dr.insulin_rel), "smoker": flag("smoker"),
               "bp_medication": flag("on_bp_medication"), "statin": flag("on_statin"), "diabetes": flag("diabetes"),
               "inflammation0": dr.inflammation, "endo0": 1.0 / (1.0 + loss0),
-              "a1c_excess0": np.maximum(dr.hba1c - 6.5, 0.0)}
+              "a1c_excess0": np.maximum(dr.hba1c - 6.5, 0.0), "risk_age_cap": np.zeros(y0.n)}
     return params, {"plaque": plaque0, "cvd_expected": np.zeros(n)}
 
 
@@ -161,5 +168,5 @@ ORGAN = register(Organ(
     panels=(("cvd_risk_percent", "Chance of a heart attack or stroke from now (in 100 people like you)"),),
     states=("plaque", "cvd_expected"),
     params=("sbp0", "loss0", "ln_insulin0", "smoker", "bp_medication", "statin", "diabetes", "inflammation0", "endo0",
-            "a1c_excess0"),
+            "a1c_excess0", "risk_age_cap"),
     initialise=_initialise, derive=_derive, rates=_rates, step=_step, observe=_observe))

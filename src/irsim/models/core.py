@@ -460,3 +460,24 @@ def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: i
     (s_end, o_end), obs = jax.lax.scan(record, (state, ostate), jnp.arange(n_records))
     last = jnp.stack(observe_all(s_end, o_end, n_records * per_record))
     return jnp.concatenate([obs, last[None]], axis=0), s_end, o_end  # (n_records + 1, n_cols, *batch)
+
+
+@partial(jax.jit, static_argnames=("columns", "n_steps", "dt"))
+def scan_core_columns(params, state, inputs, mech, ref, oparams, ostate, t0, *, columns: tuple[int, ...],
+                      n_steps: int, dt: float):
+    """The monthly steps of :func:`_scan` (the same ``advance``), recording only the core columns ``columns``
+    (indices into :data:`COLUMNS`, all core ones) of every step's start: ``(n_steps, len(columns), *batch)``, the
+    observation of month ``k`` in row ``k``. A cheap forward model for the personal twin's likelihood
+    (``irsim.inference.twin``): no organ observation and no record bookkeeping."""
+    def month(carry, k):
+        s, o = carry
+        t = t0 + k * dt
+        u = pm.Inputs(*(col[k] for col in inputs))
+        p = om.coupled_params(params, o, oparams, mech)
+        s2, d = pm.step(t, s, p, u, mech, ref, dt)
+        o2 = om.step(t, om.drivers(t, s._replace(energy=s2.energy), d, p, u, ref), o, oparams, mech, dt)
+        obs = observe(s, d, p, t)
+        return (s2, o2), jnp.stack([obs[i] for i in columns])
+
+    _, obs = jax.lax.scan(month, (state, ostate), jnp.arange(n_steps))
+    return obs

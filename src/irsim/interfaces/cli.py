@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from .. import DISCLAIMER, __version__
 from ..errors import InputError, Problem
-from . import cli_explain, cli_meal, cli_progression, cli_trial, cli_validate, cli_web
+from . import cli_explain, cli_meal, cli_progression, cli_trial, cli_twin, cli_validate, cli_web
 from .console import err, fail, out
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -132,6 +132,7 @@ cli_explain.register(app)
 cli_validate.register(app)
 cli_trial.register(app)
 cli_web.register(app)
+cli_twin.register(app)
 
 
 def main() -> None:

@@ -337,3 +337,77 @@ def plot_meal(df, path: Path, title: str) -> None:
     fig.update_xaxes(title_text="time (min)", row=3, col=1)
     fig.update_layout(title=f"{title}<br><sup>{DISCLAIMER}</sup>", height=900)
     write_html(fig, Path(path))
+
+
+#: Panels of the personal twin's fan chart (irsim twin --plot).
+TWIN_PANELS = (("fasting_glucose_mmol_l", "fasting glucose (mmol/L)"), ("hba1c_percent", "HbA1c (%)"),
+               ("glucose_2h_mmol_l", "2-h OGTT glucose (mmol/L)"), ("weight_kg", "weight (kg)"),
+               ("homa1_ir", "HOMA1-IR"), ("liver_fat_percent", "liver fat (%)"))
+_FAN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+
+
+def plot_fan(bands, visits_fit: Sequence[dict], path: Path) -> None:
+    """The personal twin's fan chart: per panel, each scenario's median with its 50 % and 90 % bands from now,
+    the measured visits as points (years before now) with the posterior predictive 90 % interval at each visit.
+    PNG (matplotlib) or self-contained HTML (plotly)."""
+    panels = [(c, t) for c, t in TWIN_PANELS if c in set(bands["variable"])]
+    scenarios = list(dict.fromkeys(bands["scenario"]))
+    colour = {s: _FAN_COLOURS[k % len(_FAN_COLOURS)] for k, s in enumerate(scenarios)}
+    title = f"irsim personal twin: median, 50 % and 90 % bands — {DISCLAIMER}"
+
+    def points(col):
+        xs, ys, lo, hi = [], [], [], []
+        for v in visits_fit:
+            lab = v["labs"].get(col)
+            if lab is not None:
+                xs.append(v["years"]), ys.append(lab["measured"]), lo.append(lab["q05"]), hi.append(lab["q95"])
+        return xs, ys, lo, hi
+
+    if path.suffix.lower() == ".html":
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+
+        fig = make_subplots(rows=2, cols=3, subplot_titles=[t for _, t in panels])
+        for k, (col, _) in enumerate(panels):
+            r, c = k // 3 + 1, k % 3 + 1
+            for s in scenarios:
+                g = bands[(bands["scenario"] == s) & (bands["variable"] == col)]
+                for lo, hi, op in (("q05", "q95", 0.15), ("q25", "q75", 0.3)):
+                    fig.add_trace(go.Scatter(x=list(g["year"]) + list(g["year"])[::-1],
+                                             y=list(g[hi]) + list(g[lo])[::-1], fill="toself", fillcolor=colour[s],
+                                             opacity=op, line={"width": 0}, hoverinfo="skip", showlegend=False,
+                                             legendgroup=s), row=r, col=c)
+                fig.add_trace(go.Scatter(x=g["year"], y=g["q50"], name=shown(s), legendgroup=s, showlegend=k == 0,
+                                         line={"color": colour[s]}), row=r, col=c)
+            xs, ys, lo, hi = points(col)
+            if xs:
+                fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="measured", legendgroup="measured",
+                                         showlegend=k == 0, marker={"color": "black"},
+                                         error_y={"type": "data", "symmetric": False,
+                                                  "array": [h - y for h, y in zip(hi, ys)],
+                                                  "arrayminus": [y - lw for y, lw in zip(ys, lo)]}), row=r, col=c)
+        fig.update_layout(title={"text": title, "font": {"size": 12}})
+        fig.update_xaxes(title_text="years from the last visit")
+        write_html(fig, path)
+        return
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7.5), constrained_layout=True)
+    for ax, (col, ttl) in zip(axes.ravel(), panels):
+        for s in scenarios:
+            g = bands[(bands["scenario"] == s) & (bands["variable"] == col)]
+            ax.fill_between(g["year"], g["q05"], g["q95"], color=colour[s], alpha=0.15, lw=0)
+            ax.fill_between(g["year"], g["q25"], g["q75"], color=colour[s], alpha=0.3, lw=0)
+            ax.plot(g["year"], g["q50"], color=colour[s], label=shown(s))
+        xs, ys, lo, hi = points(col)
+        if xs:
+            ax.errorbar(xs, ys, yerr=[[y - lw for y, lw in zip(ys, lo)], [h - y for h, y in zip(hi, ys)]], fmt="o",
+                        color="black", ms=4, capsize=2, label="measured (90 % predictive interval)")
+        ax.axvline(0.0, color="grey", lw=0.6)
+        ax.set_title(ttl, fontsize=10)
+        ax.set_xlabel("years from the last visit")
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    axes.ravel()[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    savefig_png(fig, path)

@@ -12,8 +12,8 @@ Unknowns ``theta ~ N(0, I)`` (standard normal latents, :data:`NAMES`):
   HbA1c, weight): prior SD the published within-person CV of a measured lab (``cohort.progression.MEASURED``; the
   first visit's measurement is the flat-prior likelihood of the true value), a population spread for a lab the first
   visit lacks (:data:`MISSING_SD`). The start state is the model's start fit (``models.core.initialise``) at the
-  measured labs, linearised in the log labs by one batched ``initialise`` on perturbed columns (log-linear for
-  positive leaves).
+  measured labs, expanded to second order (no cross terms) in the log labs by one batched ``initialise`` at
+  +-1 prior SD of each lab (in the log of positive leaves).
 
 The organ modules' random effects (``cohort.synthetic.organ_factors``) are drawn from their prior for each draw of the
 projection: the glycaemic labs of the visits say little about them, so they are not inferred.
@@ -64,8 +64,7 @@ MISSING_SD = (0.10, 0.5, 0.2, 0.06, 0.2)
 #: Prior SD of the person's constant change of energy intake, kcal/day (irsim choice): about +-4.4 kg of weight at
 #: balance for one SD (Hall 2011: 100 kcal/day ~ 4.4 kg for the reference man).
 ENERGY_SD = 100.0
-#: Relative step of the start state's linearisation (log units) and of the central differences (latent units).
-LIN_STEP = 0.02
+#: Step of the central differences of the log-posterior (latent units).
 FD_STEP = 1e-4
 #: NUTS settings (chains run in lockstep; draws are split between them).
 CHAINS = 4
@@ -105,6 +104,7 @@ class Setup:
     lab_sd: np.ndarray            # (5,) prior SD of their log offsets
     base: np.ndarray              # (L,) start leaves at lab0 (params, state, organ params, organ state)
     slope: np.ndarray             # (L, 11) d leaf / d log input (log-linear where ``logleaf``)
+    curvature: np.ndarray         # (L, 11) its second derivative along each input (no cross terms)
     logleaf: np.ndarray           # (L,) bool
     carb_share: float
     female: float
@@ -180,9 +180,10 @@ def setup(history: History) -> Setup:
     lab_sd = np.array([lab_cv(f) if m else s for (f, _, _), m, s in zip(LABS, is_measured, MISSING_SD)])
     # the start fit at lab0 and at lab0 * exp(+-h) for each lab, and at organ factors exp(+-h): one batch
     batch = {key: np.repeat(np.asarray(v, dtype=float), n) for key, v in cols.items()}
+    steps = np.clip(np.concatenate([lab_sd, _organ_sd()]), 0.01, 0.1)  # one prior SD (within 0.01-0.1)
     logs = np.zeros((n, k))
     for i in range(k):
-        logs[1 + 2 * i, i], logs[2 + 2 * i, i] = LIN_STEP, -LIN_STEP
+        logs[1 + 2 * i, i], logs[2 + 2 * i, i] = steps[i], -steps[i]
     for i, (f, _, _) in enumerate(LABS):
         batch[f] = lab0[i] * np.exp(logs[:, i])
     for j, f in enumerate(_ORGAN_FACTORS):
@@ -193,9 +194,11 @@ def setup(history: History) -> Setup:
     plus, minus = leaves[:, 1::2], leaves[:, 2::2]
     logleaf = np.all(leaves > 0, axis=1) & np.all(np.isfinite(leaves), axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(logleaf[:, None], (np.log(np.abs(plus)) - np.log(np.abs(minus))) / (2 * LIN_STEP),
-                         (plus - minus) / (2 * LIN_STEP))
+        f = lambda x: np.where(logleaf[:, None], np.log(np.abs(x)), x)  # noqa: E731
+        slope = (f(plus) - f(minus)) / (2 * steps)
+        curvature = (f(plus) - 2 * f(base[:, None]) + f(minus)) / steps ** 2
     slope = np.where(np.isfinite(slope), slope, 0.0)
+    curvature = np.where(np.isfinite(curvature), curvature, 0.0)
     # likelihood terms: every later visit's measured labs
     dt = float(pm.c("time.step_years"))
     months = np.round((years - years[0]) / dt).astype(int)
@@ -212,7 +215,7 @@ def setup(history: History) -> Setup:
         obs[i] = (*t, 1.0)
     n_records = max(12, -(-int(months[-1]) // 12) * 12)
     return Setup(history=history, columns=cols, lab0=lab0, measured0=is_measured, lab_sd=lab_sd, base=base,
-                 slope=slope, logleaf=logleaf, carb_share=float(base_start.carb_share),
+                 slope=slope, curvature=curvature, logleaf=logleaf, carb_share=float(base_start.carb_share),
                  female=float(cols["female"][0]), assumed=assumed, months=months,
                  obs_month=obs[:, 0].astype(np.int32), obs_col=obs[:, 1].astype(np.int32), obs_y=obs[:, 2],
                  obs_sd=obs[:, 3], obs_mask=obs[:, 4], n_records=n_records)
@@ -234,9 +237,9 @@ def effects(z):
 def _start_trees(theta, organ_z, lin):
     """The start (params, state, organ params, organ state) of a batch of latents ``theta`` (P, 9) with organ
     draws ``organ_z`` (P, 6); ``lin`` = (base, slope, logleaf, lab_sd, organ_sd)."""
-    base, slope, logleaf, lab_sd, organ_sd = lin
+    base, slope, curvature, logleaf, lab_sd, organ_sd = lin
     dlog = jnp.concatenate([theta[:, 4:9] * lab_sd, organ_z * organ_sd], axis=1)  # (P, 11)
-    lin_part = dlog @ slope.T  # (P, L)
+    lin_part = dlog @ slope.T + 0.5 * (dlog ** 2) @ curvature.T  # (P, L)
     leaves = jnp.where(logleaf, base * jnp.exp(jnp.where(logleaf, lin_part, 0.0)), base + lin_part)
     trees, k = [], 0
     for tree_type in _tree_fields():
@@ -247,6 +250,10 @@ def _start_trees(theta, organ_z, lin):
     sus, drift, decline = effects(theta[:, :3])
     params = params._replace(capacity_susceptibility=sus, sensitivity_drift=drift, capacity_decline=decline)
     return params, state, oparams, ostate
+
+
+def _lin(s: Setup) -> tuple:
+    return tuple(jnp.asarray(x) for x in (s.base, s.slope, s.curvature, s.logleaf, s.lab_sd, _organ_sd()))
 
 
 def _organ_sd() -> np.ndarray:
@@ -292,8 +299,7 @@ class Model:
         self.inputs = tuple(jnp.asarray(np.asarray(table[f], dtype=float).reshape(len(times), -1)[:, :1])
                             for f in pm.Inputs._fields)
         self.ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
-        self.lin = (jnp.asarray(s.base), jnp.asarray(s.slope), jnp.asarray(s.logleaf), jnp.asarray(s.lab_sd),
-                    jnp.asarray(_organ_sd()))
+        self.lin = _lin(s)
         self.obs = (jnp.asarray(s.obs_month), jnp.asarray(s.obs_col), jnp.asarray(s.obs_y), jnp.asarray(s.obs_sd),
                     jnp.asarray(s.obs_mask))
         self.calls = 0
@@ -586,8 +592,7 @@ def start_of(posterior: Posterior):
     from ..models import core
 
     s = posterior.setup
-    lin = (jnp.asarray(s.base), jnp.asarray(s.slope), jnp.asarray(s.logleaf), jnp.asarray(s.lab_sd),
-           jnp.asarray(_organ_sd()))
+    lin = _lin(s)
     trees = _start_trees_jit(jnp.asarray(posterior.draws), jnp.asarray(posterior.organ_z), lin)
     params, state, oparams, ostate = (type(t)(*(np.asarray(x) for x in t)) for t in trees)
     n = len(posterior.draws)

@@ -89,13 +89,13 @@ def prior_persons(n, seed, visit_years=(-6.0, -3.0, 0.0), horizon=10.0):
     return histories, col("fasting_glucose_mmol_l")[end], col("hba1c_percent")[end]
 
 
-def coverage(n, seed, method="laplace", horizon=10.0):
+def coverage(n, seed, method="laplace", horizon=10.0, draws=400):
     from irsim.inference import twin
 
     histories, fpg_true, a1c_true = prior_persons(n, seed, horizon=horizon)
     hits = []
     for h, f, a in zip(histories, fpg_true, a1c_true):
-        post = twin.fit(h, method=method, draws=400, seed=1)
+        post = twin.fit(h, method=method, draws=draws, seed=1)
         b = twin.project(post, years=horizon)
         at = b[(b["year"] == horizon)].set_index("variable")
         hits.append([at.loc["fasting_glucose_mmol_l", "q05"] <= f <= at.loc["fasting_glucose_mmol_l", "q95"],
@@ -106,7 +106,7 @@ def coverage(n, seed, method="laplace", horizon=10.0):
 def test_calibration_fast():
     """A few persons drawn from the prior, 3 visits: the 90 % band at 10 years covers the true fasting glucose
     and HbA1c (loose: at least 7 of 10 each; Binomial(10, 0.9) falls below with probability 1.3 %)."""
-    hits = coverage(10, seed=3)
+    hits = coverage(10, seed=3, draws=200)
     assert hits[:, 0].sum() >= 7, hits[:, 0]
     assert hits[:, 1].sum() >= 7, hits[:, 1]
 

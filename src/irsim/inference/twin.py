@@ -68,9 +68,8 @@ ENERGY_SD = 100.0
 FD_STEP = 1e-4
 #: NUTS settings (chains run in lockstep; draws are split between them).
 CHAINS = 4
-WARMUP = 150
-MAX_TREE_DEPTH = 6
-DENSE_MASS = False
+WARMUP = 100
+MAX_TREE_DEPTH = 5
 #: Importance-sampling proposals per round of the Laplace method (0: plain Gaussian draws).
 IS_PROPOSALS = 2000
 #: Event probability years ("5", "10", "20" and the horizon).
@@ -325,8 +324,9 @@ class Model:
                               theta[:, None, :] - FD_STEP * dirs[None]], axis=1).reshape(-1, d)
         lp, r = self(pts)
         lp, r = lp.reshape(b, 2 * k + 1), r.reshape(b, 2 * k + 1, -1)
-        grad = (lp[:, 1:k + 1] - lp[:, k + 1:]) / (2 * FD_STEP)
-        jac = (r[:, 1:k + 1] - r[:, k + 1:]) / (2 * FD_STEP)  # (B, k, n_obs)
+        with np.errstate(invalid="ignore"):  # -inf - -inf where the model fails: NaN, refused by the caller
+            grad = (lp[:, 1:k + 1] - lp[:, k + 1:]) / (2 * FD_STEP)
+            jac = (r[:, 1:k + 1] - r[:, k + 1:]) / (2 * FD_STEP)  # (B, k, n_obs)
         return lp[:, 0], r[:, 0], grad, jac
 
 
@@ -379,10 +379,9 @@ def fit(history: History, method: str = "laplace", draws: int = 400, seed: int =
     model = Model(s)
     mode, cov = _laplace(model)
     rng = np.random.default_rng(seed)
-    if method == "laplace":
-        z, diagnostics = _laplace_draws(model, mode, cov, draws, rng)
-    else:
-        z, diagnostics = _nuts(model, mode, cov, draws, seed)
+    z, diagnostics, cov_w = _laplace_draws(model, mode, cov, draws, rng)
+    if method == "nuts":
+        z, diagnostics = _nuts(model, mode, cov_w, draws, seed)
     organ_z = np.random.default_rng([seed, 1]).standard_normal((len(z), len(_ORGAN_FACTORS)))
     diagnostics["model_evaluations"] = model.calls
     return Posterior(s, z, organ_z, diagnostics, mode, cov, time.perf_counter() - t)
@@ -439,7 +438,7 @@ def _laplace_draws(model: Model, mode: np.ndarray, cov: np.ndarray, draws: int, 
     d = len(NAMES)
     diagnostics = {"method": "laplace", "rhat_max": None, "ess_min": None, "divergences": None}
     if IS_PROPOSALS <= 0 or not model.setup.has_likelihood:
-        return mode + rng.standard_normal((draws, d)) @ np.linalg.cholesky(cov).T, diagnostics
+        return mode + rng.standard_normal((draws, d)) @ np.linalg.cholesky(cov).T, diagnostics, cov
     m = IS_PROPOSALS
     re, rest = np.arange(3), np.arange(3, d)
     c_rr, c_ro = cov[np.ix_(rest, rest)], cov[np.ix_(rest, re)]
@@ -483,7 +482,9 @@ def _laplace_draws(model: Model, mode: np.ndarray, cov: np.ndarray, draws: int, 
     u = (rng.random() + np.arange(draws)) / draws
     idx = np.minimum(np.searchsorted(np.cumsum(w1), u), m - 1)
     diagnostics.update({"importance_ess": ess, "importance_proposals": 2 * m})
-    return x1[rng.permutation(idx)], diagnostics
+    mean_w = w1 @ x1
+    cov_w = ((x1 - mean_w).T * w1) @ (x1 - mean_w) + 1e-6 * np.eye(d)
+    return x1[rng.permutation(idx)], diagnostics, cov_w
 
 
 def _cond_logpdf(x, mode, gain, schur, re, rest):
@@ -496,8 +497,9 @@ def _cond_logpdf(x, mode, gain, schur, re, rest):
 
 
 def _nuts(model: Model, mode: np.ndarray, cov: np.ndarray, draws: int, seed: int):
-    """NUTS (NumPyro) on the latents, chains in lockstep with a diagonal mass matrix adapted in the warm-up,
-    started around the Laplace mode (spread 0.5 in every latent: over-dispersed against the posterior for R-hat).
+    """NUTS (NumPyro) on the latents, chains in lockstep, the (dense) mass matrix the importance-weighted
+    covariance of the Laplace method (``cov``; not adapted: the warm-up adapts the step size only), started around
+    the Laplace mode (spread 0.5 in every latent: over-dispersed against the posterior for R-hat).
     The potential and its gradient come from one batched evaluation of :func:`_log_posterior` per leapfrog step
     for all chains (a host callback; central differences)."""
     import numpyro
@@ -531,7 +533,7 @@ def _nuts(model: Model, mode: np.ndarray, cov: np.ndarray, draws: int, seed: int
 
     per_chain = max(1, -(-draws // CHAINS))
     kernel = NUTS(potential_fn=potential, max_tree_depth=MAX_TREE_DEPTH, target_accept_prob=0.8,
-                  dense_mass=DENSE_MASS)
+                  dense_mass=True, inverse_mass_matrix=jnp.asarray(cov), adapt_mass_matrix=False)
     mcmc = MCMC(kernel, num_warmup=WARMUP, num_samples=per_chain, num_chains=CHAINS, chain_method="vectorized",
                 progress_bar=False)
     init = mode + 0.5 * np.random.default_rng([seed, 2]).standard_normal((CHAINS, d))

@@ -163,7 +163,10 @@ def setup(history: History) -> Setup:
     k = len(LABS) + len(_ORGAN_FACTORS)
     n = 1 + 2 * k
     # both start fits below run on batches of the same shape: initialise's eager operations then compile once
-    base_start = core.initialise({key: np.repeat(np.asarray(v, dtype=float), n) for key, v in cols.items()})
+    try:
+        base_start = core.initialise({key: np.repeat(np.asarray(v, dtype=float), n) for key, v in cols.items()})
+    except InputError as exc:  # the same person n times: one problem, named as the first visit's
+        raise InputError([Problem("visits[0]", exc.problems[0].message)]) from None
     assumed = list(base_start.assumed[0])
     # first-visit labs: measured, else what the start fit put there (defaults for glucose and insulin, the model's
     # 2-h glucose and HbA1c, the default weight)

@@ -149,7 +149,8 @@ def test_one_visit_history_and_outputs():
     post = twin.fit(h, draws=200, seed=0)
     assert post.draws.shape == (200, len(twin.NAMES))
     assert abs(post.draws.mean()) < 0.2
-    sc = Scenario.parse({"name": "walk", "interventions": [{"type": "physical_activity", "minutes_per_week": 150, "start_year": 0}]})
+    sc = Scenario.parse({"name": "walk", "interventions": [
+        {"type": "physical_activity", "minutes_per_week": 150, "start_year": 0}]})
     proj = twin.simulate(post, years=5, scenarios=[sc])
     b = proj.bands
     assert list(b.columns) == BAND_COLUMNS

@@ -274,7 +274,8 @@ def _log_posterior(theta, lin, inputs, ref, obs, *, n_records: int):
 
     p = theta.shape[0]
     params, state, oparams, ostate = _start_trees(theta, jnp.zeros((p, len(_ORGAN_FACTORS))), lin)
-    ins = tuple(x if name != "energy" else x + ENERGY_SD * theta[None, :, 3] for name, x in zip(pm.Inputs._fields, inputs))
+    ins = tuple(x if name != "energy" else x + ENERGY_SD * theta[None, :, 3]
+                for name, x in zip(pm.Inputs._fields, inputs))
     mech = pm.Mechanisms(*(jnp.ones(p) for _ in pm.Mechanisms._fields))
     out = core.scan_core_columns(params, state, ins, mech, ref, oparams, ostate, jnp.zeros(p),
                                  columns=tuple(core.COLUMNS.index(c) for _, c, _ in LABS), n_steps=n_records + 1,

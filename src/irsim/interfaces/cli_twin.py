@@ -98,7 +98,8 @@ def register(app: typer.Typer) -> None:
             t.add_row(f"P({ev}) by year {key}", *[f"{100 * summary['probability'][s][ev][key]:.1f} %" for s in scen])
         out.print(t)
         if d["method"] == "nuts":
-            out.print(f"NUTS: R-hat max {d['rhat_max']:.3f}, ESS min {d['ess_min']:.0f}, divergences {d['divergences']}")
+            out.print(f"NUTS: R-hat max {d['rhat_max']:.3f}, ESS min {d['ess_min']:.0f}, "
+                      f"divergences {d['divergences']}")
         if summary["assumed"]:
             out.print("assumed at the first visit (not in the person's data): " + "; ".join(summary["assumed"]))
 

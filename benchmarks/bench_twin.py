@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"first_laplace_seconds (loading/compiling the programs): {first:.2f}")
     total, fit, diag = timed("laplace", h, scenario)
     print(f"laplace: fit {fit:.2f} s, fit + projection {total:.2f} s (floor {FLOOR_LAPLACE_S} s); importance ESS "
-          f"{diag.get('importance_ess', float('nan')):.0f} of {diag.get('importance_proposals', 0)}")
+          f"{diag.get('importance_ess', float('nan')):.0f} of {diag.get('importance_proposals_per_round', 0)} (last round)")
     ok &= total < FLOOR_LAPLACE_S
     print(f"laplace_seconds: {total:.2f}")
     if args.quick:

@@ -68,8 +68,9 @@ ENERGY_SD = 100.0
 FD_STEP = 1e-4
 #: NUTS settings (chains run in lockstep; draws are split between them).
 CHAINS = 4
-WARMUP = 100
+WARMUP = 150
 MAX_TREE_DEPTH = 5
+THIN = 2  # each chain runs THIN x its share of the draws and keeps every THIN-th (fewer correlated draws)
 #: Importance-sampling proposals per round of the Laplace method (0: plain Gaussian draws).
 IS_PROPOSALS = 2000
 #: Event probability years ("5", "10", "20" and the horizon).
@@ -485,7 +486,7 @@ def _laplace_draws(model: Model, mode: np.ndarray, cov: np.ndarray, draws: int, 
     ess = float(1.0 / np.sum(w1 ** 2))
     u = (rng.random() + np.arange(draws)) / draws
     idx = np.minimum(np.searchsorted(np.cumsum(w1), u), m - 1)
-    diagnostics.update({"importance_ess": ess, "importance_proposals": 2 * m})
+    diagnostics.update({"importance_ess": ess, "importance_proposals_per_round": m, "importance_rounds": 2})
     mean_w = w1 @ x1
     cov_w = ((x1 - mean_w).T * w1) @ (x1 - mean_w) + 1e-6 * np.eye(d)
     return x1[rng.permutation(idx)], diagnostics, cov_w
@@ -538,8 +539,8 @@ def _nuts(model: Model, mode: np.ndarray, cov: np.ndarray, draws: int, seed: int
     per_chain = max(1, -(-draws // CHAINS))
     kernel = NUTS(potential_fn=potential, max_tree_depth=MAX_TREE_DEPTH, target_accept_prob=0.8,
                   dense_mass=True, inverse_mass_matrix=jnp.asarray(cov), adapt_mass_matrix=False)
-    mcmc = MCMC(kernel, num_warmup=WARMUP, num_samples=per_chain, num_chains=CHAINS, chain_method="vectorized",
-                progress_bar=False)
+    mcmc = MCMC(kernel, num_warmup=WARMUP, num_samples=per_chain * THIN, num_chains=CHAINS, thinning=THIN,
+                chain_method="vectorized", progress_bar=False)
     init = mode + 0.5 * np.random.default_rng([seed, 2]).standard_normal((CHAINS, d))
     numpyro.enable_x64()
     mcmc.run(jax.random.PRNGKey(seed), init_params=jnp.asarray(init), extra_fields=("diverging", "num_steps"))
@@ -548,7 +549,7 @@ def _nuts(model: Model, mode: np.ndarray, cov: np.ndarray, draws: int, seed: int
     rhat, ess = _chain_diagnostics(theta)
     diagnostics = {"method": "nuts", "rhat_max": rhat, "ess_min": ess,
                    "divergences": int(np.asarray(extra["diverging"]).sum()), "chains": CHAINS,
-                   "warmup": WARMUP, "leapfrog_steps_mean": float(np.asarray(extra["num_steps"]).mean())}
+                   "warmup": WARMUP, "thinning": THIN, "leapfrog_steps_mean": float(np.asarray(extra["num_steps"]).mean())}
     return theta.reshape(-1, d)[:draws], diagnostics
 
 

@@ -155,6 +155,17 @@ def _egp_drive(beta_mass, liver_si):
             * np.asarray(liver_si, float) ** -_prog("sensitivity.gluconeogenesis_liver_exponent"))
 
 
+def egp_drive_mg_kg_min(beta_mass, liver_si):
+    """The coupling's glucose-production drive in mg/kg/min (the normal subject's kp1 x :func:`_egp_drive`), for
+    JAX arrays (traceable): what a factor on the ``egp`` axis multiplies, so a glucose sink of ``r`` mg/kg/min at the
+    fasting state is the factor ``1 - r / drive`` (SGLT2 inhibitors, models/medicines.py)."""
+    from .meal import table as meal_table
+
+    kp1 = meal_table("normal").values["kp1"]
+    return (kp1 * jnp.asarray(beta_mass) ** -_prog("sensitivity.glucagon_mass_exponent")
+            * jnp.asarray(liver_si) ** -_prog("sensitivity.gluconeogenesis_liver_exponent"))
+
+
 def _glucose_effectiveness(liver_si):
     """Hepatic glucose effectiveness (the meal model's kp2) in the coupling: glucose's own suppression of glucose
     production is impaired along with insulin's in hepatic insulin resistance (Dalla Man 2007 Table 1: kp2 is a third

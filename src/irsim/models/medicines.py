@@ -155,7 +155,8 @@ def renal_threshold(x: Exposure, mech):
 
 def filtration_rel(filtration):
     """The kidney's filtration capacity relative to ``sglt2.egfr_reference`` (NaN, no kidney state: 1)."""
-    return jnp.where(jnp.isnan(filtration), 1.0, jnp.maximum(jnp.nan_to_num(filtration), 0.0) / c("sglt2.egfr_reference"))
+    rel = jnp.maximum(jnp.nan_to_num(filtration), 0.0) / c("sglt2.egfr_reference")
+    return jnp.where(jnp.isnan(filtration), 1.0, rel)
 
 
 def glycosuria(x: Exposure, glucose_mg_dl, filtration, mech):

@@ -53,6 +53,10 @@ def run(start, sc, years=1.0, step="month", mechanisms=None):
     ({"type": "usual_care", "start_year": 0, "fasting_glucose_limit": "15"}, "unit"),
     ({"type": "usual_care", "start_year": 0, "fasting_glucose_limit": "5 mmol/L"}, "126-400 mg/dL"),
     ({"type": "usual_care", "start_year": 0, "checks_per_year": 0}, "checks_per_year"),
+    ({"type": "sglt2_inhibitor", "start_year": 0, "drug": "empagliflozin", "mg_per_day": 50}, "mg_per_day"),
+    ({"type": "sglt2_inhibitor", "start_year": 0, "drug": "dapagliflozin", "mg_per_day": 2.5}, "5-10 mg/day"),
+    ({"type": "sglt2_inhibitor", "start_year": 0, "drug": "canagliflozin", "mg_per_day": 400}, "canagliflozin"),
+    ({"type": "sglt2_inhibitor", "start_year": 0, "drug": "sotagliflozin", "mg_per_day": 200}, "drug"),
 ])
 def test_doses_outside_the_licensed_range_are_refused_naming_the_field(entry, field):
     with pytest.raises(InputError) as exc:
@@ -119,6 +123,7 @@ def test_stopping_semaglutide_washes_its_weight_effect_out(t2d):
     ({"type": "pioglitazone", "start_year": 0, "mg_per_day": 30}, ("insulin_sensitizer",)),
     ({"type": "sulfonylurea", "start_year": 0, "drug": "glyburide", "mg_per_day": 10}, ("secretagogue",)),
     ({"type": "basal_insulin", "start_year": 0, "units_per_day": 20}, ("exogenous_insulin",)),
+    ({"type": "sglt2_inhibitor", "start_year": 0, "drug": "dapagliflozin", "mg_per_day": 10}, ("glycosuria",)),
 ])
 def test_a_drug_knocked_out_of_its_pathways_does_nothing(t2d, entry, pathways):
     off = pm.Mechanisms()._replace(**{p: 0.0 for p in pathways})
@@ -127,6 +132,85 @@ def test_a_drug_knocked_out_of_its_pathways_does_nothing(t2d, entry, pathways):
     np.testing.assert_allclose(drug, base, rtol=1e-9, atol=1e-9)
     # and with its pathways on, it does something
     assert np.abs(run(t2d, scenario(entry), years=2.0) - run(t2d, scenario(), years=2.0)).max() > 1e-3
+
+
+# ------------------------------------------------------------------ SGLT2 inhibitors
+
+def empa(mg, **kw):
+    return {"type": "sglt2_inhibitor", "start_year": 0, "drug": "empagliflozin", "mg_per_day": mg, **kw}
+
+
+def test_an_sglt2_dose_is_read_as_a_share_of_its_maximal_dose():
+    sc = scenario(empa(10), {"type": "sglt2_inhibitor", "start_year": 0, "drug": "canagliflozin", "mg_per_day": 300})
+    assert sc.interventions[0].fraction == pytest.approx(0.4) and sc.interventions[1].fraction == pytest.approx(1.0)
+    assert Schedule(sc).at(0.0)["sglt2"] == pytest.approx(1.4)
+    assert sc.interventions[0].words() == "empagliflozin 10 mg a day (SGLT2 inhibitor)"
+
+
+def test_glycosuria_starts_below_the_lowered_threshold_and_is_a_non_increasing_factor_on_glucose_production():
+    x = med.Exposure(*(np.zeros(3) for _ in med.Exposure._fields))._replace(sglt2=np.ones(3))
+    mech = pm.Mechanisms()
+    rt = float(med.renal_threshold(x, mech)[0])
+    rt0 = med.untreated_threshold()
+    assert rt0 == pytest.approx(180.3, abs=0.1) and 70.0 < rt < 90.0  # about 80 mg/dL at the maximal dose
+    g = np.array([rt - 5.0, 150.0, 250.0])
+    rate = np.asarray(med.glycosuria(x, g, np.full(3, 100.0), mech))
+    assert rate[0] == 0.0 and 0.0 < rate[1] < rate[2]
+    # above the untreated threshold the shifted line adds a constant (the meal model's renal term carries the rest)
+    assert float(med.glycosuria(x, np.array([300.0]), np.array([100.0]), mech)[0]) == pytest.approx(rate[2])
+    # half the filtration, half the excretion; no drug, none
+    assert float(med.glycosuria(x, np.array([150.0]), np.array([50.0]), mech)[0]) == pytest.approx(rate[1] / 2)
+    assert np.all(np.asarray(med.glycosuria(x._replace(sglt2=np.zeros(3)), g, np.full(3, 100.0), mech)) == 0.0)
+    f = np.asarray(med.egp_factor(rate / 90.0, np.full(3, 3.0)))
+    assert f[0] == 1.0 and (np.diff(f) <= 0).all() and (f >= 0.4).all()
+
+
+def test_sglt2_lowers_hba1c_and_weight_more_at_higher_doses(t2d):
+    base = run(t2d, scenario())
+    w, a, uge = [], [], []
+    for drug, mg in (("dapagliflozin", 5), ("empagliflozin", 10), ("empagliflozin", 25)):
+        out = run(t2d, scenario({"type": "sglt2_inhibitor", "start_year": 0, "drug": drug, "mg_per_day": mg}))
+        assert np.isfinite(out).all()
+        w.append(out[-1, C["weight_kg"]] - base[-1, C["weight_kg"]])
+        a.append(out[-1, C["hba1c_percent"]] - base[-1, C["hba1c_percent"]])
+        uge.append(out[-1, C["urinary_glucose_g_day"]])
+    w, a, uge = np.array(w), np.array(a), np.array(uge)
+    assert (w < 0).all() and (a < 0).all() and (uge > 0).all()
+    for series in (w, a, -uge):  # dapagliflozin 5 mg is half its maximum, empagliflozin 10 mg 0.4 of its maximum
+        assert (np.diff(series[1:], axis=0) < 0).all() and (series[0] < series[1]).all()
+    assert np.all(base[:, C["urinary_glucose_g_day"]] == 0.0)
+
+
+def test_a_t2d_person_on_empagliflozin_loses_hba1c_and_two_kg_that_settle(t2d):
+    base = run(t2d, scenario(), years=2.0)
+    out = run(t2d, scenario(empa(25)), years=2.0)
+    dw = out[:, C["weight_kg"]] - base[:, C["weight_kg"]]
+    da = out[:, C["hba1c_percent"]] - base[:, C["hba1c_percent"]]
+    # trials: about -2 kg and -0.6 to -0.9 %-points vs placebo (EMPA-REG MONO and its extension; validation suite)
+    assert ((dw[12] < -1.5) & (dw[12] > -3.0)).all()
+    assert (np.abs(dw[24] - dw[12]) < 0.3).all()  # settled: the intake feedback (Polidori 2016)
+    assert ((da[12] < -0.3) & (da[12] > -1.6)).all()
+    # urine glucose 40-90 g/day, and intake rises (the feedback answers the calories lost)
+    assert ((out[12, C["urinary_glucose_g_day"]] > 40.0) & (out[12, C["urinary_glucose_g_day"]] < 90.0)).all()
+    assert (out[12, C["drug_intake_change_percent"]] > 0.0).all()
+
+
+def test_stopping_an_sglt2_inhibitor_washes_its_effect_out(t2d):
+    base = run(t2d, scenario(), years=5.0, step="year")
+    out = run(t2d, scenario(empa(25, stop_year=1.0)), years=5.0, step="year")
+    lost = base[1, C["weight_kg"]] - out[1, C["weight_kg"]]
+    assert (lost > 1.0).all()
+    assert np.all(out[2:, C["urinary_glucose_g_day"]] == 0.0)
+    assert (np.abs(base[5, C["weight_kg"]] - out[5, C["weight_kg"]]) < 0.15 * lost).all()
+    # glucose returns to the untreated course (beta cells were spared a little meanwhile: HbA1c may end lower)
+    assert (np.abs(base[5, C["hba1c_percent"]] - out[5, C["hba1c_percent"]]) < 0.3).all()
+
+
+def test_usual_care_can_add_an_sglt2_inhibitor(t2d):
+    sc = scenario({"type": "usual_care", "start_year": 0, "steps": ["sglt2_inhibitor", "metformin"]})
+    assert Schedule(sc).at(0.0)["care_sglt2_inhibitor"] == 1
+    out = run(t2d, sc, years=2.0, step="year")
+    assert (out[2, C["urinary_glucose_g_day"]] > 0).all()
 
 
 # ------------------------------------------------------------------ insulin and usual care
@@ -196,7 +280,7 @@ def test_every_example_scenario_parses():
 
     files = sorted((Path(__file__).resolve().parents[1] / "examples" / "scenarios").glob("*.yaml"))
     assert {"semaglutide.yaml", "tirzepatide.yaml", "pioglitazone.yaml", "sulfonylurea.yaml", "basal_insulin.yaml",
-            "usual_care.yaml"} <= {f.name for f in files}
+            "sglt2_inhibitor.yaml", "usual_care.yaml"} <= {f.name for f in files}
     for f in files:
         Scenario.read(f)
 

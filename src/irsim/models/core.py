@@ -108,7 +108,10 @@ CORE = Organ(
         "beta_cell_responsivity_rel": ("x reference",
                                        "stimulated (first-phase) responsivity of secretion, x reference"),
         "drug_intake_change_percent": ("%", "energy intake changed by appetite-lowering drugs (net of the body's "
-                                            "feedback), % of maintenance intake")},
+                                            "feedback, which also answers glycosuria's calories), % of maintenance "
+                                            "intake"),
+        "urinary_glucose_g_day": ("g/day", "glucose lost in urine because of an SGLT2 inhibitor (at the day's mean "
+                                           "glucose)")},
     switches={
         "inflammation": ("inflammation",
                          "adipose and systemic inflammatory tone (TNF-a, IL-6 -> JNK/IKK; NLRP3 -> IL-1b)"),
@@ -202,7 +205,8 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     params = pm.Params(female=female, height_cm=height, age0=age, w_set0=weight, rho=rho, tau_w=tau,
                        muscle0=ones, liver0=ones, adipose0=ones, fat_ref=np.asarray(pm.reference_fat(female)),
                        activity0=activity, a1c_offset=np.zeros(n), capacity_susceptibility=susceptibility,
-                       sensitivity_drift=drift, capacity_decline=decline, responsivity=ones)
+                       sensitivity_drift=drift, capacity_decline=decline, responsivity=ones,
+                       filtration=np.full(n, pm.med.c("sglt2.egfr_reference")))
     ref = pm.reference()
     s_fit, bm_fit, fpg_model, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
     bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit) & np.isfinite(fpg_model))
@@ -423,7 +427,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
         s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity, s.islet_fat,
-        d.stimulated, d.intake_change,
+        d.stimulated, d.intake_change, d.urinary_glucose,
     )
 
 

@@ -37,13 +37,15 @@ from ..solvers._jax import cache_dir, jnp
 #: the fast model leaves its physiological domain (glucose <= 0 with far too much insulin for the sensitivity)
 #: are stored as NaN, so any lookup that touches them returns NaN and is reported, never used.
 KNOB_NAMES = ("muscle_si", "liver_si", "beta_mass", "beta_function")
-KNOB_RANGE = {"muscle_si": (0.003, 4.0), "liver_si": (0.003, 4.0), "beta_mass": (0.003, 16.0), "beta_function": (0.05, 4.0)}
+KNOB_RANGE = {"muscle_si": (0.003, 4.0), "liver_si": (0.003, 4.0), "beta_mass": (0.003, 16.0), "beta_function": (0.05, 4.0),
+              "egp": (0.4, 1.25)}
 KNOB_POINTS = {"muscle_si": 12, "liver_si": 12, "beta_mass": 13, "beta_function": 10}
 WEIGHT_RANGE_KG = (45.0, 180.0)
 WEIGHT_POINTS = 6
-#: The fasting state needs no simulation (closed-form basal state): a finer 3-D table over the knobs it depends on.
-FASTING_KNOBS = ("muscle_si", "liver_si", "beta_mass")
-FASTING_POINTS = 61
+#: The fasting state needs no simulation (closed-form basal state): a finer table over the knobs it depends on, and
+#: a factor on the glucose-production drive beyond the coupling's (``egp``, 1 = none: metformin lowers it).
+FASTING_KNOBS = ("muscle_si", "liver_si", "beta_mass", "egp")
+FASTING_POINTS = {"muscle_si": 61, "liver_si": 61, "beta_mass": 61, "egp": 15}
 FASTING_OUTPUTS = ("fasting_glucose_mg_dl", "fasting_insulin_pmol_l")
 DYNAMIC_OUTPUTS = ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120", "ogtt_insulin_30",
                    "day_mean_glucose_mg_dl", "day_mean_secretion_pmol_kg_min")
@@ -58,7 +60,7 @@ TABLE_PARAMETERS = ("glycaemia.day_meals", "sensitivity.clearance_liver_exponent
 
 @dataclass(frozen=True)
 class SurrogateTable:
-    fasting_axes: tuple[np.ndarray, ...]  # 3 log-knob axes
+    fasting_axes: tuple[np.ndarray, ...]  # 4 log-knob axes (FASTING_KNOBS)
     fasting: np.ndarray                   # (*grid, 2): log fasting glucose and insulin
     axes: tuple[np.ndarray, ...]          # 4 log-knob axes + body-weight axis
     values: np.ndarray                    # (*grid, n_dynamic): log of each dynamic output
@@ -73,8 +75,11 @@ class SurrogateTable:
         return out
 
     def lookup_fasting(self, knobs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The fasting state only (glucose and insulin), from the knobs it depends on (:data:`FASTING_KNOBS`)."""
-        logk = [jnp.log(jnp.asarray(knobs[k], dtype=jnp.float64)) for k in FASTING_KNOBS]
+        """The fasting state only (glucose and insulin), from the knobs it depends on (:data:`FASTING_KNOBS`; ``egp``
+        defaults to 1)."""
+        ref = jnp.asarray(knobs["beta_mass"], dtype=jnp.float64)
+        logk = [jnp.log(jnp.asarray(knobs[k], dtype=jnp.float64)) if k in knobs else jnp.zeros_like(ref)
+                for k in FASTING_KNOBS]
         fast = interpolate(self.fasting_axes, jnp.asarray(self.fasting), logk)
         return _split(fast, FASTING_OUTPUTS)
 
@@ -150,6 +155,17 @@ def _egp_drive(beta_mass, liver_si):
             * np.asarray(liver_si, float) ** -_prog("sensitivity.gluconeogenesis_liver_exponent"))
 
 
+def egp_drive_mg_kg_min(beta_mass, liver_si):
+    """The coupling's glucose-production drive in mg/kg/min (the normal subject's kp1 x :func:`_egp_drive`), for
+    JAX arrays (traceable): what a factor on the ``egp`` axis multiplies, so a glucose sink of ``r`` mg/kg/min at the
+    fasting state is the factor ``1 - r / drive`` (SGLT2 inhibitors, models/medicines.py)."""
+    from .meal import table as meal_table
+
+    kp1 = meal_table("normal").values["kp1"]
+    return (kp1 * jnp.asarray(beta_mass) ** -_prog("sensitivity.glucagon_mass_exponent")
+            * jnp.asarray(liver_si) ** -_prog("sensitivity.gluconeogenesis_liver_exponent"))
+
+
 def _glucose_effectiveness(liver_si):
     """Hepatic glucose effectiveness (the meal model's kp2) in the coupling: glucose's own suppression of glucose
     production is impaired along with insulin's in hepatic insulin resistance (Dalla Man 2007 Table 1: kp2 is a third
@@ -161,8 +177,9 @@ def _params(knobs: dict[str, np.ndarray], body_weight=None):
     from .meal import knobs_to_params
 
     k = {name: np.asarray(knobs[name], float) for name in knobs}
+    extra = k.pop("egp", 1.0)
     return knobs_to_params("normal", body_weight=None if body_weight is None else np.asarray(body_weight, float),
-                           clearance=_clearance(k["liver_si"]), egp=_egp_drive(k["beta_mass"], k["liver_si"]),
+                           clearance=_clearance(k["liver_si"]), egp=_egp_drive(k["beta_mass"], k["liver_si"]) * extra,
                            glucose_effectiveness=_glucose_effectiveness(k["liver_si"]), **k)
 
 
@@ -196,7 +213,7 @@ def _cache_key() -> str:
     for name in ("dalla_man_2007_common.yaml", "dalla_man_2007_normal.yaml"):
         h.update(data.joinpath(name).read_bytes())
     h.update(json.dumps([_prog(k) for k in TABLE_PARAMETERS]).encode())
-    h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), sorted(KNOB_POINTS.items()), WEIGHT_RANGE_KG, WEIGHT_POINTS, FASTING_POINTS, OUTPUTS]).encode())
+    h.update(json.dumps([__version__, sorted(KNOB_RANGE.items()), sorted(KNOB_POINTS.items()), WEIGHT_RANGE_KG, WEIGHT_POINTS, sorted(FASTING_POINTS.items()), OUTPUTS]).encode())
     h.update(Path(__file__).with_name("meal.py").read_bytes())
     return h.hexdigest()[:16]
 
@@ -210,7 +227,7 @@ def _log_or_nan(x: np.ndarray) -> np.ndarray:
 
 
 def build_table(chunk: int = 8192) -> SurrogateTable:
-    fax = tuple(_axis(k, FASTING_POINTS) for k in FASTING_KNOBS)
+    fax = tuple(_axis(k, FASTING_POINTS[k]) for k in FASTING_KNOBS)
     fm = np.meshgrid(*fax, indexing="ij")
     p = _params({k: np.exp(m.ravel()) for k, m in zip(FASTING_KNOBS, fm)})
     fasting = np.stack([_log_or_nan(np.asarray(p.Gb)).reshape(fm[0].shape),
@@ -237,7 +254,7 @@ def table() -> SurrogateTable:
     path = cache_dir() / f"meal_surrogate_{_cache_key()}.npz"
     if path.exists():
         with np.load(path) as z:
-            return SurrogateTable(tuple(z[f"faxis{i}"] for i in range(3)), z["fasting"],
+            return SurrogateTable(tuple(z[f"faxis{i}"] for i in range(len(FASTING_KNOBS))), z["fasting"],
                                   tuple(z[f"axis{i}"] for i in range(5)), z["values"])
     tab = build_table()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,9 @@ occupancy on a pathway the model already has, behind a switch of :class:`~.progr
   (subcutaneous fat and fluid) outside the energy balance;
 * ``secretagogue``: sulfonylureas raise secretion at any glucose (the secretory mass knob) and wear capacity out;
 * ``exogenous_insulin``: basal insulin adds insulin that reaches plasma without the first pass through the liver
-  (its portal-equivalent secretion moves the fasting state; the day keeps its postprandial excess).
+  (its portal-equivalent secretion moves the fasting state; the day keeps its postprandial excess);
+* ``glycosuria``: SGLT2 inhibitors lower the renal threshold for glucose; the glucose lost in urine is a sink at the
+  fasting state (a factor on the glucose-production drive) and its calories enter the energy balance.
 
 ``usual_care`` adds the next of its steps at each check after diagnosis (yearly by default) while HbA1c is above
 target or fasting glucose above the policy's limit.
@@ -36,12 +38,14 @@ SWITCHES = {
     "insulin_sensitizer": ("PPAR-gamma (pioglitazone)", "pioglitazone's insulin sensitisation and energy storage"),
     "secretagogue": ("K-ATP secretagogue (sulfonylurea)", "sulfonylurea-driven secretion and beta-cell wear"),
     "exogenous_insulin": ("exogenous insulin", "injected basal insulin"),
+    "glycosuria": ("renal glucose threshold (SGLT2 inhibitor)", "glucose lost in urine below the untreated renal "
+                                                                 "threshold, and its calories"),
 }
 
 #: The pathways each intervention type acts through (``irsim explain`` adds them when a scenario holds the drug).
 PATHWAYS_OF = {"semaglutide": ("appetite", "incretin"), "tirzepatide": ("appetite", "incretin"),
                "pioglitazone": ("insulin_sensitizer",), "sulfonylurea": ("secretagogue",),
-               "basal_insulin": ("exogenous_insulin",)}
+               "basal_insulin": ("exogenous_insulin",), "sglt2_inhibitor": ("glycosuria",)}
 
 #: Drugs ``usual_care`` can add, each with its field ``care_<drug>`` of :class:`~.progression.Inputs` (its step).
 CARE_STEPS = CARE_DRUGS
@@ -62,6 +66,7 @@ class Exposure(NamedTuple):
     sulfonylurea: Any    # fraction of the drug's maximal licensed dose
     insulin_target: Any  # fasting glucose the basal insulin dose is titrated to, mg/dL (NaN: not titrated)
     insulin_fixed: Any   # fixed basal insulin dose, IU/day
+    sglt2: Any           # SGLT2 inhibitor, fraction of the drug's maximal licensed dose
 
 
 def care_on(u, s, drug: str):
@@ -83,7 +88,8 @@ def exposure(u, s) -> Exposure:
         pioglitazone=u.pioglitazone + add("pioglitazone", "usual_care.pioglitazone_mg"),
         sulfonylurea=u.sulfonylurea + add("sulfonylurea", "usual_care.sulfonylurea_fraction"),
         insulin_target=target + jnp.zeros_like(s.care_step),
-        insulin_fixed=u.insulin + jnp.zeros_like(s.care_step))
+        insulin_fixed=u.insulin + jnp.zeros_like(s.care_step),
+        sglt2=u.sglt2 + add("sglt2_inhibitor", "usual_care.sglt2_fraction"))
 
 
 # ------------------------------------------------------------------ effects on the model's pathways
@@ -126,6 +132,48 @@ def sensitivity_gains(x: Exposure, mech):
 def weight_offset(x: Exposure, mech):
     """Weight added outside the energy balance, kg (pioglitazone: subcutaneous fat and fluid, not visceral fat)."""
     return c("pioglitazone.weight_gain") * mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))
+
+
+# ------------------------------------------------------------------ SGLT2 inhibitors (glycosuria)
+
+@lru_cache(maxsize=1)
+def untreated_threshold() -> float:
+    """The fast model's own renal threshold for glucose, mg/dL (Dalla Man 2007 normal subject: ke2 / VG)."""
+    from .meal import table
+
+    v = table("normal").values
+    return v["ke2"] / v["VG"]
+
+
+def renal_threshold(x: Exposure, mech):
+    """Renal threshold for glucose, mg/dL: the untreated one lowered towards ``sglt2.threshold_min`` by the drug's
+    occupancy (Emax in the share of the maximal dose)."""
+    rt0 = untreated_threshold()
+    occ = mech.glycosuria * occupancy(x.sglt2, c("sglt2.ed50"))
+    return rt0 - (rt0 - c("sglt2.threshold_min")) * occ
+
+
+def filtration_rel(filtration):
+    """The kidney's filtration capacity relative to ``sglt2.egfr_reference`` (NaN, no kidney state: 1)."""
+    rel = jnp.maximum(jnp.nan_to_num(filtration), 0.0) / c("sglt2.egfr_reference")
+    return jnp.where(jnp.isnan(filtration), 1.0, rel)
+
+
+def glycosuria(x: Exposure, glucose_mg_dl, filtration, mech):
+    """Glucose lost in urine because of the drug, mg/min, at plasma glucose ``glucose``: the threshold line shifted
+    down, its slope kept, ``slope x filtration x [(G - RT)+ - (G - RT0)+]`` (above the untreated threshold RT0 the
+    meal model's own renal term carries the rest). Non-decreasing in ``G``; 0 without the drug or its pathway."""
+    rt, rt0 = renal_threshold(x, mech), untreated_threshold()
+    excess = jnp.maximum(glucose_mg_dl - rt, 0.0) - jnp.maximum(glucose_mg_dl - rt0, 0.0)
+    return c("sglt2.excretion_slope") / 100.0 * filtration_rel(filtration) * excess  # mL/min -> dL/min, x mg/dL
+
+
+def egp_factor(sink_mg_kg_min, drive_mg_kg_min):
+    """Factor on the glucose-production drive equivalent to a glucose sink at the fasting state: ``1 - sink / drive``
+    (exact at the fixed point, where production and disposal balance), floored at the fasting table's edge."""
+    from .meal_surrogate import KNOB_RANGE
+
+    return jnp.maximum(1.0 - sink_mg_kg_min / drive_mg_kg_min, KNOB_RANGE["egp"][0])
 
 
 # ------------------------------------------------------------------ basal insulin

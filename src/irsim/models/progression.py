@@ -73,6 +73,8 @@ class Params(NamedTuple):
     capacity_decline: Any         # glucose-independent loss of beta-cell functional capacity, 1/year (random effect)
     responsivity: Any             # stimulated (first-phase and proportional) responsivity of secretion to glucose,
                                   # 1 = reference; set from the 2-h OGTT glucose (1 without one)
+    filtration: Any               # kidney filtration capacity this month, mL/min/1.73 m2 (the kidney organ couples it
+                                  # in; medicines.yaml sglt2.egfr_reference before): scales SGLT2-inhibitor glycosuria
 
 
 class State(NamedTuple):
@@ -107,6 +109,7 @@ class Inputs(NamedTuple):
     tirzepatide: Any = 0.0          # mg/week
     pioglitazone: Any = 0.0         # mg/day
     sulfonylurea: Any = 0.0         # fraction of the drug's maximal licensed dose
+    sglt2: Any = 0.0                # SGLT2 inhibitor, fraction of the drug's maximal licensed dose
     insulin: Any = 0.0              # fixed basal insulin dose, IU/day
     insulin_target: Any = np.nan    # fasting glucose basal insulin is titrated to, mg/dL (NaN: not titrated)
     care_target: Any = np.nan       # usual care's HbA1c target, % (NaN: no usual care; inf: none, a glucose limit)
@@ -117,6 +120,7 @@ class Inputs(NamedTuple):
     care_pioglitazone: Any = 0.0
     care_semaglutide: Any = 0.0
     care_basal_insulin: Any = 0.0
+    care_sglt2_inhibitor: Any = 0.0
 
 
 class Mechanisms(NamedTuple):
@@ -141,6 +145,7 @@ class Mechanisms(NamedTuple):
     insulin_sensitizer: Any = 1.0  # pioglitazone: PPAR-gamma insulin sensitisation
     secretagogue: Any = 1.0        # sulfonylurea: secretion at any glucose, beta-cell wear
     exogenous_insulin: Any = 1.0   # injected basal insulin
+    glycosuria: Any = 1.0          # SGLT2 inhibitor: lowered renal glucose threshold (urinary glucose, its calories)
 
 
 # ------------------------------------------------------------------ body composition
@@ -252,6 +257,8 @@ class Derived(NamedTuple):
     weight_offset: Any    # weight the medicines add outside the energy balance, kg (observed weight = state + this)
     appetite_drop: Any    # fall of energy intake caused by appetite-lowering drugs before the feedback, kcal/day
     intake_change: Any    # the drugs' net change of energy intake (their fall less the feedback), % of maintenance
+    urinary_glucose: Any  # glucose lost in urine because of SGLT2 inhibition at the day's mean glucose, g/day
+    glycosuria_kcal: Any  # its calories, kcal/day (an energy deficit, with the appetite drugs' intake feedback)
 
 
 def excess(x, switch):
@@ -325,17 +332,23 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     fast = meal_surrogate.table().lookup(knobs, p.w_set0)
     dose = med.insulin_dose(u, s, x)
     insulin = med.mass_equivalent(dose, s.weight, fast["fasting_glucose_mg_dl"], mech)
-    fast = with_fasting_secretion(fast, knobs, lambda g: insulin + med.incretin_mass_increment(
-        knobs["beta_mass"], incretin - 1.0, g))
+    extra = lambda g: insulin + med.incretin_mass_increment(knobs["beta_mass"], incretin - 1.0, g)  # noqa: E731
+    # SGLT2 inhibition: urinary glucose at fasting glucose G is a sink, i.e. a lower glucose-production drive
+    # (non-increasing in G: the sink grows with G, and the drive falls as the mass knob rises with extra(G))
+    egp = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight,  # noqa: E731
+                                   meal_surrogate.egp_drive_mg_kg_min(knobs["beta_mass"] + extra(g), knobs["liver_si"]))
+    fast = with_fasting_secretion(fast, knobs, extra, egp)
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
     maintenance = c("body.pal") * rmr(s.weight, age, p.female, p.height_cm)  # PAL x Mifflin-St Jeor RMR, kcal/day
     drop = med.intake_reduction(x, maintenance, mech)
+    urine = med.glycosuria(x, mean_glucose(fast), p.filtration, mech) * 1440.0 / 1000.0  # mg/min -> g/day
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
                    gx, ros, supply, resp, x, dose, med.weight_offset(x, mech), drop,
-                   100.0 * (-drop - med.c("appetite.feedback") * s.drug_weight) / maintenance)
+                   100.0 * (-drop - med.c("appetite.feedback") * s.drug_weight) / maintenance,
+                   urine, urine * med.c("sglt2.kcal_per_g"))
 
 
 def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:
@@ -347,18 +360,20 @@ def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict)
 _derive_jit = jax.jit(derive)
 
 
-def with_fasting_secretion(fast: dict, knobs: dict, extra) -> dict:
-    """The fast model's answer with extra fasting secretion (medicines): ``extra(G)`` is the increment of the secretory
-    mass knob at fasting glucose ``G``, non-decreasing in ``G`` (basal insulin, :func:`.medicines.mass_equivalent`,
-    plus :func:`.medicines.incretin_mass_increment`).
-    The fasting state is read at the raised knob, at the glucose that knob gives: the root of
-    ``h(G) = F(knob + extra(G)) - G``, bracketed by ``b = F(knob + extra(fpg0))`` (``h(b) >= 0``) and ``fpg0``
-    (``h <= 0``), from one secant step across the bracket. The day keeps its postprandial excess over fasting, and the OGTT
-    curve scales with fasting glucose. No increment: unchanged."""
+def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0) -> dict:
+    """The fast model's answer with medicines' fasting effects: ``extra(G)``, the increment of the secretory mass knob
+    at fasting glucose ``G``, non-decreasing in ``G`` (basal insulin, :func:`.medicines.mass_equivalent`, plus
+    :func:`.medicines.incretin_mass_increment`), and ``egp(G)`` (<= 1, non-increasing in ``G``), a factor on the
+    glucose-production drive (a glucose sink: SGLT2-inhibitor glycosuria, :func:`.medicines.egp_factor`). The fasting
+    state is read at the raised knob and the lowered drive, at the glucose they give: the root of
+    ``h(G) = F(knob + extra(G), egp(G)) - G``, bracketed by ``b = F(knob + extra(fpg0), egp(fpg0))`` (``h(b) >= 0``)
+    and ``fpg0`` (``h <= 0``), from one secant step across the bracket. The day keeps its postprandial excess over
+    fasting, and the OGTT curve scales with fasting glucose. Neither effect: unchanged."""
     table = meal_surrogate.table()
-    fasting = lambda g: table.lookup_fasting({**knobs, "beta_mass": knobs["beta_mass"] + extra(g)})  # noqa: E731
+    fasting = lambda g: table.lookup_fasting(  # noqa: E731
+        {**knobs, "beta_mass": knobs["beta_mass"] + extra(g), "egp": egp(g) * jnp.ones_like(g)})
     a, fpi = fast["fasting_glucose_mg_dl"], fast["fasting_insulin_pmol_l"]
-    on = extra(a) > 0
+    on = (extra(a) > 0) | (egp(a) < 1.0)
 
     def solve(_):
         b = fasting(a)["fasting_glucose_mg_dl"]
@@ -461,8 +476,9 @@ def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict)
 
 def weight_update(t, s: State, p: Params, u: Inputs, dt, d: Derived):
     """Hall 2011 linearised energy balance (exact over the step), or the prescribed programme weight; returns the
-    weight and the drug-induced part of its change. An appetite-lowering drug lowers intake by ``D`` and intake rises
-    again by ``k`` per kg of the drug-induced loss ``w_d`` (Polidori 2016): ``w_d`` relaxes to ``-D c / (1 + k c)``
+    weight and the drug-induced part of its change. An appetite-lowering drug lowers intake by ``D`` (an SGLT2
+    inhibitor loses ``D`` in urine) and intake rises again by ``k`` per kg of the drug-induced loss ``w_d`` (Polidori
+    2016, measured on canagliflozin): ``w_d`` relaxes to ``-D c / (1 + k c)``
     with time constant ``tau / (1 + k c)`` (``c = tau / rho``, kg per kcal/day at equilibrium), the exact linear
     response of the same energy balance."""
     age = p.age0 + t
@@ -471,7 +487,8 @@ def weight_update(t, s: State, p: Params, u: Inputs, dt, d: Derived):
     gain = c("body.secular_gain") * slowing * (jnp.minimum(age, c("body.secular_gain_until_age"))
                                                - jnp.minimum(p.age0, c("body.secular_gain_until_age")))
     w_set = p.w_set0 + jnp.maximum(gain, 0.0)
-    x, drop = d.exposure, d.appetite_drop
+    # the drugs' energy deficit before the intake feedback: appetite (GLP-1/GIP) and urinary glucose (SGLT2)
+    x, drop = d.exposure, d.appetite_drop + d.glycosuria_kcal
     metformin = c("body.metformin_energy") * x.metformin / (x.metformin + c("sensitivity.metformin_ed50"))
     k, cw = med.c("appetite.feedback"), p.tau_w * 365.25 / p.rho
     drug_weight = _relax(s.drug_weight, -drop * cw / (1.0 + k * cw), p.tau_w / (1.0 + k * cw), dt)

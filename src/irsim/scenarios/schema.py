@@ -7,6 +7,7 @@ interventions:
   - {type: physical_activity, start_year: 0, minutes_per_week: 150}
   - {type: metformin, start_year: 0, mg_per_day: 1700}          # optional stop_year on any entry
   - {type: semaglutide, start_year: 0, mg_per_week: 1.0}
+  - {type: sglt2_inhibitor, start_year: 0, drug: empagliflozin, mg_per_day: 10}
   - {type: usual_care, start_year: 0, hba1c_target_percent: 7.0}  # steps: [metformin, sulfonylurea, basal_insulin]
 ```
 Effect sizes and their sources: parameters/data/progression.yaml and medicines.yaml; docs/progression.md and
@@ -135,6 +136,37 @@ class Sulfonylurea(_Base):
         return mg_per_day / _parameters.lookup("medicines")(f"sulfonylurea.max_{self.drug}")
 
 
+#: Licensed daily dose range of each SGLT2 inhibitor, mg (FDA labels)
+SGLT2_RANGE = {"empagliflozin": (10.0, 25.0), "dapagliflozin": (5.0, 10.0), "canagliflozin": (100.0, 300.0)}
+
+
+class SGLT2Inhibitor(_Base):
+    type: Literal["sglt2_inhibitor"]
+    drug: Literal["empagliflozin", "dapagliflozin", "canagliflozin"]
+    mg_per_day: float = Field(gt=0, description="daily dose, mg (empagliflozin 10-25, dapagliflozin 5-10, "
+                                                "canagliflozin 100-300)")
+
+    @model_validator(mode="after")
+    def _licensed(self):
+        lo, hi = SGLT2_RANGE[self.drug]
+        if not lo <= self.mg_per_day <= hi:
+            raise ValueError(f"mg_per_day {self.mg_per_day:g} is outside {self.drug}'s licensed range {lo:g}-{hi:g} mg/day")
+        return self
+
+    def action(self) -> str:
+        return f"{self.drug} {self.mg_per_day:g} mg a day (SGLT2 inhibitor)"
+
+    @property
+    def fraction(self) -> float:
+        """The dose as a fraction of the drug's maximal licensed dose."""
+        return self.fraction_of(self.mg_per_day)
+
+    def fraction_of(self, mg_per_day):
+        """A dose (number or per-person array) as a fraction of the drug's maximal licensed dose (medicines.yaml
+        ``sglt2.max_<drug>``)."""
+        return mg_per_day / _parameters.lookup("medicines")(f"sglt2.max_{self.drug}")
+
+
 #: Fasting glucose targets basal insulin may be titrated to, mg/dL (ADA Standards of Care 2025: 80-130 mg/dL; up to
 #: 180 for persons at risk of hypoglycaemia)
 INSULIN_TARGET_MG_DL = (80.0, 180.0)
@@ -179,7 +211,7 @@ def glucose_mg_dl(field: str, text: str, bounds: tuple[float, float]) -> float:
 
 
 #: Drugs ``usual_care`` can add, in the order its default steps take them from.
-CARE_DRUGS = ("metformin", "sulfonylurea", "pioglitazone", "semaglutide", "basal_insulin")
+CARE_DRUGS = ("metformin", "sulfonylurea", "pioglitazone", "semaglutide", "basal_insulin", "sglt2_inhibitor")
 
 
 #: Fasting glucose above which a usual-care policy may add a step, mg/dL (the diabetic range up to UKPDS's 15 mmol/L
@@ -196,7 +228,7 @@ class UsualCare(_Base):
                                   '("15 mmol/L": the UKPDS conventional policy; 126-400 mg/dL)')
     checks_per_year: int = Field(default=1, ge=1, le=12, description="checks a year (UKPDS clinics: 4)")
     steps: list[Literal[CARE_DRUGS]] = Field(
-        default_factory=lambda: ["metformin", "sulfonylurea", "basal_insulin"], min_length=1, max_length=5,
+        default_factory=lambda: ["metformin", "sulfonylurea", "basal_insulin"], min_length=1, max_length=len(CARE_DRUGS),
         description="drugs added one at a time, at checks after diagnosis while above target")
 
     @model_validator(mode="after")
@@ -229,7 +261,8 @@ class SleepOrStress(_Base):
 
 
 Intervention = Annotated[Union[CalorieChange, WeightLoss, PhysicalActivity, Metformin, DietComposition, SleepOrStress,
-                               Semaglutide, Tirzepatide, Pioglitazone, Sulfonylurea, BasalInsulin, UsualCare],
+                               Semaglutide, Tirzepatide, Pioglitazone, Sulfonylurea, SGLT2Inhibitor, BasalInsulin,
+                               UsualCare],
                          Field(discriminator="type")]
 
 
@@ -282,7 +315,8 @@ class Schedule:
         energy = activity = metformin = 0.0
         carb, cortisol = self.carb_share0, 1.0
         target = np.nan
-        drugs = {"semaglutide": 0.0, "tirzepatide": 0.0, "pioglitazone": 0.0, "sulfonylurea": 0.0, "insulin": 0.0,
+        drugs = {"semaglutide": 0.0, "tirzepatide": 0.0, "pioglitazone": 0.0, "sulfonylurea": 0.0, "sglt2": 0.0,
+                 "insulin": 0.0,
                  "insulin_target": np.nan, "care_target": np.nan, "care_fasting_limit": np.inf, "care_checks": 1.0,
                  **{f"care_{d}": 0.0 for d in CARE_DRUGS}}
         for i, iv in enumerate(self.scenario.interventions):
@@ -309,6 +343,8 @@ class Schedule:
                 drugs["pioglitazone"] = drugs["pioglitazone"] + add(v("mg_per_day"))
             elif isinstance(iv, Sulfonylurea):
                 drugs["sulfonylurea"] = drugs["sulfonylurea"] + add(iv.fraction_of(v("mg_per_day")))
+            elif isinstance(iv, SGLT2Inhibitor):
+                drugs["sglt2"] = drugs["sglt2"] + add(iv.fraction_of(v("mg_per_day")))
             elif isinstance(iv, BasalInsulin):
                 if iv.units_per_day is not None:
                     drugs["insulin"] = drugs["insulin"] + add(v("units_per_day"))

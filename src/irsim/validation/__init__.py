@@ -22,7 +22,7 @@ STUDIES = STUDIES + ("organs_liver", "organs_lipids", "organs_kidney", "organs_h
 STUDIES = STUDIES + ("counterpoint", "steven")  # reversal_studies.py
 STUDIES = STUDIES + ("semaglutide_mechanism", "sustain1", "step2", "step1", "surpass2", "surmount1",  # medicine_studies.py
                      "pioglitazone_mechanism", "actnow_pioglitazone", "belfort", "treat_to_target", "adopt",
-                     "hirst_monotherapy")
+                     "hirst_monotherapy", "sglt2_uge", "empareg_mono")
 
 
 def run(names=None, n=None, quick=False, seed=0, out="docs/validation.md", progress=None, plots=True,

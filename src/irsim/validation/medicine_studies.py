@@ -3,7 +3,8 @@ them (populations in parameters/data/populations.yaml, dose escalation, arms com
 comparator on the same virtual persons). Registered into :data:`irsim.validation.studies.PROTOCOLS`.
 
 Calibration studies (their sources name them in parameters/data/medicines.yaml): Kapitza 2017, STEP 2, SURPASS-2,
-Bajaj 2003 and ADOPT. The rest are held out. Nothing here changes the model.
+Bajaj 2003, ADOPT and the SGLT2-inhibitor urinary glucose meta-analysis (Front Endocrinol 2021). The rest are held
+out. Nothing here changes the model.
 """
 
 from __future__ import annotations
@@ -317,6 +318,53 @@ def hirst_monotherapy(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     return res
 
 
+#: SGLT2 inhibitors: empagliflozin 25 mg/day (the maximal licensed dose), as in the calibration and EMPA-REG MONO
+EMPA25 = _scenario("empagliflozin_25", {"type": "sglt2_inhibitor", "start_year": 0, "drug": "empagliflozin",
+                                        "mg_per_day": 25})
+SGLT2_UGE_WEEKS = 4
+
+
+def sglt2_uge(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    """Drug-induced 24-h urinary glucose excretion at week 4 (calibration of ``sglt2.excretion_slope``)."""
+    res = StudyResult("sglt2_uge")
+    out = cohorts.run("sustain1_t2d", n, SGLT2_UGE_WEEKS * WEEK, EMPA25, step="week")
+    k = out.shape[0] - 1
+    res.set("med_sglt2_uge", _mean_at(out, "urinary_glucose_g_day", k))
+    _curves(res, {"empagliflozin 25 mg": out}, "urinary_glucose_g_day", "mean urinary glucose (g/day)")
+    res.counts.update(persons=n)
+    res.notes.append(f"Week {SGLT2_UGE_WEEKS}: urinary glucose {_mean_at(out, 'urinary_glucose_g_day', k):.0f} g/day at "
+                     f"fasting glucose {_mean_at(out, 'fasting_glucose_mmol_l', k) * MGDL:.0f} mg/dL (from "
+                     f"{_mean_at(out, 'fasting_glucose_mmol_l', 0) * MGDL:.0f}), eGFR {_mean_at(out, 'egfr_ml_min', k):.0f} "
+                     "mL/min/1.73 m2.")
+    return res
+
+
+EMPAREG_WEEKS = 76
+EMPAREG_PRIMARY_WEEK = 24
+
+
+def empareg_mono(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    """EMPA-REG MONO and its extension: empagliflozin 25 mg vs placebo, drug-naive type 2 diabetes, to week 76."""
+    res = StudyResult("empareg_mono")
+    years = EMPAREG_WEEKS * WEEK
+    pla = cohorts.run("empareg_mono_t2d", n, years, BASELINE, step="week")
+    emp = cohorts.run("empareg_mono_t2d", n, years, EMPA25, step="week")
+    k, k24 = pla.shape[0] - 1, EMPAREG_PRIMARY_WEEK
+    diff = lambda name, i: _mean_at(emp, name, i) - _mean_at(pla, name, i)  # noqa: E731
+    res.set("med_empareg_hba1c_25", diff("hba1c_percent", k))
+    res.set("med_empareg_weight_25", diff("weight_kg", k))
+    _curves(res, {"placebo": pla, "empagliflozin 25 mg": emp}, "hba1c_percent", "mean HbA1c (%)")
+    res.counts.update(persons=n)
+    res.notes.append(
+        f"Week {k24} (the primary end point, not a row): HbA1c {diff('hba1c_percent', k24):+.2f} %-points vs placebo "
+        f"(published -0.85), fasting glucose {diff('fasting_glucose_mmol_l', k24) * MGDL:+.0f} mg/dL (published -36, "
+        f"95 % CI -42 to -31), weight {diff('weight_kg', k24):+.1f} kg. Placebo arm HbA1c "
+        f"{_mean_at(pla, 'hba1c_percent', 0):.2f} -> {_mean_at(pla, 'hba1c_percent', k24):.2f} -> "
+        f"{_mean_at(pla, 'hba1c_percent', k):.2f} % (weeks 0, {k24}, {EMPAREG_WEEKS}; published +0.1 at week 24); urinary "
+        f"glucose {_mean_at(emp, 'urinary_glucose_g_day', k):.0f} g/day at week {EMPAREG_WEEKS}.")
+    return res
+
+
 def _p(name, title, population, targets, description, fn, keywords):
     return Protocol(name, title, population, targets, description, fn, keywords)
 
@@ -375,6 +423,15 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
        "Meta-analyses of placebo-controlled monotherapy trials (median 16 weeks); population `sustain1_t2d` ({n}, "
        "drug-naive, HbA1c 8.1 %) stands in; weekly steps: metformin 2000 mg/day or gliclazide 160 mg/day (half the "
        "maximum) vs placebo; HbA1c at week 16, drug minus placebo.", hirst_monotherapy, ("Hirst 2012", "Hirst 2013")),
+    _p("sglt2_uge", "SGLT2 inhibitors: urinary glucose excretion (meta-analysis, Front Endocrinol 2021)", "sustain1_t2d",
+       ("med_sglt2_uge",), "Population `sustain1_t2d` ({n}, drug-naive type 2 diabetes, eGFR from the kidney module), "
+       "weekly steps: empagliflozin 25 mg/day for 4 weeks; mean drug-induced 24-h urinary glucose at week 4.",
+       sglt2_uge, ("SGLT2", "urinary glucose")),
+    _p("empareg_mono", "EMPA-REG MONO and EXTEND MONO: empagliflozin monotherapy (Roden 2013, 2015)", "empareg_mono_t2d",
+       ("med_empareg_hba1c_25", "med_empareg_weight_25"),
+       "Population `empareg_mono_t2d` ({n}, drug-naive, HbA1c 7.9 %, weight 78 kg), weekly steps for 76 weeks: "
+       "empagliflozin 25 mg/day vs placebo on the same persons; HbA1c and weight at week 76, drug minus placebo.",
+       empareg_mono, ("EMPA-REG MONO", "EMPA-REG EXTEND MONO")),
 )}
 
 PLOTTERS = {name: _plot_arms for name in PROTOCOLS}

@@ -74,6 +74,11 @@ def _step(dr, o, op, mech, q, dt):
     return {"filtration": o.filtration * jnp.exp(-loss_rate(dr, q["sbp"], q["hyper"]) * dt)}
 
 
+def _couple(p, o, op, mech):
+    """The core reads the filtration capacity this month (SGLT2-inhibitor glycosuria scales with it)."""
+    return p._replace(filtration=o.filtration * jnp.ones_like(p.filtration))
+
+
 def _observe(dr, o, op, q):
     return {"egfr_ml_min": q["egfr"], "uacr_mg_g": q["uacr"], "kdigo_stage": g_index(q["egfr"])}
 
@@ -89,4 +94,4 @@ ORGAN = register(Organ(
     panels=(("egfr_ml_min", "eGFR (mL/min/1.73 m²)"),),
     labels={"kdigo_stage": KDIGO_LABELS},
     states=("filtration",), params=("uacr_offset",),
-    initialise=_initialise, derive=_derive, step=_step, observe=_observe))
+    initialise=_initialise, derive=_derive, step=_step, observe=_observe, couple=_couple))

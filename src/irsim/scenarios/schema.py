@@ -18,7 +18,7 @@ no dosing advice.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -109,18 +109,20 @@ class Pioglitazone(_Base):
     mg_per_day: float = Field(ge=15, le=45, description="daily dose, mg (licensed 15-45)")
 
 
-#: Licensed daily dose range of each sulfonylurea, mg (minimum: the smallest tablet's usual starting dose)
-SULFONYLUREA_RANGE = {"gliclazide": (40.0, 320.0), "glimepiride": (1.0, 8.0), "glyburide": (1.25, 20.0)}
+class _LicensedDrug(_Base):
+    """A drug of a class, by name, at a daily dose within its licensed range; effects read the dose as a fraction
+    of the drug's maximal licensed dose (medicines.yaml ``<MAX_SECTION>.max_<drug>``)."""
 
+    RANGE: ClassVar[dict[str, tuple[float, float]]] = {}
+    MAX_SECTION: ClassVar[str] = ""
+    CLASS_NAME: ClassVar[str] = ""
 
-class Sulfonylurea(_Base):
-    type: Literal["sulfonylurea"]
-    drug: Literal["gliclazide", "glimepiride", "glyburide"]
-    mg_per_day: float = Field(gt=0, description="daily dose, mg (gliclazide 40-320, glimepiride 1-8, glyburide 1.25-20)")
+    def action(self) -> str:
+        return f"{self.drug} {self.mg_per_day:g} mg a day ({self.CLASS_NAME})"
 
     @model_validator(mode="after")
     def _licensed(self):
-        lo, hi = SULFONYLUREA_RANGE[self.drug]
+        lo, hi = self.RANGE[self.drug]
         if not lo <= self.mg_per_day <= hi:
             raise ValueError(f"mg_per_day {self.mg_per_day:g} is outside {self.drug}'s licensed range {lo:g}-{hi:g} mg/day")
         return self
@@ -131,40 +133,35 @@ class Sulfonylurea(_Base):
         return self.fraction_of(self.mg_per_day)
 
     def fraction_of(self, mg_per_day):
-        """A dose (number or per-person array) as a fraction of the drug's maximal licensed dose (medicines.yaml
-        ``sulfonylurea.max_<drug>``)."""
-        return mg_per_day / _parameters.lookup("medicines")(f"sulfonylurea.max_{self.drug}")
+        """A dose (number or per-person array) as a fraction of the drug's maximal licensed dose."""
+        return mg_per_day / _parameters.lookup("medicines")(f"{self.MAX_SECTION}.max_{self.drug}")
+
+
+#: Licensed daily dose range of each sulfonylurea, mg (minimum: the smallest tablet's usual starting dose)
+SULFONYLUREA_RANGE = {"gliclazide": (40.0, 320.0), "glimepiride": (1.0, 8.0), "glyburide": (1.25, 20.0)}
+
+
+class Sulfonylurea(_LicensedDrug):
+    RANGE: ClassVar[dict[str, tuple[float, float]]] = SULFONYLUREA_RANGE
+    MAX_SECTION: ClassVar[str] = "sulfonylurea"
+    CLASS_NAME: ClassVar[str] = "sulfonylurea"
+    type: Literal["sulfonylurea"]
+    drug: Literal["gliclazide", "glimepiride", "glyburide"]
+    mg_per_day: float = Field(gt=0, description="daily dose, mg (gliclazide 40-320, glimepiride 1-8, glyburide 1.25-20)")
 
 
 #: Licensed daily dose range of each SGLT2 inhibitor, mg (FDA labels)
 SGLT2_RANGE = {"empagliflozin": (10.0, 25.0), "dapagliflozin": (5.0, 10.0), "canagliflozin": (100.0, 300.0)}
 
 
-class SGLT2Inhibitor(_Base):
+class SGLT2Inhibitor(_LicensedDrug):
+    RANGE: ClassVar[dict[str, tuple[float, float]]] = SGLT2_RANGE
+    MAX_SECTION: ClassVar[str] = "sglt2"
+    CLASS_NAME: ClassVar[str] = "SGLT2 inhibitor"
     type: Literal["sglt2_inhibitor"]
     drug: Literal["empagliflozin", "dapagliflozin", "canagliflozin"]
     mg_per_day: float = Field(gt=0, description="daily dose, mg (empagliflozin 10-25, dapagliflozin 5-10, "
                                                 "canagliflozin 100-300)")
-
-    @model_validator(mode="after")
-    def _licensed(self):
-        lo, hi = SGLT2_RANGE[self.drug]
-        if not lo <= self.mg_per_day <= hi:
-            raise ValueError(f"mg_per_day {self.mg_per_day:g} is outside {self.drug}'s licensed range {lo:g}-{hi:g} mg/day")
-        return self
-
-    def action(self) -> str:
-        return f"{self.drug} {self.mg_per_day:g} mg a day (SGLT2 inhibitor)"
-
-    @property
-    def fraction(self) -> float:
-        """The dose as a fraction of the drug's maximal licensed dose."""
-        return self.fraction_of(self.mg_per_day)
-
-    def fraction_of(self, mg_per_day):
-        """A dose (number or per-person array) as a fraction of the drug's maximal licensed dose (medicines.yaml
-        ``sglt2.max_<drug>``)."""
-        return mg_per_day / _parameters.lookup("medicines")(f"sglt2.max_{self.drug}")
 
 
 #: Fasting glucose targets basal insulin may be titrated to, mg/dL (ADA Standards of Care 2025: 80-130 mg/dL; up to

@@ -149,6 +149,31 @@ class EventSample:
         return pd.DataFrame(rows)
 
 
+def sample_times(t: np.ndarray, age: np.ndarray, diabetic: np.ndarray, female, m: int, rng: np.random.Generator,
+                 values) -> tuple[dict, np.ndarray, dict]:
+    """Event and death times of ``m`` samples (NaN: none before death or the horizon ``t[-1]``): ``age``, ``diabetic``
+    and each ``values(column)`` (an event's column, labels for categorical ones; None skips the event) are
+    ``(n_times,)``, one trajectory shared by all samples, or ``(n_times, m)``, one trajectory per sample. Random
+    numbers in a fixed order: death, each hazard event, each case fatality. Returns the times, the death times and
+    whether each onset event is present at ``t[0]``."""
+    death = _invert(t, death_hazard(age, female, diabetic), rng.exponential(size=m))
+    times, first = {}, {}
+    for ev in EVENTS.values():
+        values_of = values(ev.column)
+        if values_of is None:
+            continue
+        if ev.kind == "onset":
+            past = ev.onset(values_of)
+            hit, k = past.any(axis=0), np.argmax(past, axis=0)
+            times[ev.name] = np.broadcast_to(np.where(hit, t[k], np.nan), (m,)).copy()
+            first[ev.name] = hit & (k == 0)
+        else:
+            times[ev.name] = _invert(t, np.asarray(values_of, dtype=float), rng.exponential(size=m))
+    fatality = _parameters.load("life_tables")["case_fatality"]["value"]
+    death = competing(times, death, {name: rng.random(m) for name in fatality if name in times})
+    return times, death, first
+
+
 def sample(traj: pd.DataFrame, female: bool, samples: int = 1000, seed: int = 0) -> EventSample:
     """Sample event and death times for one trajectory (rows in time order with ``year``, ``age`` and the events'
     columns; columns absent from the trajectory skip their event)."""
@@ -158,25 +183,11 @@ def sample(traj: pd.DataFrame, female: bool, samples: int = 1000, seed: int = 0)
         raise InputError([Problem("--samples", f"{samples} must be between 1 and 10,000,000")])
     rng = np.random.default_rng(seed)
     t = traj["year"].to_numpy(dtype=float)
-    t0 = t[0]
-    t = t - t0
+    t = t - t[0]
     diabetic = (traj["glycemic_status"] == "T2D").to_numpy() if "glycemic_status" in traj else np.zeros(len(t), bool)
-    mu = death_hazard(traj["age"].to_numpy(dtype=float), female, diabetic)
-    death = _invert(t, mu, rng.exponential(size=samples))
-    times, prevalent = {}, {}
-    for ev in EVENTS.values():
-        if ev.column not in traj:
-            continue
-        if ev.kind == "onset":
-            past = ev.onset(traj[ev.column])
-            first = np.flatnonzero(past)
-            onset = t[first[0]] if len(first) else np.nan
-            prevalent[ev.name] = bool(len(first) and first[0] == 0)
-            times[ev.name] = np.full(samples, onset)
-        else:
-            times[ev.name] = _invert(t, traj[ev.column].to_numpy(dtype=float), rng.exponential(size=samples))
-    fatality = _parameters.load("life_tables")["case_fatality"]["value"]
-    death = competing(times, death, {name: rng.random(samples) for name in fatality if name in times})
+    times, death, first = sample_times(t, traj["age"].to_numpy(dtype=float), diabetic, female, samples, rng,
+                                       lambda column: traj[column].to_numpy() if column in traj else None)
+    prevalent = {name: bool(hit) for name, hit in first.items()}
     return EventSample(horizon=float(t[-1]), times=times, death=death, prevalent=prevalent)
 
 

@@ -699,29 +699,17 @@ def event_probabilities(out: np.ndarray, female: float, years: float, seed: int 
     t = out[:, cp.COLUMNS.index("year"), 0].astype(float)
     t = t - t[0]
     big = np.repeat(out, samples_per_draw, axis=2)
-    m = big.shape[2]
     col = lambda name: big[:, cp.COLUMNS.index(name)]  # noqa: E731
-    t2d = core.LABELS["glycemic_status"].index("T2D")
-    diabetic = np.rint(col("glycemic_status")).astype(int) == t2d
-    mu = ev.death_hazard(col("age"), female, diabetic)
-    death = ev._invert(t, mu, rng.exponential(size=m))
-    times = {}
-    for e in ev.EVENTS.values():
-        if e.column not in cp.COLUMNS:
-            continue
-        values = col(e.column)
-        if e.column in core.LABELS:
-            values = np.asarray(core.LABELS[e.column], dtype=object)[np.rint(values).astype(int)]
-        if e.kind == "onset":
-            past = e.onset(values)
-            first = np.argmax(past, axis=0)
-            times[e.name] = np.where(past.any(axis=0), t[first], np.nan)
-        else:
-            times[e.name] = ev._invert(t, values.astype(float), rng.exponential(size=m))
-    from .. import parameters as _parameters
 
-    fatality = _parameters.load("life_tables")["case_fatality"]["value"]
-    ev.competing(times, death, {name: rng.random(m) for name in fatality if name in times})
+    def values(column):
+        if column not in cp.COLUMNS:
+            return None
+        if column in core.LABELS:
+            return np.asarray(core.LABELS[column], dtype=object)[np.rint(col(column)).astype(int)]
+        return col(column)
+
+    diabetic = values("glycemic_status") == "T2D"
+    times, _, _ = ev.sample_times(t, col("age"), diabetic, female, big.shape[2], rng, values)
     grid = sorted({y for y in EVENT_YEARS if y <= t[-1] + 1e-9} | {float(t[-1])})
     return {name: {f"{y:g}": float(np.mean(np.isfinite(x) & (x <= y + 1e-9))) for y in grid}
             for name, x in times.items()}

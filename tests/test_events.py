@@ -67,8 +67,15 @@ def test_cli_events(cli, tmp_path):
     curves = pd.read_csv(out)
     assert {"year", "scenario", "T2D", "death"} <= set(curves.columns)
     assert (tmp_path / "cif.png").stat().st_size > 1000
+    # issue #14: onsets are drawn over what the labs leave unknown, so the prediabetic example's diabetes incidence
+    # rises as a distribution over the years instead of one step at one year
+    t2d = curves.loc[curves["scenario"] == "baseline", "T2D"].to_numpy()
+    assert np.all(np.diff(t2d) >= 0) and 0.05 < t2d[-1] < 0.95
+    assert len(np.unique(np.round(t2d, 3))) >= 5 and np.max(np.diff(t2d)) < 0.5
     bad = cli("simulate", EXAMPLES / "person.json", "--events", "--samples", "0")
     assert bad.returncode == 2 and "--samples" in bad.stderr
+    bad = cli("simulate", EXAMPLES / "person.json", "--events", "--samples", "10", "--draws", "20")
+    assert bad.returncode == 2 and "--draws" in bad.stderr
 
 
 def test_fatal_first_events_shorten_survival():

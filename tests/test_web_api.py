@@ -193,8 +193,35 @@ def test_report_download(client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert r.headers["content-disposition"] == 'attachment; filename="irsim-report-example-1.html"'
     assert "not a medical device" in r.text and "Where you stand" in r.text and "measured" in r.text
+    assert "Chances for people like you" in r.text and " in 100</td>" in r.text
     assert not re.search(r"<script[^>]+src=", r.text)
     assert problems(client.post("/api/report", json={**body, "years": 100}))["years"]
+
+
+def test_chances_are_a_distribution_and_follow_the_profile(client):
+    # issue #14: the page's risks are chances over draws of what the labs leave unknown (the twin, whose posterior
+    # with one visit is the population prior), so the onset of diabetes rises as a distribution, not one step
+    data = client.post("/api/simulate", json={"person": PERSON, "years": YEARS, "scenarios": [PLAN],
+                                              "figures": True, "chances": True}).json()
+    ch = data["chances"]
+    assert ch["years"] == ["5"] and ch["draws"] == 200 and "Out of 100 people" in ch["note"]
+    t2d = next(e for e in ch["events"] if e["event"] == "T2D")
+    assert t2d["label"] == "type 2 diabetes" and set(t2d["by"]) == {"baseline", "plan"}
+    p = t2d["by"]["baseline"]["5"]
+    assert 0.05 < p < 0.95  # prediabetic example: neither never nor certain
+    assert t2d["by"]["plan"]["5"] <= p  # 7 % weight loss does not raise it (common random numbers)
+    assert [f["layout"]["title"]["text"].split(":")[0] for f in data["figures"]["fan"]] == [
+        "fasting glucose (mmol/L)", "HbA1c (%)", "weight (kg)"]
+    pid = client.post("/api/profiles", json={"name": "C", "person": PERSON, "baseline_date": "2024-03-01"}).json()["id"]
+    client.post(f"/api/profiles/{pid}/labs", json={"measured_on": "2020-03-01", "field": "hba1c", "value": 5.2,
+                                                   "unit": "%"})
+    got = client.post("/api/simulate", json={"person": PERSON, "years": YEARS, "figures": True, "chances": True,
+                                             "profile_id": pid}).json()
+    fan = got["figures"]["fan"][1]  # HbA1c: the earlier visit is drawn at its year before now
+    assert any(tr.get("name") == "measured" and tr["x"][0] == pytest.approx(-4.0, abs=0.01) for tr in fan["data"])
+    assert client.post("/api/simulate", json={"person": PERSON, "years": YEARS, "chances": True,
+                                              "profile_id": 999}).status_code == 404
+    client.delete(f"/api/profiles/{pid}")
 
 
 def test_meal(client):

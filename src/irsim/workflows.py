@@ -24,15 +24,33 @@ def projection(person, years: float, scenarios, step: str = "year"):
     return out, df.attrs.get("assumed", [[]])[0]
 
 
-def build_report(person, scenarios, years: float, measurements=()) -> str:
-    """Assessment and projection of ``person`` under baseline + ``scenarios`` as one HTML page."""
+#: Draws of a person's unknowns behind event chances and fan charts (simulate --events, the page, the report).
+CHANCE_DRAWS = 200
+
+
+def uncertain_projection(person, years: float, scenarios, draws: int = CHANCE_DRAWS, seed: int = 0, history=None):
+    """The person's projection over draws of what their labs leave unknown (the progression random effects a
+    cohort draws, their energy intake, their true labs around the measured ones): the personal twin fitted to
+    ``history`` (its visits), or to the person's one visit, where the posterior is the population prior. Returns
+    :class:`irsim.inference.twin.Projection` (bands, event probabilities, each draw's trajectories)."""
+    from .inference import twin
+    from .schemas.history import History
+
+    post = twin.fit(history if history is not None else History.of(person), "laplace", draws=draws, seed=seed)
+    return twin.simulate(post, years, scenarios, seed=seed)
+
+
+def build_report(person, scenarios, years: float, measurements=(), history=None) -> str:
+    """Assessment and projection of ``person`` under baseline + ``scenarios``, with the chances of each event over
+    draws of what the labs leave unknown (``history``: the twin's visits), as one HTML page."""
     from .assessment.api import assess
     from .reporting.report import report_html
     from .scenarios.schema import BASELINE
 
     result = assess(person)
     df, assumed = projection(result.person, years, scenarios)
-    return report_html(result, df, [BASELINE, *scenarios], assumed, measurements)
+    uncertain = uncertain_projection(result.person, years, scenarios, history=history)
+    return report_html(result, df, [BASELINE, *scenarios], assumed, measurements, uncertain)
 
 
 def ogtt_load(person) -> float | None:

@@ -113,12 +113,13 @@ def competing(times: dict[str, np.ndarray], death: np.ndarray, fatal_draw: dict[
 
 @dataclass
 class EventSample:
-    """Samples of one trajectory: event time per sample (NaN: none before death or the horizon), death times."""
+    """Event time per sample (NaN: none before death or the horizon), death times, and the share of samples whose
+    trajectory has each onset event at the start (one trajectory: 0 or 1; draws of a person's unknowns: a share)."""
 
     horizon: float
     times: dict[str, np.ndarray]
     death: np.ndarray
-    prevalent: dict[str, bool] = field(default_factory=dict)
+    prevalent: dict[str, float] = field(default_factory=dict)
 
     @property
     def samples(self) -> int:
@@ -142,10 +143,10 @@ class EventSample:
             rows.append({"event": name, "label": EVENTS[name].label, "probability": p,
                          "ci95_low": max(p - 1.96 * se, 0.0), "ci95_high": min(p + 1.96 * se, 1.0),
                          "median_year": float(np.median(t[hit])) if hit.any() else np.nan,
-                         "present_at_start": self.prevalent.get(name, False)})
+                         "present_at_start": float(self.prevalent.get(name, 0.0))})
         alive = 1.0 - np.isfinite(self.death).mean()
         rows.append({"event": "alive", "label": f"alive at year {self.horizon:g}", "probability": alive,
-                     "ci95_low": np.nan, "ci95_high": np.nan, "median_year": np.nan, "present_at_start": False})
+                     "ci95_low": np.nan, "ci95_high": np.nan, "median_year": np.nan, "present_at_start": 0.0})
         return pd.DataFrame(rows)
 
 
@@ -187,17 +188,5 @@ def sample(traj: pd.DataFrame, female: bool, samples: int = 1000, seed: int = 0)
     diabetic = (traj["glycemic_status"] == "T2D").to_numpy() if "glycemic_status" in traj else np.zeros(len(t), bool)
     times, death, first = sample_times(t, traj["age"].to_numpy(dtype=float), diabetic, female, samples, rng,
                                        lambda column: traj[column].to_numpy() if column in traj else None)
-    prevalent = {name: bool(hit) for name, hit in first.items()}
+    prevalent = {name: float(hit) for name, hit in first.items()}
     return EventSample(horizon=float(t[-1]), times=times, death=death, prevalent=prevalent)
-
-
-def sample_frame(df: pd.DataFrame, female: np.ndarray, samples: int = 1000, seed: int = 0) -> dict:
-    """:func:`sample` for every (person, scenario) of a :func:`irsim.simulate` frame; keys ``(person, scenario)``.
-    Each trajectory gets its own stream, derived from ``seed`` and its position."""
-    out = {}
-    if "person" not in df:
-        df = df.assign(person=0)
-    for k, ((person, scenario), g) in enumerate(df.groupby(["person", "scenario"], sort=False)):
-        out[(person, scenario)] = sample(g, bool(np.asarray(female)[int(person)] > 0.5), samples,
-                                         int(np.random.SeedSequence([seed, k]).generate_state(1)[0]))
-    return out

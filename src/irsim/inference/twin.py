@@ -684,13 +684,12 @@ def _with_noise(out: np.ndarray, z: np.ndarray) -> np.ndarray:
     return res
 
 
-def event_probabilities(out: np.ndarray, female: float, years: float, seed: int = 0,
-                        samples_per_draw: int = 10) -> dict:
-    """``{event: {year: probability}}`` by :data:`EVENT_YEARS` (and the horizon) over the draws' trajectories
-    ``out`` (T, n_columns, N; yearly records from now): onsets where each draw's trajectory crosses the event's
-    threshold, hazards and competing death sampled as ``irsim simulate --events`` samples them
-    (:mod:`irsim.analysis.events`), ``samples_per_draw`` histories per draw. The same seed gives every scenario the
-    same random numbers."""
+def event_sample(out: np.ndarray, female: float, seed: int = 0, samples_per_draw: int = 10):
+    """Event and death times over the draws' trajectories ``out`` (T, n_columns, N; yearly records from now) as one
+    :class:`irsim.analysis.events.EventSample` of ``N x samples_per_draw`` histories: onsets where each draw's
+    trajectory crosses the event's threshold, hazards and competing death sampled as :mod:`irsim.analysis.events`
+    samples them. ``prevalent`` is the share of draws with the event at the start. The same seed gives every
+    scenario the same random numbers."""
     from ..analysis import events as ev
     from ..cohort import progression as cp
     from ..models import core
@@ -709,10 +708,18 @@ def event_probabilities(out: np.ndarray, female: float, years: float, seed: int 
         return col(column)
 
     diabetic = values("glycemic_status") == "T2D"
-    times, _, _ = ev.sample_times(t, col("age"), diabetic, female, big.shape[2], rng, values)
-    grid = sorted({y for y in EVENT_YEARS if y <= t[-1] + 1e-9} | {float(t[-1])})
+    times, death, first = ev.sample_times(t, col("age"), diabetic, female, big.shape[2], rng, values)
+    return ev.EventSample(horizon=float(t[-1]), times=times, death=death,
+                          prevalent={name: float(np.mean(hit)) for name, hit in first.items()})
+
+
+def event_probabilities(out: np.ndarray, female: float, years: float, seed: int = 0,
+                        samples_per_draw: int = 10) -> dict:
+    """``{event: {year: probability}}`` by :data:`EVENT_YEARS` (and the horizon) of :func:`event_sample`."""
+    es = event_sample(out, female, seed, samples_per_draw)
+    grid = sorted({y for y in EVENT_YEARS if y <= es.horizon + 1e-9} | {es.horizon})
     return {name: {f"{y:g}": float(np.mean(np.isfinite(x) & (x <= y + 1e-9))) for y in grid}
-            for name, x in times.items()}
+            for name, x in es.times.items()}
 
 
 def visits_fit(posterior: Posterior, hist: np.ndarray | None, now: np.ndarray, seed: int = 0) -> list[dict]:

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, Problem
 from ..reporting.figures import plot_incidence, plot_trajectories
 from ..schemas.requests import MAX_YEARS, SimulateRequest
 from ..workflows import projection
@@ -27,9 +27,13 @@ def register(app: typer.Typer) -> None:
         step: str = typer.Option("year", "--step", help="Output step: month or year."),
         out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Trajectory table: .csv or .parquet."),
         plot: Optional[Path] = typer.Option(None, "--plot", help="Plot file: .png or .html."),
-        events: bool = typer.Option(False, "--events", help="Sample times to T2D, NAFLD, NASH, cirrhosis, MI, stroke, "
-                                    "CKD 3+ and dementia, with competing death (life tables)."),
-        samples: int = typer.Option(1000, "--samples", help="Samples per scenario for --events."),
+        events: bool = typer.Option(False, "--events", help="Chances of T2D, NAFLD, NASH, cirrhosis, MI, stroke, CKD "
+                                    "3+ and dementia, with competing death (life tables), over draws of the person's "
+                                    "unknowns (a file with visits: the twin's posterior)."),
+        samples: int = typer.Option(1000, "--samples", help="Event histories per scenario for --events."),
+        draws: int = typer.Option(200, "--draws", help="Draws of what the person's labs leave unknown (progression "
+                                  "random effects, energy intake, true labs) behind --events; the histories are "
+                                  "shared out over them."),
         seed: int = typer.Option(0, "--seed", help="Random seed for --events."),
         events_out: Optional[Path] = typer.Option(None, "--events-out", help="Cumulative-incidence curves: .csv or .parquet."),
         events_plot: Optional[Path] = typer.Option(None, "--events-plot", help="Cumulative-incidence plot: .png or .html."),
@@ -49,10 +53,7 @@ def register(app: typer.Typer) -> None:
                 df, assumed = projection(req.person, req.years, req.scenarios, step)
             sampled = None
             if events or events_out is not None or events_plot is not None:
-                from ..analysis.events import sample_frame
-
-                with err.status(f"sampling {samples} event histories per scenario..."):
-                    sampled = sample_frame(df, df.attrs["female"], samples=samples, seed=seed)
+                sampled = _event_samples(person, req, draws, samples, seed)
         except InputError as exc:
             fail(exc)
         save(out_file, lambda path: write_table(df, path))
@@ -67,19 +68,37 @@ def register(app: typer.Typer) -> None:
             t.add_row(col, *[("-" if c != c else f"{c:.2f}") if isinstance(c, float) else str(c) for c in cells])
         out.print(t)
         if sampled is not None:
-            _report_events(sampled, years, samples, seed, events_out, events_plot)
+            _report_events(sampled, years, seed, events_out, events_plot)
         if assumed:
             out.print("assumed (not in the person's data): " + "; ".join(assumed))
 
-    def _report_events(sampled, years, samples, seed, events_out, events_plot) -> None:
+    def _event_samples(path: Path, req: SimulateRequest, draws: int, samples: int, seed: int) -> dict:
+        """Scenario -> EventSample over ``draws`` draws of the person's unknowns (the twin's posterior where the file
+        has visits, else the population prior at the person's labs), ``samples`` histories in all."""
+        from ..inference.twin import event_sample
+        from ..io import read_history
+        from ..workflows import uncertain_projection
+
+        if not 1 <= samples <= 10_000_000:
+            raise InputError([Problem("--samples", f"{samples} must be between 1 and 10,000,000")])
+        if not 1 <= draws <= min(samples, 10_000):
+            raise InputError([Problem("--draws", f"{draws} must be between 1 and --samples (and at most 10,000)")])
+        with err.status(f"projecting {draws} draws of the person's unknowns..."):
+            proj = uncertain_projection(req.person, req.years, req.scenarios, draws, seed, history=read_history(path))
+        female = float(req.person.sex == "female")
+        per_draw = -(-samples // draws)
+        return {name: event_sample(out, female, seed, per_draw) for name, out in proj.trajectories.items()}
+
+    def _report_events(sampled, years, seed, events_out, events_plot) -> None:
         import pandas as pd
         from rich.table import Table
 
-        curves = pd.concat([es.cumulative_incidence().assign(scenario=sc) for (_, sc), es in sampled.items()])
-        summaries = {sc: es.summary().set_index("event") for (_, sc), es in sampled.items()}
+        curves = pd.concat([es.cumulative_incidence().assign(scenario=sc) for sc, es in sampled.items()])
+        summaries = {sc: es.summary().set_index("event") for sc, es in sampled.items()}
+        n = next(iter(sampled.values())).samples
         names = list(summaries)
-        t = Table(title=f"probability of each event within {years:g} years, before death ({samples} samples, seed {seed}; "
-                        "research and education software, not medical advice)")
+        t = Table(title=f"chance of each event within {years:g} years, before death, over what the labs leave unknown "
+                        f"({n} histories, seed {seed}; research and education software, not medical advice)")
         t.add_column("event")
         for name in names:
             t.add_column(str(name), justify="right")
@@ -88,7 +107,7 @@ def register(app: typer.Typer) -> None:
             for name in names:
                 r = summaries[name].loc[ev]
                 cell = f"{100 * r['probability']:.1f} %"
-                if r["present_at_start"]:
+                if r["present_at_start"] >= 0.5:
                     cell += " (at start)"
                 elif r["probability"] > 0 and r["median_year"] == r["median_year"]:
                     cell += f" (median year {r['median_year']:.1f})"

@@ -51,8 +51,9 @@ def register(app: typer.Typer) -> None:
         years: float = typer.Option(20.0, "--years", help=f"Years to project (1-{MAX_YEARS})."),
         out_file: Path = typer.Option(..., "--out", "-o", help="HTML file to write."),
     ) -> None:
-        """Write a self-contained HTML report: assessment, where you stand, projection, assumptions."""
-        from ..io import read_person
+        """Write a self-contained HTML report: assessment, where you stand, projection, chances, assumptions (a file
+        with visits: the chances and fan chart come from the personal twin fitted to them)."""
+        from ..io import read_history, read_person
         from ..scenarios.schema import Scenario
 
         try:
@@ -61,7 +62,7 @@ def register(app: typer.Typer) -> None:
             req = checked(SimulateRequest, person=read_person(person), years=years,
                           scenarios=[Scenario.read(s) for s in (scenario or [])])
             with err.status("simulating..."):
-                text = build_report(req.person, req.scenarios, req.years)
+                text = build_report(req.person, req.scenarios, req.years, history=read_history(person))
         except InputError as exc:
             fail(exc)
         out_file.parent.mkdir(parents=True, exist_ok=True)

@@ -346,46 +346,104 @@ TWIN_PANELS = (("fasting_glucose_mmol_l", "fasting glucose (mmol/L)"), ("hba1c_p
 _FAN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
 
 
+#: Panels of the fan chart on the page and in the report (a subset of :data:`TWIN_PANELS`).
+CHANCE_PANELS = TWIN_PANELS[:2] + TWIN_PANELS[3:4]
+
+
+def _fan_points(visits_fit: Sequence[dict], col: str):
+    """Years, measured values and the posterior predictive 90 % interval of each visit that measured ``col``."""
+    xs, ys, lo, hi = [], [], [], []
+    for v in visits_fit:
+        lab = v["labs"].get(col)
+        if lab is not None:
+            xs.append(v["years"]), ys.append(lab["measured"]), lo.append(lab["q05"]), hi.append(lab["q95"])
+    return xs, ys, lo, hi
+
+
+def _fan_colours(bands) -> dict:
+    return {s: _FAN_COLOURS[k % len(_FAN_COLOURS)] for k, s in enumerate(dict.fromkeys(bands["scenario"]))}
+
+
+def _fan_traces(bands, col: str, visits_fit: Sequence[dict], legend: bool) -> list:
+    """Plotly traces of one fan panel: each scenario's 90 % and 50 % bands and median, the measured visits."""
+    import plotly.graph_objects as go
+
+    traces = []
+    for s, colour in _fan_colours(bands).items():
+        g = bands[(bands["scenario"] == s) & (bands["variable"] == col)]
+        for lo, hi, op in (("q05", "q95", 0.15), ("q25", "q75", 0.3)):
+            traces.append(go.Scatter(x=list(g["year"]) + list(g["year"])[::-1], y=list(g[hi]) + list(g[lo])[::-1],
+                                     fill="toself", fillcolor=colour, opacity=op, line={"width": 0},
+                                     hoverinfo="skip", showlegend=False, legendgroup=s))
+        traces.append(go.Scatter(x=g["year"], y=g["q50"], name=shown(s), legendgroup=s, showlegend=legend,
+                                 line={"color": colour}))
+    xs, ys, lo, hi = _fan_points(visits_fit, col)
+    if xs:
+        traces.append(go.Scatter(x=xs, y=ys, mode="markers", name="measured", legendgroup="measured",
+                                 showlegend=legend, marker={"color": "black"},
+                                 error_y={"type": "data", "symmetric": False, "array": [h - y for h, y in zip(hi, ys)],
+                                          "arrayminus": [y - lw for y, lw in zip(ys, lo)]}))
+    return traces
+
+
+def _fan_axes(ax, bands, col: str, visits_fit: Sequence[dict]) -> None:
+    """One fan panel on a matplotlib axis (as :func:`_fan_traces`)."""
+    for s, colour in _fan_colours(bands).items():
+        g = bands[(bands["scenario"] == s) & (bands["variable"] == col)]
+        ax.fill_between(g["year"], g["q05"], g["q95"], color=colour, alpha=0.15, lw=0)
+        ax.fill_between(g["year"], g["q25"], g["q75"], color=colour, alpha=0.3, lw=0)
+        ax.plot(g["year"], g["q50"], color=colour, label=shown(s))
+    xs, ys, lo, hi = _fan_points(visits_fit, col)
+    if xs:
+        ax.errorbar(xs, ys, yerr=[[y - lw for y, lw in zip(ys, lo)], [h - y for h, y in zip(hi, ys)]], fmt="o",
+                    color="black", ms=4, capsize=2, label="measured (90 % predictive interval)")
+    ax.axvline(0.0, color="grey", lw=0.6)
+    ax.grid(alpha=0.3)
+
+
+def fan_figures(bands, visits_fit: Sequence[dict] = (), panels=CHANCE_PANELS) -> list:
+    """The fan chart as one small plotly figure per panel (the page): median, 50 % and 90 % bands per scenario."""
+    import plotly.graph_objects as go
+
+    figs = []
+    for col, title in panels:
+        fig = go.Figure(_fan_traces(bands, col, visits_fit, legend=True))
+        fig.update_xaxes(title_text="years from now")
+        fig.update_layout(title={"text": f"{title}: median, 50 % and 90 % of people like you", "font": {"size": 13}},
+                          height=280, template="plotly_white", margin={"l": 45, "r": 10, "t": 40, "b": 40},
+                          legend={"orientation": "h", "y": -0.3})
+        figs.append(fig)
+    return figs
+
+
+def fan_svgs(bands, visits_fit: Sequence[dict] = (), panels=CHANCE_PANELS) -> list[str]:
+    """The fan chart as static SVG, one per panel (the kept report)."""
+    plt = pyplot()
+    out = []
+    for col, title in panels:
+        fig, ax = plt.subplots(figsize=(4.6, 2.9))
+        _fan_axes(ax, bands, col, visits_fit)
+        ax.set_title(f"{title}: median, 50 % and 90 % bands", fontsize=9)
+        ax.set_xlabel("years from now", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.legend(fontsize=7, frameon=False)
+        out.append(_svg(fig))
+    return out
+
+
 def plot_fan(bands, visits_fit: Sequence[dict], path: Path) -> None:
     """The personal twin's fan chart: per panel, each scenario's median with its 50 % and 90 % bands from now,
     the measured visits as points (years before now) with the posterior predictive 90 % interval at each visit.
     PNG (matplotlib) or self-contained HTML (plotly)."""
     panels = [(c, t) for c, t in TWIN_PANELS if c in set(bands["variable"])]
-    scenarios = list(dict.fromkeys(bands["scenario"]))
-    colour = {s: _FAN_COLOURS[k % len(_FAN_COLOURS)] for k, s in enumerate(scenarios)}
     title = f"irsim personal twin: median, 50 % and 90 % bands — {DISCLAIMER}"
-
-    def points(col):
-        xs, ys, lo, hi = [], [], [], []
-        for v in visits_fit:
-            lab = v["labs"].get(col)
-            if lab is not None:
-                xs.append(v["years"]), ys.append(lab["measured"]), lo.append(lab["q05"]), hi.append(lab["q95"])
-        return xs, ys, lo, hi
-
     if path.suffix.lower() == ".html":
-        import plotly.graph_objects as go
         from plotly.subplots import make_subplots
 
         fig = make_subplots(rows=2, cols=3, subplot_titles=[t for _, t in panels])
         for k, (col, _) in enumerate(panels):
-            r, c = k // 3 + 1, k % 3 + 1
-            for s in scenarios:
-                g = bands[(bands["scenario"] == s) & (bands["variable"] == col)]
-                for lo, hi, op in (("q05", "q95", 0.15), ("q25", "q75", 0.3)):
-                    fig.add_trace(go.Scatter(x=list(g["year"]) + list(g["year"])[::-1],
-                                             y=list(g[hi]) + list(g[lo])[::-1], fill="toself", fillcolor=colour[s],
-                                             opacity=op, line={"width": 0}, hoverinfo="skip", showlegend=False,
-                                             legendgroup=s), row=r, col=c)
-                fig.add_trace(go.Scatter(x=g["year"], y=g["q50"], name=shown(s), legendgroup=s, showlegend=k == 0,
-                                         line={"color": colour[s]}), row=r, col=c)
-            xs, ys, lo, hi = points(col)
-            if xs:
-                fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="measured", legendgroup="measured",
-                                         showlegend=k == 0, marker={"color": "black"},
-                                         error_y={"type": "data", "symmetric": False,
-                                                  "array": [h - y for h, y in zip(hi, ys)],
-                                                  "arrayminus": [y - lw for y, lw in zip(ys, lo)]}), row=r, col=c)
+            for tr in _fan_traces(bands, col, visits_fit, legend=k == 0):
+                fig.add_trace(tr, row=k // 3 + 1, col=k % 3 + 1)
         fig.update_layout(title={"text": title, "font": {"size": 12}})
         fig.update_xaxes(title_text="years from the last visit")
         write_html(fig, path)
@@ -393,19 +451,9 @@ def plot_fan(bands, visits_fit: Sequence[dict], path: Path) -> None:
     plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.5), constrained_layout=True)
     for ax, (col, ttl) in zip(axes.ravel(), panels):
-        for s in scenarios:
-            g = bands[(bands["scenario"] == s) & (bands["variable"] == col)]
-            ax.fill_between(g["year"], g["q05"], g["q95"], color=colour[s], alpha=0.15, lw=0)
-            ax.fill_between(g["year"], g["q25"], g["q75"], color=colour[s], alpha=0.3, lw=0)
-            ax.plot(g["year"], g["q50"], color=colour[s], label=shown(s))
-        xs, ys, lo, hi = points(col)
-        if xs:
-            ax.errorbar(xs, ys, yerr=[[y - lw for y, lw in zip(ys, lo)], [h - y for h, y in zip(hi, ys)]], fmt="o",
-                        color="black", ms=4, capsize=2, label="measured (90 % predictive interval)")
-        ax.axvline(0.0, color="grey", lw=0.6)
+        _fan_axes(ax, bands, col, visits_fit)
         ax.set_title(ttl, fontsize=10)
         ax.set_xlabel("years from the last visit")
-        ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(panels):]:
         ax.set_visible(False)
     axes.ravel()[0].legend(fontsize=7)

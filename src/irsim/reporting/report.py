@@ -10,6 +10,12 @@ from .. import DISCLAIMER, __version__
 from .. import parameters as _parameters
 from .figures import projection_svgs, where_svg
 
+#: How the chances were computed, for the page and the report.
+CHANCES_NOTE = ("Out of 100 people with your labs: how many would have each event, death from other causes "
+                "accounted for (life tables). People with the same labs differ in what labs do not show (how fast "
+                "their beta cells decline, their sensitivity drift, their organs' susceptibility, their true labs "
+                "around the measured ones); {draws} such people are drawn from the population the model was "
+                "calibrated on. The bands show the middle half and 90 % of them. A model, not a forecast.")
 GRID_CSS = ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr));gap:.5rem}"
 
 
@@ -25,6 +31,41 @@ def trajectory_payload(df) -> dict[str, Any]:
             cols[c] = [None if isinstance(v, float) and v != v else v for v in vals]
         out[str(name)] = cols
     return out
+
+
+def in_100(p: float) -> str:
+    """A chance in words: "about 12 in 100" (under 0.5 in 100: "fewer than 1 in 100", as a finite number of draws
+    cannot tell a small chance from none)."""
+    n = round(100 * p)
+    return "fewer than 1 in 100" if n == 0 else f"about {n} in 100"
+
+
+def chance_payload(probability: dict, draws: int) -> dict:
+    """Each event's chance by year per scenario (``twin.Projection.probability``), with the events' labels:
+    ``{years, draws, events: [{event, label, by: {scenario: {year: p}}}]}`` (JSON-ready)."""
+    from ..analysis.events import EVENTS
+
+    first = next(iter(probability.values()))
+    years = list(next(iter(first.values())))
+    return {"years": years, "draws": int(draws),
+            "events": [{"event": ev, "label": EVENTS[ev].label,
+                        "by": {sc: probability[sc][ev] for sc in probability}} for ev in first]}
+
+
+def chances_html(chances: dict) -> str:
+    """The chances as a table: per event, "about N in 100 people like you" within each year, per scenario."""
+    from .figures import shown
+
+    e = html.escape
+    scenarios = list(chances["events"][0]["by"]) if chances["events"] else []
+    head = "".join(f"<th>{e(shown(sc))}</th>" for sc in scenarios)
+    rows = []
+    for y in chances["years"]:
+        rows.append(f"<tr><th colspan={1 + len(scenarios)}>within {e(y)} years</th></tr>")
+        rows += [f"<tr><td>{e(ev['label'])}</td>" + "".join(f"<td>{in_100(ev['by'][sc][y])}</td>" for sc in scenarios)
+                 + "</tr>" for ev in chances["events"]]
+    return (f"<table class=chances><thead><tr><th>chance for people like you</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
 
 
 def sources_html(files: Sequence[str] | None = None) -> str:
@@ -48,8 +89,10 @@ def sources_html(files: Sequence[str] | None = None) -> str:
     return "".join(parts)
 
 
-def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurements: Sequence[dict] = ()) -> str:
-    """Self-contained HTML to keep: assessment per organ, where-am-I, projection, scenarios, assumptions and the
+def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurements: Sequence[dict] = (),
+                uncertain=None) -> str:
+    """Self-contained HTML to keep: assessment per organ, where-am-I, projection, the chances of each event and the
+    fan chart over ``uncertain`` (a :class:`irsim.inference.twin.Projection`), scenarios, assumptions and the
     sources of the model's parameters; charts as static SVG (no script, a few hundred kB, printable)."""
     from datetime import date
 
@@ -65,6 +108,15 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
                    f"<td>{r.weight_kg:.1f}</td><td>{e(str(r.glycemic_status))}</td>"
                    f"<td>{'-' if r.diagnosis_year != r.diagnosis_year else f'{r.diagnosis_year:g}'}</td></tr>"
                    for r in last.itertuples())
+    chances = ""
+    if uncertain is not None:
+        from .figures import fan_svgs
+
+        n = int(next(iter(uncertain.trajectories.values())).shape[2])
+        fans = "<div class=charts>" + "".join(f"<div>{svg}</div>" for svg in fan_svgs(uncertain.bands,
+                                                                                       uncertain.visits_fit)) + "</div>"
+        chances = (f"<h2>Chances for people like you</h2><p class=mech>{CHANCES_NOTE.format(draws=n)}</p>"
+                   + chances_html(chance_payload(uncertain.probability, n)) + fans)
     scen = "".join(f"<li><b>{e(s.name)}</b>: {e('; '.join(iv.words() for iv in s.interventions) or 'no change')}"
                    f"{(' <span class=mech>(' + e(s.description) + ')</span>') if s.description else ''}</li>"
                    for s in scenarios)
@@ -81,7 +133,7 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
              f"<h2>Projection over {years:g} years</h2>", proj,
              f"<h2>After {years:g} years</h2><table><thead><tr><th>scenario</th><th>HbA1c (%)</th>"
              f"<th>fasting glucose (mmol/L)</th><th>weight (kg)</th><th>status</th><th>diabetes from year</th></tr>"
-             f"</thead><tbody>{rows}</tbody></table>",
+             f"</thead><tbody>{rows}</tbody></table>", chances,
              f"<h2>Scenarios</h2><ul>{scen}</ul>",
              "<h2>Assumptions</h2><ul>" + "".join(f"<li>{e(a)}</li>" for a in assumed) +
              "<li>Projections come from the irsim progression model (docs/progression.md): a model, not a forecast "

@@ -67,6 +67,10 @@ class SimulateRequest(_Strict):
     measurements: list[Measurement] = Field(default_factory=list, max_length=MAX_MEASUREMENTS,
                                             description="measured values to plot against the projection")
     figures: bool = Field(default=False, description="also return the Plotly figures the page draws")
+    chances: bool = Field(default=False, description="also return each event's chance for people with these labs "
+                          "(draws of what the labs leave unknown) and the fan bands")
+    profile_id: int | None = Field(default=None, ge=1, description="with chances: draw from the personal twin "
+                                   "fitted to this stored profile's visits (its stored person and lab history)")
 
 
 class ExplainRequest(_Strict):

@@ -155,6 +155,21 @@ def create_app(db_path: Path | str | None = None, warm: bool = False) -> FastAPI
         with sim_lock:
             return projection(req.person, req.years, req.scenarios)
 
+    def history_of(req: SimulateRequest):
+        """The stored profile's visits as a history (``profile_id``), else None (the request's person alone)."""
+        if req.profile_id is None:
+            return None
+        with sessions() as s:
+            return store.profile_history(profile_or_404(s, req.profile_id))
+
+    def uncertain(req: SimulateRequest):
+        """The projection over draws of what the labs leave unknown (the twin; the profile's visits if given)."""
+        from ...workflows import uncertain_projection
+
+        history = history_of(req)
+        with sim_lock:
+            return uncertain_projection(req.person, req.years, req.scenarios, history=history)
+
     ready = threading.Event()
 
     def warm_up():
@@ -164,9 +179,11 @@ def create_app(db_path: Path | str | None = None, warm: bool = False) -> FastAPI
 
             person = Person.parse(json.loads((STATIC / "example-person.json").read_text()))
             run(person)
-            project(SimulateRequest(person=person, years=20, scenarios=[
+            req = SimulateRequest(person=person, years=20, scenarios=[
                 {"name": "your plan", "interventions": [{"type": "weight_loss", "start_year": 0, "percent": 5,
-                                                         "over_months": 6, "then": "maintain"}]}]))
+                                                         "over_months": 6, "then": "maintain"}]}])
+            project(req)
+            uncertain(req)
         except Exception:  # a failed warm-up only costs the first request its compile
             log.exception("warm-up failed")
         finally:
@@ -212,9 +229,10 @@ def create_app(db_path: Path | str | None = None, warm: bool = False) -> FastAPI
 
     @app.post("/api/simulate", tags=["projection"])
     def simulate(req: SimulateRequest) -> dict[str, Any]:
-        """`irsim simulate`: yearly trajectory under the baseline and each scenario."""
-        from ...reporting.figures import projection_figures, where_figure
-        from ...reporting.report import trajectory_payload
+        """`irsim simulate`: yearly trajectory under the baseline and each scenario; with ``chances``, each event's
+        chance for people with these labs (`irsim simulate --events`) and the fan chart's bands."""
+        from ...reporting.figures import fan_figures, projection_figures, where_figure
+        from ...reporting.report import CHANCES_NOTE, chance_payload, trajectory_payload
 
         df, assumed = project(req)
         out = {"years": req.years, "scenarios": list(dict.fromkeys(df["scenario"])), "assumed": assumed,
@@ -223,6 +241,12 @@ def create_app(db_path: Path | str | None = None, warm: bool = False) -> FastAPI
             meas = [m.model_dump() for m in req.measurements]
             out["figures"] = {"projection": [json.loads(f.to_json()) for f in projection_figures(df, meas)],
                               "where": json.loads(where_figure(df).to_json())}
+        if req.chances:
+            proj = uncertain(req)
+            n = int(next(iter(proj.trajectories.values())).shape[2])
+            out["chances"] = {**chance_payload(proj.probability, n), "note": CHANCES_NOTE.format(draws=n)}
+            if req.figures:
+                out["figures"]["fan"] = [json.loads(f.to_json()) for f in fan_figures(proj.bands, proj.visits_fit)]
         return out
 
     @app.post("/api/explain", tags=["projection"])
@@ -250,7 +274,8 @@ def create_app(db_path: Path | str | None = None, warm: bool = False) -> FastAPI
         from ...workflows import build_report
 
         with sim_lock:
-            text = build_report(req.person, req.scenarios, req.years, [m.model_dump() for m in req.measurements])
+            text = build_report(req.person, req.scenarios, req.years, [m.model_dump() for m in req.measurements],
+                                history_of(req))
         name = "".join(ch for ch in (req.person.id or "person") if ch.isalnum() or ch in "-_")[:60] or "person"
         return Response(text, media_type="text/html",
                         headers={"Content-Disposition": f'attachment; filename="irsim-report-{name}.html"'})

@@ -153,7 +153,7 @@ async function assess() {
 let shownBody = null;
 function markStale() {
   const stale = shownBody !== null && JSON.stringify(shownBody.person) !== JSON.stringify(lastPerson);
-  for (const id of ["where-section", "projection-chart", "summary"]) $(id).classList.toggle("stale", stale);
+  for (const id of ["where-section", "projection-chart", "summary", "chances", "fan-chart"]) $(id).classList.toggle("stale", stale);
   $("stale-note").hidden = !stale;
 }
 
@@ -212,7 +212,8 @@ function planScenario() {
 
 function simulateBody() {
   const meas = currentProfile ? currentProfile.labs.map((l) => ({year: l.year, field: l.field, value: l.value, unit: l.unit})) : [];
-  return {person: lastPerson, years: Number($("c-years").value), scenarios: planScenario(), measurements: meas};
+  return {person: lastPerson, years: Number($("c-years").value), scenarios: planScenario(), measurements: meas,
+          chances: true, profile_id: currentProfile ? currentProfile.id : null};
 }
 
 // Plotly chart with the layout's height pinned on its div: responsive resizing sizes the plot to the div, which
@@ -241,11 +242,44 @@ async function project() {
   $("projection-section").hidden = false;
   $("explain-section").hidden = false;
   draw($("where-chart"), r.data.figures.where.data, r.data.figures.where.layout);
-  const box = $("projection-chart"), figs = r.data.figures.projection;
+  drawPanels($("projection-chart"), r.data.figures.projection);
+  drawPanels($("fan-chart"), r.data.figures.fan || []);
+  renderSummary(r.data);
+  renderChances(r.data.chances);
+}
+
+function drawPanels(box, figs) {
   while (box.children.length > figs.length) { Plotly.purge(box.lastChild); box.lastChild.remove(); }
   while (box.children.length < figs.length) box.append(el("div", {class: "panel"}));
   figs.forEach((f, i) => draw(box.children[i], f.data, f.layout));
-  renderSummary(r.data);
+}
+
+// "about 12 in 100" (as the report words it: reporting/report.py in_100)
+const in100 = (p) => { const n = Math.round(100 * p); return n === 0 ? "fewer than 1 in 100" : `about ${n} in 100`; };
+const shownScenario = (s) => (s === "baseline" ? "untreated (no change)" : s);
+
+function renderChances(ch) {
+  if (!ch || !ch.events.length) { $("chances").replaceChildren(); $("chances-note").textContent = ""; return; }
+  $("chances-note").textContent = ch.note;
+  const scenarios = Object.keys(ch.events[0].by);
+  const t = el("table", {id: "chances-table"});
+  const head = el("tr");
+  head.append(el("th", {}, "chance for people like you"), ...scenarios.map((s) => el("th", {}, shownScenario(s))));
+  t.append(el("thead"));
+  t.firstChild.append(head);
+  const body = el("tbody");
+  for (const y of ch.years) {
+    const tr = el("tr");
+    tr.append(el("th", {colspan: String(1 + scenarios.length)}, `within ${y} years`));
+    body.append(tr);
+    for (const ev of ch.events) {
+      const row = el("tr", {"data-event": ev.event, "data-year": y});
+      row.append(el("td", {}, ev.label), ...scenarios.map((s) => el("td", {"data-p": String(ev.by[s][y])}, in100(ev.by[s][y]))));
+      body.append(row);
+    }
+  }
+  t.append(body);
+  $("chances").replaceChildren(t);
 }
 
 function renderSummary(data) {

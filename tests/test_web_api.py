@@ -338,7 +338,7 @@ def test_report_cli(tmp_path):
     assert len(text.encode()) < 1_500_000 and "Plotly" not in text
     assert "Written 20" in text and "<summary>Inputs</summary>" in text and "5.9 mmol/L" in text
     assert "lose 7 % of weight over 6 months, then keep it off" in text
-    assert "prediabetes" in text and "in 100 people like you" in text
+    assert "prediabetes" in text and "Chances for people like you" in text and " in 100</td>" in text
     r = CliRunner().invoke(app, ["report", str(EXAMPLES / "person.json"), "--years", "99", "-o", str(out)])
     assert r.exit_code == 2 and "--years" in r.output
 

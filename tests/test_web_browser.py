@@ -111,6 +111,15 @@ def test_page_end_to_end(server, browser):
     a1c = float(page.get_attribute(base.format("hba1c_percent"), "data-value"))
     assert a1c == pytest.approx(sim["trajectory"]["baseline"]["hba1c_percent"][-1], rel=1e-9)
     page.wait_for_selector("#where-chart .main-svg")
+    # chances as "N in 100" over draws (issue #14), the same numbers as the API's, and the fan chart
+    ch = httpx.post(server + "/api/simulate", json={"person": PERSON, "years": 20, "chances": True},
+                    timeout=300).json()["chances"]
+    p_t2d = next(e for e in ch["events"] if e["event"] == "T2D")["by"]["baseline"]["20"]
+    cell = "#chances-table tr[data-event='T2D'][data-year='20'] td[data-p]"
+    page.wait_for_selector(cell, timeout=120_000)
+    assert float(page.get_attribute(cell, "data-p")) == pytest.approx(p_t2d, abs=1e-12)
+    assert page.inner_text(cell) == f"about {round(100 * p_t2d)} in 100"
+    page.wait_for_selector("#fan-chart .main-svg")
     page.screenshot(path=str(OUT / "web_desktop.png"), full_page=True)
 
     # move a scenario control (keyboard): the projection changes
@@ -153,6 +162,7 @@ def test_page_end_to_end(server, browser):
     phone.wait_for_selector("body[data-ready='1']")
     phone.click("#load-example")
     phone.wait_for_selector("#summary-table tr[data-scenario='baseline']", timeout=120_000)
+    phone.wait_for_selector("#chances-table", timeout=120_000)
     phone.screenshot(path=str(OUT / "web_phone.png"), full_page=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375 + 1
     # no chart toolbar over a title at phone width (issue #15)

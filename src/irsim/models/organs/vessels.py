@@ -153,8 +153,8 @@ ORGAN = register(Organ(
                                           "endothelial function (FMD relative to a healthy 40-year-old)"),
              "systolic_bp_mmhg": ("mmHg", "systolic blood pressure"),
              "plaque_burden": ("1", "plaque burden (1 = reference person at 55)"),
-             "cvd_risk_percent": ("%", "chance of a heart attack or stroke since year 0: 1 - exp(-expected events), "
-                                       "i.e. about N in 100 people like this person")},
+             "cvd_risk_percent": ("%", "chance of a heart attack or stroke since year 0 on this one path: 1 - exp(-expected "
+                                       "events) (the chances over people like this person: irsim simulate --events)")},
     hazards={"hazard_mi": ("1/year", "annual myocardial infarction hazard"),
              "hazard_stroke": ("1/year", "annual stroke hazard")},
     expected={"cvd_events_expected": ("1", "expected MI and stroke events since year 0 (cumulative hazard)")},
@@ -165,7 +165,7 @@ ORGAN = register(Organ(
                    "source": "PREVENT ASCVD x hazard ratios (docs/organs.md)"},
             "stroke": {"rate": "hazard_stroke", "name": "stroke", "label": "stroke",
                        "source": "PREVENT ASCVD x hazard ratios (docs/organs.md)"}},
-    panels=(("cvd_risk_percent", "Chance of a heart attack or stroke from now (in 100 people like you)"),),
+    panels=(("cvd_risk_percent", "Heart attack or stroke risk on this path (%)"),),
     states=("plaque", "cvd_expected"),
     params=("sbp0", "loss0", "ln_insulin0", "smoker", "bp_medication", "statin", "diabetes", "inflammation0", "endo0",
             "a1c_excess0", "risk_age_cap"),

@@ -29,3 +29,50 @@ def test_compiled_program_is_written_to_the_cache_folder(tmp_path):
 def test_cache_can_be_turned_off(tmp_path):
     _run(tmp_path, IRSIM_JAX_CACHE="0")
     assert not (tmp_path / "jax").exists()
+
+
+KEPT = """
+import sys
+from irsim.solvers._jax import jnp, kept_jit
+from irsim import parameters
+
+
+@kept_jit(static_argnames=("k",))
+def f(x, pair, *, k):
+    print("traced", file=sys.stderr)  # runs only while tracing
+    return {"y": jnp.sin(x) * k + pair[0], "z": pair[1] * parameters.lookup("progression")("beta.function_max")}
+
+
+with parameters.overridden({"progression": {"beta.function_max": float(sys.argv[1])}}):
+    out = f(jnp.arange(5.0), (2.0, jnp.ones(3)), k=3)
+print(float(out["y"].sum()), float(out["z"].sum()))
+"""
+
+
+def _kept(tmp_path, value="3.0", **env):
+    full = {**os.environ, "IRSIM_CACHE_DIR": str(tmp_path), **env}
+    return subprocess.run([sys.executable, "-c", KEPT, value], env=full, capture_output=True, text=True, check=True)
+
+
+def test_traced_programs_are_kept_and_keyed_by_the_parameters(tmp_path):
+    first = _kept(tmp_path)
+    assert "traced" in first.stderr and len(list((tmp_path / "programs").glob("*.jaxexport"))) == 1
+    again = _kept(tmp_path)  # a new process loads the program: no trace, the same numbers
+    assert "traced" not in again.stderr and again.stdout == first.stdout
+    other = _kept(tmp_path, "2.0")  # another parameter value is another program
+    assert "traced" in other.stderr and other.stdout.split()[1] == "6.0" and first.stdout.split()[1] == "9.0"
+    assert len(list((tmp_path / "programs").glob("*.jaxexport"))) == 2
+    off = _kept(tmp_path / "off", IRSIM_JAX_CACHE="0")
+    assert "traced" in off.stderr and not (tmp_path / "off" / "programs").exists()
+
+
+def test_least_recently_used_programs_are_dropped(tmp_path):
+    import time
+
+    from irsim.solvers import _jax
+
+    for k in range(4):
+        (tmp_path / f"{k}.jaxexport").write_bytes(b"x" * 100)
+        os.utime(tmp_path / f"{k}.jaxexport", (time.time() + k, time.time() + k))
+    _jax._evict(tmp_path, limit=250)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2.jaxexport", "3.jaxexport"]

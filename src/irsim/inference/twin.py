@@ -34,7 +34,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Sequence
 
 import numpy as np
@@ -42,7 +41,7 @@ import pandas as pd
 
 from ..errors import InputError, Problem
 from ..schemas.history import History
-from ..solvers._jax import jax, jnp
+from ..solvers._jax import jax, jnp, kept_jit
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L as _MGDL
 
 #: Standard normal latents, in order.
@@ -267,7 +266,7 @@ def _organ_sd() -> np.ndarray:
     return np.array([h[f"heterogeneity.{ORGAN_FACTORS[f]}"] for f in _ORGAN_FACTORS])
 
 
-@partial(jax.jit, static_argnames=("n_records",))
+@kept_jit(static_argnames=("n_records",))
 def _log_posterior(theta, lin, inputs, ref, obs, *, n_records: int):
     """Log-posterior (up to a constant) and standardised residuals of a batch ``theta`` (P, 9)."""
     from ..models import core
@@ -606,7 +605,7 @@ def start_of(posterior: Posterior):
     return core.Start(params, state, [list(s.assumed) for _ in range(n)], s.carb_share, oparams, ostate)
 
 
-_start_trees_jit = jax.jit(_start_trees)
+_start_trees_jit = kept_jit(_start_trees)
 
 
 def _inputs_with_energy(scenario, carb_share, energy, shift: float = 0.0):

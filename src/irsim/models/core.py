@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, Problem
-from ..solvers._jax import jax, jnp
+from ..solvers._jax import jax, jnp, kept_jit
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L
 from .. import parameters as _parameters
 from . import meal_surrogate
@@ -273,7 +273,7 @@ def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 40):
     return s, bm, got[0], got[1]
 
 
-@partial(jax.jit, static_argnames=("iterations",))
+@kept_jit(static_argnames=("iterations",))
 def _fit_fasting_jit(fpg, fpi_pmol, weight, *, iterations: int):
     """Muscle = liver sensitivity ``s`` and beta-cell mass so the fasting state matches the labs (projected Newton
     in log space, within the surrogate's grid). Where the pair lies beyond what the meal model can produce (very
@@ -316,7 +316,7 @@ def _jnp_tree(t):
     return type(t)(*(jnp.asarray(x, dtype=jnp.float64) for x in t))
 
 
-@partial(jax.jit, static_argnames=("iterations",))
+@kept_jit(static_argnames=("iterations",))
 def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
     """Fixed point at year 0: the triad and secretory function at their steady state for the person's body
     composition, intrinsic sensitivities and beta-cell mass that keep the fasting labs (``labs``: log fasting glucose
@@ -431,7 +431,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
     )
 
 
-@partial(jax.jit, static_argnames=("n_records", "per_record", "dt"))
+@kept_jit(static_argnames=("n_records", "per_record", "dt"))
 def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: int, per_record: int, dt: float):
     def advance(s, o, k):
         """Step ``k``: the new states, and what the step derived (time, inputs, coupled parameters, derived)."""

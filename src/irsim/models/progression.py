@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import parameters as _parameters
-from ..solvers._jax import jax, jnp
+from ..solvers._jax import jax, jnp, kept_jit
 from . import meal_surrogate
 from . import medicines as med
 
@@ -357,7 +357,7 @@ def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict)
     return _derive_jit(0.0, s, p, u, mech, ref)
 
 
-_derive_jit = jax.jit(derive)
+_derive_jit = kept_jit(derive)
 
 
 def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0) -> dict:

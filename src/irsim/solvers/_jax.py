@@ -4,11 +4,15 @@ run) able to compile."""
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
 import os
+import pickle
 from pathlib import Path
 
 import jax
+import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
@@ -34,7 +38,109 @@ if os.environ.get("IRSIM_JAX_CACHE", "1") != "0":
 
 import jax.numpy as jnp  # noqa: E402
 
-__all__ = ["jax", "jnp", "release_compiled", "cache_dir"]
+__all__ = ["jax", "jnp", "release_compiled", "cache_dir", "kept_jit"]
+
+#: Traced programs kept on disk (``cache_dir()/programs``) by :func:`kept_jit`; off with ``IRSIM_JAX_CACHE=0``.
+KEEP_PROGRAMS = os.environ.get("IRSIM_JAX_CACHE", "1") != "0"
+#: Least recently used programs are deleted above this size (a progression program is about 24 MB: the meal
+#: surrogate's tables are constants in it).
+PROGRAMS_MAX_BYTES = 1024**3
+#: Programs each kept function holds in memory (one per shape; a long run with many shapes drops the oldest).
+PROGRAMS_IN_MEMORY = 4
+_LOADED: list[dict] = []  # each kept function's loaded programs (release_compiled empties them)
+
+
+@functools.lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """Hash of everything a traced program can depend on besides its arguments: irsim's source and parameter files
+    (the parameters are constants in the programs), the JAX version and the backend."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(f"{jax.__version__} {jax.default_backend()} {jax.config.jax_enable_x64}".encode())
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def kept_jit(fn=None, *, static_argnames: tuple[str, ...] = ()):
+    """``jax.jit`` whose traced program is also kept on disk (``jax.export``), keyed by the function, its static
+    arguments, the shapes and dtypes of the others, the code and the parameter values in force: a new process that
+    calls it with the same shapes loads the program instead of tracing it again (tracing the progression model takes
+    seconds per command; compiling is already kept by JAX's persistent cache). Inside another trace, or with the
+    cache off, it is the plain ``jax.jit``."""
+    if fn is None:
+        return functools.partial(kept_jit, static_argnames=static_argnames)
+    jitted = jax.jit(fn, static_argnames=static_argnames)
+    loaded: dict[str, tuple] = {}
+    _LOADED.append(loaded)
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        static = {k: kwargs.pop(k) for k in list(kwargs) if k in static_argnames}
+        leaves, in_tree = jax.tree.flatten((args, kwargs))
+        if not KEEP_PROGRAMS or any(isinstance(x, jax.core.Tracer) for x in leaves):
+            return jitted(*args, **kwargs, **static)
+        from .. import parameters
+
+        specs = [jax.ShapeDtypeStruct(np.shape(x), jnp.result_type(x)) for x in leaves]
+        key = hashlib.sha256(repr((fn.__module__, fn.__qualname__, sorted(static.items()), str(in_tree),
+                                   [(s.shape, str(s.dtype)) for s in specs], sorted(parameters._OVERRIDES.items()),
+                                   _code_fingerprint())).encode()).hexdigest()[:40]
+        if key not in loaded:
+            while len(loaded) >= PROGRAMS_IN_MEMORY:
+                loaded.pop(next(iter(loaded)))
+            loaded[key] = _load_or_export(fn, static, in_tree, specs, key)
+        exp, out_tree = loaded[key]
+        return jax.tree.unflatten(out_tree, exp.call(*leaves))
+
+    call.jitted = jitted
+    return call
+
+
+def _load_or_export(fn, static, in_tree, specs, key):
+    """The program from ``cache_dir()/programs/<key>``, or traced, exported and written there."""
+    folder = cache_dir() / "programs"
+    path = folder / f"{key}.jaxexport"
+    if path.exists():
+        try:
+            os.utime(path)  # recently used: evicted last
+            blob = path.read_bytes()
+            n = int.from_bytes(blob[:8], "little")
+            return jax.export.deserialize(bytearray(blob[8 + n:])), pickle.loads(blob[8:8 + n])
+        except Exception:  # a damaged or foreign file: trace again and overwrite it
+            pass
+    holder = []
+
+    def flat(*xs):
+        a, k = jax.tree.unflatten(in_tree, xs)
+        out, tree = jax.tree.flatten(fn(*a, **k, **static))
+        holder.append(tree)
+        return out
+
+    exp = jax.export.export(jax.jit(flat))(*specs)
+    tree = pickle.dumps(holder[0])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(len(tree).to_bytes(8, "little") + tree + bytes(exp.serialize()))
+        os.replace(tmp, path)
+        _evict(folder)
+    except OSError:  # a read-only cache folder only costs the next process its trace
+        pass
+    return exp, holder[0]
+
+
+def _evict(folder: Path, limit: int | None = None) -> None:
+    """Delete the least recently used programs until the folder holds at most ``limit`` bytes."""
+    limit = PROGRAMS_MAX_BYTES if limit is None else limit
+    files = sorted(folder.glob("*.jaxexport"), key=lambda f: f.stat().st_mtime)
+    total = sum(f.stat().st_size for f in files)
+    for f in files[:-1]:  # never the one just written
+        if total <= limit:
+            break
+        total -= f.stat().st_size
+        f.unlink(missing_ok=True)
 
 #: Memory mappings above which compiled programs are released. XLA's CPU backend maps about 1,000 code regions per
 #: compiled progression program (measured: 1,070), and Linux stops a process at vm.max_map_count mappings (65,530 by
@@ -52,5 +158,7 @@ def release_compiled(limit: int = MAP_LIMIT) -> bool:
     if count <= limit:
         return False
     jax.clear_caches()
+    for loaded in _LOADED:
+        loaded.clear()
     gc.collect()  # the executables' code regions are unmapped when they are collected
     return True

@@ -145,11 +145,16 @@ def untreated_threshold() -> float:
     return v["ke2"] / v["VG"]
 
 
+def sglt2_occupancy(x: Exposure):
+    """SGLT2-inhibitor occupancy (Emax in the share of the maximal dose; 0 without the drug)."""
+    return occupancy(x.sglt2, c("sglt2.ed50"))
+
+
 def renal_threshold(x: Exposure, mech):
     """Renal threshold for glucose, mg/dL: the untreated one lowered towards ``sglt2.threshold_min`` by the drug's
-    occupancy (Emax in the share of the maximal dose)."""
+    occupancy."""
     rt0 = untreated_threshold()
-    occ = mech.glycosuria * occupancy(x.sglt2, c("sglt2.ed50"))
+    occ = mech.glycosuria * sglt2_occupancy(x)
     return rt0 - (rt0 - c("sglt2.threshold_min")) * occ
 
 

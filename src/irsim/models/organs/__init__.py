@@ -82,6 +82,7 @@ class Drivers(NamedTuple):
     ros: Any
     carb_rel: Any         # carbohydrate share / 0.5
     energy: Any           # energy balance, kcal/day (negative while losing weight): rho x dW/dt (Hall 2011)
+    sglt2: Any            # SGLT2-inhibitor occupancy (0 without the drug; models/medicines.py)
 
 
 def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict) -> Drivers:
@@ -94,7 +95,7 @@ def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict
         t2d=(pm.status_code(fpg, f["ogtt_glucose_120"], s.hba1c) == 4).astype(jnp.float64),
         muscle_si=d.muscle_si, adipose_si=d.adipose_si, inflammation=s.inflammation, mitochondria=s.mitochondria,
         er_stress=s.er_stress, ros=d.ros, carb_rel=u.carb_share / pm.c("triad.dnl_carb_reference"),
-        energy=s.energy * jnp.ones_like(fpg))
+        energy=s.energy * jnp.ones_like(fpg), sglt2=pm.med.sglt2_occupancy(d.exposure) * jnp.ones_like(fpg))
 
 
 def coupled_params(p: pm.Params, o, op, mech) -> pm.Params:

@@ -11,10 +11,12 @@ from ..organ import Organ, register
 from ._common import c
 
 
-def hyperfiltration(dr):
-    """Filtration relative to capacity (1 = none)."""
-    return (1.0 + c("kidney.hyper_glucose") * jnp.maximum(dr.fpg_mmol - c("kidney.hyper_glucose_from"), 0.0)
-            + c("kidney.hyper_bmi") * jnp.maximum(dr.bmi - 25.0, 0.0))
+def hyperfiltration(dr, glycosuria=1.0):
+    """Filtration relative to capacity (1 = none): glucose- and obesity-driven hyperfiltration, of which an SGLT2
+    inhibitor removes a share by restoring tubuloglomerular feedback (``glycosuria``: its pathway switch)."""
+    excess = (c("kidney.hyper_glucose") * jnp.maximum(dr.fpg_mmol - c("kidney.hyper_glucose_from"), 0.0)
+              + c("kidney.hyper_bmi") * jnp.maximum(dr.bmi - 25.0, 0.0))
+    return 1.0 + excess * (1.0 - c("kidney.sglt2_hyperfiltration") * glycosuria * dr.sglt2)
 
 
 def loss_rate(dr, sbp, hyper):
@@ -65,7 +67,7 @@ def _initialise(y0):
 
 
 def _derive(t, dr, o, op, mech, q):
-    q["hyper"] = hyper = hyperfiltration(dr)
+    q["hyper"] = hyper = hyperfiltration(dr, mech.glycosuria)
     q["egfr"] = egfr(o.filtration, hyper)
     q["uacr"] = jnp.exp(op.uacr_offset + uacr_log_drive(dr, q["sbp"], hyper))
 

@@ -110,3 +110,11 @@ def test_batch_refuses_unreadable_csv_in_one_sentence(cli, tmp_path, content, wh
     f = tmp_path / "people.csv"
     f.write_bytes(content)
     _plain_refusal(cli("assess", "--batch", f, "--out", tmp_path / "o.parquet"), f, why)
+
+
+def test_piped_option_errors_are_plain_lines(cli):
+    # issue #15: piped, a bad option reads as click's plain one-line error (no rich panel wrapped at 80 columns)
+    r = cli("assess", "examples/person.json", "--format", "xml")
+    assert r.returncode == 2
+    (line,) = [ln for ln in r.stderr.splitlines() if ln.startswith("Error:")]
+    assert "'xml' is not one of 'text', 'json', 'html', 'fhir'" in line and "╭" not in r.stderr

@@ -16,7 +16,10 @@ from ..errors import InputError, Problem
 from . import cli_explain, cli_meal, cli_progression, cli_trial, cli_twin, cli_validate, cli_web
 from .console import err, fail, out
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+#: Piped or redirected output gets click's plain messages (one line per problem, no boxes wrapped at 80 columns);
+#: a terminal gets typer's rich help and error panels.
+MARKUP = "rich" if err.is_terminal else None
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=MARKUP,
                   help=f"irsim: insulin resistance and its consequences. {DISCLAIMER}")
 
 
@@ -60,7 +63,7 @@ def assess(
     format: Format = typer.Option(Format.text, "--format", "-f", help="Output format (fhir: a FHIR R4 Bundle of "
                                   "the measurements and results)."),
     out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of the terminal."),
-    batch: Optional[Path] = typer.Option(None, "--batch", help=escape(  # square brackets are rich markup
+    batch: Optional[Path] = typer.Option(None, "--batch", help=(escape if MARKUP else str)(  # [..] is rich markup
         "CSV of many persons (headers 'field [unit]', e.g. 'fasting_glucose [mmol/L]').")),
     units: Units = typer.Option(Units.given, "--units", help="Glucose and lipid results in mg/dL or mmol/L "
                                 "(text and HTML; default: the units the person's labs were given in; JSON stays "

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from ..errors import InputError, Problem
-from ..reporting.figures import plot_explanation
+from ..reporting.figures import column_label, plot_explanation
+from ..reporting.report import in_100
 from ..schemas.requests import MAX_YEARS, ExplainRequest
 from .console import FIGURES, check_suffixes, checked, err, fail, out, save
 
@@ -48,10 +50,13 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             out.print_json(json.dumps(e.to_dict()))
             return
-        what = {"hazard": f"cumulative hazard of {outcome} over {years:g} years: {e.total:.4g}",
+        what = {"hazard": f"chance of {outcome} within {years:g} years on the projected path: "
+                          f"{in_100(-math.expm1(-e.total))} (cumulative hazard {e.total:.3g}; each share: how much "
+                          "of it a pathway adds)",
                 "onset": f"type 2 diabetes from year {e.onset_year or 0:.3g}: {e.total:.3g} of {years:g} years with "
                          "diabetes (each share: how much earlier a pathway brings the onset)"}.get(
-            e.kind, f"{e.column}: {e.start:.3g} -> {e.start + e.total:.3g} over {years:g} years (change {e.total:+.3g})")
+            e.kind, f"{column_label(e.column)}: {e.start:.3g} -> {e.start + e.total:.3g} over {years:g} years "
+                    f"(change {e.total:+.3g})")
         if e.note:
             out.print(f"{outcome}: {e.note}.")
         t = Table(title=f"{what}\n({e.method}; research and education software, not medical advice)")

@@ -127,11 +127,12 @@ def register(app: typer.Typer) -> None:
         """Write the meal model with this subject's parameters as SBML Level 3 (single oral dose at t=0)."""
         _check(glucose_g, body_weight_kg)
         subj, name = _subject(subject)
-        params, label, note = meal_subject(subj, body_weight_kg, name)
-        _note(note)
-        from irsim.sbml.export import write_sbml
+        with err.status("fitting the subject and writing SBML..."):
+            params, label, note = meal_subject(subj, body_weight_kg, name)
+            from irsim.sbml.export import write_sbml
 
-        write_sbml(params, out, dose_g=glucose_g, name=f"Dalla Man 2007 meal model, {label}")
+            write_sbml(params, out, dose_g=glucose_g, name=f"Dalla Man 2007 meal model, {label}")
+        _note(note)
         typer.echo(f"wrote {out} (SBML L3V2, Dalla Man 2007 meal model, subject {label}, {glucose_g:g} g at t=0)")
 
     @app.command("fit-ogtt")

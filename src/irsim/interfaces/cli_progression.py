@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import InputError, Problem
-from ..reporting.figures import plot_incidence, plot_trajectories
+from ..reporting.figures import column_label, plot_incidence, plot_trajectories, shown
 from ..schemas.requests import MAX_YEARS, SimulateRequest
 from ..workflows import projection
 from .console import FIGURES, TABLES, check_suffixes, checked, err, fail, out, save, write_table
@@ -62,10 +62,11 @@ def register(app: typer.Typer) -> None:
         t = Table(title=f"after {years:g} years (research and education software, not medical advice)")
         t.add_column("result")
         for name in last.index:
-            t.add_column(str(name), justify="right")
+            t.add_column(shown(name), justify="right")
         for col in SUMMARY:
             cells = [last.loc[name, col] for name in last.index]
-            t.add_row(col, *[("-" if c != c else f"{c:.2f}") if isinstance(c, float) else str(c) for c in cells])
+            label = "Diabetes from year" if col == "diagnosis_year" else column_label(col)
+            t.add_row(label, *[("-" if c != c else f"{c:.2f}") if isinstance(c, float) else str(c) for c in cells])
         out.print(t)
         if sampled is not None:
             _report_events(sampled, years, seed, events_out, events_plot)
@@ -93,20 +94,22 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
         from rich.table import Table
 
+        from ..reporting.report import in_100
+
         curves = pd.concat([es.cumulative_incidence().assign(scenario=sc) for sc, es in sampled.items()])
         summaries = {sc: es.summary().set_index("event") for sc, es in sampled.items()}
         n = next(iter(sampled.values())).samples
         names = list(summaries)
-        t = Table(title=f"chance of each event within {years:g} years, before death, over what the labs leave unknown "
+        t = Table(title=f"chance of each event within {years:g} years, before death, out of 100 people with these labs "
                         f"({n} histories, seed {seed}; research and education software, not medical advice)")
         t.add_column("event")
         for name in names:
-            t.add_column(str(name), justify="right")
+            t.add_column(shown(name), justify="right")
         for ev in summaries[names[0]].index:
             cells = []
             for name in names:
                 r = summaries[name].loc[ev]
-                cell = f"{100 * r['probability']:.1f} %"
+                cell = in_100(r["probability"])
                 if r["present_at_start"] >= 0.5:
                     cell += " (at start)"
                 elif r["probability"] > 0 and r["median_year"] == r["median_year"]:

@@ -64,6 +64,34 @@ def shown(scenario: str) -> str:
     return "untreated (no change)" if scenario == BASELINE.name else str(scenario)
 
 
+def column_label(col: str) -> str:
+    """A trajectory column in words with its unit: the chart title where the column has a panel ("HbA1c (%)"),
+    else its description ("HOMA1 beta-cell function (%)"). Keys stay in the tables and JSON."""
+    from ..models.core import COLUMN_INFO, PANELS
+
+    titles = dict(PANELS)
+    if col in titles:
+        return titles[col]
+    unit, text = COLUMN_INFO.get(col, ("", ""))
+    text = text.split(" (")[0].split(":")[0] if unit else col.replace("_", " ")  # no citation; categories by key
+    return f"{text[0].upper()}{text[1:]}" + (f" ({unit})" if unit and unit not in ("1", "index", "year") else "")
+
+
+def _mpl_diagnostic_lines(ax, col: str) -> None:
+    """The ADA prediabetes and diabetes cut-offs on a matplotlib axis, where they apply to ``col``."""
+    for y, label in zip(_diagnostic_lines().get(col, ()), ("prediabetes", "diabetes")):
+        ax.axhline(y, color="#888", ls=":", lw=1)
+        ax.annotate(label, (0, y), xycoords=("axes fraction", "data"), fontsize=7, color="#666",
+                    xytext=(2, 2), textcoords="offset points")
+
+
+def _plotly_diagnostic_lines(fig, column: str, **where) -> None:
+    """The same cut-offs on a plotly figure (``where``: row and col of a subplot)."""
+    for y, label in zip(_diagnostic_lines().get(column, ()), ("prediabetes", "diabetes")):
+        fig.add_hline(y=y, line={"dash": "dot", "width": 1, "color": "#888"}, annotation_text=label,
+                      annotation_position="top left", annotation_font={"size": 10, "color": "#666"}, **where)
+
+
 #: Where-am-I regions (ADA status at year 0's model state), colours by status.
 REGIONS = (("NGT", "#d9f0d3"), ("prediabetes", "#fee8a8"), ("T2D", "#f8c4c0"))
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -81,7 +109,6 @@ def projection_figures(df, measurements: Sequence[dict] = ()) -> list:
     import plotly.graph_objects as go
 
     groups = list(df.groupby("scenario", sort=False))
-    lines = _diagnostic_lines()
     figs = []
     for col, title in present_panels(df.columns):
         fig = go.Figure()
@@ -92,9 +119,7 @@ def projection_figures(df, measurements: Sequence[dict] = ()) -> list:
         if xs:
             fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="measured",
                                      marker={"color": "black", "size": 9, "symbol": "x"}))
-        for y, label in zip(lines.get(col, ()), ("prediabetes", "diabetes")):
-            fig.add_hline(y=y, line={"dash": "dot", "width": 1, "color": "#888"}, annotation_text=label,
-                          annotation_position="top left", annotation_font={"size": 10, "color": "#666"})
+        _plotly_diagnostic_lines(fig, col)
         fig.update_xaxes(title_text="years from now")
         fig.update_layout(title={"text": title, "font": {"size": 14}}, height=280, template="plotly_white",
                           margin={"l": 45, "r": 10, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.3})
@@ -174,7 +199,6 @@ def projection_svgs(df, measurements: Sequence[dict] = ()) -> list[str]:
     one line per scenario, measured values as crosses, the ADA prediabetes and diabetes lines where they apply."""
     plt = pyplot()
     groups = list(df.groupby("scenario", sort=False))
-    lines = _diagnostic_lines()
     out = []
     for col, title in present_panels(df.columns):
         fig, ax = plt.subplots(figsize=(4.6, 2.9))
@@ -183,10 +207,7 @@ def projection_svgs(df, measurements: Sequence[dict] = ()) -> list[str]:
         xs, ys = _measured(measurements, col)
         if xs:
             ax.plot(xs, ys, "kx", ms=8, mew=2, label="measured")
-        for y, label in zip(lines.get(col, ()), ("prediabetes", "diabetes")):
-            ax.axhline(y, color="#888", ls=":", lw=1)
-            ax.annotate(label, (0, y), xycoords=("axes fraction", "data"), fontsize=7, color="#666",
-                        xytext=(2, 2), textcoords="offset points")
+        _mpl_diagnostic_lines(ax, col)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("years from now", fontsize=8)
         ax.tick_params(labelsize=8)
@@ -254,6 +275,7 @@ def plot_trajectories(df, path: Path) -> None:
             for name, g in df.groupby("scenario", sort=False):
                 fig.add_trace(go.Scatter(x=g["year"], y=g[col], name=shown(name), legendgroup=name, showlegend=k == 0),
                               row=k // 3 + 1, col=k % 3 + 1)
+            _plotly_diagnostic_lines(fig, col, row=k // 3 + 1, col=k % 3 + 1)
         fig.update_layout(title="irsim projection (research and education software, not medical advice)")
         write_html(fig, path)
         return
@@ -262,6 +284,7 @@ def plot_trajectories(df, path: Path) -> None:
     for ax, (col, title) in zip(axes.ravel(), panels):
         for name, g in df.groupby("scenario", sort=False):
             ax.plot(g["year"], g[col], label=shown(name))
+        _mpl_diagnostic_lines(ax, col)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("year")
         ax.grid(alpha=0.3)
@@ -398,6 +421,7 @@ def _fan_axes(ax, bands, col: str, visits_fit: Sequence[dict]) -> None:
         ax.errorbar(xs, ys, yerr=[[y - lw for y, lw in zip(ys, lo)], [h - y for h, y in zip(hi, ys)]], fmt="o",
                     color="black", ms=4, capsize=2, label="measured (90 % predictive interval)")
     ax.axvline(0.0, color="grey", lw=0.6)
+    _mpl_diagnostic_lines(ax, col)
     ax.grid(alpha=0.3)
 
 
@@ -408,6 +432,7 @@ def fan_figures(bands, visits_fit: Sequence[dict] = (), panels=CHANCE_PANELS) ->
     figs = []
     for col, title in panels:
         fig = go.Figure(_fan_traces(bands, col, visits_fit, legend=True))
+        _plotly_diagnostic_lines(fig, col)
         fig.update_xaxes(title_text="years from now")
         fig.update_layout(title={"text": f"{title}: median, 50 % and 90 % of people like you", "font": {"size": 13}},
                           height=280, template="plotly_white", margin={"l": 45, "r": 10, "t": 40, "b": 40},
@@ -444,6 +469,7 @@ def plot_fan(bands, visits_fit: Sequence[dict], path: Path) -> None:
         for k, (col, _) in enumerate(panels):
             for tr in _fan_traces(bands, col, visits_fit, legend=k == 0):
                 fig.add_trace(tr, row=k // 3 + 1, col=k % 3 + 1)
+            _plotly_diagnostic_lines(fig, col, row=k // 3 + 1, col=k % 3 + 1)
         fig.update_layout(title={"text": title, "font": {"size": 12}})
         fig.update_xaxes(title_text="years from the last visit")
         write_html(fig, path)

@@ -294,7 +294,7 @@ function renderSummary(data) {
   for (const name of data.scenarios) {
     const tr = el("tr", {"data-scenario": name});
     const tr_ = data.trajectory[name], last = tr_.year.length - 1;
-    tr.append(el("td", {}, name));
+    tr.append(el("td", {}, shownScenario(name)));
     for (const [c, , d] of cols) tr.append(el("td", {"data-col": c, "data-value": String(tr_[c][last])}, tr_[c][last].toFixed(d)));
     tr.append(el("td", {"data-col": "glycemic_status"}, tr_.glycemic_status[last]));
     body.append(tr);
@@ -374,7 +374,7 @@ function renderExplain(d, name) {
   const unit = d.kind === "hazard" ? "" : d.kind === "onset" ? "years" : unitOf(d.column);
   const root = $("explain-result");
   const summary = d.kind === "hazard"
-    ? `${name}: cumulative hazard over ${d.years} years ${sig3(d.total)}.`
+    ? `Chance of ${name} within ${d.years} years on the projected path: ${in100(-Math.expm1(-d.total))} (cumulative hazard ${sig3(d.total)}). Each pathway's share is how much of it the pathway adds.`
     : d.kind === "onset"
     ? `Type 2 diabetes from year ${sig3(d.onset_year)} in this projection: ${sig3(d.total)} of ${d.years} years with diabetes. Each pathway's share is how much earlier it brings the onset.`
     : `${d.outcome_note ? "Type 2 diabetes: " + d.outcome_note + ". " : ""}${readableColumn(d.column)}: ${sig3(d.start)} → ${sig3(d.start + d.total)} ${unit} over ${d.years} years (change ${d.total > 0 ? "+" : ""}${sig3(d.total)} ${changeUnit(unit)}).`;

@@ -258,4 +258,11 @@ def test_results_for_old_inputs_are_marked_stale_and_the_report_is_what_is_shown
     page.click("#submit")
     expect(page.locator("#stale-note")).to_be_hidden(timeout=300_000)
     assert "stale" not in (page.get_attribute("#projection-chart", "class") or "")
+
+    # an edit the server refuses: the results are marked stale too, and a summary beside the button names the field
+    page.fill("#f-weight", "9000")
+    page.click("#submit")
+    expect(page.locator("#error-summary")).to_contain_text("Please correct this field: ", timeout=30_000)
+    expect(page.locator("#stale-note")).to_be_visible()
+    assert "stale" in page.get_attribute("#projection-chart", "class")
     page.close()

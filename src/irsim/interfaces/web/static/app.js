@@ -123,24 +123,33 @@ function showProblems(problems) {
   document.querySelectorAll("#person-form .err").forEach((e) => { e.textContent = ""; });
   document.querySelectorAll("#person-form [aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
   $("other-errors").replaceChildren();
+  const marked = [];
   for (const p of problems || []) {
     const parts = p.field.split(".");
-    let name = parts[0] === "labs" ? parts[1] : parts[0];
-    if (name === "ogtt") name = "ogtt";
+    const name = parts[0] === "labs" ? parts[1] : parts[0];
     const slot = $("err-" + name);
     if (slot) {
       slot.textContent = (slot.textContent ? slot.textContent + " " : "") + pageWords(p.message);
       const input = $("f-" + name) || $("ogtt-minutes");
       if (input) input.setAttribute("aria-invalid", "true");
-    } else $("other-errors").append(el("li", {}, `${p.field}: ${p.message}`));
+      const label = document.querySelector(`label[for="f-${name}"]`);
+      marked.push(label ? label.textContent.trim() : name.replaceAll("_", " "));
+    } else $("other-errors").append(el("li", {}, `${p.field.replaceAll("_", " ")}: ${pageWords(p.message)}`));
   }
+  // a summary beside the button: which fields to correct (issue #15)
+  if (marked.length) $("other-errors").prepend(el("li", {id: "error-summary"},
+    `Please correct ${marked.length === 1 ? "this field" : `these ${marked.length} fields`}: ${[...new Set(marked)].join(", ")}.`));
 }
 
 // ---------------------------------------------------------------- assessment
 async function assess() {
   const person = personFromForm();
   const r = await api("POST", "/api/assess", person);
-  if (!r.ok) { showProblems(r.data.problems || [{field: "server", message: r.data.detail || "error"}]); return null; }
+  if (!r.ok) {
+    showProblems(r.data.problems || [{field: "server", message: r.data.detail || "error"}]);
+    markStale(true);  // what is shown no longer matches the form
+    return null;
+  }
   showProblems([]);
   lastPerson = person;
   renderAssessment(r.data);
@@ -151,8 +160,8 @@ async function assess() {
 // The projection, its table and the report stay those of the inputs they were computed for: after an edit the
 // page greys them out and says so until the next projection; the report renders exactly what is on screen.
 let shownBody = null;
-function markStale() {
-  const stale = shownBody !== null && JSON.stringify(shownBody.person) !== JSON.stringify(lastPerson);
+function markStale(invalid = false) {
+  const stale = shownBody !== null && (invalid || JSON.stringify(shownBody.person) !== JSON.stringify(lastPerson));
   for (const id of ["where-section", "projection-chart", "summary", "chances", "fan-chart"]) $(id).classList.toggle("stale", stale);
   $("stale-note").hidden = !stale;
 }

@@ -85,6 +85,12 @@ def test_assess_equals_library(client):
     homa = next(r for r in glyc["results"] if r["key"] == "homa1_ir")
     assert homa["abnormal"] and homa["mechanism"] and homa["text"] == "3.67"
     assert "not a medical device" in data["disclaimer"]
+    # the page's units setting (issue #15): the example's lipids were given in mmol/L; mg/dL on request
+    texts = lambda d: {r["key"]: r["text"] for g in d["organs"] for r in g["results"]}  # noqa: E731
+    given = texts(data)
+    mgdl = texts(client.post("/api/assess?units=mg/dL", json=PERSON).json())
+    assert given["non_hdl_cholesterol"] == "4.5 mmol/L" and mgdl["non_hdl_cholesterol"].endswith(" mg/dL")
+    assert client.post("/api/assess?units=g/L", json=PERSON).status_code == 422
 
 
 def test_invalid_person_gets_the_cli_messages(client, cli, tmp_path):

@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi import Path as PathParam
@@ -219,13 +219,16 @@ def create_app(db_path: Path | str | None = None, warm: bool = False) -> FastAPI
         return _fields()
 
     @app.post("/api/assess", tags=["assessment"])
-    def assess(person: Person) -> dict[str, Any]:
-        """`irsim assess`: every index and category, per organ, with the mechanism of each abnormal result."""
+    def assess(person: Person, units: Literal["given", "mg/dL", "mmol/L"] = "given") -> dict[str, Any]:
+        """`irsim assess`: every index and category, per organ, with the mechanism of each abnormal result;
+        ``units``: glucose and lipid results in the units the person's labs were given in, or mg/dL or mmol/L
+        (``results`` stay in canonical units)."""
         from ...assessment.api import assess as run
         from ...reporting.assessment import organ_view, summary, to_do
 
         result = run(person)
-        return {**result.to_dict(), "summary": summary(result), "to_do": to_do(result), "organs": organ_view(result)}
+        return {**result.to_dict(), "summary": summary(result), "to_do": to_do(result),
+                "organs": organ_view(result, None if units == "given" else units)}
 
     @app.post("/api/simulate", tags=["projection"])
     def simulate(req: SimulateRequest) -> dict[str, Any]:

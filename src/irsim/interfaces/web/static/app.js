@@ -144,7 +144,7 @@ function showProblems(problems) {
 // ---------------------------------------------------------------- assessment
 async function assess() {
   const person = personFromForm();
-  const r = await api("POST", "/api/assess", person);
+  const r = await api("POST", "/api/assess?units=" + encodeURIComponent($("units").value), person);
   if (!r.ok) {
     showProblems(r.data.problems || [{field: "server", message: r.data.detail || "error"}]);
     markStale(true);  // what is shown no longer matches the form

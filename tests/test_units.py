@@ -107,3 +107,20 @@ def test_glucose_factor_is_the_analytes_factor():
     for name in ("fasting_glucose", "ogtt_glucose"):
         (mmol,) = [e for e in analytes()[name].equivalents if e.unit == "mmol/L"]
         assert mmol.factor == units.GLUCOSE_MG_DL_PER_MMOL_L
+
+
+@pytest.mark.parametrize("raw, cm", [("5 ft 7 in", 170.18), ("5'7\"", 170.18), ("6 ft", 182.88), ("5 ft 7.5 in", 171.45)])
+def test_height_in_feet_and_inches(raw, cm):
+    # 1 in = 2.54 cm exactly (international yard and pound agreement, 1959); issue #15
+    from irsim.schemas.person import parse_quantity
+
+    assert parse_quantity("height", raw).canonical == pytest.approx(cm, abs=1e-9)
+
+
+def test_forms_offer_common_units_the_parser_converts():
+    from irsim import units
+    from irsim.schemas.person import parse_quantity
+
+    assert units.analyte("albumin").offered_units() == ["g/dL", "g/L"]
+    for name, raw, canonical in (("albumin", "43 g/L", 4.3), ("lh", "9.5 mIU/mL", 9.5), ("platelets", "245 10^3/uL", 245)):
+        assert parse_quantity(name, raw).canonical == pytest.approx(canonical)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -31,6 +32,10 @@ class Quantity(BaseModel):
         return f"{units.fmt(self.value)} {self.unit}"
 
 
+#: A length in feet and inches ("5 ft 7 in", "5'7\"", "5 ft"), read as inches.
+_FEET_INCHES = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:ft|feet|foot|')\s*(?:(\d+(?:\.\d+)?)\s*(?:in|inches|inch|\"|'')?)?\s*$")
+
+
 def parse_quantity(name: str, raw: Any) -> Quantity:
     """Read one quantity for analyte ``name``; raises ValueError with a full message when refused."""
     a = units.analyte(name)
@@ -44,7 +49,8 @@ def parse_quantity(name: str, raw: Any) -> Quantity:
                              f"{a.describe_accepted()}; {a.describe_range()}")
         value, unit = float(raw), a.canonical_unit
     elif isinstance(raw, str):
-        value, unit = units.split_quantity(raw)
+        feet = _FEET_INCHES.match(raw)  # 5 ft 7 in, 5'7"
+        value, unit = (12 * float(feet[1]) + float(feet[2] or 0), "in") if feet else units.split_quantity(raw)
         if not unit:
             if not a.bare_number:
                 raise ValueError(f"{raw!r} has no unit; {a.describe_accepted()}; {a.describe_range()}")

@@ -108,9 +108,14 @@ class Analyte:
     equivalents: tuple[Equivalent, ...] = ()
     pint: bool = True
     bare_number: bool = False
+    form_units: tuple[str, ...] = ()  # units a form offers besides these (pint converts them)
 
     def accepted_units(self) -> list[str]:
         return [self.canonical_unit] + [e.unit for e in self.equivalents]
+
+    def offered_units(self) -> list[str]:
+        """The units a form offers: the accepted ones and common others that convert to them."""
+        return self.accepted_units() + [u for u in self.form_units if u not in self.accepted_units()]
 
     def describe_accepted(self) -> str:
         units = ", ".join(self.accepted_units())
@@ -133,7 +138,8 @@ def analytes() -> dict[str, Analyte]:
         eq = tuple(Equivalent(**e) for e in d.get("equivalents", []))
         out[name] = Analyte(name=name, label=d["label"], canonical_unit=d["canonical_unit"],
                             range=tuple(d["range"]), loinc=tuple(d.get("loinc", [])), equivalents=eq,
-                            pint=d.get("pint", True), bare_number=d.get("bare_number", False))
+                            pint=d.get("pint", True), bare_number=d.get("bare_number", False),
+                            form_units=tuple(d.get("form_units", ())))
     return out
 
 

@@ -93,7 +93,7 @@ def _fields() -> dict[str, Any]:
 
     def q(name):
         a = units.analyte(name)
-        return {"name": name, "label": a.label, "units": a.accepted_units(), "canonical_unit": a.canonical_unit,
+        return {"name": name, "label": a.label, "units": a.offered_units(), "canonical_unit": a.canonical_unit,
                 "range": list(a.range)}
 
     return {"body": [q(n) for n in BODY_FIELDS], "labs": [q(n) for n in LAB_FIELDS], "flags": list(FLAG_FIELDS),

@@ -3,6 +3,7 @@ traceback) and output files."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -12,10 +13,18 @@ from ..errors import InputError, Problem
 from ..schemas.requests import validated
 
 
+#: Width of tables written to a pipe or file (``COLUMNS`` overrides): wide enough that names are not cut.
+PIPE_WIDTH = 160
+
+
 def _console(stderr: bool = False) -> Console:
-    """Wraps to a terminal's width; to a pipe or file, one line per message (no hard wrap at 80 columns)."""
+    """Wraps to a terminal's width; to a pipe or file, one line per message (no hard wrap at 80 columns) and tables
+    :data:`PIPE_WIDTH` wide."""
     console = Console(stderr=stderr)
-    console.soft_wrap = not console.is_terminal
+    if not console.is_terminal:
+        console.soft_wrap = True
+        if "COLUMNS" not in os.environ:
+            console.width = PIPE_WIDTH
     return console
 
 

@@ -266,3 +266,28 @@ def test_results_for_old_inputs_are_marked_stale_and_the_report_is_what_is_shown
     expect(page.locator("#stale-note")).to_be_visible()
     assert "stale" in page.get_attribute("#projection-chart", "class")
     page.close()
+
+
+def test_the_written_report_fits_a_phone(browser, tmp_path):
+    """Issue #15: `irsim report` at phone width (390 px) scrolls no sideways (long formulas and words wrap, each
+    result is a card) and shows names, not keys (keys stay in data-key and in JSON)."""
+    OUT.mkdir(exist_ok=True)
+    path = tmp_path / "r.html"
+    r = subprocess.run([sys.executable, "-c", "from irsim.interfaces.cli import main; main()", "report",
+                        str(ROOT / "examples" / "person.json"), "--scenario",
+                        str(ROOT / "examples" / "scenarios" / "usual_care.yaml"), "--years", "5", "--out", str(path)],
+                       capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=600)
+    assert r.returncode == 0, r.stderr
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(path.as_uri())
+    page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+    page.screenshot(path=str(OUT / "report_phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    assert page.locator("tr[data-key='homa1_ir']").count() == 1
+    text = page.inner_text("body")
+    assert "HOMA-IR (insulin resistance)" in text and "homa1_ir" not in text and "glycemic_status" not in text
+    # the example is 52: the PCOS pattern does not apply (read before menopause), it is not a missing input
+    assert "Does not apply to you" in text and "pcos_pattern" not in text and "add these inputs" not in text
+    assert page.locator("tr[data-key='diabetes'] td").all_inner_texts() == ["Diagnosed with diabetes", "no"]
+    assert "then basal insulin, each added at a yearly check while HbA1c is above 7 %" in text
+    page.close()

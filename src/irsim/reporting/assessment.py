@@ -85,6 +85,40 @@ def _short(key: str) -> str:
     return REGISTRY[key].label.split(" (")[0]
 
 
+#: Inputs the calculators name that are not analytes (analytes.yaml) or flags (FLAG_LABELS), in words.
+INPUT_WORDS = {"bmi": "BMI (height and weight)", "female": "sex", "glucose_2h": "2-hour OGTT glucose"}
+_INPUT = re.compile(r"(?<![\w/])(ogtt_(glucose|insulin)_(\d+)|[a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?![\w/])")
+
+
+def input_words(name: str) -> str:
+    """An input's name for a reader: "fasting plasma glucose", "HbA1c", "OGTT insulin at 30 min", and a flag as its
+    form question ("“Smokes now”"); a name that is no input comes back as it is."""
+    from ..schemas.person import FLAG_LABELS
+    from ..units import analytes
+
+    m = _INPUT.fullmatch(name)
+    if m and m.group(2):
+        return f"OGTT {m.group(2)} at {m.group(3)} min"
+    if name in FLAG_LABELS:
+        return f"“{FLAG_LABELS[name]}”"
+    if name in INPUT_WORDS:
+        return INPUT_WORDS[name]
+    label = analytes()[name].label if name in analytes() else name
+    first = label.split(" ")[0]
+    return label[0].lower() + label[1:] if first.istitle() and len(first) > 1 else label
+
+
+def reason_words(text: str) -> str:
+    """Why a result is missing, with the input names in words ("needs fasting_insulin" -> "needs fasting
+    insulin"); a word after "/" stays as it is ("IFG/diabetes term")."""
+    return _INPUT.sub(lambda m: input_words(m.group(1)), text)
+
+
+def does_not_apply(reason: str) -> bool:
+    """The result is not for this person (the PCOS pattern for a man, or after menopause): no input would give it."""
+    return reason.startswith("applies to")
+
+
 def summary(assessment) -> str:
     """One plain-language line first: glucose status, insulin resistance, liver, heart risk, kidney, metabolic
     syndrome, from the results present (e.g. "Prediabetes; insulin resistant: HOMA-IR 3.7, typical below 2.5; fatty
@@ -190,10 +224,10 @@ def to_text(assessment, console=None, units: str | None = None) -> str:
             if r["mechanism"]:
                 console.print(f"  [yellow]•[/yellow] {escape(r['name'])}: {escape(r['mechanism'])}")
         console.print()
-    if assessment.not_computable:
-        console.print("[bold]Not computable[/bold] (add these inputs to get them):")
-        for key, why in assessment.not_computable.items():
-            console.print(f"  {key}: {why}")
+    for heading, items in not_computable_view(assessment):
+        console.print(f"[bold]{escape(heading)}[/bold]")
+        for r in items:
+            console.print(f"  {escape(r['name'])}: {escape(r['why'])}")
     for w in assessment.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     items = to_do(assessment)
@@ -204,13 +238,21 @@ def to_text(assessment, console=None, units: str | None = None) -> str:
     return console.export_text() if console.record else ""
 
 
+#: Shared by the assessment page and the report. Nothing scrolls sideways at phone width: long words and formulas
+#: wrap, and under 40rem each result of an organ table is a card with its column names.
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;overflow-wrap:break-word}
 h1{font-size:1.5rem} h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%} td,th{padding:.3rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 .flag{color:#a40000;font-weight:600} .note{background:#fff6d6;padding:.6rem;border-radius:.4rem}
-.mech{color:#444;font-size:.92rem} .ref{color:#666;font-size:.8rem} code{font-size:.85rem}
-.summary{font-size:1.05rem;background:#eef5ff;padding:.6rem;border-radius:.4rem} code.key{color:#777;font-size:.75rem}
+.mech{color:#444;font-size:.92rem} .ref{color:#666;font-size:.8rem} code{font-size:.85rem;white-space:normal;overflow-wrap:anywhere}
+.summary{font-size:1.05rem;background:#eef5ff;padding:.6rem;border-radius:.4rem}
+@media (max-width:40rem){body{margin:1rem auto;padding:0 .6rem} table{font-size:.82rem} td,th{padding:.2rem .25rem;overflow-wrap:anywhere}
+table.results thead{display:none} table.results tr{display:block;padding:.3rem 0;border-bottom:1px solid #ddd}
+table.results td{display:block;border:0;padding:.1rem .3rem;font-size:.9rem} table.results td:empty{display:none}
+table.results td.name{font-weight:600}
+table.results td.name .mech{font-weight:400}
+table.results td[data-label]::before{content:attr(data-label) ": ";color:#666;font-weight:400}}
 """
 
 
@@ -229,6 +271,16 @@ def organ_view(assessment, units: str | None = None) -> list[dict[str, Any]]:
             for organ, items in assessment.by_organ().items()]
 
 
+def not_computable_view(assessment) -> list[tuple[str, list[dict[str, str]]]]:
+    """The results not given, as ``[(heading, [{key, name, why}])]``: those more inputs would give ("Not computable:
+    add these inputs to get them"), then those that do not apply to this person."""
+    rows = [{"key": k, "name": (REGISTRY[k].label or k) if k in REGISTRY else k, "why": reason_words(str(v))}
+            for k, v in assessment.not_computable.items()]
+    groups = (("Not computable: add these inputs to get them", [r for r in rows if not does_not_apply(r["why"])]),
+              ("Does not apply to you", [r for r in rows if does_not_apply(r["why"])]))
+    return [(h, items) for h, items in groups if items]
+
+
 def assessment_sections(assessment, units: str | None = None) -> str:
     """HTML tables per organ, then what was not computable and the warnings."""
     e = html.escape
@@ -237,24 +289,27 @@ def assessment_sections(assessment, units: str | None = None) -> str:
     if line:
         parts.append(f"<p class=summary><strong>In short:</strong> {e(line)}</p>")
     for group in organ_view(assessment, units):
-        parts.append(f"<h2>{e(group['label'])}</h2><table><thead><tr><th>result</th><th>value</th>"
+        parts.append(f"<h2>{e(group['label'])}</h2><table class=results><thead><tr><th>result</th><th>value</th>"
                      "<th>category</th><th>reference range / cut-offs</th><th>source</th></tr></thead><tbody>")
-        for r in group["results"]:
+        for r in group["results"]:  # the key stays out of sight (data-key; JSON has it)
             cls = " class=flag" if r["abnormal"] else ""
             mech = f"<div class=mech>{e(r['mechanism'])}</div>" if r["mechanism"] else ""
-            parts.append(f"<tr><td>{e(r['name'])} <code class=key>{e(r['key'])}</code>{mech}</td>"
-                         f"<td>{e(r['text'])}</td><td{cls}>{e(r['category_words'])}</td><td>{e(r['ranges'])}</td>"
-                         f"<td class=ref><code>{e(r['formula'])}</code><br>{e(r['reference'])}</td></tr>")
+            parts.append(f"<tr data-key='{e(r['key'])}'><td class=name>{e(r['name'])}{mech}</td>"
+                         f"<td data-label=value>{e(r['text'])}</td>"
+                         f"<td{cls} data-label=category>{e(r['category_words'])}</td>"
+                         f"<td data-label='cut-offs'>{e(r['ranges'])}</td>"
+                         f"<td class=ref data-label=source><code>{e(r['formula'])}</code><br>{e(r['reference'])}</td>"
+                         "</tr>")
         parts.append("</tbody></table>")
     items = to_do(assessment)
     if items:
         parts.append("<h2>What you can do, what to discuss with your clinician</h2>"
                      f"<p class=mech>Education, not medical advice. {e(DISCLAIMER)}</p><ul class=todo>"
                      + "".join(f"<li>{e(t)}</li>" for t in items) + "</ul>")
-    if assessment.not_computable:
-        parts.append("<h2>Not computable</h2><ul>")
-        parts += [f"<li>{e(k)}: {e(v)}</li>" for k, v in assessment.not_computable.items()]
-        parts.append("</ul>")
+    for heading, items in not_computable_view(assessment):
+        parts.append(f"<h2>{e(heading)}</h2><ul>"
+                     + "".join(f"<li data-key='{e(r['key'])}'>{e(r['name'])}: {e(r['why'])}</li>" for r in items)
+                     + "</ul>")
     for w in assessment.warnings:
         parts.append(f"<p class=note>{e(w)}</p>")
     return "\n".join(parts)

@@ -16,7 +16,7 @@ CHANCES_NOTE = ("Out of 100 people with your labs: how many would have each even
                 "their beta cells decline, their sensitivity drift, their organs' susceptibility, their true labs "
                 "around the measured ones); {draws} such people are drawn from the population the model was "
                 "calibrated on. The bands show the middle half and 90 % of them. A model, not a forecast.")
-GRID_CSS = ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr));gap:.5rem}"
+GRID_CSS = ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(20rem,100%),1fr));gap:.5rem}"
 
 
 def trajectory_payload(df) -> dict[str, Any]:
@@ -144,26 +144,37 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
 
 
 def inputs_html(person) -> str:
-    """The person's inputs as given (the report shows what it was computed from)."""
-    from ..schemas.person import FLAG_LABELS
+    """The person's inputs as given (the report shows what it was computed from): each by its name, with the
+    unit it was given in, and flags as yes or no."""
+    from .assessment import input_words
 
     e = html.escape
     data = person.model_dump(mode="json", exclude_none=True)
     labs = data.pop("labs", {}) or {}
     rows = [(k, v) for k, v in data.items() if k != "id"] + [(k, v) for k, v in labs.items()]
 
+    def name(k, v) -> str:
+        if k == "ogtt":
+            return f"Oral glucose tolerance test ({v['glucose_load_g']:g} g glucose)"
+        text = input_words(k).strip("“”")
+        return text[0].upper() + text[1:]
+
     def show(v) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
         if isinstance(v, dict) and "minutes" in v:  # an OGTT: each analyte's values at the minutes
             mins = ", ".join(f"{m:g}" for m in v["minutes"])
             return "; ".join(f"{k} {', '.join(f'{x:g}' for x in a['values'])} {a.get('unit', '')}"
                              for k, a in v.items() if isinstance(a, dict)) + f" at {mins} min"
         if isinstance(v, dict) and "value" in v:
-            return f"{v['value']:g} {v.get('unit', '')}".strip() if isinstance(v["value"], (int, float)) else str(v)
+            if not isinstance(v["value"], (int, float)):
+                return json_short(v)
+            unit = "years" if v.get("unit") == "year" and v["value"] != 1 else v.get("unit", "")
+            return f"{v['value']:g} {unit}".strip()
         return json_short(v)
 
-    return ("<details><summary>Inputs</summary><table><tbody>" +
-            "".join(f"<tr><td>{e(FLAG_LABELS.get(k, k.replace('_', ' ')))}</td><td>{e(show(v))}</td></tr>"
-                    for k, v in rows) +
+    return ("<details><summary>Inputs</summary><table class=inputs><tbody>" +
+            "".join(f"<tr data-key='{e(k)}'><td>{e(name(k, v))}</td><td>{e(show(v))}</td></tr>" for k, v in rows) +
             "</tbody></table></details>")
 
 

@@ -47,15 +47,61 @@ class _Base(BaseModel):
         """What the intervention does, in words (each type says it its own way; this is the plain fallback)."""
         fields = {k: v for k, v in self.model_dump().items() if k not in ("type", "start_year", "stop_year")
                   and v is not None}
-        return self.type.replace("_", " ") + (" (" + ", ".join(
-            f"{k.replace('_', ' ')} {v:g}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
-            for k, v in fields.items()) + ")" if fields else "")
+        return self.type.replace("_", " ") + "".join(
+            f", {k.replace('_', ' ')} {_value_words(v)}" for k, v in fields.items())
 
     def words(self) -> str:
-        """The intervention in a sentence a person reads ("lose 7 % of weight over 6 months, then keep it off")."""
-        when = f" from year {self.start_year:g}" if self.start_year > 0 else ""
-        until = f" until year {self.stop_year:g}" if self.stop_year is not None else ""
-        return self.action() + when + until
+        """The intervention in a sentence a person reads ("lose 7 % of weight over 6 months, then keep it off";
+        "pioglitazone 30 mg a day for the first month"; "semaglutide 0.5 mg a week from week 4 to week 8")."""
+        if self.start_year == 0:
+            when = "" if self.stop_year is None else f" for the first {_duration(self.stop_year)}"
+        else:
+            when = f" from {_moment(self.start_year)}" + (" on" if self.stop_year is None
+                                                         else f" to {_moment(self.stop_year)}")
+        return self.action() + when
+
+
+#: Weeks per year, for durations in words: the Julian year of 365.25 days (as io.history and cohort.progression's
+#: week step; imported from neither, to keep pandas out of this module)
+_WEEKS_PER_YEAR = 365.25 / 7.0
+
+
+def _value_words(v) -> str:
+    """A field's value in words: numbers without trailing zeros, lists as "a, b and c", no underscores."""
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, (list, tuple)):
+        items = [_value_words(x) for x in v]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return str(v).replace("_", " ")
+
+
+def _whole(x: float) -> bool:
+    """Close enough to a whole number to say it as one (scenario files give 4 weeks as 0.0767 years)."""
+    return round(x) >= 1 and abs(x - round(x)) < 0.05
+
+
+def _span(years: float) -> tuple[float, str]:
+    """``years`` as (number, unit): whole years, else whole months, else whole weeks, else years."""
+    months, weeks = years * 12, years * _WEEKS_PER_YEAR
+    if _whole(years) or years >= 2:
+        return years, "year"
+    for n, unit in ((months, "month"), (weeks, "week")):
+        if _whole(n):
+            return round(n), unit
+    return years, "year"
+
+
+def _duration(years: float) -> str:
+    """A span from the start in words: "month", "4 weeks", "5 years" (after "for the first")."""
+    n, unit = _span(years)
+    return unit if n == 1 else f"{n:.3g} {unit}s"
+
+
+def _moment(years: float) -> str:
+    """A time since the start in words, as trials count it: "week 4", "month 6", "year 5"."""
+    n, unit = _span(years)
+    return f"{unit} {n:.3g}"
 
 
 class CalorieChange(_Base):
@@ -64,7 +110,7 @@ class CalorieChange(_Base):
                                                               "diet of 600 kcal/day is about -2200)")
 
     def action(self) -> str:
-        return f"eat {abs(self.kcal_per_day):g} kcal/day {'less' if self.kcal_per_day < 0 else 'more'}"
+        return f"eat {abs(self.kcal_per_day):g} kcal a day {'less' if self.kcal_per_day < 0 else 'more'}"
 
 
 class WeightLoss(_Base):
@@ -98,15 +144,24 @@ class Semaglutide(_Base):
     type: Literal["semaglutide"]
     mg_per_week: float = Field(ge=0.25, le=2.4, description="weekly subcutaneous dose, mg (licensed 0.25-2.4)")
 
+    def action(self) -> str:
+        return f"semaglutide {self.mg_per_week:g} mg a week"
+
 
 class Tirzepatide(_Base):
     type: Literal["tirzepatide"]
     mg_per_week: float = Field(ge=2.5, le=15, description="weekly subcutaneous dose, mg (licensed 2.5-15)")
 
+    def action(self) -> str:
+        return f"tirzepatide {self.mg_per_week:g} mg a week"
+
 
 class Pioglitazone(_Base):
     type: Literal["pioglitazone"]
     mg_per_day: float = Field(ge=15, le=45, description="daily dose, mg (licensed 15-45)")
+
+    def action(self) -> str:
+        return f"pioglitazone {self.mg_per_day:g} mg a day"
 
 
 class _LicensedDrug(_Base):
@@ -184,6 +239,12 @@ class BasalInsulin(_Base):
             self.target_mg_dl  # noqa: B018  (raises on a bad value)
         return self
 
+    def action(self) -> str:
+        if self.units_per_day is not None:
+            return f"basal insulin {self.units_per_day:g} units a day"
+        target = _glucose_words(self.titrate_to_fasting_glucose)
+        return f"basal insulin titrated each month to a fasting glucose of {target}"
+
     @property
     def target_mg_dl(self) -> float:
         if self.titrate_to_fasting_glucose is None:
@@ -207,8 +268,17 @@ def glucose_mg_dl(field: str, text: str, bounds: tuple[float, float]) -> float:
     return mg
 
 
+def _glucose_words(text: str) -> str:
+    """A glucose given with its unit, as "7.2 mmol/L" (spacing as the model reads it)."""
+    value, unit = split_quantity(text)
+    return f"{value:g} {unit}"
+
+
 #: Drugs ``usual_care`` can add, in the order its default steps take them from.
 CARE_DRUGS = ("metformin", "sulfonylurea", "pioglitazone", "semaglutide", "basal_insulin", "sglt2_inhibitor")
+#: Each step in words.
+CARE_WORDS = {"metformin": "metformin", "sulfonylurea": "a sulfonylurea", "pioglitazone": "pioglitazone",
+              "semaglutide": "semaglutide", "basal_insulin": "basal insulin", "sglt2_inhibitor": "an SGLT2 inhibitor"}
 
 
 #: Fasting glucose above which a usual-care policy may add a step, mg/dL (the diabetic range up to UKPDS's 15 mmol/L
@@ -237,6 +307,19 @@ class UsualCare(_Base):
         self.fasting_limit_mg_dl  # noqa: B018  (raises on a bad value)
         return self
 
+    def action(self) -> str:
+        """"usual care after diagnosis: metformin, then a sulfonylurea, then basal insulin, each added at a yearly
+        check while HbA1c is above 7 %"."""
+        above = ([f"HbA1c is above {self.hba1c_target_percent:g} %"] if self.hba1c_target_percent is not None else []) \
+            + ([f"fasting glucose is above {_glucose_words(self.fasting_glucose_limit)}"]
+               if self.fasting_glucose_limit is not None else [])
+        n = self.checks_per_year
+        check = ("a yearly check" if n == 1 else "a monthly check" if n == 12 else
+                 f"a {12 // n}-monthly check" if 12 % n == 0 else f"one of {n} checks a year")
+        steps = ", then ".join(CARE_WORDS[d] for d in self.steps)
+        return (f"usual care after diagnosis: {steps}, " + ("added" if len(self.steps) == 1 else "each added")
+                + f" at {check} while {' or '.join(above)}")
+
     @property
     def fasting_limit_mg_dl(self) -> float:
         if self.fasting_glucose_limit is None:
@@ -249,12 +332,17 @@ class DietComposition(_Base):
     carbohydrate_percent: float = Field(ge=5, le=85, description="carbohydrate share of energy, %")
 
     def action(self) -> str:
-        return f"carbohydrate at {self.carbohydrate_percent:g} % of energy"
+        return f"carbohydrate as {self.carbohydrate_percent:g} % of energy"
 
 
 class SleepOrStress(_Base):
     type: Literal["sleep_or_stress"]
     cortisol_tone: float = Field(ge=0.5, le=3.0, description="cortisol tone relative to normal (1.0); ~1.4 after short sleep")
+
+    def action(self) -> str:
+        why = "short sleep or stress: " if self.cortisol_tone > 1 else "more sleep, less stress: " \
+            if self.cortisol_tone < 1 else ""
+        return f"{why}cortisol tone {self.cortisol_tone:g} times normal"
 
 
 Intervention = Annotated[Union[CalorieChange, WeightLoss, PhysicalActivity, Metformin, DietComposition, SleepOrStress,

@@ -56,9 +56,12 @@ def test_t2d_is_explained_by_its_onset(person):
     assert e.total == pytest.approx(40 - e.onset_year, abs=1e-9)
     assert e.pathways["contribution"].sum() == pytest.approx(e.total, abs=1e-9)
     assert any("earlier" in t for t in e.pathways["sentence"]) and e.note == ""
-    # without an onset within the horizon it says so and explains the HbA1c drift instead
+    # without an onset on the projected path within the horizon, the onset is still what is explained: the expected
+    # years with diabetes over draws of what the labs leave unknown (people with these labs; Shapley is linear, so
+    # the shares still add up to the total)
     e10 = explain(person, "T2D", years=10)
-    assert e10.onset_year is None and e10.column == "hba1c_percent" and "no onset" in e10.note
+    assert e10.onset_year is None and e10.kind == "onset" and e10.column == "years_with_t2d" and "no onset" in e10.note
+    assert 0 < e10.total < 10 and e10.pathways["contribution"].sum() == pytest.approx(e10.total, abs=1e-9)
     # the JSON keeps both the outcome's note and the disclaimer (one key each)
     d = e10.to_dict()
     assert d["outcome_note"] == e10.note and "not medical advice" in d["note"]

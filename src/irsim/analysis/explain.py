@@ -73,6 +73,8 @@ RISK_FACTOR_OUTCOMES: tuple[str, ...] = (*_VESSELS.hazards, *_VESSELS.expected, 
 #: At most this many pathways (2^k counterfactual runs), and at most this many runs in one batch (memory).
 MAX_PATHWAYS = 14
 LANES_PER_BATCH = {"year": 4096, "month": 1024}
+#: Draws of what the labs leave unknown behind a T2D explanation without an onset on the projected path.
+ONSET_DRAWS = 40
 
 
 def default_pathways(column: str, scenario=None) -> tuple[str, ...]:
@@ -242,46 +244,60 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
     lanes = 2 ** k
     counterfactual = _counterfactuals(start.organ_params)
     idx = {c: i for i, c in enumerate(cp.COLUMNS)}
+    note, onset_year, base, energy = "", None, start, None
+    if kind == "onset":
+        path = cp.run(start, years, scenario or BASELINE, step)
+        onset = _onset(path[:, [idx[col]], :], 0, path[:, idx["year"], 0])
+        onset_year = None if np.isnan(onset[-1]) else float(onset[-1])
+        if onset_year == 0.0:
+            note = "already in the diabetes range at year 0, so the change in HbA1c is explained instead"
+            col, kind, name, step = "hba1c_percent", "level", "HbA1c (%)", "year"
+        elif onset_year is None:
+            # no onset on the projected path: the expected years with diabetes over draws of what the labs leave
+            # unknown (the twin's prior at the person's labs), i.e. the chance of diabetes year by year
+            from ..inference import twin
+            from ..schemas.history import History
+
+            post = twin.fit(History.of(person), "laplace", draws=ONSET_DRAWS, seed=0)
+            base, energy = twin.start_of(post), twin.ENERGY_SD * post.draws[:, 3]
+            note = (f"no onset of type 2 diabetes within {years:g} years on the projected path, so the expected years "
+                    f"with diabetes over {ONSET_DRAWS} people with these labs (what the labs leave unknown drawn "
+                    "from the population) are explained")
+    draws = len(base.assumed)
 
     def run(masks):
-        """The runs of ``masks`` (bit i on: pathway i as the person has it; off: knocked out or at its reference)."""
+        """The runs of ``masks`` (bit i on: pathway i as the person has it; off: knocked out or at its reference),
+        each for every draw of ``base`` (lane = mask x draw)."""
         n = len(masks)
-        tile = lambda tree: type(tree)(*(np.repeat(np.asarray(x, dtype=float), n) for x in tree))  # noqa: E731
-        bit = {p: ((masks >> i) & 1).astype(float) for i, p in enumerate(names)}
-        organ_params = tile(start.organ_params)._asdict()
+        tile = lambda tree: type(tree)(*(np.tile(np.broadcast_to(np.asarray(x, dtype=float), (draws,)), n)  # noqa: E731
+                                         for x in tree))
+        bit = {p: np.repeat((masks >> i) & 1, draws).astype(float) for i, p in enumerate(names)}
+        organ_params = tile(base.organ_params)._asdict()
         for factor in set(names) & set(RISK_FACTORS):
             for field, value in counterfactual[factor].items():
                 organ_params[field] = np.where(bit[factor] > 0, organ_params[field], value)
-        batch = dataclasses.replace(start, params=tile(start.params), state=tile(start.state),
-                                    assumed=start.assumed * n, organ_params=type(start.organ_params)(**organ_params),
-                                    organ_state=tile(start.organ_state))
-        mech = pm.Mechanisms(**{f: bit.get(f, np.ones(n)) for f in pm.Mechanisms._fields})
-        return cp.run(batch, years, scenario or BASELINE, step, mech)
+        batch = dataclasses.replace(base, params=tile(base.params), state=tile(base.state),
+                                    assumed=base.assumed * n, organ_params=type(base.organ_params)(**organ_params),
+                                    organ_state=tile(base.organ_state))
+        mech = pm.Mechanisms(**{f: bit.get(f, np.ones(n * draws)) for f in pm.Mechanisms._fields})
+        inputs = None if energy is None else twin.inputs_with_energy(scenario or BASELINE, base.carb_share,
+                                                                     np.tile(energy, n))
+        return cp.run(batch, years, scenario or BASELINE, step, mech, inputs=inputs)
 
-    # all 2^k runs, in batches of equal size (one compiled program); kept: the outcome (and HbA1c, explained when
-    # there is no onset to time) of every run, and the whole of the full model's run (the last)
-    size = min(lanes, LANES_PER_BATCH[step])
-    keep = [idx[col], idx["hba1c_percent"]]
+    # all 2^k runs, in batches of equal size (one compiled program); kept: the outcome of every run (its mean over
+    # the draws), and the whole of the full model's run (the last; its first draw)
+    size = min(lanes, 2 ** int(np.log2(max(LANES_PER_BATCH[step] // draws, 1))))  # equal batches: one program
+    keep = [idx[col]]
     parts = []
     for a in range(0, lanes, size):
         out = run(np.arange(a, a + size))
         parts.append(out[:, keep, :])
-    full = out[:, :, -1].copy()
+    full = (out[:, :, -draws] if draws == 1 else path[:, :, 0]).copy()  # the projected path
     del out
     t = full[:, idx["year"]]
-    kept = np.concatenate(parts, axis=2)  # (times, 2, 2^k)
-    series = lambda c: kept[:, keep.index(idx[c]): keep.index(idx[c]) + 1, :]  # noqa: E731  (as _value reads it)
-    note, onset_year = "", None
-    if kind == "onset":
-        onset = _onset(series(col), 0, t)
-        onset_year = None if np.isnan(onset[-1]) else float(onset[-1])
-        if onset_year is None or onset_year == 0.0:
-            # nothing to attribute to the onset's timing: the HbA1c drift, the measure read at 6.5 %, is explained
-            note = (f"no onset of type 2 diabetes within {years:g} years in this projection, so the change in HbA1c "
-                    "(the diabetes threshold is 6.5 %) is explained instead" if onset_year is None else
-                    "already in the diabetes range at year 0, so the change in HbA1c is explained instead")
-            col, kind, name = "hba1c_percent", "level", "HbA1c (%)"
-    v = _value(series(col), 0, kind, t)
+    kept = np.concatenate(parts, axis=2)  # (times, 1, 2^k x draws)
+    series = lambda c: kept  # noqa: E731  (as _value reads it)
+    v = _value(series(col), 0, kind, t).reshape(lanes, draws).mean(axis=1)  # Shapley is linear: mean over draws
     phi = shapley(v, k)
     total, other = float(v[-1]), float(v[0])
     what = {"hazard": f"the cumulative hazard of {name}", "onset": f"the {total:.3g} years with {name} within "

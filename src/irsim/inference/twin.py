@@ -608,7 +608,8 @@ def start_of(posterior: Posterior):
 _start_trees_jit = kept_jit(_start_trees)
 
 
-def _inputs_with_energy(scenario, carb_share, energy, shift: float = 0.0):
+def inputs_with_energy(scenario, carb_share, energy, shift: float = 0.0):
+    """The scenario's input table with each draw's constant change of energy intake added (kcal/day)."""
     from ..scenarios.schema import Schedule
 
     def table(times):
@@ -642,7 +643,7 @@ def simulate(posterior: Posterior, years: float = 20, scenarios: Sequence = (), 
     hist = None
     if span > 0:
         hist, start = cp.run(start, span * dt, BASELINE, step="month", final=True,
-                             inputs=_inputs_with_energy(BASELINE, s.carb_share, energy))
+                             inputs=inputs_with_energy(BASELINE, s.carb_share, energy))
     n = len(posterior.draws)
     noise = np.random.default_rng([seed, 3]).standard_normal((int(years) + 2, len(cp.MEASURED) + 1, n))
     trajectories, frames = {}, []
@@ -650,7 +651,7 @@ def simulate(posterior: Posterior, years: float = 20, scenarios: Sequence = (), 
     variables = band_columns()
     qs = (0.05, 0.25, 0.5, 0.75, 0.95)
     for sc in scenarios:
-        out = cp.run(start, years, sc, step="year", t0=span * dt, inputs=_inputs_with_energy(sc, s.carb_share, energy))
+        out = cp.run(start, years, sc, step="year", t0=span * dt, inputs=inputs_with_energy(sc, s.carb_share, energy))
         out[:, year_idx] = np.arange(out.shape[0])[:, None]
         trajectories[sc.name] = out
         shown = _with_noise(out, noise[: out.shape[0]]) if predictive else out

@@ -53,8 +53,10 @@ def register(app: typer.Typer) -> None:
         what = {"hazard": f"chance of {outcome} within {years:g} years on the projected path: "
                           f"{in_100(-math.expm1(-e.total))} (cumulative hazard {e.total:.3g}; each share: how much "
                           "of it a pathway adds)",
-                "onset": f"type 2 diabetes from year {e.onset_year or 0:.3g}: {e.total:.3g} of {years:g} years with "
-                         "diabetes (each share: how much earlier a pathway brings the onset)"}.get(
+                "onset": (f"type 2 diabetes from year {e.onset_year:.3g}: {e.total:.3g} of {years:g} years with "
+                          "diabetes (each share: how much earlier a pathway brings the onset)" if e.onset_year else
+                          f"expected years with type 2 diabetes within {years:g} years, people with these labs: "
+                          f"{e.total:.3g} (each share: how much earlier, on average, a pathway brings the onset)")}.get(
             e.kind, f"{column_label(e.column)}: {e.start:.3g} -> {e.start + e.total:.3g} over {years:g} years "
                     f"(change {e.total:+.3g})")
         if e.note:

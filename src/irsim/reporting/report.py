@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from .. import DISCLAIMER, __version__
 from .. import parameters as _parameters
-from .figures import projection_svgs, where_svg
+from .figures import projection_svgs, shown, where_svg
 
 #: How the chances were computed, for the page and the report.
 CHANCES_NOTE = ("Out of 100 people with your labs: how many would have each event, death from other causes "
@@ -54,8 +54,6 @@ def chance_payload(probability: dict, draws: int) -> dict:
 
 def chances_html(chances: dict) -> str:
     """The chances as a table: per event, "about N in 100 people like you" within each year, per scenario."""
-    from .figures import shown
-
     e = html.escape
     scenarios = list(chances["events"][0]["by"]) if chances["events"] else []
     head = "".join(f"<th>{e(shown(sc))}</th>" for sc in scenarios)
@@ -104,7 +102,7 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
     where = where_svg(df)
     proj = "<div class=charts>" + "".join(f"<div>{svg}</div>" for svg in projection_svgs(df, measurements)) + "</div>"
     last = df.groupby("scenario", sort=False).tail(1)
-    rows = "".join(f"<tr><td>{e(str(r.scenario))}</td><td>{r.hba1c_percent:.2f}</td><td>{r.fasting_glucose_mmol_l:.2f}</td>"
+    rows = "".join(f"<tr><td>{e(shown(r.scenario))}</td><td>{r.hba1c_percent:.2f}</td><td>{r.fasting_glucose_mmol_l:.2f}</td>"
                    f"<td>{r.weight_kg:.1f}</td><td>{e(str(r.glycemic_status))}</td>"
                    f"<td>{'-' if r.diagnosis_year != r.diagnosis_year else f'{r.diagnosis_year:g}'}</td></tr>"
                    for r in last.itertuples())
@@ -117,7 +115,7 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
                                                                                        uncertain.visits_fit)) + "</div>"
         chances = (f"<h2>Chances for people like you</h2><p class=mech>{CHANCES_NOTE.format(draws=n)}</p>"
                    + chances_html(chance_payload(uncertain.probability, n)) + fans)
-    scen = "".join(f"<li><b>{e(s.name)}</b>: {e('; '.join(iv.words() for iv in s.interventions) or 'no change')}"
+    scen = "".join(f"<li><b>{e(shown(s.name))}</b>: {e('; '.join(iv.words() for iv in s.interventions) or 'no change')}"
                    f"{(' <span class=mech>(' + e(s.description) + ')</span>') if s.description else ''}</li>"
                    for s in scenarios)
     parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"

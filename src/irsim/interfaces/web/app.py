@@ -224,11 +224,12 @@ def create_app(db_path: Path | str | None = None, warm: bool = False) -> FastAPI
         ``units``: glucose and lipid results in the units the person's labs were given in, or mg/dL or mmol/L
         (``results`` stay in canonical units)."""
         from ...assessment.api import assess as run
-        from ...reporting.assessment import organ_view, summary, to_do
+        from ...reporting.assessment import not_computable_view, organ_view, summary, to_do
 
         result = run(person)
         return {**result.to_dict(), "summary": summary(result), "to_do": to_do(result),
-                "organs": organ_view(result, None if units == "given" else units)}
+                "organs": organ_view(result, None if units == "given" else units),
+                "missing": not_computable_view(result)}
 
     @app.post("/api/simulate", tags=["projection"])
     def simulate(req: SimulateRequest) -> dict[str, Any]:

@@ -196,11 +196,11 @@ function renderAssessment(data) {
     div.append(table);
     root.append(div);
   }
-  if (Object.keys(data.not_computable).length) {
+  for (const [heading, items] of data.missing) {  // by name, inputs in words (reporting/assessment.py)
     const d = el("details");
-    d.append(el("summary", {}, "Not computable (add these inputs to get them)"));
+    d.append(el("summary", {}, heading));
     const ul = el("ul");
-    for (const [k, why] of Object.entries(data.not_computable)) ul.append(el("li", {}, `${k}: ${why}`));
+    for (const r of items) ul.append(el("li", {"data-key": r.key}, `${r.name}: ${r.why}`));
     d.append(ul);
     root.append(d);
   }
@@ -384,8 +384,10 @@ function renderExplain(d, name) {
   const root = $("explain-result");
   const summary = d.kind === "hazard"
     ? `Chance of ${name} within ${d.years} years on the projected path: ${in100(-Math.expm1(-d.total))} (cumulative hazard ${sig3(d.total)}). Each pathway's share is how much of it the pathway adds.`
-    : d.kind === "onset"
+    : d.kind === "onset" && d.onset_year !== null
     ? `Type 2 diabetes from year ${sig3(d.onset_year)} in this projection: ${sig3(d.total)} of ${d.years} years with diabetes. Each pathway's share is how much earlier it brings the onset.`
+    : d.kind === "onset"
+    ? `${d.outcome_note}: ${sig3(d.total)} expected years with diabetes within ${d.years} years. Each pathway's share is how much earlier, on average, it brings the onset.`
     : `${d.outcome_note ? "Type 2 diabetes: " + d.outcome_note + ". " : ""}${readableColumn(d.column)}: ${sig3(d.start)} → ${sig3(d.start + d.total)} ${unit} over ${d.years} years (change ${d.total > 0 ? "+" : ""}${sig3(d.total)} ${changeUnit(unit)}).`;
   const chart = el("div", {id: "explain-chart", class: "chart", role: "img",
                            "aria-label": `Contribution of each pathway to the change in ${name}`});

@@ -33,8 +33,10 @@ def test_cache_can_be_turned_off(tmp_path):
 
 KEPT = """
 import sys
-from irsim.solvers._jax import jnp, kept_jit
+from irsim.solvers._jax import jnp, keep_programs, kept_jit
 from irsim import parameters
+
+keep_programs()  # as the CLI does
 
 
 @kept_jit(static_argnames=("k",))

@@ -54,7 +54,7 @@ def test_year0_outputs_reproduce_the_persons_labs():
 def test_missing_labs_are_listed_as_assumed():
     df = cp.simulate({"age": 50, "sex": "male", "weight": "90 kg", "height": "178 cm"}, years=1)
     text = " ".join(df.attrs["assumed"][0])
-    for name in ("triglycerides", "HDL", "LDL", "ALT", "eGFR", "UACR", "total testosterone", "systolic", "smoker"):
+    for name in ("triglycerides", "HDL", "LDL", "ALT", "eGFR", "UACR", "total testosterone", "systolic", "Smokes now: no"):
         assert name in text, name
     assert np.isfinite(df.drop(columns=["person", "scenario", "glycemic_status", "kdigo_stage", "diagnosis_year"])
                        .to_numpy(float)).all()

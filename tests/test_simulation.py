@@ -14,7 +14,7 @@ def test_simulation_runs_the_same_model_as_simulate_and_says_units_and_sources()
     traj = irsim.Simulation(PERSON, scenarios=[PLAN], years=5).run()
     ref = irsim.simulate(PERSON, years=5, scenarios=[irsim.Scenario.parse(PLAN)])
     pd.testing.assert_frame_equal(traj.frame, ref)
-    assert "physical_activity (none)" in traj.assumed[0]
+    assert "physical activity (none)" in traj.assumed[0]
     assert traj.columns["fasting_glucose_mmol_l"][0] == "mmol/L"
     assert traj.columns["hba1c_percent"][0] == "%"
     assert traj.columns["egfr_ml_min"][0] == "mL/min/1.73m2"

@@ -65,7 +65,7 @@ def prior_persons(n, seed, visit_years=(-6.0, -3.0, 0.0), horizon=10.0):
     span = visit_years[-1] - visit_years[0]
     energy = twin.ENERGY_SD * z[:, 3]
     out = cp.run(start, span + horizon, BASELINE, step="month",
-                 inputs=twin._inputs_with_energy(BASELINE, start.carb_share, energy))
+                 inputs=twin.inputs_with_energy(BASELINE, start.carb_share, energy))
     dt = float(pm.c("time.step_years"))
     col = lambda name: out[:, cp.COLUMNS.index(name)]  # noqa: E731
     histories, kept = [], []

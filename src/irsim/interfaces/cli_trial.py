@@ -17,8 +17,11 @@ def trial_command(spec_path: Path, out: Path, workers: Optional[int], scheduler:
                   shard_size: Optional[int], resume: bool) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..trials import Trial
     from ..errors import InputError
+    from ..solvers._jax import keep_programs
+    from ..trials import Trial
+
+    keep_programs(False)  # a long run: tracing is paid once per shape, keeping would cost more
 
     if workers is not None and scheduler is not None:
         refuse("give --workers (a new local cluster) or --scheduler (an existing one), not both")

@@ -42,9 +42,11 @@ def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path]
                      no_plots: bool, sets: Optional[List[str]] = None) -> None:
     from ..errors import InputError
     from ..models.core import parameter_changes, parameters_in_force
+    from ..solvers._jax import keep_programs
     from ..validation import STUDIES
     from ..validation import targets as targets_mod
 
+    keep_programs(False)  # a long run with many shapes: tracing is paid once each, keeping would cost more
     values = parse_sets(sets)
     if values and out is None:
         refuse(f"--set needs --out: {DEFAULT_OUT} is the report of the model as committed, not of a sensitivity run")

@@ -183,16 +183,18 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
         return np.where(miss, default, values)
 
     height = fill(col("height"), np.where(female > 0.5, pm.c("defaults.height_cm_female"),
-                                                 pm.c("defaults.height_cm_male")), "height")
+                                                 pm.c("defaults.height_cm_male")), "height (average for sex)")
     weight = fill(col("weight"), np.where(female > 0.5, pm.c("defaults.weight_kg_female"),
-                                                 pm.c("defaults.weight_kg_male")), "weight")
+                                                 pm.c("defaults.weight_kg_male")), "weight (average for sex)")
     bmi = weight / (height / 100.0) ** 2
     cls = np.digitize(bmi, [25.0, 30.0])
-    fpg = fill(col("fasting_glucose"), np.asarray(pm.c("defaults.fasting_glucose_mg_dl"))[cls], "fasting_glucose")
-    fpi = fill(col("fasting_insulin"), np.asarray(pm.c("defaults.fasting_insulin_uiu_ml"))[cls], "fasting_insulin")
+    fpg = fill(col("fasting_glucose"), np.asarray(pm.c("defaults.fasting_glucose_mg_dl"))[cls],
+               "fasting glucose (typical for BMI)")
+    fpi = fill(col("fasting_insulin"), np.asarray(pm.c("defaults.fasting_insulin_uiu_ml"))[cls],
+               "fasting insulin (typical for BMI)")
     g2h = col("ogtt_glucose_120")
     a1c = col("hba1c")
-    activity = fill(col("physical_activity"), 0.0, "physical_activity (none)")
+    activity = fill(col("physical_activity"), 0.0, "physical activity (none)")
 
     fat = np.asarray(pm.fat_mass(weight, age, female, height))
     rho, tau = (np.asarray(x) for x in pm.hall_rho_tau(weight, fat, pm.rmr(weight, age, female, height)))
@@ -246,7 +248,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     a1c_model = np.asarray(pm.adag_hba1c(pm.mean_glucose(d.fast)))
     state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))
     params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model))
-    assumed.add(np.isnan(a1c), "hba1c (from the model's day-mean glucose)")
+    assumed.add(np.isnan(a1c), "HbA1c (from the model's day-mean glucose)")
     organ_params, organ_state = om.initialise(columns, params, state, assumed)
     return Start(params, state, assumed, organ_params=organ_params, organ_state=organ_state)
 

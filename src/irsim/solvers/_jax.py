@@ -38,16 +38,24 @@ if os.environ.get("IRSIM_JAX_CACHE", "1") != "0":
 
 import jax.numpy as jnp  # noqa: E402
 
-__all__ = ["jax", "jnp", "release_compiled", "cache_dir", "kept_jit"]
+__all__ = ["jax", "jnp", "release_compiled", "cache_dir", "kept_jit", "keep_programs"]
 
-#: Traced programs kept on disk (``cache_dir()/programs``) by :func:`kept_jit`; off with ``IRSIM_JAX_CACHE=0``.
-KEEP_PROGRAMS = os.environ.get("IRSIM_JAX_CACHE", "1") != "0"
+#: Traced programs kept on disk (``cache_dir()/programs``) by :func:`kept_jit`: only in processes that ask for it
+#: (:func:`keep_programs`; the CLI does), as they pay where a process runs a few programs once (a command) and cost
+#: a long-lived process with many shapes (tests, validation) about 4 s and 40 MB more per new shape.
+KEEP_PROGRAMS = False
 #: Least recently used programs are deleted above this size (a progression program is about 24 MB: the meal
 #: surrogate's tables are constants in it).
 PROGRAMS_MAX_BYTES = 1024**3
 #: Programs each kept function holds in memory (one per shape; a long run with many shapes drops the oldest).
 PROGRAMS_IN_MEMORY = 4
 _LOADED: list[dict] = []  # each kept function's loaded programs (release_compiled empties them)
+
+
+def keep_programs(on: bool = True) -> None:
+    """Turn keeping traced programs on (or off) for this process; never on with ``IRSIM_JAX_CACHE=0``."""
+    global KEEP_PROGRAMS
+    KEEP_PROGRAMS = bool(on) and os.environ.get("IRSIM_JAX_CACHE", "1") != "0"
 
 
 @functools.lru_cache(maxsize=1)
@@ -91,8 +99,8 @@ def kept_jit(fn=None, *, static_argnames: tuple[str, ...] = ()):
             while len(loaded) >= PROGRAMS_IN_MEMORY:
                 loaded.pop(next(iter(loaded)))
             loaded[key] = _load_or_export(fn, static, in_tree, specs, key)
-        exp, out_tree = loaded[key]
-        return jax.tree.unflatten(out_tree, exp.call(*leaves))
+        program, out_tree = loaded[key]
+        return jax.tree.unflatten(out_tree, program(*leaves))
 
     call.jitted = jitted
     return call
@@ -107,7 +115,8 @@ def _load_or_export(fn, static, in_tree, specs, key):
             os.utime(path)  # recently used: evicted last
             blob = path.read_bytes()
             n = int.from_bytes(blob[:8], "little")
-            return jax.export.deserialize(bytearray(blob[8 + n:])), pickle.loads(blob[8:8 + n])
+            # jitted, so its compiled program lives (and is freed) with this entry
+            return jax.jit(jax.export.deserialize(bytearray(blob[8 + n:])).call), pickle.loads(blob[8:8 + n])
         except Exception:  # a damaged or foreign file: trace again and overwrite it
             pass
     holder = []
@@ -128,7 +137,7 @@ def _load_or_export(fn, static, in_tree, specs, key):
         _evict(folder)
     except OSError:  # a read-only cache folder only costs the next process its trace
         pass
-    return exp, holder[0]
+    return jax.jit(exp.call), holder[0]
 
 
 def _evict(folder: Path, limit: int | None = None) -> None:

@@ -82,7 +82,7 @@ class Drivers(NamedTuple):
     ros: Any
     carb_rel: Any         # carbohydrate share / 0.5
     energy: Any           # energy balance, kcal/day (negative while losing weight): rho x dW/dt (Hall 2011)
-    sglt2: Any            # SGLT2-inhibitor occupancy (0 without the drug; models/medicines.py)
+    sglt2: Any = 0.0      # SGLT2-inhibitor occupancy (0 without the drug; models/medicines.py)
 
 
 def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict) -> Drivers:

@@ -108,8 +108,10 @@ def _initialise(y0):
     y0.assume(np.isnan(sbp0), lambda i: f"systolic blood pressure (default {sbp_default[i]:g} mmHg)")
     sbp0 = np.where(np.isnan(sbp0), sbp_default, sbp0)
     flag = lambda key: np.nan_to_num(col(key), nan=0.0)  # noqa: E731
+    from ...schemas.person import FLAG_LABELS
+
     for key in ("smoker", "on_bp_medication", "on_statin"):
-        y0.assume(np.isnan(col(key)), f"{key}: no")
+        y0.assume(np.isnan(col(key)), f"{FLAG_LABELS.get(key, key)}: no")
     op = y0.params
     non_hdl0 = op["ldl0"] + y0.values["tg0"] / op["vldl_factor"]
     drive0 = np.asarray(plaque_drive(non_hdl0, op["sdldl0"], dr, loss0, y0.mech_np, y0.values["sd_ref"]))

@@ -69,3 +69,23 @@ def test_the_inputs_read_as_names_with_units_and_flags_as_yes_or_no():
                 "<td>Oral glucose tolerance test (75 g glucose)</td>"):
         assert row in html, row
     assert ">false<" not in html and ">true<" not in html and ">hba1c<" not in html and ">uacr<" not in html
+
+
+def test_map_labels_sit_inside_their_regions_and_away_from_the_paths():
+    # issue #15: the where-you-stand map's region labels inside their region, clear of the projected paths
+    import numpy as np
+
+    from irsim.reporting.figures import LABEL_CLEARANCE, REGIONS, _region_labels
+
+    s, b = np.geomspace(0.05, 3, 60), np.geomspace(0.05, 5, 50)
+    z = np.where(np.log(b)[:, None] + np.log(s)[None, :] > 0, 0, np.where(np.log(b)[:, None] > -2.0, 1, 2))
+    path = (np.geomspace(0.3, 1.0, 20), np.geomspace(2.0, 0.6, 20))  # runs through the middle of the NGT region
+    labels = {name: (x, y) for name, x, y in _region_labels(s, b, z, [path])}
+    assert set(labels) == {name for name, _ in REGIONS}
+    for k, (name, _) in enumerate(REGIONS):
+        x, y = labels[name]
+        ix, iy = np.argmin(np.abs(s - x)), np.argmin(np.abs(b - y))
+        assert z[iy, ix] == k  # inside its region
+        px = np.interp(np.log(path[0]), np.log(s), np.arange(len(s)))
+        py = np.interp(np.log(path[1]), np.log(b), np.arange(len(b)))
+        assert np.min(np.hypot(px - ix, py - iy)) >= LABEL_CLEARANCE - 1e-9, name  # clear of the path

@@ -46,15 +46,41 @@ def _measured(measurements: Sequence[dict], col: str) -> tuple[list, list]:
     return [m["year"] for m in pts], [m["canonical"] * MEASURED[m["field"]][1] for m in pts]
 
 
-def _region_labels(s, b, z) -> list[tuple[str, float, float]]:
-    """(label, sensitivity, capacity) of each region present, at its cell nearest the region's centroid."""
+#: A map label keeps this many grid cells from its region's edge and, where the region allows, from the paths.
+LABEL_MARGIN, LABEL_CLEARANCE = 2, 8
+
+
+def _region_labels(s, b, z, paths=()) -> list[tuple[str, float, float]]:
+    """(label, sensitivity, capacity) of each region present: a cell inside the region (``LABEL_MARGIN`` cells
+    from its edge where it is wide enough) as far from the projected ``paths`` (sensitivity and capacity arrays) as
+    ``LABEL_CLEARANCE`` cells allows, then nearest the region's centroid."""
+    ls, lb = np.log(s), np.log(b)
+    pts = [(np.interp(np.log(np.asarray(x, float)), ls, np.arange(len(s))),
+            np.interp(np.log(np.asarray(y, float)), lb, np.arange(len(b)))) for x, y in paths]
+    px = np.concatenate([p[0] for p in pts]) if pts else np.zeros(0)
+    py = np.concatenate([p[1] for p in pts]) if pts else np.zeros(0)
     out = []
     for k, (label, _) in enumerate(REGIONS):
-        iy, ix = np.nonzero(z == k)
-        if len(ix):
-            mid = np.argmin((ix - ix.mean()) ** 2 + (iy - iy.mean()) ** 2)
-            out.append((label, s[ix[mid]], b[iy[mid]]))
+        inside = z == k
+        if not inside.any():
+            continue
+        core = inside.copy()
+        for _ in range(LABEL_MARGIN):  # erosion: cells whose four neighbours are in the region too
+            pad = np.pad(core, 1, constant_values=False)
+            core = core & pad[:-2, 1:-1] & pad[2:, 1:-1] & pad[1:-1, :-2] & pad[1:-1, 2:]
+        iy, ix = np.nonzero(core if core.any() else inside)
+        centre = (ix - ix.mean()) ** 2 + (iy - iy.mean()) ** 2
+        clear = (np.sqrt(np.min((ix[:, None] - px[None]) ** 2 + (iy[:, None] - py[None]) ** 2, axis=1))
+                 if len(px) else np.full(len(ix), float(LABEL_CLEARANCE)))
+        best = np.lexsort((centre, -np.minimum(clear, LABEL_CLEARANCE)))[0]
+        out.append((label, s[ix[best]], b[iy[best]]))
     return out
+
+
+def _paths(df) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each scenario's projected path on the map: (sensitivity, capacity)."""
+    return [(g["muscle_insulin_sensitivity_rel"].to_numpy(), secretory_capacity(g).to_numpy())
+            for _, g in df.groupby("scenario", sort=False)]
 
 
 def shown(scenario: str) -> str:
@@ -162,7 +188,7 @@ def where_figure(df):
     fig = go.Figure()
     fig.add_trace(go.Heatmap(x=s, y=b, z=z, zmin=0, zmax=2, showscale=False, hoverinfo="skip", name="regions",
                              colorscale=[[0, REGIONS[0][1]], [0.5, REGIONS[1][1]], [1, REGIONS[2][1]]]))
-    for label, x, y in _region_labels(s, b, z):  # log axes: annotations in log10 coordinates
+    for label, x, y in _region_labels(s, b, z, _paths(df)):  # log axes: annotations in log10 coordinates
         fig.add_annotation(text=f"<b>{label}</b>", x=np.log10(x), y=np.log10(y), showarrow=False,
                            font={"size": 13, "color": "#333"})
     for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):
@@ -226,7 +252,7 @@ def where_svg(df) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     ax.pcolormesh(s, b, z, cmap=ListedColormap([c for _, c in REGIONS]), vmin=-0.5, vmax=2.5, shading="auto",
                   rasterized=True)
-    for label, x, y in _region_labels(s, b, z):
+    for label, x, y in _region_labels(s, b, z, _paths(df)):
         ax.text(x, y, label, ha="center", va="center", fontsize=10, weight="bold", color="#333")
     for j, (name, g) in enumerate(df.groupby("scenario", sort=False)):
         ax.plot(g["muscle_insulin_sensitivity_rel"], secretory_capacity(g), "-o", ms=2.5, lw=1.6,

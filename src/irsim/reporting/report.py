@@ -102,9 +102,11 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
     where = where_svg(df)
     proj = "<div class=charts>" + "".join(f"<div>{svg}</div>" for svg in projection_svgs(df, measurements)) + "</div>"
     last = df.groupby("scenario", sort=False).tail(1)
-    rows = "".join(f"<tr><td>{e(shown(r.scenario))}</td><td>{r.hba1c_percent:.2f}</td><td>{r.fasting_glucose_mmol_l:.2f}</td>"
-                   f"<td>{r.weight_kg:.1f}</td><td>{e(str(r.glycemic_status))}</td>"
-                   f"<td>{'-' if r.diagnosis_year != r.diagnosis_year else f'{r.diagnosis_year:g}'}</td></tr>"
+    rows = "".join(f"<tr><td class=name>{e(shown(r.scenario))}</td><td data-label='HbA1c (%)'>{r.hba1c_percent:.2f}</td>"
+                   f"<td data-label='fasting glucose (mmol/L)'>{r.fasting_glucose_mmol_l:.2f}</td>"
+                   f"<td data-label='weight (kg)'>{r.weight_kg:.1f}</td><td data-label=status>{e(str(r.glycemic_status))}</td>"
+                   f"<td data-label='diabetes from year'>"
+                   f"{'-' if r.diagnosis_year != r.diagnosis_year else f'{r.diagnosis_year:g}'}</td></tr>"
                    for r in last.itertuples())
     chances = ""
     if uncertain is not None:
@@ -129,7 +131,7 @@ def report_html(assessment, df, scenarios, assumed: Sequence[str] = (), measurem
              "the model's glucose status (normal, prediabetes, type 2 diabetes) at your weight. The star is now; lines "
              "are the projected paths.</p>", where,
              f"<h2>Projection over {years:g} years</h2>", proj,
-             f"<h2>After {years:g} years</h2><table><thead><tr><th>scenario</th><th>HbA1c (%)</th>"
+             f"<h2>After {years:g} years</h2><table class=results><thead><tr><th>scenario</th><th>HbA1c (%)</th>"
              f"<th>fasting glucose (mmol/L)</th><th>weight (kg)</th><th>status</th><th>diabetes from year</th></tr>"
              f"</thead><tbody>{rows}</tbody></table>", chances,
              f"<h2>Scenarios</h2><ul>{scen}</ul>",

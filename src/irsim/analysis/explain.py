@@ -296,8 +296,7 @@ def explain(person, outcome: str, years: float = 20.0, scenario=None, pathways=N
     del out
     t = full[:, idx["year"]]
     kept = np.concatenate(parts, axis=2)  # (times, 1, 2^k x draws)
-    series = lambda c: kept  # noqa: E731  (as _value reads it)
-    v = _value(series(col), 0, kind, t).reshape(lanes, draws).mean(axis=1)  # Shapley is linear: mean over draws
+    v = _value(kept, 0, kind, t).reshape(lanes, draws).mean(axis=1)  # Shapley is linear: mean over draws
     phi = shapley(v, k)
     total, other = float(v[-1]), float(v[0])
     what = {"hazard": f"the cumulative hazard of {name}", "onset": f"the {total:.3g} years with {name} within "

@@ -102,7 +102,6 @@ def kept_jit(fn=None, *, static_argnames: tuple[str, ...] = ()):
         program, out_tree = loaded[key]
         return jax.tree.unflatten(out_tree, program(*leaves))
 
-    call.jitted = jitted
     return call
 
 

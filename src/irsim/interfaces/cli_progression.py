@@ -49,11 +49,14 @@ def register(app: typer.Typer) -> None:
                            ("--events-plot", events_plot, FIGURES))
             req = checked(SimulateRequest, person=read_person(person), years=years,
                           scenarios=[Scenario.read(s) for s in (scenario or [])])
+            events = events or events_out is not None or events_plot is not None
+            if events and not 1 <= samples <= 10_000_000:  # refused before any simulation
+                raise InputError([Problem("--samples", f"{samples} must be between 1 and 10,000,000")])
+            if events and not 1 <= draws <= min(samples, 10_000):
+                raise InputError([Problem("--draws", f"{draws} must be between 1 and --samples (and at most 10,000)")])
             with err.status("simulating..."):
                 df, assumed = projection(req.person, req.years, req.scenarios, step)
-            sampled = None
-            if events or events_out is not None or events_plot is not None:
-                sampled = _event_samples(person, req, draws, samples, seed)
+            sampled = _event_samples(person, req, draws, samples, seed) if events else None
         except InputError as exc:
             fail(exc)
         save(out_file, lambda path: write_table(df, path))
@@ -80,10 +83,6 @@ def register(app: typer.Typer) -> None:
         from ..io import read_history
         from ..workflows import uncertain_projection
 
-        if not 1 <= samples <= 10_000_000:
-            raise InputError([Problem("--samples", f"{samples} must be between 1 and 10,000,000")])
-        if not 1 <= draws <= min(samples, 10_000):
-            raise InputError([Problem("--draws", f"{draws} must be between 1 and --samples (and at most 10,000)")])
         with err.status(f"projecting {draws} draws of the person's unknowns..."):
             proj = uncertain_projection(req.person, req.years, req.scenarios, draws, seed, history=read_history(path))
         female = float(req.person.sex == "female")

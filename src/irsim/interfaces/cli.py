@@ -140,8 +140,8 @@ cli_twin.register(app)
 
 def main() -> None:
     """Console entry point: no traceback reaches the user unless IRSIM_DEBUG=1. A command keeps its traced programs
-    on disk for the next one (``solvers._jax.keep_programs``)."""
-    from ..solvers._jax import keep_programs
+    on disk for the next one (``solvers.keep``)."""
+    from ..solvers.keep import keep_programs
 
     keep_programs()
     try:

@@ -18,7 +18,7 @@ def trial_command(spec_path: Path, out: Path, workers: Optional[int], scheduler:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..errors import InputError
-    from ..solvers._jax import keep_programs
+    from ..solvers.keep import keep_programs
     from ..trials import Trial
 
     keep_programs(False)  # a long run: tracing is paid once per shape, keeping would cost more

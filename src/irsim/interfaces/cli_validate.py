@@ -42,7 +42,7 @@ def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path]
                      no_plots: bool, sets: Optional[List[str]] = None) -> None:
     from ..errors import InputError
     from ..models.core import parameter_changes, parameters_in_force
-    from ..solvers._jax import keep_programs
+    from ..solvers.keep import keep_programs
     from ..validation import STUDIES
     from ..validation import targets as targets_mod
 

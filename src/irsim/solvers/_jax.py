@@ -14,6 +14,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from .keep import keep_programs, keeping
+
 jax.config.update("jax_enable_x64", True)
 
 
@@ -40,22 +42,15 @@ import jax.numpy as jnp  # noqa: E402
 
 __all__ = ["jax", "jnp", "release_compiled", "cache_dir", "kept_jit", "keep_programs"]
 
-#: Traced programs kept on disk (``cache_dir()/programs``) by :func:`kept_jit`: only in processes that ask for it
+#: Traced programs are kept on disk (``cache_dir()/programs``) by :func:`kept_jit` only in processes that ask for it
 #: (:func:`keep_programs`; the CLI does), as they pay where a process runs a few programs once (a command) and cost
 #: a long-lived process with many shapes (tests, validation) about 4 s and 40 MB more per new shape.
-KEEP_PROGRAMS = False
 #: Least recently used programs are deleted above this size (a progression program is about 24 MB: the meal
 #: surrogate's tables are constants in it).
 PROGRAMS_MAX_BYTES = 1024**3
 #: Programs each kept function holds in memory (one per shape; a long run with many shapes drops the oldest).
 PROGRAMS_IN_MEMORY = 4
 _LOADED: list[dict] = []  # each kept function's loaded programs (release_compiled empties them)
-
-
-def keep_programs(on: bool = True) -> None:
-    """Turn keeping traced programs on (or off) for this process; never on with ``IRSIM_JAX_CACHE=0``."""
-    global KEEP_PROGRAMS
-    KEEP_PROGRAMS = bool(on) and os.environ.get("IRSIM_JAX_CACHE", "1") != "0"
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,7 +82,7 @@ def kept_jit(fn=None, *, static_argnames: tuple[str, ...] = ()):
     def call(*args, **kwargs):
         static = {k: kwargs.pop(k) for k in list(kwargs) if k in static_argnames}
         leaves, in_tree = jax.tree.flatten((args, kwargs))
-        if not KEEP_PROGRAMS or any(isinstance(x, jax.core.Tracer) for x in leaves):
+        if not keeping() or any(isinstance(x, jax.core.Tracer) for x in leaves):
             return jitted(*args, **kwargs, **static)
         from .. import parameters
 

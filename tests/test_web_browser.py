@@ -268,6 +268,27 @@ def test_results_for_old_inputs_are_marked_stale_and_the_report_is_what_is_shown
     page.close()
 
 
+def test_height_in_feet_and_inches(server, browser):
+    """Issue #15: the page offers the units the CLI accepts, feet and inches for height among them; 5 ft 5 in is
+    sent as 65 in (165.1 cm), a person file's "5 ft 5 in" fills the form as 5 5 ft in, and unreadable text is
+    refused by name."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(server)
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.evaluate("quantityText(\"5'5\", FT_IN)") == "65 in"
+    assert page.evaluate("quantityText('5 ft 5.5 in', FT_IN)") == "65.5 in"
+    assert "mg/dL" in page.locator("#f-cystatin_c-unit option").all_inner_texts()
+    page.select_option("#f-height-unit", "ft in")
+    assert page.get_attribute("#f-height", "placeholder") == "e.g. 5 10"
+    page.fill("#f-height", "tall")
+    expect(page.locator("#err-height")).not_to_be_empty(timeout=30_000)
+    page.fill("#f-height", "5 5")
+    expect(page.locator("#err-height")).to_be_empty(timeout=30_000)
+    page.evaluate("fillForm({sex: 'female', height: '5 ft 5 in'})")
+    assert page.input_value("#f-height") == "5 5" and page.input_value("#f-height-unit") == "ft in"
+    page.close()
+
+
 def test_the_written_report_fits_a_phone(browser, tmp_path):
     """Issue #15: `irsim report` at phone width (390 px) scrolls no sideways (long formulas and words wrap, each
     result is a card) and shows names, not keys (keys stay in data-key and in JSON)."""

@@ -20,6 +20,17 @@ async function api(method, path, body) {
 function debounce(fn, ms) { let t; return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); }; }
 
 // ---------------------------------------------------------------- form
+// Height in feet and inches ("5 10", "5'10", "5 ft 10 in"): the form sends inches (the server accepts "in").
+const FT_IN = "ft in";
+const FEET_INCHES = /^(\d+(?:\.\d+)?)\s*(?:ft|feet|foot|')?\s*(?:(\d+(?:\.\d+)?)\s*(?:in|inches|inch|"|'')?)?$/;
+function inches(text) { const m = text.trim().match(FEET_INCHES); return m ? 12 * Number(m[1]) + Number(m[2] || 0) : NaN; }
+// The quantity a field sends: "value unit"; feet and inches become inches (unreadable text goes as is, to be refused)
+function quantityText(v, unit) {
+  if (unit !== FT_IN) return `${v} ${unit}`;
+  const n = inches(v);
+  return Number.isNaN(n) ? `${v} ft` : `${n} in`;
+}
+
 function quantityField(f, group) {
   const div = el("div", {class: "field"});
   const id = "f-" + f.name;
@@ -30,6 +41,7 @@ function quantityField(f, group) {
                              title: `plausible range ${f.range[0]}-${f.range[1]} ${f.canonical_unit}`});
   const unit = el("select", {id: id + "-unit", "aria-label": f.label + " unit"});
   for (const u of f.units) unit.append(el("option", {value: u}, u));
+  unit.addEventListener("change", () => { input.placeholder = unit.value === FT_IN ? "e.g. 5 10" : ""; });
   pair.append(input, unit);
   div.append(pair, el("span", {class: "err", id: "err-" + f.name, "aria-live": "polite"}));
   return div;
@@ -66,7 +78,7 @@ function personFromForm() {
   for (const f of [...FIELDS.body, ...FIELDS.labs]) {
     const v = $("f-" + f.name).value.trim();
     if (v === "") continue;
-    const q = `${v} ${$("f-" + f.name + "-unit").value}`;
+    const q = quantityText(v, $("f-" + f.name + "-unit").value);
     if (FIELDS.labs.includes(f)) p.labs[f.name] = q; else p[f.name] = q;
   }
   for (const name of FIELDS.flags) { const v = $("f-" + name).value; if (v) p[name] = v === "true"; }
@@ -93,7 +105,9 @@ function fillForm(person) {
     const q = FIELDS.labs.includes(f) ? labs[f.name] : person[f.name];
     if (q === undefined || q === null) continue;
     let value = q, unit = f.canonical_unit;
-    if (typeof q === "string") { const m = q.trim().match(/^(\S+)\s*(.*)$/); value = m[1]; unit = m[2] || unit; }
+    if (typeof q === "string" && /(ft|feet|foot|')/.test(q) && !Number.isNaN(inches(q))) {
+      const n = inches(q); value = `${Math.floor(n / 12)} ${+(n % 12).toFixed(1)}`; unit = FT_IN;
+    } else if (typeof q === "string") { const m = q.trim().match(/^(\S+)\s*(.*)$/); value = m[1]; unit = m[2] || unit; }
     else if (typeof q === "object") { value = q.value; unit = q.unit || unit; }
     $("f-" + f.name).value = value;
     setUnit($("f-" + f.name + "-unit"), unit);
@@ -486,8 +500,9 @@ function renderLabs() {
 
 async function addLab(ev) {
   ev.preventDefault();
-  const body = {measured_on: $("lab-date").value, field: $("lab-field").value, value: Number($("lab-value").value),
-                unit: $("lab-unit").value};
+  const ftIn = $("lab-unit").value === FT_IN;
+  const body = {measured_on: $("lab-date").value, field: $("lab-field").value,
+                value: ftIn ? inches($("lab-value").value) : Number($("lab-value").value), unit: ftIn ? "in" : $("lab-unit").value};
   const r = await api("POST", `/api/profiles/${currentProfile.id}/labs`, body);
   if (!r.ok) { $("err-lab").textContent = (r.data.problems || []).map((p) => `${p.field}: ${p.message}`).join(" "); return; }
   $("err-lab").textContent = "";

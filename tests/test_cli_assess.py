@@ -60,7 +60,8 @@ def test_bad_input_exits_2_with_one_message_per_problem(cli, tmp_path):
 
 
 @pytest.mark.parametrize("content,needle", [
-    ("{not json", "cannot be parsed"),
+    ("{not json", "it is not valid JSON (line 1, column 2: expecting property name"),
+    ("", "it is empty"),
     ("[1, 2]", "it holds a list, not one person"),
 ])
 def test_unreadable_files_exit_2(cli, tmp_path, content, needle):

@@ -34,4 +34,16 @@ def read_yaml(path, missing: str):
     try:
         return yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise InputError([Problem(str(path), f"cannot be parsed as YAML: {exc}")]) from None
+        raise parse_refusal(path, exc) from None
+
+
+def parse_refusal(path, exc: Exception) -> InputError:
+    """A JSON or YAML file its parser refuses, as "could not read PATH: it is not valid JSON (line, column: what)"."""
+    import json
+
+    if isinstance(exc, json.JSONDecodeError):
+        where = f" (line {exc.lineno}, column {exc.colno}: {exc.msg[:1].lower()}{exc.msg[1:]})"
+        return InputError([Problem(f"could not read {path}", f"it is not valid JSON{where}")])
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1}: {problem})" if mark and problem else ""
+    return InputError([Problem(f"could not read {path}", f"it is not valid YAML{where}")])

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import yaml
 
 from .. import units
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, parse_refusal
 from ..schemas.person import BODY_FIELDS, FLAG_FIELDS, LAB_FIELDS, Person
 from ..schemas.history import History
 from .fhir import bundle_to_person_data, is_bundle
@@ -69,7 +69,7 @@ def read_data(path: str | Path) -> Any:
             return json.loads(text)
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError([Problem(str(path), f"cannot be parsed: {exc}")]) from None
+        raise parse_refusal(path, exc) from None
 
 
 _HOLDS = {list: "a list", str: "a text", bool: "a true/false value", int: "a number", float: "a number"}

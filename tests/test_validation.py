@@ -108,10 +108,6 @@ def test_incidence_and_visit_schedule():
 # ------------------------------------------------------------------------------------------------ protocols (quick)
 
 
-#: the tests of the quick run share one worker (``make test`` distributes by group): the run is computed once
-QUICK_GROUP = pytest.mark.xdist_group("validation_quick")
-
-
 @pytest.fixture(scope="module")
 def quick_results():
     from irsim.validation import suite
@@ -119,7 +115,6 @@ def quick_results():
     return suite.run_all(quick=True, seed=0)
 
 
-@QUICK_GROUP
 def test_every_protocol_returns_a_value_for_each_target(quick_results):
     from irsim.validation.suite import PROTOCOLS
 
@@ -138,7 +133,6 @@ def test_every_protocol_returns_a_value_for_each_target(quick_results):
     assert all(math.isfinite(classes.values[t]) for t in ("cls_homair_ratio_ifgigt", "cls_insgen_ratio_ifgigt")), classes.values
 
 
-@QUICK_GROUP
 def test_report_has_one_row_per_target_and_plots(quick_results, tmp_path):
     from irsim.validation import report
 
@@ -220,7 +214,6 @@ def test_cli_bad_arguments_exit_2(args, message):
     assert message is None or message in res.output
 
 
-@QUICK_GROUP
 def test_cli_quick_run_writes_report(quick_results, tmp_path):
     # same cohort size as the fixture, so the compiled model functions are reused (a few seconds)
     out = tmp_path / "v.md"
@@ -232,7 +225,6 @@ def test_cli_quick_run_writes_report(quick_results, tmp_path):
     assert "Sensitivity run" not in text
 
 
-@QUICK_GROUP
 def test_cli_sensitivity_run_says_so_and_changes_the_model(quick_results, tmp_path):
     # a parameter set for the run reaches the model (metformin's hepatic effect off: the metformin arm's incidence
     # rises) and the report and results.json say which values were set

@@ -15,7 +15,6 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is absent (.ci/run installs Debian's chromium)"),
-    pytest.mark.xdist_group("browser"),  # one server and one browser for the module (``make test``: --dist loadgroup)
 ]
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
 httpx = pytest.importorskip("httpx")

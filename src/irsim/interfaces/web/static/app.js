@@ -105,9 +105,9 @@ function fillForm(person) {
     const q = FIELDS.labs.includes(f) ? labs[f.name] : person[f.name];
     if (q === undefined || q === null) continue;
     let value = q, unit = f.canonical_unit;
-    if (typeof q === "string" && /(ft|feet|foot|')/.test(q) && !Number.isNaN(inches(q))) {
-      const n = inches(q); value = `${Math.floor(n / 12)} ${+(n % 12).toFixed(1)}`; unit = FT_IN;
-    } else if (typeof q === "string") { const m = q.trim().match(/^(\S+)\s*(.*)$/); value = m[1]; unit = m[2] || unit; }
+    const n = typeof q === "string" && /(ft|feet|foot|')/.test(q) ? inches(q) : NaN;  // "5 ft 7 in", 5'7"
+    if (!Number.isNaN(n)) { value = `${Math.floor(n / 12)} ${+(n % 12).toFixed(1)}`; unit = FT_IN; }
+    else if (typeof q === "string") { const m = q.trim().match(/^(\S+)\s*(.*)$/); value = m[1]; unit = m[2] || unit; }
     else if (typeof q === "object") { value = q.value; unit = q.unit || unit; }
     $("f-" + f.name).value = value;
     setUnit($("f-" + f.name + "-unit"), unit);

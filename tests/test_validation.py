@@ -112,13 +112,12 @@ def test_every_protocol_measures_each_target_and_the_report_shows_every_row(tmp_
     # one test for the whole quick run (about 7 minutes of compiling on a cold cache): a module fixture shared by
     # several tests is computed once per xdist worker that runs one of them
     from irsim.validation import report, suite
-    from irsim.validation.suite import PROTOCOLS
 
     quick_results = suite.run_all(quick=True, seed=0)
 
     assert [r.name for r in quick_results] == list(STUDIES)
     for r in quick_results:
-        assert set(r.values) == set(PROTOCOLS[r.name].targets), r.name
+        assert set(r.values) == set(suite.PROTOCOLS[r.name].targets), r.name
         assert r.counts and r.notes and r.data
         for tid, v in r.values.items():
             if math.isfinite(v):
@@ -223,6 +222,8 @@ def test_cli_sensitivity_run_says_so_and_changes_the_model(tmp_path):
     # rises) and the report and results.json say which values were set
     import json
 
+    from irsim.validation import suite
+
     out = tmp_path / "s.md"
     res = CliRunner().invoke(_app(), ["validate", "--quick", "--only", "dpp", "--out", str(out), "--no-plots",
                                       "--set", "sensitivity.metformin_emax=0", "--set", "sensitivity.metformin_muscle=0"])
@@ -231,8 +232,6 @@ def test_cli_sensitivity_run_says_so_and_changes_the_model(tmp_path):
     data = json.loads((tmp_path / "s" / "results.json").read_text())
     assert data["overrides"] == {"sensitivity.metformin_emax": 0, "sensitivity.metformin_muscle": 0}
     model = {t["id"]: t["model"] for t in data["targets"]}
-    from irsim.validation import suite
-
     committed = suite.run_all(["dpp"], quick=True, seed=0)[0].values
     assert model["dpp_inc_metformin"] > committed["dpp_inc_metformin"]
 

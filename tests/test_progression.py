@@ -175,7 +175,7 @@ def test_beta_cell_capacity_loss_starts_above_the_reference_glycaemia_and_rises_
     from types import SimpleNamespace
 
     ref = pm.reference()
-    s = SimpleNamespace(er_stress=np.array(er))
+    s = SimpleNamespace(er_stress=np.array(er), capacity=np.array(1.0))
     p = SimpleNamespace(capacity_susceptibility=np.array(1.0), capacity_decline=np.array(0.0))
     # mean glucose (pm.mean_glucose) = x times the reference's: fasting at that level, no postprandial excess
     d = lambda x: SimpleNamespace(fast={"day_mean_glucose_mg_dl": np.array(x * ref["glucose"]),  # noqa: E731
@@ -188,6 +188,9 @@ def test_beta_cell_capacity_loss_starts_above_the_reference_glycaemia_and_rises_
     # the glucose-independent decline (a person's random effect) adds to the rate, whatever the glucose
     p2 = SimpleNamespace(capacity_susceptibility=np.array(1.0), capacity_decline=np.array(0.01))
     assert float(pm.capacity_loss(s, p2, mech, d(g), ref)) == pytest.approx(lo + 0.01, abs=1e-12)
+    # the glucose-driven loss (dedifferentiation) stops at its floor (Cinti 2016); the decline goes on below it
+    low = SimpleNamespace(er_stress=np.array(0.0), capacity=np.array(pm.c("beta.capacity_glucose_floor")))
+    assert float(pm.capacity_loss(low, p2, mech, d(g + dg), ref)) == pytest.approx(0.01, abs=1e-12)
 
 
 def test_a_worse_ogtt_means_less_responsivity_and_no_later_diabetes():

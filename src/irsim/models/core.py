@@ -223,10 +223,12 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     assumed.add(np.abs(fpi_model / fpi - 1.0) > 0.05, lambda i: (
         f"fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal model's range for this glucose: started at "
         f"{fpi_model[i]:.1f} uIU/mL"))
-    # capacity left after a known diabetes duration (no OGTT): lost at the maximal glucotoxic rate since diagnosis
+    # capacity left after a known diabetes duration (no OGTT): lost at the maximal glucotoxic rate since diagnosis,
+    # down to the floor of glucose-driven loss
     duration = col("diabetes_duration_years")
     capacity0 = np.where(np.isnan(duration), 1.0, np.asarray(pm.residual_capacity(
-        1.0, pm.c("beta.capacity_glucose_rate") * susceptibility * np.nan_to_num(duration))))
+        1.0, pm.c("beta.capacity_glucose_rate") * susceptibility * np.nan_to_num(duration),
+        pm.c("beta.capacity_glucose_floor"))))
     state = pm.State(weight=weight, inflammation=np.zeros(n), mitochondria=ones, er_stress=np.zeros(n),
                      beta_mass=bm_fit / capacity0 ** pm.c("beta.capacity_mass_exponent"), beta_function=ones,
                      hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,

@@ -16,8 +16,9 @@ States (all per person):
   beta_function   secretory function (Ha 2016 sigma): scales basal and stimulated secretion, relative to the same
   hba1c           %, lagging the glycated-haemoglobin mean glucose (ADAG)
   insulin         fasting insulin of the previous step, pmol/L (drives de novo lipogenesis)
-  capacity        beta-cell functional capacity (identity/reserve), 1 = intact; lost irreversibly to glucotoxic and
-                  ER-stress damage (dedifferentiation, exhaustion): the slow decompensation that leads to diabetes
+  capacity        beta-cell functional capacity (identity/reserve), 1 = intact; lost irreversibly to glucotoxic
+                  dedifferentiation (down to a plateau, Cinti 2016), ER stress and a person's glucose-independent
+                  decline: the slow decompensation that leads to diabetes
   energy          energy balance of the previous step, kcal/day (negative while losing weight; Hall 2011 rho x dW/dt)
   islet_fat       pancreatic (islet) triglyceride relative to the lean reference: the reversible lipotoxic part of
                   beta-cell dysfunction (Taylor's twin cycle; Lim 2011)
@@ -449,23 +450,28 @@ def proliferation(d: Derived):
 
 
 def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
-    """Rate of irreversible loss of beta-cell functional capacity, 1/year: glucotoxic (day-mean glucose above a
-    threshold relative to the reference; Weir 2004 stages of decompensation), chronic ER stress (Back & Kaufman
-    2012) and a glucose-independent, person-specific decline (inherited beta-cell risk; a random effect that cohorts
-    draw, ``heterogeneity.capacity_decline_*``; one person's projection uses the median)."""
+    """Rate of irreversible loss of beta-cell functional capacity, 1/year, on ``C - C_min`` (:func:`residual_capacity`):
+    glucotoxic (day-mean glucose above a threshold relative to the reference; Weir 2004 stages of decompensation),
+    which stops at the plateau of dedifferentiation (``beta.capacity_glucose_floor``, Cinti 2016), chronic ER stress
+    (Back & Kaufman 2012) and a glucose-independent, person-specific decline (inherited beta-cell risk; a random effect
+    that cohorts draw, ``heterogeneity.capacity_decline_*``; one person's projection uses the median)."""
     g = mean_glucose(d.fast) / ref["glucose"]
     x = jnp.maximum(g - c("beta.capacity_glucose_threshold"), 0.0)
     n = c("beta.capacity_glucose_hill")
     rate = c("beta.capacity_glucose_rate") * p.capacity_susceptibility
     glucose = mech.glucotoxicity * rate * x ** n / (x ** n + c("beta.capacity_glucose_half") ** n)
+    # written on C - C_min, the glucose-driven loss acts on (C - floor)+
+    floor, cmin = c("beta.capacity_glucose_floor"), c("beta.capacity_min")
+    glucose = glucose * jnp.maximum(s.capacity - floor, 0.0) / jnp.maximum(s.capacity - cmin, 1e-6)
     return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress + p.capacity_decline
 
 
-def residual_capacity(capacity, loss):
+def residual_capacity(capacity, loss, floor=None):
     """Capacity after an integrated loss ``loss`` (rate x time): the loss acts on the part above a residual capacity,
     ``C -> C_min + (C - C_min) exp(-loss)`` (exact for ``dC/dt = -rate (C - C_min)``): islets of long-standing type 2
-    diabetes keep part of their beta cells (Rahier 2008), so capacity never reaches zero."""
-    floor = c("beta.capacity_min")
+    diabetes keep part of their beta cells (Rahier 2008), so capacity never reaches zero. ``floor`` replaces
+    ``C_min`` for a loss that stops above it."""
+    floor = c("beta.capacity_min") if floor is None else floor
     return floor + (capacity - floor) * jnp.exp(-loss)
 
 

@@ -38,11 +38,13 @@ def test_energy_deficit_empties_the_liver_fast_and_the_pancreas_slowly():
     assert 0.5 * pancreas[0] < pancreas[8] < 0.95 * pancreas[0]
     # first-phase (stimulated) secretion recovers as the glucotoxic and lipotoxic suppressions lift
     assert col("beta_cell_responsivity_rel")[8] > 1.2 * col("beta_cell_responsivity_rel")[0]
-    # fasting glucose falls within the first week and stays down (secretory function backs off as glucose nears the
-    # set point, so later weeks may move by a few hundredths of a mmol/L)
+    # fasting glucose falls within the first week, the deficit itself lowering glucose production (Henry RR et al.
+    # JCEM 1985;61:917-25: most of the fall within 10 days), and stays in the non-diabetic range through week 8
+    # (secretory function backs off as glucose nears the set point, so it drifts up by a few tenths of a mmol/L:
+    # docs/progression.md, known limitations)
     fpg = col("fasting_glucose_mmol_l")
-    assert fpg[1] < fpg[0] - 1.0
-    assert np.all(np.diff(fpg[1:]) < 0.05) and fpg[8] <= fpg[1]
+    assert fpg[1] < fpg[0] - 2.5
+    assert np.all(fpg[1:] < 7.0) and fpg[8] < fpg[0] - 2.0
 
 
 @pytest.mark.xfail(strict=True, reason="open in v2.1 (issue #11): capacity multiplies the functional mass only, so the "

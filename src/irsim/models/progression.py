@@ -281,6 +281,15 @@ def hepatic_supply(ffa, carb_rel, insulin_rel, mitochondria, energy, mech):
     return deficit * x * (1.0 - jnp.minimum(ox * mitochondria, 0.9)) / (1.0 - ox)
 
 
+def deficit_drive(energy):
+    """Factor (<= 1) on the glucose-production drive during an energy deficit (``energy`` < 0, kcal/day): caloric
+    restriction lowers hepatic glucose output and fasting glucose within days, before weight is lost, and the effect
+    goes at energy balance (Henry 1985, Kelley 1993). The hepatic supply's deficit term (:func:`hepatic_supply`)
+    raised to ``hepatic.egp_deficit_exponent``; 1 at balance or in surplus."""
+    d = jnp.maximum(1.0 + c("hepatic.energy_gain") * jnp.minimum(energy, 0.0) / 1000.0, c("hepatic.energy_floor"))
+    return d ** c("hepatic.egp_deficit_exponent")
+
+
 def mean_glucose(fast: dict):
     """24-h mean glucose, mg/dL, on the scale HbA1c reads (ADAG): fasting glucose plus the representative day's
     postprandial excess, saturating at ``glycaemia.postprandial_excess_max``. The meal model's excess is right near
@@ -335,9 +344,12 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     insulin = med.mass_equivalent(dose, s.weight, fast["fasting_glucose_mg_dl"], mech)
     extra = lambda g: insulin + med.incretin_mass_increment(knobs["beta_mass"], incretin - 1.0, g)  # noqa: E731
     # SGLT2 inhibition: urinary glucose at fasting glucose G is a sink, i.e. a lower glucose-production drive
-    # (non-increasing in G: the sink grows with G, and the drive falls as the mass knob rises with extra(G))
-    egp = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight,  # noqa: E731
-                                   meal_surrogate.egp_drive_mg_kg_min(knobs["beta_mass"] + extra(g), knobs["liver_si"]))
+    # (non-increasing in G: the sink grows with G, and the drive falls as the mass knob rises with extra(G)); an energy
+    # deficit lowers the drive too (deficit_drive)
+    fasted = deficit_drive(s.energy)
+    sink = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight,  # noqa: E731
+                                    meal_surrogate.egp_drive_mg_kg_min(knobs["beta_mass"] + extra(g), knobs["liver_si"]))
+    egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0])  # noqa: E731
     fast = with_fasting_secretion(fast, knobs, extra, egp)
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]

@@ -143,3 +143,17 @@ def test_every_accepted_person_can_be_simulated_for_50_years(persons):
     out = P.run(P.initialise(cols), 50.0)
     assert np.isfinite(out).all()
     assert (out >= 0).all()
+
+
+def test_an_energy_deficit_lowers_the_glucose_production_drive_and_balance_does_not():
+    # Caloric restriction lowers basal glucose production within days (Jazet IM et al. Metabolism 2005;54:705-12:
+    # 14.2 -> 11.9 umol/kg/min, -16 %, after 2 days of about 450 kcal/day, i.e. a deficit near 1,800 kcal/day;
+    # Henry RR et al. JCEM 1985;61:917-25: -46 % after 10 days of 330 kcal/day, with glucose itself lower); the
+    # effect goes at energy balance. The factor multiplies the drive (kp1), so it is checked against a wide band.
+    from irsim.models import progression as pm
+
+    f = np.asarray(pm.deficit_drive(np.array([0.0, 500.0, -400.0, -1800.0, -3000.0])))
+    assert f[0] == 1.0 and f[1] == 1.0
+    assert 1.0 > f[2] > f[3] >= f[4]
+    assert 0.70 < f[3] < 0.95
+    assert f[2] > 0.95  # a DPP-like 400 kcal/day deficit moves the drive by a few per cent only

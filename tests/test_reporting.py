@@ -89,3 +89,13 @@ def test_map_labels_sit_inside_their_regions_and_away_from_the_paths():
         px = np.interp(np.log(path[0]), np.log(s), np.arange(len(s)))
         py = np.interp(np.log(path[1]), np.log(b), np.arange(len(b)))
         assert np.min(np.hypot(px - ix, py - iy)) >= LABEL_CLEARANCE - 1e-9, name  # clear of the path
+
+
+def test_chances_in_words_round_halves_up_as_the_page_does():
+    # the web page words a chance with JavaScript's Math.round (halves up); the report must say the same number
+    from irsim.reporting.report import in_100
+
+    assert in_100(0.625) == "about 63 in 100"
+    assert in_100(0.615) == "about 62 in 100"
+    assert in_100(0.004) == "fewer than 1 in 100"
+    assert in_100(0.005) == "about 1 in 100"

@@ -20,6 +20,8 @@ playwright = pytest.importorskip("playwright.sync_api", reason="playwright (Pyth
 httpx = pytest.importorskip("httpx")
 expect = playwright.expect
 
+from irsim.reporting.report import in_100  # noqa: E402  (after the skips: the report needs plotly only)
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "out"
 
@@ -118,7 +120,7 @@ def test_page_end_to_end(server, browser):
     cell = "#chances-table tr[data-event='T2D'][data-year='20'] td[data-p]"
     page.wait_for_selector(cell, timeout=120_000)
     assert float(page.get_attribute(cell, "data-p")) == pytest.approx(p_t2d, abs=1e-12)
-    assert page.inner_text(cell) == f"about {round(100 * p_t2d)} in 100"
+    assert page.inner_text(cell) == in_100(p_t2d)  # the report's wording, halves up as on the page
     page.wait_for_selector("#fan-chart .main-svg")
     page.screenshot(path=str(OUT / "web_desktop.png"), full_page=True)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+import math
 from typing import Any, Sequence
 
 from .. import DISCLAIMER, __version__
@@ -35,8 +36,9 @@ def trajectory_payload(df) -> dict[str, Any]:
 
 def in_100(p: float) -> str:
     """A chance in words: "about 12 in 100" (under 0.5 in 100: "fewer than 1 in 100", as a finite number of draws
-    cannot tell a small chance from none)."""
-    n = round(100 * p)
+    cannot tell a small chance from none). Halves round up, as the web page's ``Math.round`` does (Python's ``round``
+    would word 0.625 as 62 where the page says 63)."""
+    n = math.floor(100 * p + 0.5)
     return "fewer than 1 in 100" if n == 0 else f"about {n} in 100"
 
 

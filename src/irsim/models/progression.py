@@ -268,6 +268,12 @@ def excess(x, switch):
     return jnp.minimum(x, 1.0) + switch * jnp.maximum(x - 1.0, 0.0)
 
 
+def energy_term(energy):
+    """Factor of the energy balance (kcal/day) on the hepatic triglyceride supply: ``1 + gain x energy / 1000``,
+    floored at ``hepatic.energy_floor`` (a deficit cuts the supply at once; Lim 2011)."""
+    return jnp.maximum(1.0 + c("hepatic.energy_gain") * energy / 1000.0, c("hepatic.energy_floor"))
+
+
 def hepatic_supply(ffa, carb_rel, insulin_rel, mitochondria, energy, mech):
     """Net hepatic triglyceride supply relative to the lean reference (1): FFA influx from adipose lipolysis, de novo
     lipogenesis (carbohydrate and insulin) and diet in Donnelly 2005's shares, net of fatty-acid oxidation; an energy
@@ -277,17 +283,15 @@ def hepatic_supply(ffa, carb_rel, insulin_rel, mitochondria, energy, mech):
     dnl = excess(carb_rel * insulin_rel ** c("hepatic.dnl_insulin_exponent"), mech.lipogenesis)
     x = c("hepatic.share_ffa") * ffa + c("hepatic.share_dnl") * dnl + c("hepatic.share_diet")
     ox = c("hepatic.oxidation_share")
-    deficit = jnp.maximum(1.0 + c("hepatic.energy_gain") * energy / 1000.0, c("hepatic.energy_floor"))
-    return deficit * x * (1.0 - jnp.minimum(ox * mitochondria, 0.9)) / (1.0 - ox)
+    return energy_term(energy) * x * (1.0 - jnp.minimum(ox * mitochondria, 0.9)) / (1.0 - ox)
 
 
 def deficit_drive(energy):
     """Factor (<= 1) on the glucose-production drive during an energy deficit (``energy`` < 0, kcal/day): caloric
     restriction lowers hepatic glucose output and fasting glucose within days, before weight is lost, and the effect
-    goes at energy balance (Henry 1985, Kelley 1993). The hepatic supply's deficit term (:func:`hepatic_supply`)
+    goes at energy balance (Henry 1985, Kelley 1993). The supply's :func:`energy_term` of the deficit
     raised to ``hepatic.egp_deficit_exponent``; 1 at balance or in surplus."""
-    d = jnp.maximum(1.0 + c("hepatic.energy_gain") * jnp.minimum(energy, 0.0) / 1000.0, c("hepatic.energy_floor"))
-    return d ** c("hepatic.egp_deficit_exponent")
+    return energy_term(jnp.minimum(energy, 0.0)) ** c("hepatic.egp_deficit_exponent")
 
 
 def mean_glucose(fast: dict):

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import numpy as np
+
 SCRIPT = """
 import jax
 from irsim.solvers._jax import jnp
@@ -78,3 +80,31 @@ def test_least_recently_used_programs_are_dropped(tmp_path):
         os.utime(tmp_path / f"{k}.jaxexport", (time.time() + k, time.time() + k))
     _jax._evict(tmp_path, limit=250)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2.jaxexport", "3.jaxexport"]
+
+
+# ------------------------------------------------------------------ compiled shapes of progression runs
+
+def test_batch_sizes_pad_small_runs_to_few_shapes_and_leave_large_ones():
+    from irsim.cohort.progression import BUCKETED, CHUNK, batch_size
+
+    sizes = {n: batch_size(n) for n in range(1, 3 * BUCKETED)}
+    assert all(n <= b <= CHUNK for n, b in sizes.items())
+    assert all(b <= 1.5 * n for n, b in sizes.items() if n >= 2)  # at most half as many again
+    assert len({b for n, b in sizes.items() if n <= BUCKETED}) <= 2 * BUCKETED.bit_length()
+    assert all(b == n for n, b in sizes.items() if n > BUCKETED)  # large runs: no padding
+    assert batch_size(10 * CHUNK) == CHUNK
+
+
+def test_record_by_record_runs_equal_the_whole_horizon_program(monkeypatch):
+    # small batches run one record per compiled call (one program for every horizon), large ones the whole horizon
+    # in one program: the same steps, so the same trajectories and end states to rounding
+    import irsim.cohort.progression as cp
+    from irsim.cohort.synthetic import population
+
+    start = cp.initialise(population("whitehall_ii", 5, seed=3), explain=False)
+    by_record, end_r = cp.run(start, 2.0, final=True)
+    monkeypatch.setattr(cp, "BUCKETED", 0)
+    whole, end_w = cp.run(start, 2.0, final=True)
+    assert by_record.shape == whole.shape == (3, len(cp.COLUMNS), 5)
+    np.testing.assert_allclose(by_record, whole, rtol=1e-12, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(np.asarray(end_r.state.weight), np.asarray(end_w.state.weight), rtol=1e-12)

@@ -30,6 +30,24 @@ COLUMNS = core.COLUMNS
 CHUNK = 25_000
 
 
+def batch_size(n: int) -> int:
+    """Persons per compiled batch for ``n`` persons: up to :data:`BUCKETED`, ``n`` rounded up to the next ``2^k`` or
+    ``3 x 2^(k-1)`` (padded with copies, at most half as many again), so that runs of nearby sizes share one compiled
+    program (a compile costs about 10 s on 2 cores; such batches also run record by record, one program for every
+    horizon: ``models.core._scan``); above it ``n`` itself (a large run's own compute dominates), at most
+    :data:`CHUNK`."""
+    n = max(int(n), 1)
+    if n > BUCKETED or n <= 2:
+        return min(n, CHUNK)
+    k = (n - 1).bit_length()  # 2^(k-1) < n <= 2^k
+    return 3 << (k - 2) if n <= 3 << (k - 2) else 1 << k
+
+
+#: Batch size up to which :func:`batch_size` pads to 2 sizes per doubling and :func:`run` compiles one program for
+#: every horizon.
+BUCKETED = 4096
+
+
 def persons_columns(persons) -> dict[str, np.ndarray]:
     """Canonical input columns (see :meth:`irsim.schemas.Person.to_row`) for one or many persons."""
     from ..schemas.person import Person
@@ -73,20 +91,21 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     mech = pm.Mechanisms() if mechanisms is None else mechanisms
     mech = pm.Mechanisms(*(np.broadcast_to(np.asarray(m, dtype=float), (n,)) for m in mech))
     ref = {k: jnp.asarray(v) for k, v in pm.reference().items()}
-    size = min(n, CHUNK)
+    size = batch_size(n)
     # an input the same for every person is one column, broadcast inside the model (memory: no per-person copy)
     table = [np.asarray(table[f], dtype=float) for f in pm.Inputs._fields]
     shared = all(x.ndim == 1 for x in table)
     columns = tuple(jnp.asarray(x[:, None]) for x in table) if shared else None
     out = np.empty((n_records + 1, len(COLUMNS), n))  # filled chunk by chunk (no second copy)
     ends = []
-    for a in range(0, n, size):  # chunks of persons bound the memory; the last one is padded to keep shapes static
+    for a in range(0, n, size):  # chunks of persons bound the memory; the last (or only) one is padded to its batch size
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
         chunk_inputs = columns if shared else tuple(jnp.asarray(x[:, None] if x.ndim == 1 else x[:, idx]) for x in table)
         res, s_end, o_end = _scan(take(start.params), take(start.state), chunk_inputs, take(mech), ref,
                                   take(start.organ_params), take(start.organ_state), jnp.asarray(t0[idx]),
-                                  n_records=n_records, per_record=per_record, dt=dt)
+                                  n_records=n_records, per_record=per_record, dt=dt,
+                                  per_call=1 if size <= BUCKETED else None)
         m = min(size, n - a)
         out[:, :, a: a + m] = np.asarray(res)[:, :, :m]
         if final:

@@ -440,56 +440,80 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
     )
 
 
-@kept_jit(static_argnames=("n_records", "per_record", "dt"))
-def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: int, per_record: int, dt: float):
-    def advance(s, o, k):
-        """Step ``k``: the new states, and what the step derived (time, inputs, coupled parameters, derived)."""
-        t = t0 + k * dt
-        u = pm.Inputs(*(col[k] for col in inputs))
-        p = om.coupled_params(params, o, oparams, mech)
-        s2, d = pm.step(t, s, p, u, mech, ref, dt)
-        o2 = om.step(t, om.drivers(t, s._replace(energy=s2.energy), d, p, u, ref), o, oparams, mech, dt)
-        return (s2, o2), (t, u, p, d)
+def _advance(params, inputs, mech, ref, oparams, t0, dt, s, o, k, k0=0):
+    """Step ``k0 + k`` at time ``t0 + (k0 + k) dt``, with row ``k`` of ``inputs``: the new states, and what the step
+    derived (time, inputs, coupled parameters, derived)."""
+    t = t0 + (k0 + k) * dt
+    u = pm.Inputs(*(col[k] for col in inputs))
+    p = om.coupled_params(params, o, oparams, mech)
+    s2, d = pm.step(t, s, p, u, mech, ref, dt)
+    o2 = om.step(t, om.drivers(t, s._replace(energy=s2.energy), d, p, u, ref), o, oparams, mech, dt)
+    return (s2, o2), (t, u, p, d)
 
-    def month(carry, k):
-        return advance(*carry, k)[0], None
 
-    def observe_all(s, o, k):
-        t = t0 + k * dt
-        u = pm.Inputs(*(col[k] for col in inputs))
-        p = om.coupled_params(params, o, oparams, mech)
-        d = pm.derive(t, s, p, u, mech, ref)
-        return observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech)
+@kept_jit(static_argnames=("count", "per_record", "dt"), donate_argnames=("state", "ostate"))
+def _records(params, state, ostate, inputs, mech, ref, oparams, t0, k0, *, count: int, per_record: int, dt: float):
+    """``count`` output records of ``per_record`` steps from ``state`` at step ``k0`` (time ``t0 + k0 dt``): the
+    observation at each record's first step, ``(count, n_cols, *batch)``, and the states after the last step.
+    ``inputs``: the rows of the input columns for these steps (row ``k`` is step ``k0 + k``)."""
+    step = partial(_advance, params, inputs, mech, ref, oparams, t0, dt)
 
     def record(carry, r):
-        # the record's first month: its derived quantities serve the observation too (one derive fewer per record)
-        k0 = r * per_record
         s, o = carry
-        carry, (t, u, p, d) = advance(s, o, k0)
+        # the record's first step: its derived quantities serve the observation too (one derive fewer per record)
+        carry, (t, u, p, d) = step(s, o, r * per_record, k0)
         obs = observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech)
-        carry, _ = jax.lax.scan(month, carry, k0 + 1 + jnp.arange(per_record - 1))
+        month = lambda c, k: (step(*c, k, k0)[0], None)  # noqa: E731
+        carry, _ = jax.lax.scan(month, carry, r * per_record + 1 + jnp.arange(per_record - 1))
         return carry, jnp.stack(obs)
 
-    (s_end, o_end), obs = jax.lax.scan(record, (state, ostate), jnp.arange(n_records))
-    last = jnp.stack(observe_all(s_end, o_end, n_records * per_record))
-    return jnp.concatenate([obs, last[None]], axis=0), s_end, o_end  # (n_records + 1, n_cols, *batch)
+    (s, o), obs = jax.lax.scan(record, (state, ostate), jnp.arange(count))
+    return obs, s, o
+
+
+@kept_jit
+def _observe_at(params, state, ostate, inputs, mech, ref, oparams, t0, k, dt):
+    """The observation of ``state`` at step ``k`` (time ``t0 + k dt``) with input row 0 of ``inputs`` (a run's last
+    record)."""
+    t = t0 + k * dt
+    u = pm.Inputs(*(col[0] for col in inputs))
+    p = om.coupled_params(params, ostate, oparams, mech)
+    d = pm.derive(t, state, p, u, mech, ref)
+    return jnp.stack(observe(state, d, p, t) + om.observe(t, om.drivers(t, state, d, p, u, ref), ostate, oparams,
+                                                          mech))
+
+
+def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: int, per_record: int, dt: float,
+          per_call: int | None = None):
+    """``n_records`` records of ``per_record`` steps (:func:`_records`) and the observation after the last:
+    ``(n_records + 1, n_cols, *batch)``, with the states at the end. ``inputs``: the input columns, one row per step
+    and one more (``n_records x per_record + 1``). ``per_call``: records per compiled call, default all of them (one
+    program per horizon, the fastest for a large batch); 1 makes one program serve every horizon (a small batch,
+    where compiling costs more than running; about 20 % slower per person-year)."""
+    rows = [np.asarray(col) for col in inputs]
+    per_call = n_records if per_call is None else int(per_call)
+    obs, s, o = [], state, ostate
+    for k0 in range(0, n_records * per_record, per_call * per_record):
+        count = min(per_call, n_records - k0 // per_record)
+        ob, s, o = _records(params, s, o, tuple(jnp.asarray(x[k0: k0 + count * per_record]) for x in rows), mech,
+                            ref, oparams, t0, np.int64(k0), count=count, per_record=per_record, dt=dt)
+        obs.append(np.asarray(ob))
+    k = n_records * per_record
+    obs.append(np.asarray(_observe_at(params, s, o, tuple(jnp.asarray(x[k: k + 1]) for x in rows), mech, ref,
+                                      oparams, t0, np.int64(k), np.float64(dt)))[None])
+    return np.concatenate(obs), s, o  # (n_records + 1, n_cols, *batch)
 
 
 @partial(jax.jit, static_argnames=("columns", "n_steps", "dt"))
 def scan_core_columns(params, state, inputs, mech, ref, oparams, ostate, t0, *, columns: tuple[int, ...],
                       n_steps: int, dt: float):
-    """The monthly steps of :func:`_scan` (the same ``advance``), recording only the core columns ``columns``
+    """The monthly steps of :func:`_scan` (the same :func:`_advance`), recording only the core columns ``columns``
     (indices into :data:`COLUMNS`, all core ones) of every step's start: ``(n_steps, len(columns), *batch)``, the
     observation of month ``k`` in row ``k``. A cheap forward model for the personal twin's likelihood
     (``irsim.inference.twin``): no organ observation and no record bookkeeping."""
     def month(carry, k):
-        s, o = carry
-        t = t0 + k * dt
-        u = pm.Inputs(*(col[k] for col in inputs))
-        p = om.coupled_params(params, o, oparams, mech)
-        s2, d = pm.step(t, s, p, u, mech, ref, dt)
-        o2 = om.step(t, om.drivers(t, s._replace(energy=s2.energy), d, p, u, ref), o, oparams, mech, dt)
-        obs = observe(s, d, p, t)
+        (s2, o2), (t, u, p, d) = _advance(params, inputs, mech, ref, oparams, t0, dt, *carry, k)
+        obs = observe(carry[0], d, p, t)
         return (s2, o2), jnp.stack([obs[i] for i in columns])
 
     _, obs = jax.lax.scan(month, (state, ostate), jnp.arange(n_steps))

@@ -451,7 +451,7 @@ def _advance(params, inputs, mech, ref, oparams, t0, dt, s, o, k, k0=0):
     return (s2, o2), (t, u, p, d)
 
 
-@kept_jit(static_argnames=("count", "per_record", "dt"), donate_argnames=("state", "ostate"))
+@kept_jit(static_argnames=("count", "per_record", "dt"))
 def _records(params, state, ostate, inputs, mech, ref, oparams, t0, k0, *, count: int, per_record: int, dt: float):
     """``count`` output records of ``per_record`` steps from ``state`` at step ``k0`` (time ``t0 + k0 dt``): the
     observation at each record's first step, ``(count, n_cols, *batch)``, and the states after the last step.

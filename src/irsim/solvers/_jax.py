@@ -66,15 +66,15 @@ def _code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def kept_jit(fn=None, *, static_argnames: tuple[str, ...] = (), donate_argnames: tuple[str, ...] = ()):
+def kept_jit(fn=None, *, static_argnames: tuple[str, ...] = ()):
     """``jax.jit`` whose traced program is also kept on disk (``jax.export``), keyed by the function, its static
     arguments, the shapes and dtypes of the others, the code and the parameter values in force: a new process that
     calls it with the same shapes loads the program instead of tracing it again (tracing the progression model takes
     seconds per command; compiling is already kept by JAX's persistent cache). Inside another trace, or with the
     cache off, it is the plain ``jax.jit``."""
     if fn is None:
-        return functools.partial(kept_jit, static_argnames=static_argnames, donate_argnames=donate_argnames)
-    jitted = jax.jit(fn, static_argnames=static_argnames, donate_argnames=donate_argnames)
+        return functools.partial(kept_jit, static_argnames=static_argnames)
+    jitted = jax.jit(fn, static_argnames=static_argnames)
     loaded: dict[str, tuple] = {}
     _LOADED.append(loaded)
 

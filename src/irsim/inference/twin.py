@@ -20,7 +20,7 @@ projection: the glycaemic labs of the visits say little about them, so they are 
 
 Likelihood: every later visit's measured fasting glucose, fasting insulin, 2-h glucose, HbA1c and weight, log-normal
 around the model's value at that month with the CVs of ``cohort.progression.MEASURED`` (weight :data:`WEIGHT_CV`).
-The forward model runs the monthly scan (``models.core._scan``) from the first visit to now only.
+The forward model runs the monthly steps (``models.core.scan_core_columns``) from the first visit to now only.
 
 :func:`log_posterior` is one JAX program over a batch of ``theta`` shared by both methods: ``laplace`` (MAP by
 Levenberg-Marquardt, Gauss-Newton Hessian, Gaussian draws) and ``nuts`` (NumPyro, chains in lockstep, in the space

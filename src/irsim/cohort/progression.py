@@ -98,7 +98,7 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     columns = tuple(jnp.asarray(x[:, None]) for x in table) if shared else None
     out = np.empty((n_records + 1, len(COLUMNS), n))  # filled chunk by chunk (no second copy)
     ends = []
-    for a in range(0, n, size):  # chunks of persons bound the memory; the last (or only) one is padded to its batch size
+    for a in range(0, n, size):  # chunks of persons bound the memory; the last (or only) one is padded
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
         chunk_inputs = columns if shared else tuple(jnp.asarray(x[:, None] if x.ndim == 1 else x[:, idx]) for x in table)

@@ -109,7 +109,7 @@ def test_incidence_and_visit_schedule():
 
 
 def test_every_protocol_measures_each_target_and_the_report_shows_every_row(tmp_path):
-    # one test for the whole quick run (about 7 minutes of compiling on a cold cache): a module fixture shared by
+    # one test for the whole quick run (about 3 minutes on a cold cache, most of it compiling): a module fixture shared by
     # several tests is computed once per xdist worker that runs one of them
     from irsim.validation import report, suite
 

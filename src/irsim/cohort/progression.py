@@ -29,6 +29,10 @@ COLUMNS = core.COLUMNS
 #: Persons per compiled batch: bounds memory (the surrogate lookups gather 32 grid corners per person).
 CHUNK = 25_000
 
+#: Batch size up to which :func:`batch_size` pads to 2 sizes per doubling and :func:`run` compiles one program for
+#: every horizon.
+BUCKETED = 4096
+
 
 def batch_size(n: int) -> int:
     """Persons per compiled batch for ``n`` persons: up to :data:`BUCKETED`, ``n`` rounded up to the next ``2^k`` or
@@ -41,11 +45,6 @@ def batch_size(n: int) -> int:
         return min(n, CHUNK)
     k = (n - 1).bit_length()  # 2^(k-1) < n <= 2^k
     return 3 << (k - 2) if n <= 3 << (k - 2) else 1 << k
-
-
-#: Batch size up to which :func:`batch_size` pads to 2 sizes per doubling and :func:`run` compiles one program for
-#: every horizon.
-BUCKETED = 4096
 
 
 def persons_columns(persons) -> dict[str, np.ndarray]:
@@ -95,13 +94,13 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
     # an input the same for every person is one column, broadcast inside the model (memory: no per-person copy)
     table = [np.asarray(table[f], dtype=float) for f in pm.Inputs._fields]
     shared = all(x.ndim == 1 for x in table)
-    columns = tuple(jnp.asarray(x[:, None]) for x in table) if shared else None
+    columns = tuple(x[:, None] for x in table) if shared else None
     out = np.empty((n_records + 1, len(COLUMNS), n))  # filled chunk by chunk (no second copy)
     ends = []
     for a in range(0, n, size):  # chunks of persons bound the memory; the last (or only) one is padded
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
-        chunk_inputs = columns if shared else tuple(jnp.asarray(x[:, None] if x.ndim == 1 else x[:, idx]) for x in table)
+        chunk_inputs = columns if shared else tuple(x[:, None] if x.ndim == 1 else x[:, idx] for x in table)
         res, s_end, o_end = _scan(take(start.params), take(start.state), chunk_inputs, take(mech), ref,
                                   take(start.organ_params), take(start.organ_state), jnp.asarray(t0[idx]),
                                   n_records=n_records, per_record=per_record, dt=dt,

@@ -451,6 +451,11 @@ def _advance(params, inputs, mech, ref, oparams, t0, dt, s, o, k, k0=0):
     return (s2, o2), (t, u, p, d)
 
 
+def _observe_all(s, o, t, u, p, d, ref, oparams, mech) -> tuple:
+    """Every output column of states ``s`` (core) and ``o`` (organs) at time ``t``, from what that step derived."""
+    return observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech)
+
+
 @kept_jit(static_argnames=("count", "per_record", "dt"))
 def _records(params, state, ostate, inputs, mech, ref, oparams, t0, k0, *, count: int, per_record: int, dt: float):
     """``count`` output records of ``per_record`` steps from ``state`` at step ``k0`` (time ``t0 + k0 dt``): the
@@ -462,7 +467,7 @@ def _records(params, state, ostate, inputs, mech, ref, oparams, t0, k0, *, count
         s, o = carry
         # the record's first step: its derived quantities serve the observation too (one derive fewer per record)
         carry, (t, u, p, d) = step(s, o, r * per_record, k0)
-        obs = observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech)
+        obs = _observe_all(s, o, t, u, p, d, ref, oparams, mech)
         month = lambda c, k: (step(*c, k, k0)[0], None)  # noqa: E731
         carry, _ = jax.lax.scan(month, carry, r * per_record + 1 + jnp.arange(per_record - 1))
         return carry, jnp.stack(obs)
@@ -479,8 +484,7 @@ def _observe_at(params, state, ostate, inputs, mech, ref, oparams, t0, k, dt):
     u = pm.Inputs(*(col[0] for col in inputs))
     p = om.coupled_params(params, ostate, oparams, mech)
     d = pm.derive(t, state, p, u, mech, ref)
-    return jnp.stack(observe(state, d, p, t) + om.observe(t, om.drivers(t, state, d, p, u, ref), ostate, oparams,
-                                                          mech))
+    return jnp.stack(_observe_all(state, ostate, t, u, p, d, ref, oparams, mech))
 
 
 def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: int, per_record: int, dt: float,
@@ -490,7 +494,7 @@ def _scan(params, state, inputs, mech, ref, oparams, ostate, t0, *, n_records: i
     and one more (``n_records x per_record + 1``). ``per_call``: records per compiled call, default all of them (one
     program per horizon, the fastest for a large batch); 1 makes one program serve every horizon (a small batch,
     where compiling costs more than running; about 20 % slower per person-year)."""
-    rows = [np.asarray(col) for col in inputs]
+    rows = [np.asarray(col) for col in inputs]  # host arrays: each call takes its own rows
     per_call = n_records if per_call is None else int(per_call)
     obs, s, o = [], state, ostate
     for k0 in range(0, n_records * per_record, per_call * per_record):

@@ -66,16 +66,19 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
         lo, hi = v("duration_min"), v("duration_max")
         out["diabetes_duration_years"] = (lo * (hi / lo) ** q if spec.get("duration_log_uniform") else lo + (hi - lo) * q)
     # between-person random effects of the progression model (progression.yaml `heterogeneity`)
-    out.update(progression_effects(*(rng.normal(0.0, 1.0, n) for _ in range(3))))
+    out.update(progression_effects(*(rng.normal(0.0, 1.0, n) for _ in range(3)),
+                                   u_onset=np.random.default_rng([seed, 2]).random(n)))  # own stream: draws above kept
     # the organ modules' (organs.yaml `heterogeneity`), from their own stream: the draws above stay as they are
     out.update(organ_effects(n, female, np.random.default_rng([seed, 1])))
     return out
 
 
-def progression_effects(z_susceptibility, z_drift, z_decline) -> dict[str, np.ndarray]:
+def progression_effects(z_susceptibility, z_drift, z_decline, u_onset=None) -> dict[str, np.ndarray]:
     """Between-person random effects of the progression model from standard normal draws (progression.yaml
-    `heterogeneity`): capacity susceptibility and decline (log-normal), drift of insulin sensitivity (normal)."""
-    return {"capacity_susceptibility": np.exp(pm.c("heterogeneity.capacity_susceptibility_log_sd") * z_susceptibility),
+    `heterogeneity`): capacity susceptibility and decline (log-normal), drift of insulin sensitivity (normal); with
+    uniform draws ``u_onset``, the age at which the decline begins (else the median's)."""
+    onset = {} if u_onset is None else {"decline_onset_age": np.asarray(pm.decline_onset_age(np.asarray(u_onset)))}
+    return onset | {"capacity_susceptibility": np.exp(pm.c("heterogeneity.capacity_susceptibility_log_sd") * z_susceptibility),
             "sensitivity_drift": pm.c("heterogeneity.sensitivity_drift_sd") * z_drift,
             "capacity_decline": pm.c("heterogeneity.capacity_decline_median") * np.exp(
                 pm.c("heterogeneity.capacity_decline_log_sd") * z_decline)}

@@ -72,6 +72,7 @@ class Params(NamedTuple):
     capacity_susceptibility: Any  # multiplier of the glucotoxic capacity-loss rate (1: population median)
     sensitivity_drift: Any        # drift of log intrinsic insulin sensitivity, 1/year (0: none beyond the model's)
     capacity_decline: Any         # glucose-independent loss of beta-cell functional capacity, 1/year (random effect)
+    decline_onset_age: Any        # age (years) from which that decline acts (random effect)
     responsivity: Any             # stimulated (first-phase and proportional) responsivity of secretion to glucose,
                                   # 1 = reference; set from the 2-h OGTT glucose (1 without one)
     filtration: Any               # kidney filtration capacity this month, mL/min/1.73 m2 (the kidney organ couples it
@@ -470,7 +471,8 @@ def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     glucotoxic (day-mean glucose above a threshold relative to the reference; Weir 2004 stages of decompensation),
     which stops at the plateau of dedifferentiation (``beta.capacity_glucose_floor``, Cinti 2016), chronic ER stress
     (Back & Kaufman 2012) and a glucose-independent, person-specific decline (inherited beta-cell risk; a random effect
-    that cohorts draw, ``heterogeneity.capacity_decline_*``; one person's projection uses the median)."""
+    that cohorts draw, ``heterogeneity.capacity_decline_*``; one person's projection uses the median) that begins at a
+    person's own age ``decline_onset_age`` (drawn uniformly over adult life; the median person's at its midpoint)."""
     g = mean_glucose(d.fast) / ref["glucose"]
     x = jnp.maximum(g - c("beta.capacity_glucose_threshold"), 0.0)
     n = c("beta.capacity_glucose_hill")
@@ -479,7 +481,20 @@ def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     # written on C - C_min, the glucose-driven loss acts on (C - floor)+
     floor, cmin = c("beta.capacity_glucose_floor"), c("beta.capacity_min")
     glucose = glucose * jnp.maximum(s.capacity - floor, 0.0) / jnp.maximum(s.capacity - cmin, 1e-6)
-    return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress + p.capacity_decline
+    decline = jnp.where(d.age >= p.decline_onset_age, p.capacity_decline, 0.0)
+    return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress + decline
+
+
+def decline_onset_age(u):
+    """Age at which the glucose-independent decline begins, from uniform draws ``u`` in [0, 1): uniform over
+    ``heterogeneity.capacity_decline_onset_min..max``."""
+    lo, hi = c("heterogeneity.capacity_decline_onset_min"), c("heterogeneity.capacity_decline_onset_max")
+    return lo + (hi - lo) * u
+
+
+def decline_onset_median():
+    """The median person's :func:`decline_onset_age` (one person's projection)."""
+    return decline_onset_age(0.5)
 
 
 def residual_capacity(capacity, loss, floor=None):

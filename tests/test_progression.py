@@ -182,18 +182,22 @@ def test_beta_cell_capacity_loss_starts_above_the_reference_glycaemia_and_rises_
 
     ref = pm.reference()
     s = SimpleNamespace(er_stress=np.array(er), capacity=np.array(1.0))
-    p = SimpleNamespace(capacity_susceptibility=np.array(1.0), capacity_decline=np.array(0.0))
+    onset = dict(decline_onset_age=np.array(40.0), decline_onset_width=np.array(pm.DRAWN_ONSET_WIDTH))
+    p = SimpleNamespace(capacity_susceptibility=np.array(1.0), capacity_decline=np.array(0.0), **onset)
     # mean glucose (pm.mean_glucose) = x times the reference's: fasting at that level, no postprandial excess
-    d = lambda x: SimpleNamespace(fast={"day_mean_glucose_mg_dl": np.array(x * ref["glucose"]),  # noqa: E731
-                                        "fasting_glucose_mg_dl": np.array(x * ref["glucose"])})
+    d = lambda x, age=50.0: SimpleNamespace(age=np.array(age),  # noqa: E731
+                                            fast={"day_mean_glucose_mg_dl": np.array(x * ref["glucose"]),
+                                                  "fasting_glucose_mg_dl": np.array(x * ref["glucose"])})
     mech = pm.Mechanisms()
     lo, hi = (float(pm.capacity_loss(s, p, mech, d(x), ref)) for x in (g, g + dg))
     assert 0.0 <= lo <= hi <= pm.c("beta.capacity_glucose_rate") + pm.c("beta.capacity_er_rate") * er + 1e-12
     if g <= pm.c("beta.capacity_glucose_threshold") and er == 0.0:
         assert lo == 0.0
     # the glucose-independent decline (a person's random effect) adds to the rate, whatever the glucose
-    p2 = SimpleNamespace(capacity_susceptibility=np.array(1.0), capacity_decline=np.array(0.01))
+    p2 = SimpleNamespace(capacity_susceptibility=np.array(1.0), capacity_decline=np.array(0.01), **onset)
     assert float(pm.capacity_loss(s, p2, mech, d(g), ref)) == pytest.approx(lo + 0.01, abs=1e-12)
+    # ... from the person's onset age on (v2.6), not before
+    assert float(pm.capacity_loss(s, p2, mech, d(g, age=39.0), ref)) == pytest.approx(lo, abs=1e-12)
     # the glucose-driven loss (dedifferentiation) stops at its floor (Cinti 2016); the decline goes on below it
     low = SimpleNamespace(er_stress=np.array(0.0), capacity=np.array(pm.c("beta.capacity_glucose_floor")))
     assert float(pm.capacity_loss(low, p2, mech, d(g + dg), ref)) == pytest.approx(0.01, abs=1e-12)

@@ -204,11 +204,15 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     drift = np.where(np.isnan(col("sensitivity_drift")), 0.0, col("sensitivity_drift"))
     decline = np.where(np.isnan(col("capacity_decline")), pm.c("heterogeneity.capacity_decline_median"),
                        col("capacity_decline"))
-    onset = np.where(np.isnan(col("decline_onset_age")), pm.decline_onset_median(), col("decline_onset_age"))
+    onset0, width0 = pm.decline_onset_default(n)
+    drawn = ~np.isnan(col("decline_onset_age"))
+    onset = np.where(drawn, col("decline_onset_age"), onset0)
+    width = np.where(drawn, pm.DRAWN_ONSET_WIDTH, width0)
     params = pm.Params(female=female, height_cm=height, age0=age, w_set0=weight, rho=rho, tau_w=tau,
                        muscle0=ones, liver0=ones, adipose0=ones, fat_ref=np.asarray(pm.reference_fat(female)),
                        activity0=activity, a1c_offset=np.zeros(n), capacity_susceptibility=susceptibility,
-                       sensitivity_drift=drift, capacity_decline=decline, decline_onset_age=onset, responsivity=ones,
+                       sensitivity_drift=drift, capacity_decline=decline, decline_onset_age=onset,
+                       decline_onset_width=width, responsivity=ones,
                        filtration=np.full(n, pm.med.c("sglt2.egfr_reference")))
     ref = pm.reference()
     s_fit, bm_fit, fpg_model, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)

@@ -72,7 +72,8 @@ class Params(NamedTuple):
     capacity_susceptibility: Any  # multiplier of the glucotoxic capacity-loss rate (1: population median)
     sensitivity_drift: Any        # drift of log intrinsic insulin sensitivity, 1/year (0: none beyond the model's)
     capacity_decline: Any         # glucose-independent loss of beta-cell functional capacity, 1/year (random effect)
-    decline_onset_age: Any        # age (years) from which that decline acts (random effect)
+    decline_onset_age: Any        # age (years) at which that decline begins (random effect)
+    decline_onset_width: Any      # years over which it reaches its full rate (one person: the onset spread)
     responsivity: Any             # stimulated (first-phase and proportional) responsivity of secretion to glucose,
                                   # 1 = reference; set from the 2-h OGTT glucose (1 without one)
     filtration: Any               # kidney filtration capacity this month, mL/min/1.73 m2 (the kidney organ couples it
@@ -472,7 +473,7 @@ def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     which stops at the plateau of dedifferentiation (``beta.capacity_glucose_floor``, Cinti 2016), chronic ER stress
     (Back & Kaufman 2012) and a glucose-independent, person-specific decline (inherited beta-cell risk; a random effect
     that cohorts draw, ``heterogeneity.capacity_decline_*``; one person's projection uses the median) that begins at a
-    person's own age ``decline_onset_age`` (drawn uniformly over adult life; the median person's at its midpoint)."""
+    person's own age (:func:`decline_active`)."""
     g = mean_glucose(d.fast) / ref["glucose"]
     x = jnp.maximum(g - c("beta.capacity_glucose_threshold"), 0.0)
     n = c("beta.capacity_glucose_hill")
@@ -481,7 +482,7 @@ def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     # written on C - C_min, the glucose-driven loss acts on (C - floor)+
     floor, cmin = c("beta.capacity_glucose_floor"), c("beta.capacity_min")
     glucose = glucose * jnp.maximum(s.capacity - floor, 0.0) / jnp.maximum(s.capacity - cmin, 1e-6)
-    decline = jnp.where(d.age >= p.decline_onset_age, p.capacity_decline, 0.0)
+    decline = p.capacity_decline * decline_active(d.age, p)
     return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress + decline
 
 
@@ -492,9 +493,22 @@ def decline_onset_age(u):
     return lo + (hi - lo) * u
 
 
-def decline_onset_median():
-    """The median person's :func:`decline_onset_age` (one person's projection)."""
-    return decline_onset_age(0.5)
+def decline_active(age, p: Params):
+    """Share of the glucose-independent decline acting at ``age``: 0 before the onset age, rising to 1 over
+    ``decline_onset_width`` years. Cohorts draw each person's onset (:func:`decline_onset_age`) and begin it within a
+    month; one person's projection starts at the earliest onset and spreads over the whole range, i.e. the share of
+    persons of that age in whom the decline has begun (the mean over the onset distribution)."""
+    return jnp.clip((age - p.decline_onset_age) / p.decline_onset_width, 0.0, 1.0)
+
+
+def decline_onset_default(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(onset age, width) of persons without a drawn onset: the mean over the onset distribution."""
+    lo, hi = c("heterogeneity.capacity_decline_onset_min"), c("heterogeneity.capacity_decline_onset_max")
+    return np.full(n, lo), np.full(n, hi - lo)
+
+
+#: Years over which a drawn onset reaches the full rate (one monthly step).
+DRAWN_ONSET_WIDTH = 1.0 / 12.0
 
 
 def residual_capacity(capacity, loss, floor=None):

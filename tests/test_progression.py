@@ -213,3 +213,23 @@ def test_a_worse_ogtt_means_less_responsivity_and_no_later_diabetes():
     out = cp.run(start, 25)
     dx = [np.flatnonzero(out[:, C["glycemic_status"], i] == 4) for i in range(2)]
     assert len(dx[1]) and (not len(dx[0]) or dx[1][0] <= dx[0][0])
+
+
+def test_decline_begins_at_a_drawn_age_and_one_person_uses_its_share():
+    # v2.6: cohorts draw the age at which the glucose-independent decline begins, uniform over
+    # heterogeneity.capacity_decline_onset_min..max (20-100 y, an irsim choice); one person's projection uses the
+    # share of persons of its age in whom it has begun, the mean over that distribution
+    from irsim.cohort.synthetic import population
+
+    lo, hi = pm.c("heterogeneity.capacity_decline_onset_min"), pm.c("heterogeneity.capacity_decline_onset_max")
+    onset = population("whitehall_ii", 4000, seed=1)["decline_onset_age"]
+    assert lo <= onset.min() and onset.max() < hi
+    assert np.mean(onset) == pytest.approx((lo + hi) / 2, abs=2.0)  # uniform mean 60, SE 0.4 y
+    one = cp.initialise(columns(age=[50.0]))
+    ages = np.array([10.0, 20.0, 50.0, 60.0, 100.0, 110.0])
+    share = np.asarray(pm.decline_active(ages, one.params))
+    np.testing.assert_allclose(share, np.clip((ages - lo) / (hi - lo), 0.0, 1.0), atol=1e-12)
+    drawn = cp.initialise(population("whitehall_ii", 3, seed=1))
+    a = drawn.params.decline_onset_age
+    np.testing.assert_array_equal(np.asarray(pm.decline_active(a - 0.01, drawn.params)), 0.0)
+    np.testing.assert_array_equal(np.asarray(pm.decline_active(a + pm.DRAWN_ONSET_WIDTH, drawn.params)), 1.0)

@@ -76,7 +76,8 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
 def progression_effects(z_susceptibility, z_drift, z_decline, u_onset=None) -> dict[str, np.ndarray]:
     """Between-person random effects of the progression model from standard normal draws (progression.yaml
     `heterogeneity`): capacity susceptibility and decline (log-normal), drift of insulin sensitivity (normal); with
-    uniform draws ``u_onset``, the age at which the decline begins (else the median's)."""
+    uniform draws ``u_onset``, the age at which the decline begins (without them ``core.initialise`` gives one
+    person's mean over the onset ages)."""
     onset = {} if u_onset is None else {"decline_onset_age": np.asarray(pm.decline_onset_age(np.asarray(u_onset)))}
     return onset | {"capacity_susceptibility": np.exp(pm.c("heterogeneity.capacity_susceptibility_log_sd") * z_susceptibility),
             "sensitivity_drift": pm.c("heterogeneity.sensitivity_drift_sd") * z_drift,

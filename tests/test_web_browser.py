@@ -24,7 +24,7 @@ from irsim.reporting.report import in_100  # noqa: E402  (after the skips: the r
 
 ROOT = Path(__file__).resolve().parents[1]
 #: How long the page may take to show a projection: its first one traces and compiles the programs (52 s alone on the
-#: 2-core machine; over 120 s once, beside the other test worker's twin fits, in a clean-clone CI run of 2026-12-02)
+#: 2-core machine; over 120 s once, beside the other test worker, in a clean-clone CI run of 2026-12-02)
 PAGE_WAIT_MS = 300_000
 OUT = ROOT / "out"
 

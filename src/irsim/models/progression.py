@@ -503,7 +503,7 @@ def decline_active(age, p: Params):
 
 def decline_onset_default(n: int) -> tuple[np.ndarray, np.ndarray]:
     """(onset age, width) of persons without a drawn onset: the mean over the onset distribution."""
-    lo, hi = c("heterogeneity.capacity_decline_onset_min"), c("heterogeneity.capacity_decline_onset_max")
+    lo, hi = decline_onset_age(0.0), decline_onset_age(1.0)
     return np.full(n, lo), np.full(n, hi - lo)
 
 

@@ -103,6 +103,13 @@ def test_incidence_and_visit_schedule():
     assert t[0] == pytest.approx(0.5) and t[1] == pytest.approx(1.0) and np.isnan(t[2])
     t_monthly = S.event_times_at_visits(out, fpg_every=1, ogtt_every=1)
     assert t_monthly[0] == pytest.approx(3 / 12) and t_monthly[1] == pytest.approx(7 / 12)
+    # which criterion the first visit met (DPP's trigger split, Christophi 2013): the first person's fasting glucose
+    # at month 6, the second's 2-h glucose at month 12, none for the third; a fourth meets both at month 12
+    both = np.concatenate([out, out[:, :, 2:3]], axis=2)
+    both[12:, COLUMNS.index("fasting_glucose_mmol_l"), 3] = 7.5
+    both[12:, COLUMNS.index("glucose_2h_mmol_l"), 3] = 12.0
+    kinds = S.first_trigger(both)
+    assert [S.TRIGGERS[k] for k in kinds] == ["fasting glucose only", "2-h glucose only", "none", "both"]
 
 
 # ------------------------------------------------------------------------------------------------ protocols (quick)

@@ -227,15 +227,37 @@ def event_times_at_visits(out: np.ndarray, fpg_every: int = 6, ogtt_every: int =
     ``confirm`` (an independent repeat measurement of the same run), a visit's diagnosis counts only if the repeat
     test also meets the criterion (DPP, ACT NOW)."""
     months = np.rint(column(out, "year")[:, 0] * 12).astype(int)
-    fv, ov = visit_mask(months, fpg_every, ogtt_every)
 
     def hits(a):
-        return (((column(a, "fasting_glucose_mmol_l") >= FPG_DM) & fv[:, None])
-                | ((column(a, "glucose_2h_mmol_l") >= G2H_DM) & ov[:, None]))
+        f, g = _visit_hits(a, fpg_every, ogtt_every)
+        return f | g
 
     hit = hits(out) if confirm is None else hits(out) & hits(confirm)
     k = first_index(hit)
     return np.where(k >= 0, months[np.clip(k, 0, None)] / 12.0, np.nan)
+
+
+def _visit_hits(out: np.ndarray, fpg_every: int, ogtt_every: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fasting glucose >= 7.0 mmol/L at a fasting-glucose visit, 2-h glucose >= 11.1 mmol/L at an OGTT visit), per
+    record and person."""
+    months = np.rint(column(out, "year")[:, 0] * 12).astype(int)
+    fv, ov = visit_mask(months, fpg_every, ogtt_every)
+    return ((column(out, "fasting_glucose_mmol_l") >= FPG_DM) & fv[:, None],
+            (column(out, "glucose_2h_mmol_l") >= G2H_DM) & ov[:, None])
+
+
+#: What first met a diabetes criterion at a visit (:func:`first_trigger`).
+TRIGGERS = ("none", "fasting glucose only", "2-h glucose only", "both")
+
+
+def first_trigger(out: np.ndarray, fpg_every: int = 6, ogtt_every: int = 12) -> np.ndarray:
+    """Per person, which criterion the first visit that met one met, before any confirmation: an index into
+    :data:`TRIGGERS` (0: no visit met one)."""
+    f, g = _visit_hits(out, fpg_every, ogtt_every)
+    k = first_index(f | g)
+    cols = np.arange(f.shape[1])
+    at = np.clip(k, 0, None)
+    return np.where(k >= 0, f[at, cols] * 1 + g[at, cols] * 2, 0)
 
 
 def insulinogenic_index(out_t: np.ndarray) -> np.ndarray:

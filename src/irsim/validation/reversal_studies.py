@@ -21,13 +21,14 @@ VLCD_KCAL = -2200.0
 COUNTERPOINT = Scenario.parse({"name": "counterpoint_vlcd", "description": "600 kcal/day for 8 weeks",
                                "interventions": [{"type": "calorie_change", "start_year": 0, "stop_year": 8 * WEEK,
                                                   "kcal_per_day": VLCD_KCAL}]})
+STEVEN_DIET_WEEKS = 8
 #: Steven 2016: 8-week very-low-calorie diet, weight 98.0 -> 83.8 kg (-14.5 %), stepped return to isocaloric
 #: eating, then weight kept for 6 months (84.7 kg at 6 months).
 STEVEN = Scenario.parse({"name": "steven_vlcd", "description": "14.5 % weight loss in 8 weeks, then maintained",
                          "interventions": [{"type": "weight_loss", "start_year": 0, "percent": 14.5,
-                                            "over_months": 8 * WEEK * 12, "then": "maintain"}]})
+                                            "over_months": STEVEN_DIET_WEEKS * WEEK * 12, "then": "maintain"}]})
 STEVEN_RETURN = 10 * WEEK      # after the 2-week return to normal eating
-STEVEN_FOLLOW = 8 * WEEK + 0.5  # six months after the diet
+STEVEN_FOLLOW = STEVEN_DIET_WEEKS * WEEK + 0.5  # six months after the diet
 FPG_REMISSION = 7.0            # mmol/L, Steven 2016's response criterion
 
 
@@ -68,7 +69,7 @@ def steven(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("steven")
     out = cohorts.run("steven_t2d", n, STEVEN_FOLLOW, STEVEN, step="week")
     years = column(out, "year")[:, 0]
-    k_ret, k_6m = (int(np.argmin(np.abs(years - t))) for t in (STEVEN_RETURN, STEVEN_FOLLOW))
+    k_end, k_ret, k_6m = (int(np.argmin(np.abs(years - t))) for t in (STEVEN_DIET_WEEKS * WEEK, STEVEN_RETURN, STEVEN_FOLLOW))
     fpg = column(out, "fasting_glucose_mmol_l")
     a1c = column(out, "hba1c_percent")
     resp, resp6 = fpg[k_ret] < FPG_REMISSION, fpg[k_6m] < FPG_REMISSION
@@ -86,8 +87,10 @@ def steven(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.data.update(years=years, fpg_resp=nanmean(fpg[:, resp6], axis=1), fpg_non=nanmean(fpg[:, ~resp6], axis=1))
     res.notes.append(f"{int(resp.sum())} of {n} with fasting glucose < {FPG_REMISSION:g} mmol/L after the return to normal "
                      f"eating, {int(resp6.sum())} at 6 months; mean duration {nanmean(duration[resp6]):.1f} y (responders) vs "
-                     f"{nanmean(duration[~resp6]):.1f} y; fasting glucose at baseline {nanmean(fpg[0]) :.1f} mmol/L "
-                     f"({nanmean(fpg[0]) * MGDL:.0f} mg/dL).")
+                     f"{nanmean(duration[~resp6]):.1f} y; mean fasting glucose {nanmean(fpg[0]):.1f} mmol/L at baseline "
+                     f"({nanmean(fpg[0]) * MGDL:.0f} mg/dL), {nanmean(fpg[k_end]):.1f} at the end of the diet (week "
+                     f"{STEVEN_DIET_WEEKS}), {nanmean(fpg[k_ret]):.1f} after the return and {nanmean(fpg[k_6m]):.1f} at 6 "
+                     "months.")
     return res
 
 

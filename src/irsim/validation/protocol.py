@@ -226,10 +226,11 @@ def event_times_at_visits(out: np.ndarray, fpg_every: int = 6, ogtt_every: int =
     """Years to diagnosis for a monthly run, diabetes checked only at the study's visits (NaN: none). With
     ``confirm`` (an independent repeat measurement of the same run), a visit's diagnosis counts only if the repeat
     test also meets the criterion (DPP, ACT NOW)."""
-    months = np.rint(column(out, "year")[:, 0] * 12).astype(int)
+    months = _months(out)
+    visits = visit_mask(months, fpg_every, ogtt_every)
 
     def hits(a):
-        f, g = _visit_hits(a, fpg_every, ogtt_every)
+        f, g = _visit_hits(a, *visits)
         return f | g
 
     hit = hits(out) if confirm is None else hits(out) & hits(confirm)
@@ -237,11 +238,13 @@ def event_times_at_visits(out: np.ndarray, fpg_every: int = 6, ogtt_every: int =
     return np.where(k >= 0, months[np.clip(k, 0, None)] / 12.0, np.nan)
 
 
-def _visit_hits(out: np.ndarray, fpg_every: int, ogtt_every: int) -> tuple[np.ndarray, np.ndarray]:
-    """(fasting glucose >= 7.0 mmol/L at a fasting-glucose visit, 2-h glucose >= 11.1 mmol/L at an OGTT visit), per
-    record and person."""
-    months = np.rint(column(out, "year")[:, 0] * 12).astype(int)
-    fv, ov = visit_mask(months, fpg_every, ogtt_every)
+def _months(out: np.ndarray) -> np.ndarray:
+    return np.rint(column(out, "year")[:, 0] * 12).astype(int)
+
+
+def _visit_hits(out: np.ndarray, fv: np.ndarray, ov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(fasting glucose >= 7.0 mmol/L at a fasting-glucose visit ``fv``, 2-h glucose >= 11.1 mmol/L at an OGTT visit
+    ``ov``; :func:`visit_mask`), per record and person."""
     return ((column(out, "fasting_glucose_mmol_l") >= FPG_DM) & fv[:, None],
             (column(out, "glucose_2h_mmol_l") >= G2H_DM) & ov[:, None])
 
@@ -253,7 +256,7 @@ TRIGGERS = ("none", "fasting glucose only", "2-h glucose only", "both")
 def first_trigger(out: np.ndarray, fpg_every: int = 6, ogtt_every: int = 12) -> np.ndarray:
     """Per person, which criterion the first visit that met one met, before any confirmation: an index into
     :data:`TRIGGERS` (0: no visit met one)."""
-    f, g = _visit_hits(out, fpg_every, ogtt_every)
+    f, g = _visit_hits(out, *visit_mask(_months(out), fpg_every, ogtt_every))
     k = first_index(f | g)
     cols = np.arange(f.shape[1])
     at = np.clip(k, 0, None)

@@ -21,7 +21,7 @@ VLCD_KCAL = -2200.0
 COUNTERPOINT = Scenario.parse({"name": "counterpoint_vlcd", "description": "600 kcal/day for 8 weeks",
                                "interventions": [{"type": "calorie_change", "start_year": 0, "stop_year": 8 * WEEK,
                                                   "kcal_per_day": VLCD_KCAL}]})
-STEVEN_DIET_WEEKS = 8
+STEVEN_DIET_WEEKS = 8  # length of Steven 2016's diet, weeks
 #: Steven 2016: 8-week very-low-calorie diet, weight 98.0 -> 83.8 kg (-14.5 %), stepped return to isocaloric
 #: eating, then weight kept for 6 months (84.7 kg at 6 months).
 STEVEN = Scenario.parse({"name": "steven_vlcd", "description": "14.5 % weight loss in 8 weeks, then maintained",
@@ -69,7 +69,8 @@ def steven(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("steven")
     out = cohorts.run("steven_t2d", n, STEVEN_FOLLOW, STEVEN, step="week")
     years = column(out, "year")[:, 0]
-    k_end, k_ret, k_6m = (int(np.argmin(np.abs(years - t))) for t in (STEVEN_DIET_WEEKS * WEEK, STEVEN_RETURN, STEVEN_FOLLOW))
+    k_end, k_ret, k_6m = (int(np.argmin(np.abs(years - t)))
+                          for t in (STEVEN_DIET_WEEKS * WEEK, STEVEN_RETURN, STEVEN_FOLLOW))
     fpg = column(out, "fasting_glucose_mmol_l")
     a1c = column(out, "hba1c_percent")
     resp, resp6 = fpg[k_ret] < FPG_REMISSION, fpg[k_6m] < FPG_REMISSION

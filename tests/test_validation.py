@@ -112,6 +112,18 @@ def test_incidence_and_visit_schedule():
     assert [S.TRIGGERS[k] for k in kinds] == ["fasting glucose only", "2-h glucose only", "none", "both"]
 
 
+def test_dpp_weight_only_counterfactual_keeps_the_lifestyle_strata_without_activity():
+    # the structural check of the DPP note (Hamman 2006: weight loss the dominant predictor): same shares and weight
+    # courses as the lifestyle arm, no added activity
+    from irsim.validation import studies as St
+
+    life, only = St.DPP_ARMS["lifestyle"], St.DPP_WEIGHT_ONLY
+    assert [share for share, _ in only] == [share for share, _ in life]
+    for (_, a), (_, b) in zip(life, only):
+        assert [i.type for i in b.interventions] == ["weight_loss"]
+        assert b.interventions[0] == [i for i in a.interventions if i.type == "weight_loss"][0]
+
+
 # ------------------------------------------------------------------------------------------------ protocols (quick)
 
 

@@ -400,9 +400,11 @@ def dpp(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
         w = column(a["out"], "weight_kg")[:, screened]
         weight[arm] = 100.0 * (nanmean(w, axis=1) / nanmean(w[0]) - 1.0) if screened.any() else np.full(len(months), np.nan)
         fpg[arm] = nanmean(column(a["out"], "fasting_glucose_mmol_l")[:, screened], axis=1)
+    def reduction(incidence_rate: float) -> float:
+        return 100.0 * (1.0 - incidence_rate / inc["placebo"]) if inc["placebo"] > 0 else np.nan
+
     for arm in ("metformin", "lifestyle"):
-        rr = 100.0 * (1.0 - inc[arm] / inc["placebo"]) if inc["placebo"] > 0 else np.nan
-        res.set(f"dpp_rr_{arm}", rr, why if not screened.any() else "no events in the placebo arm")
+        res.set(f"dpp_rr_{arm}", reduction(inc[arm]), why if not screened.any() else "no events in the placebo arm")
     res.data.update(years=months / 12.0, cumulative=cum, weight_change=weight, fpg=fpg,
                     published_incidence={"placebo": 11.0, "metformin": 7.8, "lifestyle": 4.8},
                     model_incidence=inc)
@@ -428,8 +430,7 @@ def dpp(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
         lost = float(nanmean(w[0] - nanmean(w, axis=0)))  # kg below baseline, averaged over follow-up
         res.notes.append(
             f"Lifestyle arm's weight courses without its activity (not a row): {inc_w:.1f} per 100 person-years, risk "
-            f"reduction {100.0 * (1.0 - inc_w / inc['placebo']):.0f} % (with activity "
-            f"{100.0 * (1.0 - inc['lifestyle'] / inc['placebo']):.0f} %); the arm is {lost:.1f} kg below baseline on "
+            f"reduction {reduction(inc_w):.0f} % (with activity {reduction(inc['lifestyle']):.0f} %); the arm is {lost:.1f} kg below baseline on "
             f"average over follow-up, for which Hamman 2006's hazard ratio of {HAMMAN_HR_PER_5KG:g} per 5 kg gives "
             f"{100.0 * (1.0 - HAMMAN_HR_PER_5KG ** (lost / 5.0)):.0f} % (Hamman RF et al. Diabetes Care 2006;29:2102-7: "
             "weight loss the dominant predictor, adjusted for activity and diet).")

@@ -107,13 +107,16 @@ def test_stopping_semaglutide_washes_its_weight_effect_out(t2d):
     assert (lost > 3.0).all()
     # three years after stopping, less than a tenth of the loss is left (Polidori feedback: tau / (1 + k c))
     assert (base[4, C["weight_kg"]] - out[4, C["weight_kg"]] < 0.1 * lost).all()
-    # the drug's net change of intake: none without it; while it acts, its fall (0.419 x 2.4/(2.4+1.17) = 28 % of
-    # maintenance at 2.4 mg, medicines.yaml) less the feedback on the weight already lost, so between -28 % and 0;
-    # once stopped, the feedback alone: eating above maintenance while the weight returns, fading
+    # the net change of intake: without the drug only the feedback on weight lost to glycosuria as glucose rises (a
+    # few %); while it acts, its fall (0.5 x 2.4/(2.4+1.17) = 33.6 % of maintenance at 2.4 mg, medicines.yaml) less
+    # the feedback on the weight already lost, so between -33.6 % and 0; once stopped, the feedback alone: eating above
+    # maintenance while the weight returns, fading (seen in the first person, whose day-mean glucose stays below the
+    # renal threshold; the others' intake also answers their glycosuria as their glucose rises)
     intake = C["drug_intake_change_percent"]
-    assert np.all(base[:, intake] == 0.0)
-    assert (out[2, intake] > 0.0).all() and (np.diff(out[2:, intake], axis=0) < 0.0).all()
-    assert ((out[0, intake] < -27.0) & (out[0, intake] > -28.5)).all()
+    assert np.all(base[0, intake] == 0.0) and np.all((base[:, intake] >= 0.0) & (base[:, intake] < 5.0))
+    assert np.all(base[:, intake][:, 0] == 0.0)
+    assert out[2, intake][0] > 0.0 and (np.diff(out[2:, intake][:, 0]) < 0.0).all()
+    assert ((out[0, intake] < -33.0) & (out[0, intake] > -34.0)).all()
     assert ((out[1, intake] < 0.0) & (out[1, intake] > out[0, intake])).all()
 
 
@@ -188,7 +191,9 @@ def test_a_t2d_person_on_empagliflozin_loses_hba1c_and_two_kg_that_settle(t2d):
     da = out[:, C["hba1c_percent"]] - base[:, C["hba1c_percent"]]
     # trials: about -2 kg and -0.6 to -0.9 %-points vs placebo (EMPA-REG MONO and its extension; validation suite)
     assert ((dw[12] < -1.5) & (dw[12] > -3.0)).all()
-    assert (np.abs(dw[24] - dw[12]) < 0.3).all()  # settled: the intake feedback (Polidori 2016)
+    # settled by the intake feedback (Polidori 2016); placebo's own weight keeps falling a little as its glycosuria
+    # grows with its glucose (progression.weight_update), so the difference drifts by a few hundred grams
+    assert (np.abs(dw[24] - dw[12]) < 0.4).all()
     assert ((da[12] < -0.3) & (da[12] > -1.6)).all()
     # urine glucose 40-90 g/day, and intake rises (the feedback answers the calories lost)
     assert ((out[12, C["urinary_glucose_g_day"]] > 40.0) & (out[12, C["urinary_glucose_g_day"]] < 90.0)).all()
@@ -235,6 +240,21 @@ def test_titrated_basal_insulin_brings_fasting_glucose_to_its_target(t2d):
     assert (fpg[0] > 7.5).all()
     # Treat-to-Target reached its target in about 12 weeks (Riddle 2003): within 0.3 mmol/L after 6 months
     np.testing.assert_allclose(fpg[6:], 6.0, atol=0.3)
+
+
+def test_weight_rises_on_insulin_as_glycosuria_ends_as_makimattila_measured():
+    # Makimattila S et al. Diabetologia 1999;42:406-12: type 2 diabetes, BMI 28, insulin alone for 12 months: HbA1c
+    # 10.2 -> 7.8 %, weight +7.5 +- 1.6 kg (mean +- SE, n = 13; 95 % CI about 4.4-10.6) with energy intake unchanged.
+    # Nothing was fitted to it: the glucose lost in urine above the renal threshold (the SGLT2 line, calibrated on
+    # drug-induced excretion) is kept once insulin brings the day-mean glucose below it (progression.weight_update)
+    cols = {"age": np.array([58.0, 58.0]), "female": np.array([0.0, 1.0]), "height": np.array([174.0, 161.0]),
+            "weight": np.array([85.0, 73.0]), "fasting_glucose": np.array([250.0, 250.0]),
+            "fasting_insulin": np.array([12.0, 12.0]), "hba1c": np.array([10.2, 10.2])}
+    out = run(cp.initialise(cols), scenario({"type": "basal_insulin", "start_year": 0,
+                                             "titrate_to_fasting_glucose": "150 mg/dL"}))
+    gain = out[12, C["weight_kg"]] - out[0, C["weight_kg"]]
+    assert ((gain > 4.4) & (gain < 10.6)).all()
+    assert np.all(out[:, C["drug_intake_change_percent"]] == 0.0)  # a gain: no intake feedback (intake unchanged)
 
 
 def test_a_fixed_insulin_dose_lowers_fasting_glucose_more_when_larger(t2d):

@@ -198,9 +198,11 @@ def test_knocking_out_a_pathway_never_worsens_an_organ_outcome(cohort, knockout)
     # v2: the hepatic supply (FFA influx, lipogenesis) also drives hepatic insulin resistance and islet fat, and the
     # triad drives beta-cell loss; knocking these out spares beta cells, so a person who would have decompensated keeps
     # a higher insulin, more de novo lipogenesis and more liver fat years later (the glucotoxicity trade-off above).
-    # For them the liver outcomes are left out and the others may rise by a trace (< 1 %, measured <= 0.5 %).
+    # For them the liver outcomes are left out and the others may rise by a trace (< 1 %, measured <= 0.5 %). Since
+    # untreated glycosuria costs weight (progression.weight_update), a person spared decompensation also keeps up to
+    # 7.5 % more weight, and with it up to 2 % more non-HDL cholesterol (measured with ER stress knocked out): 3 %.
     sparing = knockout in ("ffa_influx", "lipogenesis", "inflammation", "er_stress")
-    rel = 1e-2 if knockout == "androgens" or sparing else 1e-6
+    rel = 3e-2 if sparing else 1e-2 if knockout == "androgens" else 1e-6
     tol = lambda x: 1e-6 + rel * np.abs(x)  # noqa: E731
     spared = ("liver_fat_percent", "nash_activity", "fibrosis_stage")
     for col in WORSE_UP:

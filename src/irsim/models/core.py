@@ -107,9 +107,9 @@ CORE = Organ(
         "pancreatic_fat_rel": ("x reference", "pancreatic (islet) fat"),
         "beta_cell_responsivity_rel": ("x reference",
                                        "stimulated (first-phase) responsivity of secretion, x reference"),
-        "drug_intake_change_percent": ("%", "energy intake changed by appetite-lowering drugs (net of the body's "
-                                            "feedback, which also answers glycosuria's calories), % of maintenance "
-                                            "intake"),
+        "drug_intake_change_percent": ("%", "energy intake changed by appetite-lowering drugs, net of the body's "
+                                            "feedback on weight lost to them or to glycosuria (drug-induced or "
+                                            "hyperglycaemic), % of maintenance intake"),
         "urinary_glucose_g_day": ("g/day", "glucose lost in urine because of an SGLT2 inhibitor (at the day's mean "
                                            "glucose)")},
     switches={
@@ -213,7 +213,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
                        activity0=activity, a1c_offset=np.zeros(n), capacity_susceptibility=susceptibility,
                        sensitivity_drift=drift, capacity_decline=decline, decline_onset_age=onset,
                        decline_onset_width=width, responsivity=ones,
-                       filtration=np.full(n, pm.med.c("sglt2.egfr_reference")))
+                       filtration=np.full(n, pm.med.c("sglt2.egfr_reference")), mean_glucose0=np.zeros(n))
     ref = pm.reference()
     s_fit, bm_fit, fpg_model, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
     bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit) & np.isfinite(fpg_model))
@@ -259,7 +259,8 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     d = pm.derive_at_start(state, params, u, mech, ref)
     a1c_model = np.asarray(pm.adag_hba1c(pm.mean_glucose(d.fast)))
     state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))
-    params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model))
+    params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model),
+                             mean_glucose0=np.asarray(pm.mean_glucose(d.fast)))
     assumed.add(np.isnan(a1c), "HbA1c (from the model's day-mean glucose)")
     organ_params, organ_state = om.initialise(columns, params, state, assumed)
     return Start(params, state, assumed, organ_params=organ_params, organ_state=organ_state)

@@ -173,6 +173,13 @@ def glycosuria(x: Exposure, glucose_mg_dl, filtration, mech):
     return c("sglt2.excretion_slope") / 100.0 * filtration_rel(filtration) * excess  # mL/min -> dL/min, x mg/dL
 
 
+def untreated_glycosuria(glucose_mg_dl, filtration):
+    """Glucose lost in urine without the drug, mg/min: the same threshold line above the untreated threshold RT0,
+    ``slope x filtration x (G - RT0)+`` (its calories are the energy hyperglycaemia wastes; progression.weight_update)."""
+    return (c("sglt2.excretion_slope") / 100.0 * filtration_rel(filtration)
+            * jnp.maximum(glucose_mg_dl - untreated_threshold(), 0.0))
+
+
 def egp_factor(sink_mg_kg_min, drive_mg_kg_min):
     """Factor on the glucose-production drive equivalent to a glucose sink at the fasting state: ``1 - sink / drive``
     (exact at the fixed point, where production and disposal balance), floored at the fasting table's edge."""

@@ -78,6 +78,7 @@ class Params(NamedTuple):
                                   # 1 = reference; set from the 2-h OGTT glucose (1 without one)
     filtration: Any               # kidney filtration capacity this month, mL/min/1.73 m2 (the kidney organ couples it
                                   # in; medicines.yaml sglt2.egfr_reference before): scales SGLT2-inhibitor glycosuria
+    mean_glucose0: Any            # day-mean glucose at year 0, mg/dL (its glycosuria is in the starting weight's balance)
 
 
 class State(NamedTuple):
@@ -93,7 +94,7 @@ class State(NamedTuple):
     energy: Any
     islet_fat: Any
     glucotoxic: Any
-    drug_weight: Any      # weight change caused by appetite-lowering drugs, kg (<= 0; models.medicines)
+    drug_weight: Any      # weight change caused by the energy terms of medicines and glycosuria, kg (weight_update)
     insulin_dose: Any     # titrated basal insulin dose, IU/day (0: none)
     care_step: Any        # usual care: how many of its steps have been added
     diagnosed: Any        # 1 once diabetes has been found at a yearly check (usual care starts), else 0
@@ -262,6 +263,7 @@ class Derived(NamedTuple):
     intake_change: Any    # the drugs' net change of energy intake (their fall less the feedback), % of maintenance
     urinary_glucose: Any  # glucose lost in urine because of SGLT2 inhibition at the day's mean glucose, g/day
     glycosuria_kcal: Any  # its calories, kcal/day (an energy deficit, with the appetite drugs' intake feedback)
+    glycosuria_change_kcal: Any  # calories of untreated glycosuria beyond year 0's (at the day-mean glucose), kcal/day
 
 
 def excess(x, switch):
@@ -364,10 +366,13 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     maintenance = c("body.pal") * rmr(s.weight, age, p.female, p.height_cm)  # PAL x Mifflin-St Jeor RMR, kcal/day
     drop = med.intake_reduction(x, maintenance, mech)
     urine = med.glycosuria(x, mean_glucose(fast), p.filtration, mech) * 1440.0 / 1000.0  # mg/min -> g/day
+    # untreated glycosuria beyond year 0's, at this month's filtration (g/day)
+    urine0 = (med.untreated_glycosuria(mean_glucose(fast), p.filtration)
+              - med.untreated_glycosuria(p.mean_glucose0, p.filtration)) * 1440.0 / 1000.0
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
                    gx, ros, supply, resp, x, dose, med.weight_offset(x, mech), drop,
-                   100.0 * (-drop - med.c("appetite.feedback") * s.drug_weight) / maintenance,
-                   urine, urine * med.c("sglt2.kcal_per_g"))
+                   100.0 * (-drop - med.c("appetite.feedback") * jnp.minimum(s.drug_weight, 0.0)) / maintenance,
+                   urine, urine * med.c("sglt2.kcal_per_g"), urine0 * med.c("sglt2.kcal_per_g"))
 
 
 def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:
@@ -527,11 +532,13 @@ def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict)
 
 def weight_update(t, s: State, p: Params, u: Inputs, dt, d: Derived):
     """Hall 2011 linearised energy balance (exact over the step), or the prescribed programme weight; returns the
-    weight and the drug-induced part of its change. An appetite-lowering drug lowers intake by ``D`` (an SGLT2
-    inhibitor loses ``D`` in urine) and intake rises again by ``k`` per kg of the drug-induced loss ``w_d`` (Polidori
-    2016, measured on canagliflozin): ``w_d`` relaxes to ``-D c / (1 + k c)``
-    with time constant ``tau / (1 + k c)`` (``c = tau / rho``, kg per kcal/day at equilibrium), the exact linear
-    response of the same energy balance."""
+    weight and the part of its change due to the energy terms below. An appetite-lowering drug lowers intake by ``D``
+    (an SGLT2 inhibitor loses ``D`` in urine; glycosuria above year 0's, as hyperglycaemia worsens, loses it too, and
+    better glycaemia makes ``D`` negative) and intake rises again by ``k`` per kg of the loss ``w_d`` (Polidori 2016,
+    measured on canagliflozin): ``w_d`` relaxes to ``-D c / (1 + k c)`` with time constant ``tau / (1 + k c)``
+    (``c = tau / rho``, kg per kcal/day at equilibrium), the exact linear response of the same energy balance. The
+    feedback answers a loss only: a gain (``D < 0`` from ``w_d = 0``) relaxes to ``-D c`` with ``tau`` (intake did not
+    fall as weight rose on insulin; Makimattila 1999)."""
     age = p.age0 + t
     # secular gain, attenuated by habitual activity (Hankinson AL et al. JAMA 2010;304:2603-10)
     slowing = jnp.maximum(1.0 - c("body.secular_gain_activity") * activity_level(p.activity0), 0.0)
@@ -541,9 +548,15 @@ def weight_update(t, s: State, p: Params, u: Inputs, dt, d: Derived):
     # the drugs' energy deficit before the intake feedback: appetite (GLP-1/GIP) and urinary glucose (SGLT2)
     x, drop = d.exposure, d.appetite_drop + d.glycosuria_kcal
     metformin = c("body.metformin_energy") * x.metformin / (x.metformin + c("sensitivity.metformin_ed50"))
-    k, cw = med.c("appetite.feedback"), p.tau_w * 365.25 / p.rho
-    drug_weight = _relax(s.drug_weight, -drop * cw / (1.0 + k * cw), p.tau_w / (1.0 + k * cw), dt)
-    energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - drop - k * s.drug_weight
+    # hyperglycaemia's own glycosuria beyond year 0's (what the starting weight is in balance with) is lost too, so
+    # better glycaemia keeps energy (Makimattila 1999); the feedback answers a loss only (intake did not fall as weight
+    # rose on insulin, ibid.): it acts while the drug-induced weight is below zero or heads there
+    net = drop + d.glycosuria_change_kcal
+    loss = (net > 0.0) | (s.drug_weight < 0.0)
+    k, cw = jnp.where(loss, med.c("appetite.feedback"), 0.0), p.tau_w * 365.25 / p.rho
+    drug_weight = _relax(s.drug_weight, -net * cw / (1.0 + k * cw), p.tau_w / (1.0 + k * cw), dt)
+    feedback = med.c("appetite.feedback") * jnp.minimum(s.drug_weight, 0.0)
+    energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - net - feedback
     w_eq = w_set + energy * cw
     free = _relax(s.weight, w_eq, p.tau_w, dt)
     w_next_set = w_set + c("body.secular_gain") * slowing * dt * (age + dt <= c("body.secular_gain_until_age"))

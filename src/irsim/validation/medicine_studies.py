@@ -265,7 +265,8 @@ def treat_to_target(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     _curves(res, {"basal insulin": out}, "fasting_glucose_mmol_l", "mean fasting glucose (mmol/L)")
     res.counts.update(persons=n)
     res.notes.append(f"HbA1c {float(nanmean(a1c[0])):.2f} -> {float(nanmean(a1c[k])):.2f} %; fasting glucose "
-                     f"{_mean_at(out, 'fasting_glucose_mmol_l', 0) * MGDL:.0f} -> {_mean_at(out, 'fasting_glucose_mmol_l', k) * MGDL:.0f} mg/dL.")
+                     f"{_mean_at(out, 'fasting_glucose_mmol_l', 0) * MGDL:.0f} -> {_mean_at(out, 'fasting_glucose_mmol_l', k) * MGDL:.0f} mg/dL; "
+                     f"weight {_mean_at(out, 'weight_kg', k) - _mean_at(out, 'weight_kg', 0):+.1f} kg.")
     return res
 
 

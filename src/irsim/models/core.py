@@ -243,7 +243,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
                      beta_mass=bm_fit / capacity0 ** pm.c("beta.capacity_mass_exponent"), beta_function=ones,
                      hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,
                      energy=np.zeros(n), islet_fat=ones, glucotoxic=np.zeros(n), drug_weight=np.zeros(n),
-                     insulin_dose=np.zeros(n), care_step=np.zeros(n), diagnosed=np.zeros(n))
+                     insulin_dose=np.zeros(n), care_step=np.zeros(n), diagnosed=np.zeros(n), urine_kcal=np.zeros(n))
     u = _inputs0(n)
     mech = pm.Mechanisms()
     labs = jnp.log(jnp.stack([jnp.asarray(fpg_model), jnp.asarray(fpi_model * INSULIN_PMOL_PER_UIU)]))

@@ -98,6 +98,8 @@ class State(NamedTuple):
     insulin_dose: Any     # titrated basal insulin dose, IU/day (0: none)
     care_step: Any        # usual care: how many of its steps have been added
     diagnosed: Any        # 1 once diabetes has been found at a yearly check (usual care starts), else 0
+    urine_kcal: Any       # calories lost in urine in the last step beyond year 0's (drug-induced and untreated),
+                          # kcal/day: part of the energy balance that does not lower glucose production (deficit_drive)
 
 
 class Inputs(NamedTuple):
@@ -354,7 +356,9 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # SGLT2 inhibition: urinary glucose at fasting glucose G is a sink, i.e. a lower glucose-production drive
     # (non-increasing in G: the sink grows with G, and the drive falls as the mass knob rises with extra(G)); an energy
     # deficit lowers the drive too (deficit_drive)
-    fasted = deficit_drive(s.energy)
+    # the liver answers a deficit of intake, not calories lost in urine: SGLT2 inhibition raises glucose production
+    # (Ferrannini E et al. JCI 2014;124:499-508; Merovci A et al. JCI 2014;124:509-14)
+    fasted = deficit_drive(s.energy + s.urine_kcal)
     sink = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight,  # noqa: E731
                                     meal_surrogate.egp_drive_mg_kg_min(knobs["beta_mass"] + extra(g), knobs["liver_si"]))
     egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0])  # noqa: E731
@@ -601,6 +605,7 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
                                med.titrate(s.insulin_dose, fpg, d.exposure.insulin_target, s.weight, dt)),
         care_step=s.care_step + advance,
         diagnosed=diagnosed,
+        urine_kcal=d.glycosuria_kcal + d.glycosuria_change_kcal,
     )
     return new, d
 

@@ -164,20 +164,24 @@ def filtration_rel(filtration):
     return jnp.where(jnp.isnan(filtration), 1.0, rel)
 
 
+def _excretion_slope(filtration):
+    """Slope of the renal threshold line, dL/min: ``sglt2.excretion_slope`` (mL/min) scaled by filtration."""
+    return c("sglt2.excretion_slope") / 100.0 * filtration_rel(filtration)
+
+
 def glycosuria(x: Exposure, glucose_mg_dl, filtration, mech):
     """Glucose lost in urine because of the drug, mg/min, at plasma glucose ``glucose``: the threshold line shifted
     down, its slope kept, ``slope x filtration x [(G - RT)+ - (G - RT0)+]`` (above the untreated threshold RT0 the
     meal model's own renal term carries the rest). Non-decreasing in ``G``; 0 without the drug or its pathway."""
     rt, rt0 = renal_threshold(x, mech), untreated_threshold()
     excess = jnp.maximum(glucose_mg_dl - rt, 0.0) - jnp.maximum(glucose_mg_dl - rt0, 0.0)
-    return c("sglt2.excretion_slope") / 100.0 * filtration_rel(filtration) * excess  # mL/min -> dL/min, x mg/dL
+    return _excretion_slope(filtration) * excess  # dL/min x mg/dL
 
 
 def untreated_glycosuria(glucose_mg_dl, filtration):
     """Glucose lost in urine without the drug, mg/min: the same threshold line above the untreated threshold RT0,
     ``slope x filtration x (G - RT0)+`` (its calories are the energy hyperglycaemia wastes; progression.weight_update)."""
-    return (c("sglt2.excretion_slope") / 100.0 * filtration_rel(filtration)
-            * jnp.maximum(glucose_mg_dl - untreated_threshold(), 0.0))
+    return _excretion_slope(filtration) * jnp.maximum(glucose_mg_dl - untreated_threshold(), 0.0)
 
 
 def egp_factor(sink_mg_kg_min, drive_mg_kg_min):

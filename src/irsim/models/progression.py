@@ -365,17 +365,18 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     fast = with_fasting_secretion(fast, knobs, extra, egp)
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
-    gx = mech.glucotoxicity * jnp.maximum(mean_glucose(fast) / ref["glucose"] - 1.0, 0.0)
+    day = mean_glucose(fast)
+    gx = mech.glucotoxicity * jnp.maximum(day / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
     maintenance = c("body.pal") * rmr(s.weight, age, p.female, p.height_cm)  # PAL x Mifflin-St Jeor RMR, kcal/day
     drop = med.intake_reduction(x, maintenance, mech)
-    urine = med.glycosuria(x, mean_glucose(fast), p.filtration, mech) * 1440.0 / 1000.0  # mg/min -> g/day
+    urine = med.glycosuria(x, day, p.filtration, mech) * 1440.0 / 1000.0  # mg/min -> g/day
     # untreated glycosuria beyond year 0's, at this month's filtration (g/day)
-    urine0 = (med.untreated_glycosuria(mean_glucose(fast), p.filtration)
+    urine0 = (med.untreated_glycosuria(day, p.filtration)
               - med.untreated_glycosuria(p.mean_glucose0, p.filtration)) * 1440.0 / 1000.0
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
                    gx, ros, supply, resp, x, dose, med.weight_offset(x, mech), drop,
-                   100.0 * (-drop - med.c("appetite.feedback") * jnp.minimum(s.drug_weight, 0.0)) / maintenance,
+                   100.0 * (-drop + intake_feedback(s.drug_weight)) / maintenance,
                    urine, urine * med.c("sglt2.kcal_per_g"), urine0 * med.c("sglt2.kcal_per_g"))
 
 
@@ -534,6 +535,12 @@ def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict)
     return (proliferation(d) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
 
 
+def intake_feedback(drug_weight):
+    """Extra energy intake answering the weight lost to medicines' energy terms or glycosuria, kcal/day: medicines.yaml
+    ``appetite.feedback`` per kg lost (Polidori 2016); none for a gain."""
+    return -med.c("appetite.feedback") * jnp.minimum(drug_weight, 0.0)
+
+
 def weight_update(t, s: State, p: Params, u: Inputs, dt, d: Derived):
     """Hall 2011 linearised energy balance (exact over the step), or the prescribed programme weight; returns the
     weight and the part of its change due to the energy terms below. An appetite-lowering drug lowers intake by ``D``
@@ -559,8 +566,8 @@ def weight_update(t, s: State, p: Params, u: Inputs, dt, d: Derived):
     loss = (net > 0.0) | (s.drug_weight < 0.0)
     k, cw = jnp.where(loss, med.c("appetite.feedback"), 0.0), p.tau_w * 365.25 / p.rho
     drug_weight = _relax(s.drug_weight, -net * cw / (1.0 + k * cw), p.tau_w / (1.0 + k * cw), dt)
-    feedback = med.c("appetite.feedback") * jnp.minimum(s.drug_weight, 0.0)
-    energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - net - feedback
+    energy = (u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - net
+              + intake_feedback(s.drug_weight))
     w_eq = w_set + energy * cw
     free = _relax(s.weight, w_eq, p.tau_w, dt)
     w_next_set = w_set + c("body.secular_gain") * slowing * dt * (age + dt <= c("body.secular_gain_until_age"))

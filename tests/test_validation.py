@@ -219,11 +219,46 @@ def _app():
     (["--set", "beta.function_max", "--out", "x.md"], "section.name=value"),
     (["--set", "beta.nosuch=1", "--out", "x.md"], "beta.nosuch"),
     (["--set", "glycaemia.day_meals=[[0, 60]]", "--out", "x.md"], "surrogate"),
+    (["--replicates", "0"], "--replicates"),
+    (["--replicates", "11"], "--replicates"),
 ])
 def test_cli_bad_arguments_exit_2(args, message):
     res = CliRunner().invoke(_app(), ["validate", *args])
     assert res.exit_code == 2, res.output
     assert message is None or message in res.output
+
+
+def test_seed_replicates_report_counts_per_seed_and_the_rows_that_flip(tmp_path):
+    # two seeds of one study, written from stated values (no simulation): the headline gives the range of held-out
+    # passes, the section lists only the row whose result differs between the seeds, and results.json keeps the values
+    from irsim.validation import report
+    from irsim.validation.protocol import StudyResult
+
+    conv = [t for t in TARGETS if t.protocol == "conversion" and not t.retired]
+    flip, steady = conv[0], conv[1:]
+
+    def result(seed, flip_value):
+        r = StudyResult("conversion", n=10, seed=seed)
+        for t in steady:
+            r.set(t.id, t.value)  # the published value passes under every seed
+        r.set(flip.id, flip_value)
+        return [r]
+
+    inside, outside = flip.value, flip.value * 10.0
+    assert flip.judge(inside) == "pass" and flip.judge(outside) == "fail"
+    out = report.write(result(0, inside), TARGETS, tmp_path / "r.md", plots=False,
+                       replicates=[result(1, outside)])
+    text = out.read_text()
+    n = len(conv)
+    assert f"Held-out targets: {n} of {n} pass" in text and f"With 2 seeds of the populations: {n - 1}-{n}" in text
+    section = text.split("## Seed replicates")[1].split("\n## ")[0]
+    assert f"Held-out passes per seed: {n}, {n - 1} of {n}" in section
+    listed = re.findall(r"^\| `([^`]+)`", section, flags=re.M)
+    assert listed == [flip.id] and "1 of 2" in section
+    data = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert data["replicates"]["seeds"] == [0, 1]
+    assert [s["test"]["pass"] for s in data["replicates"]["summary"]] == [n, n - 1]
+    assert data["replicates"]["targets"][flip.id] == [inside, outside]
 
 
 def test_cli_quick_run_writes_report(tmp_path):

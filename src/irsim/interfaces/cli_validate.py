@@ -15,6 +15,8 @@ from .console import err, fail, refuse
 
 # largest cohort accepted per population (irsim choice: memory of the monthly DPP runs stays under ~1 GB)
 _MAX_N = 50_000
+# most seeds in one run (irsim choice: each costs a whole run)
+_MAX_REPLICATES = 10
 
 
 #: The committed report: a run with other parameter values (``--set``) must be written elsewhere.
@@ -39,9 +41,9 @@ def parse_sets(items: Optional[List[str]]) -> dict:
 
 
 def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path], seed: int, n: Optional[int],
-                     no_plots: bool, sets: Optional[List[str]] = None) -> None:
+                     no_plots: bool, sets: Optional[List[str]] = None, replicates: int = 1) -> None:
     from ..errors import InputError
-    from ..models.core import parameter_changes, parameters_in_force
+    from ..models.core import parameter_changes
     from ..solvers.keep import keep_programs
     from ..validation import STUDIES
     from ..validation import targets as targets_mod
@@ -65,6 +67,8 @@ def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path]
     names = [x for x in STUDIES if x in names]  # report order, no duplicates
     if seed < 0:
         refuse(f"--seed {seed} must be >= 0")
+    if not 1 <= replicates <= _MAX_REPLICATES:
+        refuse(f"--replicates {replicates} is outside 1-{_MAX_REPLICATES}")
     if n is not None and not 10 <= n <= _MAX_N:
         refuse(f"--n {n} is outside 10-{_MAX_N}")
     if out.suffix.lower() != ".md":
@@ -78,15 +82,17 @@ def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path]
 
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from .. import validation
     from ..validation import report, suite
 
     chosen = names or list(suite.PROTOCOLS)
     size = n if n is not None else (suite.QUICK_N if quick else suite.FULL_N)
-    err.print(f"irsim validate: {len(chosen)} studies, {size} persons per population, seed {seed}"
-              + (" (quick)" if quick else ""), highlight=False)
+    err.print(f"irsim validate: {len(chosen)} studies, {size} persons per population, seed "
+              + (f"{seed}" if replicates == 1 else f"{seed}-{seed + replicates - 1}") + (" (quick)" if quick else ""),
+              highlight=False)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=err) as progress:
-        task = progress.add_task("starting", total=len(chosen))
+        task = progress.add_task("starting", total=len(chosen) * replicates)
 
         def step(name: str, stage: str) -> None:
             if stage == "start":
@@ -94,13 +100,11 @@ def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path]
             else:
                 progress.advance(task)
 
-        with parameters_in_force(values):
-            results = suite.run_all(chosen, n=n, quick=quick, seed=seed, progress=step)
-        progress.update(task, description="writing report")
         try:
-            path = report.write(results, tlist, out, plots=not no_plots, quick=quick, overrides=values)
+            results, path = validation.run(chosen, n=n, quick=quick, seed=seed, out=out, progress=step,
+                                           plots=not no_plots, parameters=values, replicates=replicates)
         except OSError as exc:
-            refuse(f"cannot write the report to {out}: {exc}")
+            refuse(f"a file of the run could not be written ({exc}); report: {out}")
     rows = report.rows(results, tlist)
     passed = sum(r["result"] == "pass" for r in rows)
     failed = sum(r["result"] == "fail" for r in rows)
@@ -126,6 +130,9 @@ def register(app: typer.Typer) -> None:
         sets: Optional[List[str]] = typer.Option(
             None, "--set", help="Sensitivity run: another value of a model parameter, section.name=value "
                                 "(progression.yaml or organs.yaml; repeatable; needs --out). The report says so."),
+        replicates: int = typer.Option(
+            1, "--replicates", help="Also run seeds seed+1 ... seed+K-1 and report how the pass counts and each "
+                                    "row near its band's edge change with the seed (1-10)."),
     ) -> None:
         """Validate the progression model against published studies; write a pass/fail report with plots."""
-        validate_command(only, quick, out, seed, n, no_plots, sets)
+        validate_command(only, quick, out, seed, n, no_plots, sets, replicates)

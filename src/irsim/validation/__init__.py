@@ -26,13 +26,17 @@ STUDIES = STUDIES + ("semaglutide_mechanism", "sustain1", "step2", "step1", "sur
 
 
 def run(names=None, n=None, quick=False, seed=0, out="docs/validation.md", progress=None, plots=True,
-        parameters=None):
+        parameters=None, replicates=1):
     """Run the protocols and write the report; returns ``(results, report_path)``. ``parameters``
-    (``{"section.name": value}``) makes a sensitivity run with other parameter values; the report says so."""
+    (``{"section.name": value}``) makes a sensitivity run with other parameter values; the report says so.
+    ``replicates``: also run seeds ``seed + 1 ... seed + replicates - 1``; the report gives each seed's pass counts
+    and the rows whose result changes with the seed (the results returned are ``seed``'s)."""
     from ..models.core import parameters_in_force
     from . import report, suite
 
     with parameters_in_force(dict(parameters or {})):
-        results = suite.run_all(names, n=n, quick=quick, seed=seed, progress=progress)
-    path = report.write(results, targets.load(), out, plots=plots, quick=quick, overrides=parameters)
-    return results, path
+        runs = [suite.run_all(names, n=n, quick=quick, seed=s, progress=progress)
+                for s in range(seed, seed + int(replicates))]
+    path = report.write(runs[0], targets.load(), out, plots=plots, quick=quick, overrides=parameters,
+                        replicates=runs[1:] or None)
+    return runs[0], path

@@ -75,10 +75,50 @@ def rows(results, targets: list[Target]) -> list[dict]:
     return out
 
 
+def replicate_rows(runs: list, targets: list[Target]) -> dict:
+    """Seed replicates: ``runs`` holds one list of results per seed (the report's own seed first). Per seed, the
+    counts by role; per counted target, its model value and result under each seed."""
+    tables = [rows(results, targets) for results in runs]
+    per_target = {}
+    for i, table in enumerate(tables):
+        for row in table:
+            if not row["target"].retired:
+                entry = per_target.setdefault(row["target"].id, {"target": row["target"], "model": [], "result": []})
+                entry["model"].append(row["model"])
+                entry["result"].append(row["result"])
+    return {"seeds": [results[0].seed if results else None for results in runs],
+            "summary": [summary(table) for table in tables], "targets": per_target}
+
+
+def _replicate_section(rep: dict) -> list[str]:
+    """The report's section on seed replicates: pass counts per seed and the rows whose result depends on it."""
+    seeds = rep["seeds"]
+    held = [s["test"]["pass"] for s in rep["summary"]]
+    cal = [s["calibration"]["pass"] for s in rep["summary"]]
+    n_test, n_cal = rep["summary"][0]["test"]["targets"], rep["summary"][0]["calibration"]["targets"]
+    L = ["## Seed replicates", "",
+         f"The same studies with {len(seeds)} seeds of the virtual populations ({', '.join(map(str, seeds))}; the "
+         f"table above is seed {seeds[0]}'s). Held-out passes per seed: {', '.join(map(str, held))} of {n_test} "
+         f"(range {min(held)}-{max(held)}, mean {np.mean(held):.1f}); calibration: {', '.join(map(str, cal))} of "
+         f"{n_cal}. Each model value is a cohort statistic, so a row near its band's edge can pass under one seed and "
+         "fail under another; such rows are listed here with their values.", ""]
+    mixed = [e for e in rep["targets"].values() if len(set(e["result"])) > 1]
+    if not mixed:
+        return L + ["No row changes its result with the seed.", ""]
+    L += ["| Target | Role | Published | Tolerance | Model, per seed | Passes |", "|---|---|---|---|---|---|"]
+    for e in mixed:
+        t: Target = e["target"]
+        values = ", ".join(fmt_model(v) for v in e["model"])
+        L.append(f"| `{t.id}` | {t.role} | {t.published_text()} | {t.tolerance_text()} | {values} "
+                 f"| {sum(r == PASS for r in e['result'])} of {len(seeds)} |")
+    return L + [""]
+
+
 def write(results, targets: list[Target], out: str | Path = "docs/validation.md", plots: bool = True,
-          quick: bool = False, overrides: dict | None = None) -> Path:
+          quick: bool = False, overrides: dict | None = None, replicates: list | None = None) -> Path:
     """Write the report, its plots and ``results.json``; ``overrides`` (``{"section.name": value}``) marks a
-    sensitivity run with parameter values other than the committed files'."""
+    sensitivity run with parameter values other than the committed files'. ``replicates``: the same studies' results
+    under further seeds (one list per seed), reported beside the headline (:func:`replicate_rows`)."""
     from .suite import PROTOCOLS
 
     out = Path(out)
@@ -101,6 +141,7 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
             by_grade.setdefault(row["target"].grade, Counter())[row["result"]] += 1
     roles = summary(table)
     test, cal = roles["test"], roles["calibration"]
+    rep = replicate_rows([results, *replicates], targets) if replicates else None
     pct = lambda x: "-" if x is None else f"{100 * x:.0f} %"  # noqa: E731
 
     L: list[str] = []
@@ -115,6 +156,9 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
           *([f"**Sensitivity run, not the model as committed**: parameter values set for this run: "
              + ", ".join(f"`{k}` = {v}" for k, v in overrides.items()) + ".", ""] if overrides else []),
           f"**Held-out targets: {test['pass']} of {test['targets']} pass ({pct(test['pass_rate'])}).** "
+          + (f"With {len(rep['seeds'])} seeds of the populations: {min(h)}-{max(h)} "
+             "(section Seed replicates). " if rep and (h := [x["test"]["pass"] for x in rep["summary"]]) else "")
+          + 
           f"Calibration targets (a parameter was calibrated on the study): {cal['pass']} of {cal['targets']} pass. "
           f"Held out: {pct(roles['held_out_share'])} of the {test['targets'] + cal['targets']} counted targets"
           + (f"; {roles['retired']} retired (shown, not counted)" if roles["retired"] else "") + ".", "",
@@ -134,6 +178,8 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
         L.append(f"| `{t.id}` | {t.study}{dagger} | {t.quantity} | {t.published_text()} | {t.tolerance_text()} "
                  f"| {fmt_model(row['model'])} | {result} | {t.grade} | {t.role} |")
     L.append("")
+    if rep:
+        L += _replicate_section(rep)
 
     for r in results:
         p = PROTOCOLS[r.name]
@@ -197,7 +243,10 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
         "targets": [{"id": row["target"].id, "published": row["target"].value, "model": _json_num(row["model"]),
                      "result": row["result"], "role": row["target"].role, "retired": row["target"].retired}
                     for row in table],
-        "counts": {r.name: r.counts for r in results}}, indent=1), encoding="utf-8")
+        "counts": {r.name: r.counts for r in results},
+        **({"replicates": {"seeds": rep["seeds"], "summary": rep["summary"],
+                           "targets": {k: [_json_num(v) for v in e["model"]] for k, e in rep["targets"].items()}}}
+           if rep else {})}, indent=1), encoding="utf-8")
     return out
 
 

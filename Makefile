@@ -47,7 +47,7 @@ test-slow: $(DEVSTAMP) surrogate
 	$(PY) -m pytest -q -m slow
 
 validate: $(DEVSTAMP) surrogate
-	$(VENV)/bin/irsim validate
+	$(VENV)/bin/irsim validate --replicates 4
 
 bench: $(DEVSTAMP) surrogate
 	$(PY) benchmarks/bench_assess.py

@@ -300,13 +300,16 @@ def test_full_validation_run(tmp_path):
 
 
 @pytest.mark.xfail(strict=True, reason="issue #11 open: the committed full validation passes 40 of 69 held-out targets "
-                                       "(58 %); strict, so this turns into a failure to remove once the floor is met")
+                                       "(58 %) with seed 0, 35-40 over seeds 0-3; strict, so this turns into a failure "
+                                       "to remove once the floor is met")
 def test_committed_full_validation_meets_the_held_out_floor():
     # issue #11: >= 80 % of held-out targets pass in the full run (`make validate` writes docs/validation/results.json,
-    # 5000 persons per population), with >= 75 % of the counted targets held out
+    # 5000 persons per population, seeds 0-3), with >= 75 % of the counted targets held out; a floor met by one seed
+    # of the virtual populations and missed by another is not met
     from pathlib import Path
 
     data = json.loads((Path(__file__).parents[1] / "docs" / "validation" / "results.json").read_text())
     assert not data["quick"] and data["n"] >= 5000
     assert data["summary"]["held_out_share"] >= 0.75
     assert data["summary"]["test"]["pass_rate"] >= 0.80
+    assert all(s["test"]["pass_rate"] >= 0.80 for s in data.get("replicates", {}).get("summary", []))

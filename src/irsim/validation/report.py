@@ -80,7 +80,7 @@ def replicate_rows(runs: list, targets: list[Target]) -> dict:
     counts by role; per counted target, its model value and result under each seed."""
     tables = [rows(results, targets) for results in runs]
     per_target = {}
-    for i, table in enumerate(tables):
+    for table in tables:
         for row in table:
             if not row["target"].retired:
                 entry = per_target.setdefault(row["target"].id, {"target": row["target"], "model": [], "result": []})
@@ -142,6 +142,9 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
     roles = summary(table)
     test, cal = roles["test"], roles["calibration"]
     rep = replicate_rows([results, *replicates], targets) if replicates else None
+    held = [x["test"]["pass"] for x in rep["summary"]] if rep else []
+    spread = (f"With {len(held)} seeds of the populations: {min(held)}-{max(held)} (section Seed replicates). "
+              if rep else "")
     pct = lambda x: "-" if x is None else f"{100 * x:.0f} %"  # noqa: E731
 
     L: list[str] = []
@@ -155,11 +158,8 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
           + f", irsim {__version__}; {total:.0f} s for the studies below.", "",
           *([f"**Sensitivity run, not the model as committed**: parameter values set for this run: "
              + ", ".join(f"`{k}` = {v}" for k, v in overrides.items()) + ".", ""] if overrides else []),
-          f"**Held-out targets: {test['pass']} of {test['targets']} pass ({pct(test['pass_rate'])}).** "
-          + (f"With {len(rep['seeds'])} seeds of the populations: {min(h)}-{max(h)} "
-             "(section Seed replicates). " if rep and (h := [x["test"]["pass"] for x in rep["summary"]]) else "")
-          + 
-          f"Calibration targets (a parameter was calibrated on the study): {cal['pass']} of {cal['targets']} pass. "
+          f"**Held-out targets: {test['pass']} of {test['targets']} pass ({pct(test['pass_rate'])}).** " + spread
+          + f"Calibration targets (a parameter was calibrated on the study): {cal['pass']} of {cal['targets']} pass. "
           f"Held out: {pct(roles['held_out_share'])} of the {test['targets'] + cal['targets']} counted targets"
           + (f"; {roles['retired']} retired (shown, not counted)" if roles["retired"] else "") + ".", "",
           f"All counted targets: {counts[PASS]} pass, {counts[FAIL]} fail, {counts[NO_VALUE]} without a value. "

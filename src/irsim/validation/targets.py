@@ -118,7 +118,7 @@ class Target:
     def published_text(self) -> str:
         """The published number with its unit; a row quoted in the paper's own words (``display``) also shows the
         value it is judged on, e.g. "117 mg/dL (6.49 mmol/L)"."""
-        unit = "" if self.unit == "ratio" else f" {self.unit}"
+        unit = "" if self.unit in ("ratio", "1") else f" {self.unit}"  # dimensionless: no unit
         if self.display and self.value is not None:
             return f"{self.display} ({_fmt(self.value)}{unit})"
         return self.display or f"{_fmt(self.value)}{unit}"

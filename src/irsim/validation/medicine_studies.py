@@ -359,7 +359,8 @@ def empareg_mono(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.notes.append(
         f"Week {k24} (the primary end point, not a row): HbA1c {diff('hba1c_percent', k24):+.2f} %-points vs placebo "
         f"(published -0.85), fasting glucose {diff('fasting_glucose_mmol_l', k24) * MGDL:+.0f} mg/dL (published -36, "
-        f"95 % CI -42 to -31), weight {diff('weight_kg', k24):+.1f} kg. Placebo arm HbA1c "
+        f"95 % CI -42 to -31), weight {diff('weight_kg', k24):+.1f} kg, systolic BP {diff('systolic_bp_mmhg', k24):+.1f} "
+        "mmHg (Baker 2014's class effect -4.0, on which vessels.sbp_sglt2 was calibrated). Placebo arm HbA1c "
         f"{_mean_at(pla, 'hba1c_percent', 0):.2f} -> {_mean_at(pla, 'hba1c_percent', k24):.2f} -> "
         f"{_mean_at(pla, 'hba1c_percent', k):.2f} % (weeks 0, {k24}, {EMPAREG_WEEKS}; published +0.1 at week 24); urinary "
         f"glucose {_mean_at(emp, 'urinary_glucose_g_day', k):.0f} g/day at week {EMPAREG_WEEKS}.")

@@ -31,15 +31,18 @@ def endothelial(age, loss):
     return jnp.maximum(1.0 - c("vessels.endo_age") * jnp.maximum(age - 40.0, 0.0), 0.2) / (1.0 + loss)
 
 
-def sbp_for_risk(dr, op, loss):
-    """Systolic BP without the age drift (PREVENT's age terms carry that): weight, NO loss, MAPK (insulin)."""
+def sbp_for_risk(dr, op, loss, glycosuria=1.0):
+    """Systolic BP without the age drift (PREVENT's age terms carry that): weight, NO loss, MAPK (insulin), and an
+    SGLT2 inhibitor's natriuresis (``glycosuria``: its pathway switch; the part of the drugs' blood-pressure effect
+    that their weight and insulin changes do not carry)."""
     return (op.sbp0 + c("vessels.sbp_weight") * (dr.weight - op.weight0)
             + c("vessels.sbp_no_loss") * (loss - op.loss0)
-            + c("vessels.sbp_insulin") * (jnp.log(dr.insulin_rel) - op.ln_insulin0))
+            + c("vessels.sbp_insulin") * (jnp.log(dr.insulin_rel) - op.ln_insulin0)
+            - c("vessels.sbp_sglt2") * glycosuria * dr.sglt2)
 
 
-def sbp(t, dr, op, loss):
-    return jnp.clip(sbp_for_risk(dr, op, loss) + c("vessels.sbp_age") * t, 80.0, 240.0)
+def sbp(t, dr, op, loss, glycosuria=1.0):
+    return jnp.clip(sbp_for_risk(dr, op, loss, glycosuria) + c("vessels.sbp_age") * t, 80.0, 240.0)
 
 
 def plaque_drive(non_hdl, sdldl, dr, loss, mech, sd_ref):
@@ -126,8 +129,8 @@ def _initialise(y0):
 def _derive(t, dr, o, op, mech, q):
     q["loss"] = loss = no_loss(dr, mech)
     q["endothelial"] = endothelial(dr.age, loss)
-    q["sbp_risk"] = sbp_for_risk(dr, op, loss)
-    q["sbp"] = sbp(t, dr, op, loss)
+    q["sbp_risk"] = sbp_for_risk(dr, op, loss, mech.glycosuria)
+    q["sbp"] = sbp(t, dr, op, loss, mech.glycosuria)
     q["plaque_drive"] = plaque_drive(q["non_hdl"], q["sdldl"], dr, loss, mech, op.sd_ref)
 
 

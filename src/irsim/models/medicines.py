@@ -39,7 +39,9 @@ SWITCHES = {
     "secretagogue": ("K-ATP secretagogue (sulfonylurea)", "sulfonylurea-driven secretion and beta-cell wear"),
     "exogenous_insulin": ("exogenous insulin", "injected basal insulin"),
     "glycosuria": ("renal glucose threshold (SGLT2 inhibitor)", "glucose lost in urine below the untreated renal "
-                                                                 "threshold, and its calories"),
+                                                                 "threshold and its calories, the restored "
+                                                                 "tubuloglomerular feedback (less hyperfiltration) "
+                                                                 "and the natriuretic fall of blood pressure"),
 }
 
 #: The pathways each intervention type acts through (``irsim explain`` adds them when a scenario holds the drug).

@@ -151,7 +151,7 @@ class Mechanisms(NamedTuple):
     insulin_sensitizer: Any = 1.0  # pioglitazone: PPAR-gamma insulin sensitisation
     secretagogue: Any = 1.0        # sulfonylurea: secretion at any glucose, beta-cell wear
     exogenous_insulin: Any = 1.0   # injected basal insulin
-    glycosuria: Any = 1.0          # SGLT2 inhibitor: lowered renal glucose threshold (urinary glucose, its calories)
+    glycosuria: Any = 1.0          # SGLT2 inhibitor: urinary glucose and calories, less hyperfiltration, natriuresis
 
 
 # ------------------------------------------------------------------ body composition

@@ -41,8 +41,9 @@ def sbp_for_risk(dr, op, loss, glycosuria=1.0):
             - c("vessels.sbp_sglt2") * glycosuria * dr.sglt2)
 
 
-def sbp(t, dr, op, loss, glycosuria=1.0):
-    return jnp.clip(sbp_for_risk(dr, op, loss, glycosuria) + c("vessels.sbp_age") * t, 80.0, 240.0)
+def sbp(t, sbp_risk):
+    """Systolic BP: :func:`sbp_for_risk` plus the age drift."""
+    return jnp.clip(sbp_risk + c("vessels.sbp_age") * t, 80.0, 240.0)
 
 
 def plaque_drive(non_hdl, sdldl, dr, loss, mech, sd_ref):
@@ -130,7 +131,7 @@ def _derive(t, dr, o, op, mech, q):
     q["loss"] = loss = no_loss(dr, mech)
     q["endothelial"] = endothelial(dr.age, loss)
     q["sbp_risk"] = sbp_for_risk(dr, op, loss, mech.glycosuria)
-    q["sbp"] = sbp(t, dr, op, loss, mech.glycosuria)
+    q["sbp"] = sbp(t, q["sbp_risk"])
     q["plaque_drive"] = plaque_drive(q["non_hdl"], q["sdldl"], dr, loss, mech, op.sd_ref)
 
 

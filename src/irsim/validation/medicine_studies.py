@@ -88,23 +88,43 @@ def semaglutide_mechanism(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     return res
 
 
-def sustain1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
-    res = StudyResult("sustain1")
-    years = 30 * WEEK
-    pla = cohorts.run("sustain1_t2d", n, years, BASELINE, step="week")
+def _dose_trial(name: str, cohorts: Cohorts, population: str, n: int, weeks: int, drug: str, steps: tuple[float, ...],
+                doses: dict[str, float]) -> tuple[StudyResult, dict[str, np.ndarray], int]:
+    """Escalated doses of ``drug`` vs placebo on the same persons, weekly steps; the placebo arm first."""
+    res = StudyResult(name)
+    pla = cohorts.run(population, n, weeks * WEEK, BASELINE, step="week")
+    runs = {"placebo": pla, **{f"{drug} {dose:g} mg": cohorts.run(population, n, weeks * WEEK, escalated(
+        drug, steps, dose), step="week") for dose in doses.values()}}
     k = pla.shape[0] - 1
-    w0 = column(pla, "weight_kg")[0]
-    runs = {"placebo": pla}
-    for dose, tag in ((0.5, "05"), (1.0, "10")):
-        arm = runs[f"semaglutide {dose:g} mg"] = cohorts.run("sustain1_t2d", n, years, escalated(
-            "semaglutide", SEMAGLUTIDE_STEPS, dose), step="week")
-        res.set(f"med_sustain1_hba1c_{tag}", _mean_at(arm, "hba1c_percent", k) - _mean_at(pla, "hba1c_percent", k))
-        res.set(f"med_sustain1_weight_{tag}", float(nanmean(column(arm, "weight_kg")[k] - column(pla, "weight_kg")[k])))
     _curves(res, runs, "hba1c_percent", "mean HbA1c (%)")
     res.counts.update(persons=n)
     res.notes.append(f"Placebo arm: HbA1c {_mean_at(pla, 'hba1c_percent', 0):.2f} -> {_mean_at(pla, 'hba1c_percent', k):.2f} "
-                     f"%, weight {float(nanmean(w0)):.1f} -> {_mean_at(pla, 'weight_kg', k):.1f} kg (no lifestyle "
+                     f"%, weight {_mean_at(pla, 'weight_kg', 0):.1f} -> {_mean_at(pla, 'weight_kg', k):.1f} kg (no lifestyle "
                      "advice modelled: trial arms are compared with each other).")
+    return res, runs, k
+
+
+def _vs_placebo(runs: dict[str, np.ndarray], arm: str, name: str, k: int) -> float:
+    """Mean of ``name`` at record ``k``, the arm minus placebo (the same persons)."""
+    return float(nanmean(column(runs[arm], name)[k] - column(runs["placebo"], name)[k]))
+
+
+def sustain1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    doses = {"05": 0.5, "10": 1.0}
+    res, runs, k = _dose_trial("sustain1", cohorts, "sustain1_t2d", n, 30, "semaglutide", SEMAGLUTIDE_STEPS, doses)
+    for tag, dose in doses.items():
+        res.set(f"med_sustain1_hba1c_{tag}", _vs_placebo(runs, f"semaglutide {dose:g} mg", "hba1c_percent", k))
+        res.set(f"med_sustain1_weight_{tag}", _vs_placebo(runs, f"semaglutide {dose:g} mg", "weight_kg", k))
+    return res
+
+
+def surpass1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    doses = {"5": 5.0, "15": 15.0}
+    res, runs, k = _dose_trial("surpass1", cohorts, "surpass1_t2d", n, 40, "tirzepatide", TIRZEPATIDE_STEPS, doses)
+    for tag, dose in doses.items():
+        res.set(f"med_surpass1_hba1c_{tag}", _vs_placebo(runs, f"tirzepatide {dose:g} mg", "hba1c_percent", k))
+        res.set(f"med_surpass1_weight_{tag}", _vs_placebo(runs, f"tirzepatide {dose:g} mg", "weight_kg", k))
+    res.set("med_surpass1_fpg_15", MGDL * _vs_placebo(runs, "tirzepatide 15 mg", "fasting_glucose_mmol_l", k))
     return res
 
 
@@ -381,6 +401,12 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
        "Population `sustain1_t2d` ({n}), weekly steps for 30 weeks: semaglutide 0.5 mg (after 4 weeks of 0.25) and 1.0 mg "
        "(0.25, 0.5, then 1.0) vs placebo on the same persons; HbA1c and weight at week 30, drug minus placebo.",
        sustain1, ("SUSTAIN 1",)),
+    _p("surpass1", "SURPASS-1: tirzepatide monotherapy (Rosenstock 2021)", "surpass1_t2d",
+       ("med_surpass1_hba1c_5", "med_surpass1_hba1c_15", "med_surpass1_weight_5", "med_surpass1_weight_15",
+        "med_surpass1_fpg_15"),
+       "Population `surpass1_t2d` ({n}), weekly steps for 40 weeks: tirzepatide escalated by 2.5 mg every 4 weeks to 5 or "
+       "15 mg vs placebo on the same persons; HbA1c, weight and fasting glucose at week 40, drug minus placebo.",
+       surpass1, ("SURPASS-1",)),
     _p("step2", "STEP 2: semaglutide 2.4 mg in type 2 diabetes (Davies 2021)", "step2_t2d", ("med_step2_weight",),
        "Population `step2_t2d` ({n}), weekly steps for 68 weeks: semaglutide escalated every 4 weeks to 2.4 mg vs placebo; "
        "% weight change, drug minus placebo.", step2, ("STEP 2",)),

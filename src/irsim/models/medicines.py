@@ -9,6 +9,8 @@ occupancy on a pathway the model already has, behind a switch of :class:`~.progr
 * ``incretin``: the same drugs raise the stimulated (glucose-dependent) responsivity of secretion;
 * ``insulin_sensitizer``: pioglitazone raises adipose, hepatic and muscle insulin sensitivity and adds weight
   (subcutaneous fat and fluid) outside the energy balance;
+* ``gip_adipose``: tirzepatide's GIP-receptor agonism raises adipose insulin sensitivity (less lipolysis, so less
+  fatty acid reaches liver and muscle), beyond what its weight loss gives;
 * ``secretagogue``: sulfonylureas raise secretion at any glucose (the secretory mass knob) and wear capacity out;
 * ``exogenous_insulin``: basal insulin adds insulin that reaches plasma without the first pass through the liver
   (its portal-equivalent secretion moves the fasting state; the day keeps its postprandial excess);
@@ -36,6 +38,8 @@ SWITCHES = {
     "appetite": ("appetite (GLP-1/GIP)", "the drug-induced fall in energy intake"),
     "incretin": ("incretin secretion (GLP-1/GIP)", "the drug-induced rise in glucose-stimulated insulin secretion"),
     "insulin_sensitizer": ("PPAR-gamma (pioglitazone)", "pioglitazone's insulin sensitisation and energy storage"),
+    "gip_adipose": ("GIP receptor in adipose tissue (tirzepatide)", "tirzepatide's adipose insulin sensitisation "
+                                                                    "beyond what its weight loss gives"),
     "secretagogue": ("K-ATP secretagogue (sulfonylurea)", "sulfonylurea-driven secretion and beta-cell wear"),
     "exogenous_insulin": ("exogenous insulin", "injected basal insulin"),
     "glycosuria": ("renal glucose threshold (SGLT2 inhibitor)", "glucose lost in urine below the untreated renal "
@@ -45,7 +49,7 @@ SWITCHES = {
 }
 
 #: The pathways each intervention type acts through (``irsim explain`` adds them when a scenario holds the drug).
-PATHWAYS_OF = {"semaglutide": ("appetite", "incretin"), "tirzepatide": ("appetite", "incretin"),
+PATHWAYS_OF = {"semaglutide": ("appetite", "incretin"), "tirzepatide": ("appetite", "incretin", "gip_adipose"),
                "pioglitazone": ("insulin_sensitizer",), "sulfonylurea": ("secretagogue",),
                "basal_insulin": ("exogenous_insulin",), "sglt2_inhibitor": ("glycosuria",)}
 
@@ -125,10 +129,12 @@ def exhaustion(x: Exposure, mech):
 
 
 def sensitivity_gains(x: Exposure, mech):
-    """Multipliers of (adipose, liver, muscle) insulin sensitivity (pioglitazone, PPAR-gamma)."""
+    """Multipliers of (adipose, liver, muscle) insulin sensitivity: pioglitazone (PPAR-gamma) on all three,
+    tirzepatide's GIP-receptor agonism on adipose tissue (liver and muscle then follow the lower fatty-acid flux)."""
     occ = mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))
+    gip = mech.gip_adipose * occupancy(x.tirzepatide, c("tirzepatide.ed50"))
     tissue = 1.0 + c("pioglitazone.tissue") * occ
-    return 1.0 + c("pioglitazone.adipose") * occ, tissue, tissue
+    return 1.0 + c("pioglitazone.adipose") * occ + c("tirzepatide.adipose") * gip, tissue, tissue
 
 
 def weight_offset(x: Exposure, mech):

@@ -149,6 +149,7 @@ class Mechanisms(NamedTuple):
     appetite: Any = 1.0            # GLP-1/GIP: lower energy intake
     incretin: Any = 1.0            # GLP-1/GIP: glucose-dependent insulin secretion
     insulin_sensitizer: Any = 1.0  # pioglitazone: PPAR-gamma insulin sensitisation
+    gip_adipose: Any = 1.0         # tirzepatide: GIP-receptor adipose insulin sensitisation
     secretagogue: Any = 1.0        # sulfonylurea: secretion at any glucose, beta-cell wear
     exogenous_insulin: Any = 1.0   # injected basal insulin
     glycosuria: Any = 1.0          # SGLT2 inhibitor: urinary glucose and calories, less hyperfiltration, natriuresis

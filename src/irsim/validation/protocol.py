@@ -142,6 +142,15 @@ def column(out: np.ndarray, name: str) -> np.ndarray:
     return out[:, _IDX[name], :]
 
 
+def homa2_of(out: np.ndarray):
+    """HOMA2 (Oxford calculator grid, :func:`irsim.assessment.homa2_grid.homa2`) at every record of a run, from its
+    fasting glucose and insulin; NaN outside the calculator's range (insulin < 20 pmol/L), as the calculator gives none."""
+    from ..assessment.homa2_grid import homa2
+
+    return homa2(column(out, "fasting_glucose_mmol_l"), column(out, "fasting_insulin_uiu_ml") * P.INSULIN_PMOL_PER_UIU,
+                 invalid="nan")
+
+
 def diabetic(out: np.ndarray, criteria: str = DIAGNOSIS) -> np.ndarray:
     """``(n_times, N)`` mask: diabetic by the given criteria at each recorded time."""
     fpg = column(out, "fasting_glucose_mmol_l")

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..assessment.homa2_grid import homa2
 from ..cohort import progression as P
 from ..scenarios.schema import BASELINE, Scenario
 from .protocol import FPG_DM, FPG_IFG_WHO, G2H_DM, G2H_IGT, MGDL, Cohorts, Protocol, StudyResult, align, column
-from .protocol import diabetic, event_times_at_visits, first_index, gmean, incidence, insulinogenic_index, nanmean
+from .protocol import diabetic, event_times_at_visits, first_index, gmean, homa2_of, incidence, insulinogenic_index, nanmean
 from .protocol import TRIGGERS, first_trigger, nanmedian, ols_slope, register, summarise
 from .protocol import population_seed as _population_seed
 
@@ -68,7 +67,7 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     # Tabak 2009 reported HOMA2 (Oxford calculator): the same scale from the measured glucose and insulin; values
     # outside the calculator's range (insulin < 20 pmol/L) are left out of the geometric means, as the calculator
     # gives none
-    h2 = homa2(fpg, column(out, "fasting_insulin_uiu_ml") * P.INSULIN_PMOL_PER_UIU, invalid="nan")
+    h2 = homa2_of(out)
     hb, hs = h2.beta_percent, h2.s_percent
     k = {int(o): i for i, o in enumerate(WH_OFFSETS)}
 

@@ -17,7 +17,7 @@ __all__ = ["targets", "run", "STUDIES"]
 
 #: Study protocols, in report order (the registry is :data:`irsim.validation.suite.PROTOCOLS`; this list is
 #: here so that argument checks need no JAX import).
-STUDIES = ("whitehall", "ukpds", "classes", "conversion", "dpp")
+STUDIES = ("whitehall", "ukpds", "ukpds_arms", "classes", "conversion", "dpp")
 STUDIES = STUDIES + ("organs_liver", "organs_lipids", "organs_kidney", "organs_hormones", "organs_vessels")  # organ_studies.py
 STUDIES = STUDIES + ("counterpoint", "steven")  # reversal_studies.py
 STUDIES = STUDIES + ("semaglutide_mechanism", "sustain1", "surpass1", "step2", "step1", "surpass2", "surmount1",  # medicine_studies.py

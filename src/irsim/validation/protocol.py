@@ -124,6 +124,13 @@ class Cohorts:
             self._runs[key] = P.run(self.start(population, n, overrides), years, scenario, step=step)
         return self._runs[key]
 
+    def memo(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """A result shared by the protocols of this run (e.g. persons diagnosed during a natural-history run), made
+        once per ``key``."""
+        if key not in self._runs:
+            self._runs[key] = make()
+        return self._runs[key]
+
     def measured(self, population: str, n: int, years: float, scenario: Scenario = BASELINE, step: str = "year",
                  overrides: dict | None = None, draw: int = 0) -> np.ndarray:
         """The run as the study measured it: within-person variation at every visit (:func:`P.measured`); the

@@ -152,32 +152,54 @@ UKPDS_CONVENTIONAL = Scenario.parse({
                        "steps": ["sulfonylurea", "metformin", "basal_insulin"]}]})
 
 
+def _ukpds_diagnosed(n: int, seed: int, cohorts: Cohorts):
+    """The UKPDS-like natural history, saved year by year, and the persons clinically diagnosed in it: ``(starts,
+    out, free, e, cases)``, with ``e`` each person's year of diagnosis (shared by the UKPDS protocols of a run)."""
+    def make():
+        starts, records = [cohorts.start("dpp", n, UKPDS_OVERRIDES)], []
+        for year in range(UKPDS_YEARS):
+            o, end = P.run(starts[-1], 1.0, final=True, t0=float(year))
+            records.append(o[:1])
+            starts.append(end)
+        out = P.measured(np.concatenate(records + [o[1:]]), _population_seed(seed, "ukpds/visits"))
+        free = ~diabetic(out)[0]
+        dm = column(out, "fasting_glucose_mmol_l") >= UKPDS_FPG_DX
+        # clinically diagnosed: a routine fasting glucose about every 3 years (random phase), not a yearly screen
+        rng = np.random.default_rng(_population_seed(seed, "ukpds_checks"))
+        phase = rng.integers(0, UKPDS_CHECK_EVERY, n)
+        check = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % UKPDS_CHECK_EVERY == 0
+        e = first_index(dm & check)
+        return starts, out, free, e, np.flatnonzero(free & (e >= 1))
+
+    return cohorts.memo(("ukpds_diagnosed", n, seed), make)
+
+
+def _ukpds_trial(starts, e, cases, scenario: Scenario, years: float, seed: int, tag: str, final: bool = False):
+    """Each case from the month of their diagnosis under ``scenario`` (the run-in diet first), in monthly records,
+    measured at visits; ``final``: also the end states."""
+    run = P.run(P.gather(starts, e[cases], cases), years, scenario, step="month", t0=e[cases].astype(float), final=final)
+    follow = run[0] if final else run
+    measured = P.measured(follow, _population_seed(seed, tag))
+    return (measured, run[1]) if final else measured
+
+
+def _ukpds_entrants(follow: np.ndarray) -> np.ndarray:
+    """Entrants: fasting glucose inside UKPDS 16's window after the run-in diet."""
+    fpg = column(follow, "fasting_glucose_mmol_l")[int(round(12 * UKPDS_RUN_IN))]
+    lo, hi = UKPDS_FPG_ENTRY
+    return (fpg >= lo) & (fpg <= hi)
+
+
 def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("ukpds")
-    # the natural history, saved year by year so that each case continues from the year of their own diagnosis
-    starts, records = [cohorts.start("dpp", n, UKPDS_OVERRIDES)], []
-    for year in range(UKPDS_YEARS):
-        o, end = P.run(starts[-1], 1.0, final=True, t0=float(year))
-        records.append(o[:1])
-        starts.append(end)
-    out = P.measured(np.concatenate(records + [o[1:]]), _population_seed(seed, "ukpds/visits"))
-    free = ~diabetic(out)[0]
-    dm = column(out, "fasting_glucose_mmol_l") >= UKPDS_FPG_DX
-    # clinically diagnosed: a routine fasting glucose about every 3 years (random phase), not a yearly screen
-    rng = np.random.default_rng(_population_seed(seed, "ukpds_checks"))
-    phase = rng.integers(0, UKPDS_CHECK_EVERY, n)
-    check = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % UKPDS_CHECK_EVERY == 0
-    e = first_index(dm & check)
-    cases = np.flatnonzero(free & (e >= 1))
+    starts, out, free, e, cases = _ukpds_diagnosed(n, seed, cohorts)
     # from diagnosis: 3 months' diet, then the trial's conventional policy, in monthly records
-    follow, end = P.run(P.gather(starts, e[cases], cases), UKPDS_RUN_IN + UKPDS_FOLLOW, UKPDS_CONVENTIONAL,
-                        step="month", t0=e[cases].astype(float), final=True)
-    follow = P.measured(follow, _population_seed(seed, "ukpds/trial"))
+    follow, end = _ukpds_trial(starts, e, cases, UKPDS_CONVENTIONAL, UKPDS_RUN_IN + UKPDS_FOLLOW, seed, "ukpds/trial",
+                               final=True)
     entry = int(round(12 * UKPDS_RUN_IN))
     visits = entry + 12 * np.arange(0, UKPDS_FOLLOW + 1)
-    fpg = column(follow, "fasting_glucose_mmol_l")
     lo, hi = UKPDS_FPG_ENTRY
-    sel = (fpg[entry] >= lo) & (fpg[entry] <= hi)
+    sel = _ukpds_entrants(follow)
     res.counts.update(persons=n, free_at_baseline=int(free.sum()), newly_diagnosed=len(cases),
                       entrants=int(sel.sum()), diagnosed_by_model_status=_counts_status(out, free),
                       entrants_on_drugs_at_6y=int((np.asarray(end.state.care_step)[sel] > 0).sum()))
@@ -208,6 +230,64 @@ def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
                      f"{res.counts['newly_diagnosed']} newly diagnosed by year {UKPDS_YEARS}; "
                      f"{res.counts['entrants_on_drugs_at_6y']} of them on drugs by year 6 of the conventional policy "
                      "(fasting glucose above 15 mmol/L at a visit).")
+    return res
+
+
+#: UKPDS 33/34: 10 years of each policy from randomisation; the intensive policy aimed at fasting glucose < 6 mmol/L
+#: with a sulfonylurea or insulin (allocated 1573 : 1156), metformin in the overweight (> 120 % of ideal body weight,
+#: read as BMI >= 27, irsim), each with further drugs for marked hyperglycaemia (fasting glucose > 15 mmol/L) as the
+#: conventional policy had them (UKPDS 33, Lancet 1998;352:837-53; UKPDS 34, Lancet 1998;352:854-65).
+UKPDS_ARMS_YEARS = 10
+UKPDS_SU_SHARE = 1573 / (1573 + 1156)
+UKPDS_OVERWEIGHT_BMI = 27.0
+
+
+def _ukpds_policy(name: str, *drugs: dict, steps: list[str]) -> Scenario:
+    """The run-in diet of :data:`UKPDS_CONVENTIONAL`, then ``drugs`` from randomisation and ``steps`` added at a
+    3-monthly visit with fasting glucose above 15 mmol/L."""
+    run_in = UKPDS_CONVENTIONAL.interventions[0].model_dump(exclude_none=True)
+    rescue = {"type": "usual_care", "start_year": UKPDS_RUN_IN, "hba1c_target_percent": None,
+              "fasting_glucose_limit": "15 mmol/L", "checks_per_year": 4, "steps": steps}
+    return Scenario.parse({"name": name, "interventions": [run_in, *({"start_year": UKPDS_RUN_IN, **d} for d in drugs),
+                                                           rescue]})
+
+
+UKPDS_INTENSIVE_SU = _ukpds_policy("ukpds_intensive_su", {"type": "sulfonylurea", "drug": "glyburide", "mg_per_day": 10},
+                                   steps=["metformin", "basal_insulin"])
+UKPDS_INTENSIVE_INSULIN = _ukpds_policy("ukpds_intensive_insulin",
+                                        {"type": "basal_insulin", "titrate_to_fasting_glucose": "6 mmol/L"},
+                                        steps=["metformin"])
+UKPDS_METFORMIN = _ukpds_policy("ukpds_metformin", {"type": "metformin", "mg_per_day": 2550},
+                                steps=["sulfonylurea", "basal_insulin"])
+
+
+def ukpds_arms(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
+    res = StudyResult("ukpds_arms")
+    starts, _, _, e, cases = _ukpds_diagnosed(n, seed, cohorts)
+    years = UKPDS_RUN_IN + UKPDS_ARMS_YEARS
+    arms = {"conventional": UKPDS_CONVENTIONAL, "intensive sulfonylurea": UKPDS_INTENSIVE_SU,
+            "intensive insulin": UKPDS_INTENSIVE_INSULIN, "metformin": UKPDS_METFORMIN}
+    # the same virtual persons in every arm, measured alike at the yearly visits
+    runs = {a: _ukpds_trial(starts, e, cases, sc, years, seed, "ukpds/trial") for a, sc in arms.items()}
+    entry = int(round(12 * UKPDS_RUN_IN))
+    sel = _ukpds_entrants(runs["conventional"])
+    heavy = sel & (column(runs["conventional"], "bmi")[0] >= UKPDS_OVERWEIGHT_BMI)
+    visits = entry + 12 * np.arange(1, UKPDS_ARMS_YEARS + 1)
+    # each person's mean HbA1c over the 10 yearly visits; the papers give medians (IQR) over patients
+    a1c = {a: nanmean(column(o, "hba1c_percent")[visits], axis=0) for a, o in runs.items()}
+    su = np.random.default_rng(_population_seed(seed, "ukpds/allocation")).random(len(cases)) < UKPDS_SU_SHARE
+    a1c["intensive"] = np.where(su, a1c["intensive sulfonylurea"], a1c["intensive insulin"])
+    why = "no entrants after the run-in diet"
+    med = lambda arm, mask: float(np.median(a1c[arm][mask])) if mask.any() else np.nan  # noqa: E731
+    res.set("ukpds33_hba1c_intensive", med("intensive", sel), why)
+    res.set("ukpds33_hba1c_conventional", med("conventional", sel), why)
+    res.set("ukpds34_hba1c_metformin", med("metformin", heavy), "no overweight entrants")
+    res.set("ukpds34_hba1c_conventional", med("conventional", heavy), "no overweight entrants")
+    res.counts.update(persons=n, newly_diagnosed=len(cases), entrants=int(sel.sum()), overweight_entrants=int(heavy.sum()))
+    res.notes.append(f"{int(sel.sum())} entrants ({int(heavy.sum())} with BMI >= {UKPDS_OVERWEIGHT_BMI:g}); median of each "
+                     "person's mean HbA1c over years 1-10: " + ", ".join(
+                         f"{a} {med(a, sel):.2f} %" for a in ("conventional", "intensive sulfonylurea",
+                                                              "intensive insulin", "intensive", "metformin")) + ".")
     return res
 
 
@@ -478,6 +558,19 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "+6 y from entry; HOMA1-%B (UKPDS used the original HOMA) at entry and its slope by least squares on the median "
         "over 0..6 y.",
         ukpds, ("UKPDS",)),
+    Protocol(
+        "ukpds_arms", "UKPDS 33 and 34: intensive policy and metformin vs conventional over 10 years", "dpp",
+        ("ukpds33_hba1c_intensive", "ukpds33_hba1c_conventional", "ukpds34_hba1c_metformin",
+         "ukpds34_hba1c_conventional"),
+        "The UKPDS protocol's newly diagnosed persons ({n} at start) and entrants, each run from diagnosis through "
+        "the run-in diet and then 10 years of each policy (the same virtual persons in every arm): conventional (as "
+        "above); intensive with a sulfonylurea (glyburide 10 mg/day, then metformin and basal insulin above fasting "
+        "glucose 15 mmol/L at a 3-monthly visit) or with basal insulin titrated to fasting glucose 6 mmol/L (then "
+        "metformin), allocated 1573 : 1156 as in UKPDS 33; metformin 2550 mg/day (then a sulfonylurea and basal "
+        "insulin) in the overweight (UKPDS 34: > 120 % of ideal body weight, read as BMI >= 27). HbA1c measured "
+        "yearly with within-person variation; each person's mean over years 1-10; medians over the arm (intention "
+        "to treat).",
+        ukpds_arms, ("UKPDS 33", "UKPDS 34")),
     Protocol(
         "classes", "Glucose-tolerance classes: HOMA-IR and insulinogenic index (Jensen 2002)", "whitehall_ii",
         ("cls_homair_ratio_ifgigt", "cls_homair_ratio_dm", "cls_insgen_ratio_ifgigt", "cls_insgen_ratio_dm"),

@@ -91,12 +91,16 @@ def semaglutide_mechanism(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
 def _dose_trial(name: str, cohorts: Cohorts, population: str, n: int, weeks: int, drug: str, steps: tuple[float, ...],
                 doses: dict[str, float]) -> tuple[StudyResult, dict[str, np.ndarray], int]:
-    """Escalated doses of ``drug`` vs placebo on the same persons, weekly steps; the placebo arm first."""
+    """Escalated doses of ``drug`` vs placebo on the same persons, weekly steps (the placebo arm first); sets the rows
+    ``med_<name>_hba1c_<tag>`` and ``med_<name>_weight_<tag>`` of each dose: the arm minus placebo at the last week."""
     res = StudyResult(name)
     pla = cohorts.run(population, n, weeks * WEEK, BASELINE, step="week")
     runs = {"placebo": pla, **{f"{drug} {dose:g} mg": cohorts.run(population, n, weeks * WEEK, escalated(
         drug, steps, dose), step="week") for dose in doses.values()}}
     k = pla.shape[0] - 1
+    for tag, dose in doses.items():
+        for row, column_name in (("hba1c", "hba1c_percent"), ("weight", "weight_kg")):
+            res.set(f"med_{name}_{row}_{tag}", _vs_placebo(runs, f"{drug} {dose:g} mg", column_name, k))
     _curves(res, runs, "hba1c_percent", "mean HbA1c (%)")
     res.counts.update(persons=n)
     res.notes.append(f"Placebo arm: HbA1c {_mean_at(pla, 'hba1c_percent', 0):.2f} -> {_mean_at(pla, 'hba1c_percent', k):.2f} "
@@ -111,20 +115,14 @@ def _vs_placebo(runs: dict[str, np.ndarray], arm: str, name: str, k: int) -> flo
 
 
 def sustain1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
-    doses = {"05": 0.5, "10": 1.0}
-    res, runs, k = _dose_trial("sustain1", cohorts, "sustain1_t2d", n, 30, "semaglutide", SEMAGLUTIDE_STEPS, doses)
-    for tag, dose in doses.items():
-        res.set(f"med_sustain1_hba1c_{tag}", _vs_placebo(runs, f"semaglutide {dose:g} mg", "hba1c_percent", k))
-        res.set(f"med_sustain1_weight_{tag}", _vs_placebo(runs, f"semaglutide {dose:g} mg", "weight_kg", k))
+    res, _, _ = _dose_trial("sustain1", cohorts, "sustain1_t2d", n, 30, "semaglutide", SEMAGLUTIDE_STEPS,
+                            {"05": 0.5, "10": 1.0})
     return res
 
 
 def surpass1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
-    doses = {"5": 5.0, "15": 15.0}
-    res, runs, k = _dose_trial("surpass1", cohorts, "surpass1_t2d", n, 40, "tirzepatide", TIRZEPATIDE_STEPS, doses)
-    for tag, dose in doses.items():
-        res.set(f"med_surpass1_hba1c_{tag}", _vs_placebo(runs, f"tirzepatide {dose:g} mg", "hba1c_percent", k))
-        res.set(f"med_surpass1_weight_{tag}", _vs_placebo(runs, f"tirzepatide {dose:g} mg", "weight_kg", k))
+    res, runs, k = _dose_trial("surpass1", cohorts, "surpass1_t2d", n, 40, "tirzepatide", TIRZEPATIDE_STEPS,
+                               {"5": 5.0, "15": 15.0})
     res.set("med_surpass1_fpg_15", MGDL * _vs_placebo(runs, "tirzepatide 15 mg", "fasting_glucose_mmol_l", k))
     return res
 

@@ -323,6 +323,19 @@ def _plot_ukpds(plt, r):
     return fig
 
 
+def _plot_ukpds_arms(plt, r):
+    d = r.data
+    fig, ax = plt.subplots(figsize=(8, 4))
+    published = {"conventional": 7.9, "intensive": 7.0, "conventional, overweight": 8.0, "metformin, overweight": 7.4}
+    for (arm, curve), color in zip(d["curves"].items(), ("tab:red", "tab:blue", "tab:orange", "tab:green")):
+        ax.plot(d["years"], curve, "o-", color=color, label=f"model median, {arm}")
+        ax.axhline(published[arm], color=color, linestyle=":", label=f"published 10-year median, {arm}")
+    ax.set_ylabel("HbA1c (%)")
+    style_axes([ax], "years from randomisation")
+    fig.suptitle("UKPDS 33 and 34: HbA1c by policy (published: medians over 10 years)")
+    return fig
+
+
 def _plot_classes(plt, r):
     d = r.data
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -384,8 +397,8 @@ def _plot_dpp(plt, r):
     return fig
 
 
-_PLOTTERS = {"whitehall": _plot_whitehall, "ukpds": _plot_ukpds, "classes": _plot_classes,
-             "conversion": _plot_conversion, "dpp": _plot_dpp}
+_PLOTTERS = {"whitehall": _plot_whitehall, "ukpds": _plot_ukpds, "ukpds_arms": _plot_ukpds_arms,
+             "classes": _plot_classes, "conversion": _plot_conversion, "dpp": _plot_dpp}
 
 from .organ_studies import PLOTTERS as _ORGAN_PLOTTERS  # noqa: E402
 

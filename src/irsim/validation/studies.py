@@ -283,6 +283,15 @@ def ukpds_arms(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("ukpds33_hba1c_conventional", med("conventional", sel), why)
     res.set("ukpds34_hba1c_metformin", med("metformin", heavy), "no overweight entrants")
     res.set("ukpds34_hba1c_conventional", med("conventional", heavy), "no overweight entrants")
+    # each arm's median HbA1c at the yearly visits (the intensive arm as allocated), for the report's plot
+    yearly = {a: column(o, "hba1c_percent")[entry + 12 * np.arange(0, UKPDS_ARMS_YEARS + 1)] for a, o in runs.items()}
+    yearly["intensive"] = np.where(su, yearly["intensive sulfonylurea"], yearly["intensive insulin"])
+    curve = lambda arm, mask: (nanmedian(yearly[arm][:, mask], axis=1) if mask.any()  # noqa: E731
+                               else np.full(UKPDS_ARMS_YEARS + 1, np.nan))
+    res.data.update(years=np.arange(0, UKPDS_ARMS_YEARS + 1),
+                    curves={"conventional": curve("conventional", sel), "intensive": curve("intensive", sel),
+                            "conventional, overweight": curve("conventional", heavy),
+                            "metformin, overweight": curve("metformin", heavy)})
     res.counts.update(persons=n, newly_diagnosed=len(cases), entrants=int(sel.sum()), overweight_entrants=int(heavy.sum()))
     res.notes.append(f"{int(sel.sum())} entrants ({int(heavy.sum())} with BMI >= {UKPDS_OVERWEIGHT_BMI:g}); median of each "
                      "person's mean HbA1c over years 1-10: " + ", ".join(

@@ -174,10 +174,10 @@ def step1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     return res
 
 
-def _homa2_ir_change(out: np.ndarray, k: int, base: np.ndarray) -> float:
-    """% change of the geometric mean HOMA2-IR (Oxford calculator grid) at record ``k`` from the same persons'
-    ``base`` run at year 0 (a run without the drug: a drug's record 0 already carries its first week)."""
-    return 100.0 * (float(np.exp(nanmean(np.log(homa2_of(out).ir[k] / homa2_of(base).ir[0])))) - 1.0)
+def _homa2_ir_change(out: np.ndarray, k: int, ir0: np.ndarray) -> float:
+    """% change of the geometric mean HOMA2-IR (Oxford calculator grid) at record ``k`` from the same persons' ``ir0``
+    at year 0 of a run without the drug (a drug's record 0 already carries its first week)."""
+    return 100.0 * (float(np.exp(nanmean(np.log(homa2_of(out[k:k + 1]).ir[0] / ir0)))) - 1.0)
 
 
 def surpass2(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
@@ -188,7 +188,8 @@ def surpass2(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     tirz = cohorts.run("surpass2_t2d", n, years, escalated("tirzepatide", TIRZEPATIDE_STEPS, 15.0), step="week")
     k = sema.shape[0] - 1
     res.set("med_surpass2_weight_15", float(nanmean(column(tirz, "weight_kg")[k] - column(sema, "weight_kg")[k])))
-    ir_sema, ir_tirz = _homa2_ir_change(sema, k, base), _homa2_ir_change(tirz, k, base)
+    ir0 = homa2_of(base[:1]).ir[0]
+    ir_sema, ir_tirz = _homa2_ir_change(sema, k, ir0), _homa2_ir_change(tirz, k, ir0)
     res.set("med_surpass2_homa2ir_15", ir_tirz - ir_sema)
     _curves(res, {"semaglutide 1 mg": sema, "tirzepatide 15 mg": tirz}, "hba1c_percent", "mean HbA1c (%)")
     res.counts.update(persons=n)

@@ -131,6 +131,7 @@ UKPDS_CHECK_EVERY = 3            # clinically diagnosed: glucose checked in rout
 #: WHO 1980/1985), found in routine care without an OGTT
 UKPDS_FPG_DX = 7.8
 UKPDS_RUN_IN = 0.25              # years of diet between diagnosis and randomisation (UKPDS 16)
+UKPDS_ENTRY = int(round(12 * UKPDS_RUN_IN))  # the monthly record of randomisation
 #: A UKPDS-like population (UKPDS 33: age 53, BMI about 28, 39 % women): the high-risk `dpp` spread re-centred.
 UKPDS_OVERRIDES = {"age_mean": 45.0, "age_sd": 8.0, "age_min": 25.0, "age_max": 65.0, "bmi_mean": 28.5,
                    "bmi_sd": 4.5, "bmi_min": 20.0, "female_share": 0.39}
@@ -174,18 +175,17 @@ def _ukpds_diagnosed(n: int, seed: int, cohorts: Cohorts):
     return cohorts.memo(("ukpds_diagnosed", n, seed), make)
 
 
-def _ukpds_trial(starts, e, cases, scenario: Scenario, years: float, seed: int, tag: str, final: bool = False):
-    """Each case from the month of their diagnosis under ``scenario`` (the run-in diet first), in monthly records,
-    measured at visits; ``final``: also the end states."""
-    run = P.run(P.gather(starts, e[cases], cases), years, scenario, step="month", t0=e[cases].astype(float), final=final)
-    follow = run[0] if final else run
-    measured = P.measured(follow, _population_seed(seed, tag))
-    return (measured, run[1]) if final else measured
+def _ukpds_trial(starts, e, cases, scenario: Scenario, years: float, seed: int, tag: str):
+    """Each case from the month of their diagnosis under ``scenario`` (the run-in diet first): the monthly records,
+    measured at visits, and the end states."""
+    follow, end = P.run(P.gather(starts, e[cases], cases), years, scenario, step="month", t0=e[cases].astype(float),
+                        final=True)
+    return P.measured(follow, _population_seed(seed, tag)), end
 
 
 def _ukpds_entrants(follow: np.ndarray) -> np.ndarray:
     """Entrants: fasting glucose inside UKPDS 16's window after the run-in diet."""
-    fpg = column(follow, "fasting_glucose_mmol_l")[int(round(12 * UKPDS_RUN_IN))]
+    fpg = column(follow, "fasting_glucose_mmol_l")[UKPDS_ENTRY]
     lo, hi = UKPDS_FPG_ENTRY
     return (fpg >= lo) & (fpg <= hi)
 
@@ -194,10 +194,8 @@ def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("ukpds")
     starts, out, free, e, cases = _ukpds_diagnosed(n, seed, cohorts)
     # from diagnosis: 3 months' diet, then the trial's conventional policy, in monthly records
-    follow, end = _ukpds_trial(starts, e, cases, UKPDS_CONVENTIONAL, UKPDS_RUN_IN + UKPDS_FOLLOW, seed, "ukpds/trial",
-                               final=True)
-    entry = int(round(12 * UKPDS_RUN_IN))
-    visits = entry + 12 * np.arange(0, UKPDS_FOLLOW + 1)
+    follow, end = _ukpds_trial(starts, e, cases, UKPDS_CONVENTIONAL, UKPDS_RUN_IN + UKPDS_FOLLOW, seed, "ukpds/trial")
+    visits = UKPDS_ENTRY + 12 * np.arange(0, UKPDS_FOLLOW + 1)
     lo, hi = UKPDS_FPG_ENTRY
     sel = _ukpds_entrants(follow)
     res.counts.update(persons=n, free_at_baseline=int(free.sum()), newly_diagnosed=len(cases),
@@ -225,7 +223,7 @@ def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
                     fpg_q=quart("fasting_glucose_mmol_l"), hba1c_q=quart("hba1c_percent"))
     female = np.asarray(starts[0].params.female)[cases]
     res.baseline["newly diagnosed, at diagnosis"] = summarise(follow, np.ones(len(cases), bool), female)
-    res.baseline["entrants, after the run-in diet"] = summarise(follow, sel, female, entry)
+    res.baseline["entrants, after the run-in diet"] = summarise(follow, sel, female, UKPDS_ENTRY)
     res.notes.append(f"{res.counts['entrants']} entrants (FPG {lo:g}-{hi:g} mmol/L after the 3-month run-in diet) out of "
                      f"{res.counts['newly_diagnosed']} newly diagnosed by year {UKPDS_YEARS}; "
                      f"{res.counts['entrants_on_drugs_at_6y']} of them on drugs by year 6 of the conventional policy "
@@ -268,24 +266,23 @@ def ukpds_arms(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     arms = {"conventional": UKPDS_CONVENTIONAL, "intensive sulfonylurea": UKPDS_INTENSIVE_SU,
             "intensive insulin": UKPDS_INTENSIVE_INSULIN, "metformin": UKPDS_METFORMIN}
     # the same virtual persons in every arm, measured alike at the yearly visits
-    runs = {a: _ukpds_trial(starts, e, cases, sc, years, seed, "ukpds/trial") for a, sc in arms.items()}
-    entry = int(round(12 * UKPDS_RUN_IN))
+    runs = {a: _ukpds_trial(starts, e, cases, sc, years, seed, "ukpds/trial")[0] for a, sc in arms.items()}
     sel = _ukpds_entrants(runs["conventional"])
     heavy = sel & (column(runs["conventional"], "bmi")[0] >= UKPDS_OVERWEIGHT_BMI)
-    visits = entry + 12 * np.arange(1, UKPDS_ARMS_YEARS + 1)
-    # each person's mean HbA1c over the 10 yearly visits; the papers give medians (IQR) over patients
-    a1c = {a: nanmean(column(o, "hba1c_percent")[visits], axis=0) for a, o in runs.items()}
+    # HbA1c at randomisation and the 10 yearly visits; the intensive arm as allocated
+    yearly = {a: column(o, "hba1c_percent")[UKPDS_ENTRY + 12 * np.arange(0, UKPDS_ARMS_YEARS + 1)]
+              for a, o in runs.items()}
     su = np.random.default_rng(_population_seed(seed, "ukpds/allocation")).random(len(cases)) < UKPDS_SU_SHARE
-    a1c["intensive"] = np.where(su, a1c["intensive sulfonylurea"], a1c["intensive insulin"])
+    yearly["intensive"] = np.where(su, yearly["intensive sulfonylurea"], yearly["intensive insulin"])
+    # each person's mean HbA1c over years 1-10; the papers give medians (IQR) over patients
+    a1c = {a: nanmean(v[1:], axis=0) for a, v in yearly.items()}
     why = "no entrants after the run-in diet"
     med = lambda arm, mask: float(np.median(a1c[arm][mask])) if mask.any() else np.nan  # noqa: E731
     res.set("ukpds33_hba1c_intensive", med("intensive", sel), why)
     res.set("ukpds33_hba1c_conventional", med("conventional", sel), why)
     res.set("ukpds34_hba1c_metformin", med("metformin", heavy), "no overweight entrants")
     res.set("ukpds34_hba1c_conventional", med("conventional", heavy), "no overweight entrants")
-    # each arm's median HbA1c at the yearly visits (the intensive arm as allocated), for the report's plot
-    yearly = {a: column(o, "hba1c_percent")[entry + 12 * np.arange(0, UKPDS_ARMS_YEARS + 1)] for a, o in runs.items()}
-    yearly["intensive"] = np.where(su, yearly["intensive sulfonylurea"], yearly["intensive insulin"])
+    # each arm's median at the yearly visits, for the report's plot
     curve = lambda arm, mask: (nanmedian(yearly[arm][:, mask], axis=1) if mask.any()  # noqa: E731
                                else np.full(UKPDS_ARMS_YEARS + 1, np.nan))
     res.data.update(years=np.arange(0, UKPDS_ARMS_YEARS + 1),

@@ -292,6 +292,22 @@ def test_a_fixed_insulin_dose_lowers_fasting_glucose_more_when_larger(t2d):
     assert (np.diff(np.array(fpg), axis=0) < 0).all()
 
 
+def test_hypoglycaemia_risk_follows_the_ukpds_73_rates_by_treatment_and_not_hba1c(t2d):
+    # UKPDS 73 (Wright AD et al. J Diabetes Complications 2006;20:395-401): substantive hypoglycaemia (grades 2-4) in
+    # 1.2 % a year on sulfonylurea monotherapy, 3.8 % on basal insulin; the rates were read at the UKPDS protocol's
+    # glyburide 10 mg/day. Within a treatment the risk is flat across HbA1c (Lipska KJ et al. Diabetes Care
+    # 2013;36:3535-42), so the three persons (HbA1c 7.2-8.4 %) share one hazard.
+    chance = lambda out: -np.expm1(-out[-1, C["hazard_hypoglycaemia"]])  # noqa: E731
+    su = run(t2d, scenario({"type": "sulfonylurea", "start_year": 0, "drug": "glyburide", "mg_per_day": 10}))
+    insulin = run(t2d, scenario({"type": "basal_insulin", "start_year": 0,
+                                 "titrate_to_fasting_glucose": "6 mmol/L"}))
+    np.testing.assert_allclose(chance(su), 0.012, rtol=0.01)
+    np.testing.assert_allclose(chance(insulin), 0.038, rtol=0.01)
+    assert (run(t2d, scenario())[:, C["hazard_hypoglycaemia"]] == 0.0).all()
+    low = run(t2d, scenario({"type": "sulfonylurea", "start_year": 0, "drug": "glyburide", "mg_per_day": 2.5}))
+    assert (chance(low) < chance(su)).all() and (chance(low) > 0.0).all()
+
+
 def test_usual_care_keeps_hba1c_of_the_newly_diagnosed_near_target():
     from irsim.cohort.synthetic import population
 

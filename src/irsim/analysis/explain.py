@@ -49,6 +49,7 @@ OUTCOMES: dict[str, tuple[str, str, str]] = {
     "MI": ("hazard_mi", "hazard", "myocardial infarction"),
     "stroke": ("hazard_stroke", "hazard", "stroke"),
     "dementia": ("hazard_dementia", "hazard", "dementia"),
+    "hypoglycaemia": ("hazard_hypoglycaemia", "hazard", "substantive hypoglycaemia"),
 }
 
 CORE = tuple(mc.CORE.switches)

@@ -40,7 +40,7 @@ SHARD_SIZE = 10_000
 
 #: Trial event names -> the model's event names (analysis/events.py); ``death`` is the life table's.
 EVENT_NAMES = {"T2D": "T2D", "NAFLD": "NAFLD", "NASH": "NASH", "cirrhosis": "cirrhosis", "MI": "MI",
-               "stroke": "stroke", "CKD3": "CKD3+", "dementia": "dementia"}
+               "stroke": "stroke", "CKD3": "CKD3+", "dementia": "dementia", "hypoglycaemia": "hypoglycaemia"}
 
 
 # ------------------------------------------------------------------------------------------------ random numbers

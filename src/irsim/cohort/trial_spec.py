@@ -23,7 +23,7 @@ from ..scenarios.schema import Intervention, Scenario
 from ..units import UnitMismatch, analytes, converter, split_quantity
 
 #: Events a trial can count, per person (analysis/events.py adds death).
-EVENTS = ("T2D", "NAFLD", "NASH", "cirrhosis", "MI", "stroke", "CKD3", "dementia", "death")
+EVENTS = ("T2D", "NAFLD", "NASH", "cirrhosis", "MI", "stroke", "CKD3", "dementia", "hypoglycaemia", "death")
 
 #: Baseline keys beyond the analytes (units: kg/m2; a share of women).
 EXTRA_BASELINE = {"bmi": "kg/m2", "female": "share"}

@@ -111,7 +111,9 @@ CORE = Organ(
                                             "feedback on weight lost to them or to glycosuria (drug-induced or "
                                             "hyperglycaemic), % of maintenance intake"),
         "urinary_glucose_g_day": ("g/day", "glucose lost in urine because of an SGLT2 inhibitor (at the day's mean "
-                                           "glucose)")},
+                                           "glucose)"),
+        "hazard_hypoglycaemia": ("1/year", "annual hazard of substantive hypoglycaemia (UKPDS grades 2-4) caused by a "
+                                           "sulfonylurea or basal insulin")},
     switches={
         "inflammation": ("inflammation",
                          "adipose and systemic inflammatory tone (TNF-a, IL-6 -> JNK/IKK; NLRP3 -> IL-1b)"),
@@ -121,7 +123,10 @@ CORE = Organ(
         "glucotoxicity": ("glucotoxicity", "damage from high glucose to beta cells and tissues")},
     pathways=("androgens",),
     events={"t2d": {"column": "glycemic_status", "op": "==", "threshold": "T2D", "name": "T2D",
-                    "label": "type 2 diabetes", "source": "ADA 2025 (glycemic_status)"}},
+                    "label": "type 2 diabetes", "source": "ADA 2025 (glycemic_status)"},
+            "hypoglycaemia": {"rate": "hazard_hypoglycaemia", "name": "hypoglycaemia",
+                              "label": "substantive hypoglycaemia (first episode)",
+                              "source": "UKPDS 73 (Wright 2006) rates by treatment (medicines.yaml hypoglycaemia)"}},
     panels=(("fasting_glucose_mmol_l", "Fasting glucose (mmol/L)"), ("glucose_2h_mmol_l", "2-h OGTT glucose (mmol/L)"),
             ("hba1c_percent", "HbA1c (%)"), ("weight_kg", "Weight (kg)"), ("homa1_ir", "HOMA1-IR")),
     labels={"glycemic_status": pm.STATUS})
@@ -136,8 +141,8 @@ COLUMN_INFO = {**CORE.columns, **om.COLUMN_INFO}
 SWITCHES = {**CORE.switches, **{s: label for o in om.ORGANS for s, label in o.switches.items()}, **med.SWITCHES}
 
 #: Events: the organs' threshold events, the core's diagnosis, then the hazards (the order events are sampled in).
-EVENTS = {**{k: e for k, e in om.EVENTS.items() if "rate" not in e}, **CORE.events,
-          **{k: e for k, e in om.EVENTS.items() if "rate" in e}}
+EVENTS = {k: e for hazards in (False, True) for defs in (om.EVENTS, CORE.events) for k, e in defs.items()
+          if ("rate" in e) == hazards}
 
 #: Pathways `irsim explain` examines by default for an organ column (besides the core's switches).
 PATHWAYS = {c: o.pathways for o in om.ORGANS for c in o.all_columns()}
@@ -442,7 +447,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
         s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity, s.islet_fat,
-        d.stimulated, d.intake_change, d.urinary_glucose,
+        d.stimulated, d.intake_change, d.urinary_glucose, d.hypoglycaemia,
     )
 
 

@@ -218,6 +218,14 @@ def insulin_dose(u, s, x: Exposure):
     return jnp.where(jnp.isnan(x.insulin_target), x.insulin_fixed, s.insulin_dose)
 
 
+def hypoglycaemia_hazard(x: Exposure, dose, mech):
+    """Annual hazard of substantive hypoglycaemia (UKPDS grades 2-4) from the drugs that raise insulin whatever the
+    glucose: a sulfonylurea by its occupancy, basal insulin (``dose``, IU/day) while in use. No glycaemia term: within
+    a treatment the risk hardly changes with HbA1c (Lipska 2013; medicines.yaml ``hypoglycaemia``)."""
+    return (c("hypoglycaemia.sulfonylurea") * _su(x, mech)
+            + c("hypoglycaemia.basal_insulin") * mech.exogenous_insulin * (dose > 0.0))
+
+
 def mass_equivalent(dose, weight, fpg_mg_dl, mech):
     """Increment of the fast model's secretory mass knob whose basal secretion at fasting glucose ``fpg`` (the untreated
     one: the dose converted once, titration sets the rest) equals the dose's insulin reaching plasma: subcutaneous insulin reaches plasma without hepatic extraction, so its portal-equivalent secretion is

@@ -267,6 +267,7 @@ class Derived(NamedTuple):
     urinary_glucose: Any  # glucose lost in urine because of SGLT2 inhibition at the day's mean glucose, g/day
     glycosuria_kcal: Any  # its calories, kcal/day (an energy deficit, with the appetite drugs' intake feedback)
     glycosuria_change_kcal: Any  # calories of untreated glycosuria beyond year 0's (at the day-mean glucose), kcal/day
+    hypoglycaemia: Any    # annual hazard of substantive hypoglycaemia caused by a sulfonylurea or basal insulin, 1/year
 
 
 def excess(x, switch):
@@ -378,7 +379,8 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
                    gx, ros, supply, resp, x, dose, med.weight_offset(x, mech), drop,
                    100.0 * (-drop + intake_feedback(s.drug_weight)) / maintenance,
-                   urine, urine * med.c("sglt2.kcal_per_g"), urine0 * med.c("sglt2.kcal_per_g"))
+                   urine, urine * med.c("sglt2.kcal_per_g"), urine0 * med.c("sglt2.kcal_per_g"),
+                   med.hypoglycaemia_hazard(x, dose, mech))
 
 
 def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:

@@ -70,7 +70,7 @@ def test_events_panels_and_labels_name_trajectory_columns():
     for key, e in core.EVENTS.items():
         assert e.get("column", e.get("rate")) in cp.COLUMNS and e["source"] and e["name"] and e["label"], key
         if "rate" in e:
-            assert e["rate"] in {h for o in om.ORGANS for h in o.hazards}, key
+            assert e["rate"] in {h for o in (core.CORE, *om.ORGANS) for h in o.hazards}, key
     assert [ev.name for ev in events.EVENTS.values()] == [e["name"] for e in core.EVENTS.values()]
     assert figures.PANELS == core.PANELS and all(c in cp.COLUMNS for c, _ in figures.PANELS)
     assert set(core.LABELS) <= set(cp.COLUMNS)

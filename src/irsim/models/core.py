@@ -111,9 +111,9 @@ CORE = Organ(
                                             "feedback on weight lost to them or to glycosuria (drug-induced or "
                                             "hyperglycaemic), % of maintenance intake"),
         "urinary_glucose_g_day": ("g/day", "glucose lost in urine because of an SGLT2 inhibitor (at the day's mean "
-                                           "glucose)"),
-        "hazard_hypoglycaemia": ("1/year", "annual hazard of substantive hypoglycaemia (UKPDS grades 2-4) caused by a "
-                                           "sulfonylurea or basal insulin")},
+                                           "glucose)")},
+    hazards={"hazard_hypoglycaemia": ("1/year", "annual hazard of substantive hypoglycaemia (UKPDS grades 2-4) caused "
+                                                "by a sulfonylurea or basal insulin")},
     switches={
         "inflammation": ("inflammation",
                          "adipose and systemic inflammatory tone (TNF-a, IL-6 -> JNK/IKK; NLRP3 -> IL-1b)"),
@@ -132,10 +132,10 @@ CORE = Organ(
     labels={"glycemic_status": pm.STATUS})
 
 #: Output columns of a trajectory: the core's, then the organs' (stable names).
-COLUMNS = tuple(CORE.columns) + om.COLUMNS
+COLUMNS = tuple(CORE.all_columns()) + om.COLUMNS
 
 #: (unit, description) of every output column.
-COLUMN_INFO = {**CORE.columns, **om.COLUMN_INFO}
+COLUMN_INFO = {**CORE.all_columns(), **om.COLUMN_INFO}
 
 #: Pathway switch -> (label, what switching it off removes), in :class:`~.progression.Mechanisms` order.
 SWITCHES = {**CORE.switches, **{s: label for o in om.ORGANS for s, label in o.switches.items()}, **med.SWITCHES}

@@ -300,28 +300,38 @@ def treat_to_target(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     return res
 
 
-#: ADOPT: glyburide titrated towards 15 mg/day (the trial's maximum; FPG goal < 140 mg/dL), for 5 years.
+#: ADOPT: each drug titrated towards the trial's maximum (FPG goal < 140 mg/dL), for 5 years: glyburide 15 mg/day,
+#: metformin 2 g/day, and rosiglitazone 8 mg/day, for which pioglitazone 45 mg/day (its maximum) stands in as the class
+#: (issue #12: the model carries pioglitazone only).
 ADOPT_YEARS = 5
-ADOPT_GLYBURIDE = _scenario("adopt_glyburide", {"type": "sulfonylurea", "start_year": 0, "drug": "glyburide",
-                                                "mg_per_day": 15})
+ADOPT_ARMS = {
+    "glyburide 15 mg": ("med_adopt_su_failure", _scenario("adopt_glyburide", {
+        "type": "sulfonylurea", "start_year": 0, "drug": "glyburide", "mg_per_day": 15})),
+    "metformin 2 g": ("med_adopt_met_failure", _scenario("adopt_metformin", {
+        "type": "metformin", "start_year": 0, "mg_per_day": 2000})),
+    "pioglitazone 45 mg (for rosiglitazone)": ("med_adopt_tzd_failure", _scenario("adopt_pioglitazone", {
+        "type": "pioglitazone", "start_year": 0, "mg_per_day": 45})),
+}
 ADOPT_FAILURE_MG_DL = 180.0
 
 
 def adopt(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("adopt")
-    out = cohorts.run("adopt_t2d", n, ADOPT_YEARS, ADOPT_GLYBURIDE, step="month")
-    fpg = column(out, "fasting_glucose_mmol_l") * MGDL
-    quarterly = np.arange(0, fpg.shape[0], 3)
-    failed = (fpg[quarterly] > ADOPT_FAILURE_MG_DL).any(axis=0)
-    res.set("med_adopt_su_failure", 100.0 * float(np.mean(failed)))
+    runs = {arm: cohorts.run("adopt_t2d", n, ADOPT_YEARS, sc, step="month") for arm, (_, sc) in ADOPT_ARMS.items()}
+    failed = {}
+    for arm, (tid, _) in ADOPT_ARMS.items():
+        fpg = column(runs[arm], "fasting_glucose_mmol_l") * MGDL
+        failed[arm] = (fpg[np.arange(0, fpg.shape[0], 3)] > ADOPT_FAILURE_MG_DL).any(axis=0)  # quarterly visits
+        res.set(tid, 100.0 * float(np.mean(failed[arm])))
+    out = runs["glyburide 15 mg"]
     res.set("med_adopt_su_hba1c7", 100.0 * float(np.mean(column(out, "hba1c_percent")[48] < 7.0)))
-    _curves(res, {"glyburide 15 mg": out, "no drug": cohorts.run("adopt_t2d", n, ADOPT_YEARS, BASELINE, step="month")},
+    _curves(res, {**runs, "no drug": cohorts.run("adopt_t2d", n, ADOPT_YEARS, BASELINE, step="month")},
             "hba1c_percent", "mean HbA1c (%)")
-    res.counts.update(persons=n, failed=int(failed.sum()))
+    res.counts.update(persons=n, failed=int(failed["glyburide 15 mg"].sum()))
     res.notes.append(f"Glyburide 15 mg/day: HbA1c {_mean_at(out, 'hba1c_percent', 0):.2f} -> "
                      f"{_mean_at(out, 'hba1c_percent', 6):.2f} % at 6 months, {_mean_at(out, 'hba1c_percent', 48):.2f} % at 4 "
-                     f"years; fasting glucose > {ADOPT_FAILURE_MG_DL:.0f} mg/dL at a quarterly visit by 5 years: "
-                     f"{int(failed.sum())} of {n}.")
+                     f"years. Fasting glucose > {ADOPT_FAILURE_MG_DL:.0f} mg/dL at a quarterly visit by 5 years: " + ", ".join(
+                         f"{arm} {int(f.sum())} of {n}" for arm, f in failed.items()) + ".")
     return res
 
 
@@ -455,10 +465,11 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
        "Population `t2t_t2d` ({n}), weekly steps for 24 weeks: basal insulin from 10 units/day titrated to a fasting "
        "glucose of 100 mg/dL (the labs on oral agents are read as the untreated state); HbA1c, fasting glucose and the "
        "share with HbA1c <= 7 % at week 24.", treat_to_target, ("Riddle 2003", "Treat-to-Target")),
-    _p("adopt", "ADOPT: sulfonylurea monotherapy failure (Kahn 2006)", "adopt_t2d",
-       ("med_adopt_su_failure", "med_adopt_su_hba1c7"),
-       "Population `adopt_t2d` ({n}), monthly steps for 5 years: glyburide 15 mg/day; failure = fasting glucose > 180 "
-       "mg/dL at a quarterly visit; share with HbA1c < 7 % at 4 years.", adopt, ("ADOPT",)),
+    _p("adopt", "ADOPT: monotherapy failure with glyburide, metformin and a glitazone (Kahn 2006)", "adopt_t2d",
+       ("med_adopt_su_failure", "med_adopt_su_hba1c7", "med_adopt_met_failure", "med_adopt_tzd_failure"),
+       "Population `adopt_t2d` ({n}), monthly steps for 5 years: glyburide 15 mg/day, metformin 2 g/day, or "
+       "pioglitazone 45 mg/day standing in for rosiglitazone 8 mg/day; failure = fasting glucose > 180 mg/dL at a "
+       "quarterly visit; share with HbA1c < 7 % at 4 years (glyburide).", adopt, ("ADOPT",)),
     _p("hirst_monotherapy", "Monotherapy against placebo: metformin and sulfonylureas (Hirst 2012, 2013)", "sustain1_t2d",
        ("med_hirst_metformin", "med_hirst_sulfonylurea"),
        "Meta-analyses of placebo-controlled monotherapy trials (median 16 weeks); population `sustain1_t2d` ({n}, "

@@ -21,7 +21,7 @@ STUDIES = ("whitehall", "ukpds", "ukpds_arms", "classes", "conversion", "dpp")
 STUDIES = STUDIES + ("organs_liver", "organs_lipids", "organs_kidney", "organs_hormones", "organs_vessels")  # organ_studies.py
 STUDIES = STUDIES + ("counterpoint", "steven")  # reversal_studies.py
 STUDIES = STUDIES + ("semaglutide_mechanism", "sustain1", "surpass1", "step2", "step1", "surpass2", "surmount1",  # medicine_studies.py
-                     "pioglitazone_mechanism", "actnow_pioglitazone", "belfort", "treat_to_target", "adopt",
+                     "pioglitazone_mechanism", "actnow_pioglitazone", "belfort", "pioglitazone_lipids", "treat_to_target", "adopt",
                      "hirst_monotherapy", "sglt2_uge", "empareg_mono")
 
 

@@ -101,15 +101,13 @@ def run(start: Start, years: float, scenario: Scenario = BASELINE, step: str = "
         idx = np.arange(a, a + size) % n
         take = lambda tree: type(tree)(*(jnp.asarray(np.asarray(x, dtype=float)[idx]) for x in tree))  # noqa: E731
         chunk_inputs = columns if shared else tuple(x[:, None] if x.ndim == 1 else x[:, idx] for x in table)
-        res, s_end, o_end = _scan(take(start.params), take(start.state), chunk_inputs, take(mech), ref,
-                                  take(start.organ_params), take(start.organ_state), jnp.asarray(t0[idx]),
-                                  n_records=n_records, per_record=per_record, dt=dt,
-                                  per_call=1 if size <= BUCKETED else None)
         m = min(size, n - a)
-        out[:, :, a: a + m] = np.asarray(res)[:, :, :m]
+        _, s_end, o_end = _scan(take(start.params), take(start.state), chunk_inputs, take(mech), ref,
+                                take(start.organ_params), take(start.organ_state), jnp.asarray(t0[idx]),
+                                n_records=n_records, per_record=per_record, dt=dt,
+                                per_call=1 if size <= BUCKETED else None, into=out[:, :, a: a + m])
         if final:
             ends.append((s_end, o_end))
-        del res
     if not final:
         return out
     cat = lambda i, tree_type: tree_type(*(np.concatenate([np.asarray(e[i][j]) for e in ends])[:n]  # noqa: E731

@@ -22,8 +22,11 @@ from ..models import core
 from ..scenarios.schema import Intervention, Scenario
 from ..units import UnitMismatch, analytes, converter, split_quantity
 
-#: Events a trial can count, per person (analysis/events.py adds death).
-EVENTS = ("T2D", "NAFLD", "NASH", "cirrhosis", "MI", "stroke", "CKD3", "dementia", "hypoglycaemia", "death")
+#: Events a trial counts per person, by the name of the model's event (:data:`irsim.analysis.events.EVENTS`) they read.
+EVENT_NAMES = {"T2D": "T2D", "NAFLD": "NAFLD", "NASH": "NASH", "cirrhosis": "cirrhosis", "MI": "MI",
+               "stroke": "stroke", "CKD3": "CKD3+", "dementia": "dementia", "hypoglycaemia": "hypoglycaemia"}
+#: Events a trial can count (death from the life table and the fatal events, analysis/events.py).
+EVENTS = (*EVENT_NAMES, "death")
 
 #: Baseline keys beyond the analytes (units: kg/m2; a share of women).
 EXTRA_BASELINE = {"bmi": "kg/m2", "female": "share"}

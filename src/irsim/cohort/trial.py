@@ -32,7 +32,8 @@ from .. import __version__
 from .. import parameters as _parameters
 from ..errors import InputError, Problem
 from ..scenarios.schema import BASELINE, Schedule
-from .trial_spec import EVENT_NAMES, Draw, Proportion, MeanChange, TrialSpec, canonical, draw_bounds, field_bounds, parse_where
+from .trial_spec import (EVENT_NAMES, Draw, MeanChange, Proportion, TrialSpec, canonical, draw_bounds, field_bounds,
+                         parse_where)
 
 #: Persons per shard unless given (memory: mostly the per-person monthly input tables, about 200 MB per 10,000 persons
 #: and 10 years; the benchmark's process peaks at 2.2 GiB).

@@ -294,8 +294,7 @@ def pioglitazone_lipids(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     runs = {"placebo": cohorts.run("sustain1_t2d", n, years, BASELINE, step="month"),
             "pioglitazone 30 mg": cohorts.run("sustain1_t2d", n, years, CHIQUETTE_PIO, step="month")}
     k = runs["placebo"].shape[0] - 1
-    diff = {col: _mean_at(runs["pioglitazone 30 mg"], col, k) - _mean_at(runs["placebo"], col, k)
-            for col in ("triglycerides_mg_dl", "hdl_mg_dl")}
+    diff = {col: _vs_placebo(runs, "pioglitazone 30 mg", col, k) for col in ("triglycerides_mg_dl", "hdl_mg_dl")}
     res.set("med_pio_tg_diff", diff["triglycerides_mg_dl"])
     res.set("med_pio_hdl_diff", diff["hdl_mg_dl"])
     _curves(res, runs, "triglycerides_mg_dl", "mean triglycerides (mg/dL)")

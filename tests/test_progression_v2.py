@@ -61,15 +61,18 @@ def test_longer_duration_leaves_less_capacity_and_less_remission():
     assert fpg[8, 0] < fpg[8, 1]
 
 
-def test_diabetes_with_no_duration_given_starts_after_the_undiagnosed_years():
+def test_diabetes_duration_counts_the_undiagnosed_years():
     # Harris 1992: detectable type 2 diabetes precedes its diagnosis by 4-7 years; the start takes the lower end
-    # (progression.yaml beta.undiagnosed_duration) for a person who meets the criteria, and says so
-    start = P.initialise(_cols([160.0, 160.0, 95.0], [12.0, 12.0, 8.0], diabetes_duration_years=[np.nan, 4.0, np.nan]))
+    # (progression.yaml beta.undiagnosed_duration): a person who meets the criteria with no duration given is taken
+    # to be diagnosed now, and says so; a known duration since diagnosis adds those years of glucose-driven loss
+    start = P.initialise(_cols([160.0, 160.0, 160.0, 95.0], [12.0, 12.0, 12.0, 8.0],
+                               diabetes_duration_years=[np.nan, 0.0, 0.5, np.nan]))
     cap = np.asarray(start.state.capacity)
-    assert cap[0] == pytest.approx(cap[1], rel=1e-12) and cap[0] < 0.8   # as if 4 years were given
-    assert cap[2] == 1.0                                                  # no diabetes: intact
-    assert any("diabetes duration 4 years" in a for a in start.assumed[0])
-    assert not any("diabetes duration" in a for a in start.assumed[2])
+    assert cap[0] == pytest.approx(cap[1], rel=1e-12) and cap[0] < 0.8   # as if diagnosed now
+    assert cap[2] < cap[1]                                               # half a year since diagnosis: less left
+    assert cap[3] == 1.0                                                 # no diabetes: intact
+    assert any("after 4 undiagnosed years" in a for a in start.assumed[0])
+    assert not any("diabetes duration" in a for a in start.assumed[1] + start.assumed[3])
 
 
 def test_continued_run_equals_one_run():

@@ -233,14 +233,15 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     assumed.add(np.abs(fpi_model / fpi - 1.0) > 0.05, lambda i: (
         f"fasting insulin {fpi[i]:.1f} uIU/mL is beyond the meal model's range for this glucose: started at "
         f"{fpi_model[i]:.1f} uIU/mL"))
-    # capacity left after a known diabetes duration (no OGTT): lost at the maximal glucotoxic rate since diagnosis,
-    # down to the floor of glucose-driven loss; a person who meets the diabetes criteria with no duration given has
-    # had diabetes at least for the undiagnosed years before a clinical diagnosis
+    # capacity left after a known diabetes duration (no OGTT): lost at the maximal glucotoxic rate since the onset of
+    # detectable diabetes, which precedes its clinical diagnosis by the undiagnosed years (Harris 1992); a person who
+    # meets the diabetes criteria with no duration given is taken to be diagnosed now, after those years
     duration = col("diabetes_duration_years")
     unknown = np.isnan(duration) & (np.asarray(pm.status_code(fpg, g2h, a1c)) == 4)
-    duration = np.where(unknown, pm.c("beta.undiagnosed_duration"), duration)
-    assumed.add(unknown, f"diabetes duration {pm.c('beta.undiagnosed_duration'):g} years (undiagnosed diabetes "
-                         "precedes diagnosis; Harris 1992)")
+    undiagnosed = pm.c("beta.undiagnosed_duration")
+    duration = np.where(unknown, 0.0, duration) + undiagnosed
+    assumed.add(unknown, f"diabetes duration 0 years since diagnosis, after {undiagnosed:g} undiagnosed years "
+                         "(undiagnosed diabetes precedes diagnosis; Harris 1992)")
     capacity0 = np.where(np.isnan(duration), 1.0, np.asarray(pm.residual_capacity(
         1.0, pm.c("beta.capacity_glucose_rate") * susceptibility * np.nan_to_num(duration),
         pm.c("beta.capacity_glucose_floor"))))

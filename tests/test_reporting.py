@@ -19,10 +19,11 @@ def test_report_cites_the_parameters_by_file_and_section():
 
     text = sources_html()
     assert text.startswith("<h2>Sources</h2>")
-    assert "progression.yaml (" in text and "organs.yaml (" in text and "<h3>beta</h3>" in text
+    assert "progression.yaml (" in text and "organs.yaml (" in text and "medicines.yaml (" in text
+    assert "<h3>beta</h3>" in text and "<h3>sulfonylurea</h3>" in text
     p = parameters.parameter_set("progression")["beta.capacity_glucose_rate"]
     assert "Knowler" in p.source and f"<code>capacity_glucose_rate</code> = {p.value}" in text
-    n = sum(len(parameters.parameter_set(f)) for f in ("progression", "organs"))
+    n = sum(len(parameters.parameter_set(f)) for f in ("progression", "organs", "medicines"))
     assert text.count("<li>") == n
 
 
@@ -99,3 +100,4 @@ def test_chances_in_words_round_halves_up_as_the_page_does():
     assert in_100(0.615) == "about 62 in 100"
     assert in_100(0.004) == "fewer than 1 in 100"
     assert in_100(0.005) == "about 1 in 100"
+

@@ -43,3 +43,24 @@ def test_parameters_change_the_run_and_only_the_run():
                                                       "liver.tau": "soon", "kidney.egfr_default_age": 1.0}).run()
     assert [p.field for p in e.value.problems] == ["parameters.body.nope", "parameters.glycaemia.day_meals",
                                                    "parameters.liver.tau", "parameters.kidney.egfr_default_age"]
+
+
+def test_a_medicine_parameter_changes_the_run_and_is_cited():
+    # medicines.yaml is one of the decades model's parameter files (models.core.PARAMETER_FILES): a run may set its
+    # entries like the others', and sources() says so. A stronger sulfonylurea lowers fasting glucose further.
+    import pytest
+
+    from irsim.errors import InputError
+
+    person = {"age": 55, "sex": "male", "height": "175 cm", "weight": "95 kg",
+              "labs": {"fasting_glucose": "9.5 mmol/L", "fasting_insulin": "12 uIU/mL"}}
+    su = {"name": "su", "interventions": [{"type": "sulfonylurea", "start_year": 0, "drug": "gliclazide",
+                                           "mg_per_day": 160}]}
+    fpg = lambda t: t.frame["fasting_glucose_mmol_l"].iloc[-1]  # noqa: E731
+    base = irsim.Simulation(person, scenarios=[su], years=1, step="month").run()
+    strong = irsim.Simulation(person, scenarios=[su], years=1, step="month",
+                              parameters={"sulfonylurea.secretion": 0.6}).run()
+    assert fpg(strong) < fpg(base) - 0.2
+    assert strong.sources()["medicines:sulfonylurea.secretion"].startswith("set by the caller to 0.6 (file: 0.21")
+    with pytest.raises(InputError, match="progression or organs or medicines"):
+        irsim.Simulation(person, years=1, parameters={"sulfonylurea.nope": 1.0}).run()

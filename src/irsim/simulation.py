@@ -5,8 +5,8 @@ returns a :class:`Trajectory`: the long table of :func:`irsim.cohort.progression
 that were assumed (``.assumed``), each column's unit and meaning (``.columns``) and the source of every parameter the
 run used (``.sources()``). ``irsim.simulate`` stays as the one-call shortcut to the same function.
 
-``parameters={"section.name": value}`` runs with other values of entries of progression.yaml or organs.yaml (the
-sections of the two files differ): the model's lookups return them while the run lasts (:func:`irsim.parameters.
+``parameters={"section.name": value}`` runs with other values of entries of progression.yaml, organs.yaml or
+medicines.yaml (the sections of the three files differ): the model's lookups return them while the run lasts (:func:`irsim.parameters.
 overridden`); compiled programs are dropped before and after, so such a run compiles afresh. Entries that the meal
 surrogate table is built from are refused (the table would have to be rebuilt).
 """

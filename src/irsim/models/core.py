@@ -24,8 +24,9 @@ from . import progression as pm
 from .meal_surrogate import KNOB_RANGE
 from .organ import Organ
 
-#: Parameter files the decades model reads (core, then organs): ``Trajectory.sources()`` and the report cite them.
-PARAMETER_FILES = ("progression", "organs")
+#: Parameter files the decades model reads (core, organs, medicines): ``Trajectory.sources()`` and the report cite
+#: them, and ``parameters={...}`` (``irsim validate --set``) may change their entries (their sections differ).
+PARAMETER_FILES = ("progression", "organs", "medicines")
 
 
 # ------------------------------------------------------------------ parameter values other than the files'

@@ -100,4 +100,3 @@ def test_chances_in_words_round_halves_up_as_the_page_does():
     assert in_100(0.615) == "about 62 in 100"
     assert in_100(0.004) == "fewer than 1 in 100"
     assert in_100(0.005) == "about 1 in 100"
-

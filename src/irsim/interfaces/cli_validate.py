@@ -129,7 +129,8 @@ def register(app: typer.Typer) -> None:
         no_plots: bool = typer.Option(False, "--no-plots", help="Skip the PNG plots."),
         sets: Optional[List[str]] = typer.Option(
             None, "--set", help="Sensitivity run: another value of a model parameter, section.name=value "
-                                "(progression.yaml, organs.yaml or medicines.yaml; repeatable; needs --out). The report says so."),
+                                "(progression.yaml, organs.yaml or medicines.yaml; repeatable; needs --out). The "
+                                "report says so."),
         replicates: int = typer.Option(
             1, "--replicates", help="Also run seeds seed+1 ... seed+K-1 and report how the pass counts and each "
                                     "row near its band's edge change with the seed (1-10)."),

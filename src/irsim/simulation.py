@@ -7,8 +7,8 @@ run used (``.sources()``). ``irsim.simulate`` stays as the one-call shortcut to 
 
 ``parameters={"section.name": value}`` runs with other values of entries of progression.yaml, organs.yaml or
 medicines.yaml (the sections of the three files differ): the model's lookups return them while the run lasts
-(:func:`irsim.parameters.overridden`); compiled programs are dropped before and after, so such a run compiles afresh. Entries that the meal
-surrogate table is built from are refused (the table would have to be rebuilt).
+(:func:`irsim.parameters.overridden`); compiled programs are dropped before and after, so such a run compiles afresh.
+Entries that the meal surrogate table is built from are refused (the table would have to be rebuilt).
 """
 
 from __future__ import annotations

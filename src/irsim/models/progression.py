@@ -325,7 +325,10 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # 1 + ffa_adipose times the suppressed flux)
     s_adipose = mech.inflammation * c("triad.irs_jnk") * s.inflammation + mech.er_stress * c("triad.irs_er") * s.er_stress
     adipose_si = p.adipose0 * g_adipose / (1.0 + s_adipose)
-    ffa = ((fat / p.fat_ref) ** c("visceral.ffa_fat_exponent")
+    # adipocyte size: below the year-0 body's fat the cells shrink (their number stays after weight loss; Spalding
+    # 2008) and release fewer fatty acids than fat mass says cross-sectionally; gain adds cells (no term above 1)
+    shrink = jnp.minimum(fat / fat_mass(p.w_set0, age, p.female, p.height_cm), 1.0)
+    ffa = (shrink ** c("visceral.ffa_adipocyte_exponent") * (fat / p.fat_ref) ** c("visceral.ffa_fat_exponent")
            * (1.0 + c("visceral.ffa_visceral_weight") * (vis - 1.0))
            * (1.0 + c("visceral.ffa_adipose") * (1.0 - adipose_si)))
     # lipid intermediates (DAG/ceramide): log excess of fatty-acid supply over oxidative capacity

@@ -121,7 +121,8 @@ def test_calibration_fast():
 @pytest.mark.slow
 def test_calibration_many():
     """100 persons: coverage of the 90 % band at 10 years within 0.82-0.97 for fasting glucose and HbA1c (measured
-    0.83 and 0.89 in v2.7; v2.6 had 0.838 and 0.818, HbA1c one person below the floor, and was an xfail)."""
+    0.84 and 0.85 in v2.8, 0.83 and 0.89 in v2.7; v2.6 had 0.838 and 0.818, HbA1c one person below the floor, and was
+    an xfail)."""
     hits = coverage(100, seed=11)
     share = hits.mean(axis=0)
     print(f"coverage (fasting glucose, HbA1c) of {len(hits)} persons:", share)

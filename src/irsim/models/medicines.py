@@ -10,7 +10,8 @@ occupancy on a pathway the model already has, behind a switch of :class:`~.progr
 * ``insulin_sensitizer``: pioglitazone raises adipose, hepatic and muscle insulin sensitivity and adds weight
   (subcutaneous fat and fluid) outside the energy balance;
 * ``gip_adipose``: tirzepatide's GIP-receptor agonism raises adipose insulin sensitivity (less lipolysis, so less
-  fatty acid reaches liver and muscle), beyond what its weight loss gives;
+  fatty acid reaches liver and muscle), beyond what its weight loss gives (its gain is fitted to 0 since v2.8:
+  SURPASS-2's HOMA2-IR difference is tirzepatide's larger weight loss, docs/medicines.md);
 * ``secretagogue``: sulfonylureas raise secretion at any glucose (the secretory mass knob) and wear capacity out;
 * ``exogenous_insulin``: basal insulin adds insulin that reaches plasma without the first pass through the liver
   (its portal-equivalent secretion moves the fasting state; the day keeps its postprandial excess);

@@ -302,6 +302,14 @@ def deficit_drive(energy):
     return energy_term(jnp.minimum(energy, 0.0)) ** c("hepatic.egp_deficit_exponent")
 
 
+def adipocyte_size(fat, fat_start):
+    """Factor (<= 1) on the adipose fatty-acid flux from adipocyte size: below the fat mass of the person's year-0 body
+    (``fat_start``, at the same age) the cells have shrunk, their number staying after weight loss (Spalding KL et al.
+    Nature 2008;453:783-7), and release fewer fatty acids than fat mass says across people; weight gained above it
+    recruits new cells, so no term above 1. ``(fat / fat_start)^visceral.ffa_adipocyte_exponent`` (DiRECT-calibrated)."""
+    return jnp.minimum(fat / fat_start, 1.0) ** c("visceral.ffa_adipocyte_exponent")
+
+
 def mean_glucose(fast: dict):
     """24-h mean glucose, mg/dL, on the scale HbA1c reads (ADAG): fasting glucose plus the representative day's
     postprandial excess, saturating at ``glycaemia.postprandial_excess_max``. The meal model's excess is right near
@@ -325,10 +333,8 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # 1 + ffa_adipose times the suppressed flux)
     s_adipose = mech.inflammation * c("triad.irs_jnk") * s.inflammation + mech.er_stress * c("triad.irs_er") * s.er_stress
     adipose_si = p.adipose0 * g_adipose / (1.0 + s_adipose)
-    # adipocyte size: below the year-0 body's fat the cells shrink (their number stays after weight loss; Spalding
-    # 2008) and release fewer fatty acids than fat mass says cross-sectionally; gain adds cells (no term above 1)
-    shrink = jnp.minimum(fat / fat_mass(p.w_set0, age, p.female, p.height_cm), 1.0)
-    ffa = (shrink ** c("visceral.ffa_adipocyte_exponent") * (fat / p.fat_ref) ** c("visceral.ffa_fat_exponent")
+    ffa = (adipocyte_size(fat, fat_mass(p.w_set0, age, p.female, p.height_cm))
+           * (fat / p.fat_ref) ** c("visceral.ffa_fat_exponent")
            * (1.0 + c("visceral.ffa_visceral_weight") * (vis - 1.0))
            * (1.0 + c("visceral.ffa_adipose") * (1.0 - adipose_si)))
     # lipid intermediates (DAG/ceramide): log excess of fatty-acid supply over oxidative capacity

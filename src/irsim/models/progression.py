@@ -305,8 +305,9 @@ def deficit_drive(energy):
 def adipocyte_size(fat, fat_start):
     """Factor (<= 1) on the adipose fatty-acid flux from adipocyte size: below the fat mass of the person's year-0 body
     (``fat_start``, at the same age) the cells have shrunk, their number staying after weight loss (Spalding KL et al.
-    Nature 2008;453:783-7), and release fewer fatty acids than fat mass says across people; weight gained above it
-    recruits new cells, so no term above 1. ``(fat / fat_start)^visceral.ffa_adipocyte_exponent`` (DiRECT-calibrated)."""
+    Nature 2008;453:783-7), and release fewer fatty acids than fat mass says across people. Fat gained above it is
+    left to fat mass alone, as before v2.8 (no term above 1; the symmetric form was measured and not adopted,
+    docs/progression.md). ``(fat / fat_start)^visceral.ffa_adipocyte_exponent`` (DiRECT-calibrated)."""
     return jnp.minimum(fat / fat_start, 1.0) ** c("visceral.ffa_adipocyte_exponent")
 
 

@@ -180,9 +180,9 @@ def test_liver_fat_stays_low_at_the_lower_weight():
 
 
 def test_adipocyte_size_acts_below_the_starting_fat_only():
-    # Adipocyte number stays after weight loss and rises with gain (Spalding KL et al. Nature 2008;453:783-7): fat above
-    # the year-0 body's leaves the flux to fat mass alone (Mittendorfer 2009's exponent); fat lost lowers it by
-    # (fat / year-0 fat)^3 (progression.yaml visceral.ffa_adipocyte_exponent, DiRECT-calibrated)
+    # Adipocyte number stays after weight loss (Spalding KL et al. Nature 2008;453:783-7), so fat lost lowers the flux by
+    # (fat / year-0 fat)^3 (progression.yaml visceral.ffa_adipocyte_exponent, DiRECT-calibrated); fat above the year-0
+    # body's is left to fat mass alone (Mittendorfer 2009's exponent; the symmetric term was not adopted)
     from irsim.models import progression as pm
     from irsim.parameters import parameter_set
 

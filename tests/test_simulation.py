@@ -1,6 +1,7 @@
 """The Simulation facade (issue #10): one object, the same numbers as irsim.simulate, units and sources attached."""
 
 import pandas as pd
+import pytest
 
 import irsim
 
@@ -64,3 +65,19 @@ def test_a_medicine_parameter_changes_the_run_and_is_cited():
     assert strong.sources()["medicines:sulfonylurea.secretion"].startswith("set by the caller to 0.6 (file: 0.21")
     with pytest.raises(InputError, match="progression or organs or medicines"):
         irsim.Simulation(person, years=1, parameters={"sulfonylurea.nope": 1.0}).run()
+
+
+def test_trajectories_report_homa2_where_the_calculator_is_defined():
+    # HOMA2 Calculator v2.2.4 (Oxford): fasting glucose 8.5 mmol/L, insulin 96 pmol/L -> %B 51.4, %S 50.0 (the
+    # calculator values of tests/test_calc_homa2.py); the trajectory's year 0 keeps the person's fasting labs
+    person = {"age": 55, "sex": "male", "height": "175 cm", "weight": "95 kg",
+              "labs": {"fasting_glucose": "8.5 mmol/L", "fasting_insulin": "96 pmol/L"}}
+    lean = {"age": 30, "sex": "female", "height": "170 cm", "weight": "55 kg",
+            "labs": {"fasting_glucose": "4.6 mmol/L", "fasting_insulin": "2 uIU/mL"}}  # 12 pmol/L: below the grid
+    traj = irsim.Simulation([person, lean], years=2).run()
+    first = traj.frame[traj.frame["year"] == 0].set_index("person")
+    assert first.loc[0, "homa2_beta_percent"] == pytest.approx(51.4, rel=0.02)
+    assert first.loc[0, "homa2_s_percent"] == pytest.approx(50.0, rel=0.02)
+    assert first.loc[0, "homa2_ir"] == pytest.approx(100.0 / first.loc[0, "homa2_s_percent"])
+    assert first.loc[1, ["homa2_ir", "homa2_beta_percent", "homa2_s_percent"]].isna().all()
+    assert "insulin 20-400 pmol/L" in traj.columns["homa2_ir"][1]

@@ -24,13 +24,11 @@ from .cohort import progression as _progression
 from .models.core import COLUMN_INFO, PARAMETER_FILES, parameters_in_force
 from .scenarios.schema import Scenario
 
-#: Columns :func:`irsim.cohort.progression.simulate` adds to the model's.
-_ADDED = {"diagnosis_year": ("year", "first record with glycemic_status T2D (NaN: none)")}
 
 
 def column_info(name: str) -> tuple[str, str]:
     """(unit, description) of an output column, as the core and the organs declare it (models/core.py)."""
-    return COLUMN_INFO.get(name) or _ADDED[name]
+    return COLUMN_INFO.get(name) or _progression.ADDED_COLUMNS[name]
 
 
 @dataclass

@@ -175,10 +175,31 @@ def to_frame(out: np.ndarray, person: int = 0) -> pd.DataFrame:
     return df
 
 
+#: Columns :func:`simulate` adds to the model's: (unit, description).
+ADDED_COLUMNS = {
+    "diagnosis_year": ("year", "first record with glycemic_status T2D (NaN: none)"),
+    "homa2_ir": ("HOMA2-IR", "HOMA2 insulin resistance from the record's fasting glucose and insulin (Levy 1998; Oxford "
+                             "calculator grid; NaN outside its range: glucose 3-25 mmol/L, insulin 20-400 pmol/L)"),
+    "homa2_beta_percent": ("%", "HOMA2-%B beta-cell function from the record's fasting glucose and insulin (as homa2_ir)"),
+    "homa2_s_percent": ("%", "HOMA2-%S insulin sensitivity from the record's fasting glucose and insulin (as homa2_ir)"),
+}
+
+
+def with_homa2(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the HOMA2 columns of :data:`ADDED_COLUMNS` computed from its fasting glucose and insulin (the scale
+    published studies such as Whitehall II report; the model's own columns keep HOMA1, defined at any insulin)."""
+    from ..assessment.homa2_grid import homa2
+
+    r = homa2(df["fasting_glucose_mmol_l"].to_numpy(), df["fasting_insulin_uiu_ml"].to_numpy() * INSULIN_PMOL_PER_UIU,
+              invalid="nan")
+    return df.assign(homa2_ir=r.ir, homa2_beta_percent=r.beta_percent, homa2_s_percent=r.s_percent)
+
+
 def simulate(persons, years: float = 30, scenarios: Sequence[Scenario] | Scenario | None = None,
              step: str = "year", mechanisms: pm.Mechanisms | None = None) -> pd.DataFrame:
     """Trajectories of one or many persons under one or several scenarios (long format: one row per
-    person, scenario and time). Columns: ``person``, ``scenario``, then :data:`COLUMNS`, ``diagnosis_year``."""
+    person, scenario and time). Columns: ``person``, ``scenario``, then :data:`COLUMNS`, then
+    :data:`ADDED_COLUMNS` (``diagnosis_year`` and HOMA2)."""
     columns = persons_columns(persons)
     start = initialise(columns)
     n = len(columns["age"])
@@ -196,7 +217,7 @@ def simulate(persons, years: float = 30, scenarios: Sequence[Scenario] | Scenari
             t2d = df.index[df["glycemic_status"] == "T2D"]
             df["diagnosis_year"] = df.loc[t2d[0], "year"] if len(t2d) else np.nan
             frames.append(df)
-    result = pd.concat(frames, ignore_index=True)
+    result = with_homa2(pd.concat(frames, ignore_index=True))
     result.attrs["assumed"] = start.assumed
     result.attrs["female"] = columns["female"].tolist()
     return result

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 import irsim
+from irsim.errors import InputError
 
 PERSON = {"age": 52, "sex": "female", "height": "165 cm", "weight": "88 kg",
           "labs": {"fasting_glucose": "5.9 mmol/L", "fasting_insulin": "14 uIU/mL"}}
@@ -26,10 +27,6 @@ def test_simulation_runs_the_same_model_as_simulate_and_says_units_and_sources()
 
 
 def test_parameters_change_the_run_and_only_the_run():
-    import pytest
-
-    from irsim.errors import InputError
-
     base = irsim.Simulation(PERSON, years=2).run()
     more = irsim.Simulation(PERSON, years=2, parameters={"body.secular_gain": 0.9}).run()
     again = irsim.Simulation(PERSON, years=2).run()
@@ -49,10 +46,6 @@ def test_parameters_change_the_run_and_only_the_run():
 def test_a_medicine_parameter_changes_the_run_and_is_cited():
     # medicines.yaml is one of the decades model's parameter files (models.core.PARAMETER_FILES): a run may set its
     # entries like the others', and sources() says so. A stronger sulfonylurea lowers fasting glucose further.
-    import pytest
-
-    from irsim.errors import InputError
-
     person = {"age": 55, "sex": "male", "height": "175 cm", "weight": "95 kg",
               "labs": {"fasting_glucose": "9.5 mmol/L", "fasting_insulin": "12 uIU/mL"}}
     su = {"name": "su", "interventions": [{"type": "sulfonylurea", "start_year": 0, "drug": "gliclazide",

@@ -25,7 +25,6 @@ from .models.core import COLUMN_INFO, PARAMETER_FILES, parameters_in_force
 from .scenarios.schema import Scenario
 
 
-
 def column_info(name: str) -> tuple[str, str]:
     """(unit, description) of an output column, as the core and the organs declare it (models/core.py)."""
     return COLUMN_INFO.get(name) or _progression.ADDED_COLUMNS[name]

@@ -216,6 +216,14 @@ def _relax(x, target, tau, dt):
     return target + (x - target) * jnp.exp(-dt / tau)
 
 
+def _relax_implicit(x, target, slope, tau, dt):
+    """Exact step of ``dx/dt = (T(x) - x) / tau`` with ``T`` linearised at ``x`` (``slope = dT/dx <= 0``): ``x`` relaxes
+    to the linearised fixed point ``x + (T - x) / (1 - slope)`` at the rate ``(1 - slope) / tau``. Stable for any
+    ``dt / tau`` (a time constant of days in monthly steps); at ``slope = 0`` it is :func:`_relax`."""
+    gain = 1.0 - jnp.minimum(slope, 0.0)
+    return x + (target - x) / gain * (1.0 - jnp.exp(-gain * dt / tau))
+
+
 def meal_knobs(muscle_si, liver_si, functional, function, stimulated) -> dict:
     """The fast (Dalla Man) model's knobs for the slow states. Secretory function scales the whole secretion rate,
     basal and stimulated (Ha 2016: ISR = sigma x M(G)), by ``function ** basal_share`` on the mass knob; the
@@ -268,6 +276,7 @@ class Derived(NamedTuple):
     glycosuria_kcal: Any  # its calories, kcal/day (an energy deficit, with the appetite drugs' intake feedback)
     glycosuria_change_kcal: Any  # calories of untreated glycosuria beyond year 0's (at the day-mean glucose), kcal/day
     hypoglycaemia: Any    # annual hazard of substantive hypoglycaemia caused by a sulfonylurea or basal insulin, 1/year
+    fasting_elasticity: Any  # d ln fasting glucose / d ln secretory function (<= 0): the loop step() closes implicitly
 
 
 def excess(x, switch):
@@ -374,7 +383,24 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     sink = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight,  # noqa: E731
                                     meal_surrogate.egp_drive_mg_kg_min(knobs["beta_mass"] + extra(g), knobs["liver_si"]))
     egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0])  # noqa: E731
+    untreated = fast
     fast = with_fasting_secretion(fast, knobs, extra, egp)
+
+    def treated_fasting(z):  # fasting glucose with secretory function x exp(z), medicines' fasting effects included
+        phi = c("beta.function_basal_share")
+        k = {**knobs, "beta_mass": knobs["beta_mass"] * jnp.exp(phi * z),
+             "beta_function": knobs["beta_function"] * jnp.exp((1.0 - phi) * z)}
+        f = {**untreated, **meal_surrogate.table().lookup_fasting(k)}
+        ins = med.mass_equivalent(dose, s.weight, f["fasting_glucose_mg_dl"], mech)
+        ext = lambda g: ins + med.incretin_mass_increment(k["beta_mass"], incretin - 1.0, g)  # noqa: E731
+        snk = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight,  # noqa: E731
+                                       meal_surrogate.egp_drive_mg_kg_min(k["beta_mass"] + ext(g), k["liver_si"]))
+        eg = lambda g: jnp.maximum(fasted * snk(g), meal_surrogate.KNOB_RANGE["egp"][0])  # noqa: E731
+        return with_fasting_secretion(f, k, ext, eg)["fasting_glucose_mg_dl"]
+
+    zero = jnp.zeros_like(knobs["beta_mass"])
+    _, dfpg = jax.jvp(treated_fasting, (zero,), (jnp.ones_like(zero),))
+    elasticity = jnp.minimum(dfpg / fast["fasting_glucose_mg_dl"], 0.0)
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     day = mean_glucose(fast)
@@ -390,7 +416,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
                    gx, ros, supply, resp, x, dose, med.weight_offset(x, mech), drop,
                    100.0 * (-drop + intake_feedback(s.drug_weight)) / maintenance,
                    urine, urine * med.c("sglt2.kcal_per_g"), urine0 * med.c("sglt2.kcal_per_g"),
-                   med.hypoglycaemia_hazard(x, dose, mech))
+                   med.hypoglycaemia_hazard(x, dose, mech), elasticity)
 
 
 def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:
@@ -463,9 +489,13 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     # capacity acts once, on the functional mass; lipo- and glucotoxicity act on the stimulated responsivity
     # (stimulated()); the glucotoxic target below is relaxed as its own state
     bfun = up * ageing / (1.0 + c("beta.function_er") * er)
+    # d target / d sigma through fasting glucose (set point): <= 0, the loop's negative feedback
+    sp = d.set_point
+    dup = (fmax - fmin) * n * sp ** (n - 1.0) * w50n / (w50n + sp ** n) ** 2
+    slope = dup * ageing / (1.0 + c("beta.function_er") * er) * sp * d.fasting_elasticity / s.beta_function
     islet = d.hepatic_supply ** c("beta.islet_fat_exponent")
     return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun, "islet_fat": islet,
-            "glucotoxic": tox}
+            "glucotoxic": tox, "beta_function_slope": slope}
 
 
 def apoptosis(s: State, mech: Mechanisms, d: Derived, ref: dict):
@@ -607,22 +637,27 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
     steps = jnp.max(jnp.stack([getattr(u, f"care_{drug}") + 0.0 * s.care_step for drug in med.CARE_STEPS]), axis=0)
     above = (s.hba1c > u.care_target) | (fpg > u.care_fasting_limit)
     advance = ~jnp.isnan(u.care_target) & check & (diagnosed > 0) & above & (s.care_step < steps)
+    function = _relax_implicit(s.beta_function, tg["beta_function"], tg["beta_function_slope"], c("beta.tau_function"),
+                               dt)
+    # titration reads the fasting glucose that this step's secretory function gives (the two loops in sequence:
+    # both correcting the same excess at once overshoots when function is fast)
+    fpg_next = fpg * (function / s.beta_function) ** d.fasting_elasticity
     new = State(
         weight=weight,
         inflammation=_relax(s.inflammation, tg["inflammation"], c("triad.tau_inflammation"), dt),
         mitochondria=_relax(s.mitochondria, tg["mitochondria"], c("triad.tau_mitochondria"), dt),
         er_stress=_relax(s.er_stress, tg["er_stress"], c("triad.tau_er_stress"), dt),
         beta_mass=s.beta_mass * jnp.exp(beta_mass_rate(s, p, mech, d, ref) * dt),
-        beta_function=_relax(s.beta_function, tg["beta_function"], c("beta.tau_function"), dt),
+        beta_function=function,
         hba1c=_relax(s.hba1c, a1c_target, c("glycaemia.tau_hba1c"), dt),
         insulin=d.fast["fasting_insulin_pmol_l"],
         capacity=residual_capacity(s.capacity, (capacity_loss(s, p, mech, d, ref) + med.exhaustion(d.exposure, mech)) * dt),
         energy=p.rho * (weight - s.weight) / (dt * 365.25),  # stored (+) or drawn (-), kcal/day (Hall 2011)
         islet_fat=_relax(s.islet_fat, tg["islet_fat"], c("beta.tau_islet_fat"), dt),
-        glucotoxic=_relax(s.glucotoxic, tg["glucotoxic"], c("beta.tau_function"), dt),
+        glucotoxic=_relax(s.glucotoxic, tg["glucotoxic"], c("beta.tau_glucotoxic"), dt),
         drug_weight=drug_weight,
         insulin_dose=jnp.where(jnp.isnan(d.exposure.insulin_target), 0.0,
-                               med.titrate(s.insulin_dose, fpg, d.exposure.insulin_target, s.weight, dt)),
+                               med.titrate(s.insulin_dose, fpg_next, d.exposure.insulin_target, s.weight, dt)),
         care_step=s.care_step + advance,
         diagnosed=diagnosed,
         urine_kcal=d.glycosuria_kcal + d.glycosuria_change_kcal,

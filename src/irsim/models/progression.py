@@ -371,33 +371,21 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     knobs = meal_knobs(muscle_si, liver_si, functional_mass(s) * med.secretion_gain(x, mech), s.beta_function, resp)
     # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     table = meal_surrogate.table()
-    dyn = table.lookup(knobs, p.w_set0)
+    fast = table.lookup(knobs, p.w_set0)
     dose = med.insulin_dose(u, s, x)
+    insulin = med.mass_equivalent(dose, s.weight, fast["fasting_glucose_mg_dl"], mech)
+    extra = lambda g: insulin + med.incretin_mass_increment(knobs["beta_mass"], incretin - 1.0, g)  # noqa: E731
+    # SGLT2 inhibition: urinary glucose at fasting glucose G is a sink, i.e. a lower glucose-production drive
+    # (non-increasing in G: the sink grows with G, and the drive falls as the mass knob rises with extra(G)); an energy
+    # deficit lowers the drive too (deficit_drive)
     # the liver answers a deficit of intake, not calories lost in urine: SGLT2 inhibition raises glucose production
     # (Ferrannini E et al. JCI 2014;124:499-508; Merovci A et al. JCI 2014;124:509-14)
     fasted = deficit_drive(s.energy + s.urine_kcal)
-
-    def fast_at(z):
-        """The fast model's answer with secretory function x exp(z) (``function_basal_share`` of it on the mass knob)
-        and the medicines' fasting effects: basal insulin and the incretin drugs raise the mass knob by ``extra(G)``;
-        SGLT2 inhibition's urinary glucose at fasting glucose G is a sink, i.e. a lower glucose-production drive
-        (non-increasing in G: the sink grows with G, and the drive falls as the mass knob rises with extra(G)); an
-        energy deficit lowers the drive too (deficit_drive)."""
-        phi = c("beta.function_basal_share")
-        k = {**knobs, "beta_mass": knobs["beta_mass"] * jnp.exp(phi * z),
-             "beta_function": knobs["beta_function"] * jnp.exp((1.0 - phi) * z)}
-        f = {**dyn, **table.lookup_fasting(k)}
-        insulin = med.mass_equivalent(dose, s.weight, f["fasting_glucose_mg_dl"], mech)
-        extra = lambda g: insulin + med.incretin_mass_increment(k["beta_mass"], incretin - 1.0, g)  # noqa: E731
-        sink = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight,  # noqa: E731
-                                        meal_surrogate.egp_drive_mg_kg_min(k["beta_mass"] + extra(g), k["liver_si"]))
-        egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0])  # noqa: E731
-        return with_fasting_secretion(f, k, extra, egp)
-
-    # the answer and its slope in log secretory function (forward mode): the loop step() closes implicitly
-    zero = jnp.zeros_like(knobs["beta_mass"])
-    fast, slope = jax.jvp(fast_at, (zero,), (jnp.ones_like(zero),))
-    elasticity = jnp.minimum(slope["fasting_glucose_mg_dl"] / fast["fasting_glucose_mg_dl"], 0.0)
+    sink = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight,  # noqa: E731
+                                    meal_surrogate.egp_drive_mg_kg_min(knobs["beta_mass"] + extra(g), knobs["liver_si"]))
+    egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0])  # noqa: E731
+    fast = with_fasting_secretion(fast, knobs, extra, egp)
+    elasticity = fasting_elasticity(knobs, extra(fast["fasting_glucose_mg_dl"]))
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     day = mean_glucose(fast)
@@ -458,6 +446,22 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0) ->
     for k in ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120"):
         out[k] = fast[k] * fpg / a
     return out
+
+
+def fasting_elasticity(knobs: dict, extra_knob):
+    """``d ln FPG / d ln sigma`` (<= 0), the slope with which step() closes the loop of secretory function through
+    fasting glucose implicitly: forward mode through the fasting table at the mass knob (secretory function scales it
+    by ``sigma ** function_basal_share``); a medicine's added knob (basal insulin, incretin drugs) does not scale with
+    sigma. The slope sets how the step converges, not where."""
+    table = meal_surrogate.table()
+    base, phi = knobs["beta_mass"], c("beta.function_basal_share")
+    sens = {k: knobs[k] for k in ("muscle_si", "liver_si")}
+
+    def log_fpg(z):
+        return jnp.log(table.lookup_fasting({**sens, "beta_mass": base * jnp.exp(phi * z)})["fasting_glucose_mg_dl"])
+
+    _, slope = jax.jvp(log_fpg, (jnp.zeros_like(base),), (jnp.ones_like(base),))
+    return jnp.minimum(slope, 0.0) * base / (base + extra_knob)
 
 
 def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dict:

@@ -370,8 +370,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     resp = stimulated(s, p, mech) * incretin
     knobs = meal_knobs(muscle_si, liver_si, functional_mass(s) * med.secretion_gain(x, mech), s.beta_function, resp)
     # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
-    table = meal_surrogate.table()
-    fast = table.lookup(knobs, p.w_set0)
+    fast = meal_surrogate.table().lookup(knobs, p.w_set0)
     dose = med.insulin_dose(u, s, x)
     insulin = med.mass_equivalent(dose, s.weight, fast["fasting_glucose_mg_dl"], mech)
     extra = lambda g: insulin + med.incretin_mass_increment(knobs["beta_mass"], incretin - 1.0, g)  # noqa: E731

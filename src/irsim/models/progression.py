@@ -480,7 +480,7 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     er = mech.er_stress * _saturate(er_drive, c("triad.er_stress_max"))
     fmax, fmin, n = c("beta.function_max"), c("beta.function_min"), c("beta.function_glucose_hill")
     w50n = (fmax - fmin) / (1.0 - fmin) - 1.0  # so that the target is 1 at the set point
-    up = fmin + (fmax - fmin) * d.set_point ** n / (w50n + d.set_point ** n)
+    compensation = lambda sp: fmin + (fmax - fmin) * sp ** n / (w50n + sp ** n)  # noqa: E731
     g = mean_glucose(d.fast)
     h = c("beta.gluco_tox_hill")
     tox = mech.glucotoxicity * c("beta.gluco_tox_max") / (1.0 + (c("beta.gluco_tox_half") / g) ** h)
@@ -488,11 +488,10 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     ageing = jnp.maximum(1.0 - c("beta.function_age_decline") * (d.age - p.age0), 0.2)
     # capacity acts once, on the functional mass; lipo- and glucotoxicity act on the stimulated responsivity
     # (stimulated()); the glucotoxic target below is relaxed as its own state
-    bfun = up * ageing / (1.0 + c("beta.function_er") * er)
-    # d target / d sigma through fasting glucose (set point): <= 0, the loop's negative feedback
-    sp = d.set_point
-    dup = (fmax - fmin) * n * sp ** (n - 1.0) * w50n / (w50n + sp ** n) ** 2
-    slope = dup * ageing / (1.0 + c("beta.function_er") * er) * sp * d.fasting_elasticity / s.beta_function
+    # d target / d sigma through fasting glucose, i.e. the set point (d sp / d sigma = sp x elasticity / sigma): <= 0,
+    # the loop's negative feedback that step() closes implicitly
+    up, dup = jax.jvp(compensation, (d.set_point,), (d.set_point * d.fasting_elasticity / s.beta_function,))
+    bfun, slope = (v * ageing / (1.0 + c("beta.function_er") * er) for v in (up, dup))
     islet = d.hepatic_supply ** c("beta.islet_fat_exponent")
     return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun, "islet_fat": islet,
             "glucotoxic": tox, "beta_function_slope": slope}

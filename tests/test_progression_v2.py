@@ -216,5 +216,10 @@ def test_titrated_insulin_settles_at_its_target_in_monthly_steps():
     insulin = Scenario.parse({"name": "ins", "interventions": [
         {"type": "basal_insulin", "start_year": 0, "titrate_to_fasting_glucose": "6 mmol/L"}]})
     start = P.initialise(_cols([140.0, 170.0, 200.0], [12.0, 11.0, 10.0], diabetes_duration_years=[0.0, 0.0, 0.0]))
-    fpg = P.run(start, 3.0, insulin, step="month")[:, IDX["fasting_glucose_mmol_l"]]
+    out = P.run(start, 3.0, insulin, step="month")
+    fpg = out[:, IDX["fasting_glucose_mmol_l"]]
     assert np.all(np.abs(fpg[9:] - 6.0) < 0.1)
+    # the dose in effect is a trajectory column: none before the first titration, then the start dose (10 IU/day,
+    # medicines.yaml insulin.start_units, ADA) and the titrated one
+    dose = out[:, IDX["basal_insulin_iu_day"]]
+    assert np.all(dose[0] == 0.0) and np.all(dose[1] == 10.0) and np.all(dose[9:] > 10.0)

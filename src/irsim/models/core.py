@@ -112,7 +112,9 @@ CORE = Organ(
                                             "feedback on weight lost to them or to glycosuria (drug-induced or "
                                             "hyperglycaemic), % of maintenance intake"),
         "urinary_glucose_g_day": ("g/day", "glucose lost in urine because of an SGLT2 inhibitor (at the day's mean "
-                                           "glucose)")},
+                                           "glucose)"),
+        "basal_insulin_iu_day": ("IU/day", "basal insulin dose in effect (titrated, fixed or added by usual care; 0 "
+                                           "without)")},
     hazards={"hazard_hypoglycaemia": ("1/year", "annual hazard of substantive hypoglycaemia (UKPDS grades 2-4) caused "
                                                 "by a sulfonylurea or basal insulin")},
     switches={
@@ -449,7 +451,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
         s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity, s.islet_fat,
-        d.stimulated, d.intake_change, d.urinary_glucose, d.hypoglycaemia,
+        d.stimulated, d.intake_change, d.urinary_glucose, d.insulin_dose, d.hypoglycaemia,
     )
 
 

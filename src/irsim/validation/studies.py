@@ -205,7 +205,10 @@ def ukpds(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     a = lambda name: column(follow, name)[visits][:, sel]  # noqa: E731
     med_fpg = nanmedian(a("fasting_glucose_mmol_l"), axis=1)
     med_a1c = nanmedian(a("hba1c_percent"), axis=1)
-    med_hb = nanmedian(a("homa1_beta_percent"), axis=1)
+    # HOMA is not defined with injected insulin in plasma (Wallace TM et al. Diabetes Care 2004;27:1487-95): the
+    # records of persons on basal insulin (about a fifth of the arm by year 6) are left out of the %B median
+    on_insulin = a("basal_insulin_iu_day") > 0.0
+    med_hb = nanmedian(np.where(on_insulin, np.nan, a("homa1_beta_percent")), axis=1)
     why = f"no newly diagnosed persons with FPG {lo:g}-{hi:g} mmol/L after the run-in diet among {n}"
     if not sel.any():
         med_fpg = med_a1c = med_hb = np.full(len(off), np.nan)
@@ -570,7 +573,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "when fasting glucose is above 15 mmol/L at a 3-monthly visit (sulfonylurea, then metformin, then basal "
         "insulin; UKPDS 33). Medians over the whole arm (intention to treat) of fasting glucose and HbA1c at +1 and "
         "+6 y from entry; HOMA1-%B (UKPDS used the original HOMA) at entry and its slope by least squares on the median "
-        "over 0..6 y.",
+        "over 0..6 y, leaving out the records of persons on basal insulin (HOMA is not defined with injected insulin; "
+        "Wallace 2004).",
         ukpds, ("UKPDS",)),
     Protocol(
         "ukpds_arms", "UKPDS 33 and 34: intensive policy and metformin vs conventional over 10 years", "dpp",

@@ -113,8 +113,8 @@ CORE = Organ(
                                             "hyperglycaemic), % of maintenance intake"),
         "urinary_glucose_g_day": ("g/day", "glucose lost in urine because of an SGLT2 inhibitor (at the day's mean "
                                            "glucose)"),
-        "basal_insulin_iu_day": ("IU/day", "basal insulin dose in effect (titrated, fixed or added by usual care; 0 "
-                                           "without)")},
+        "basal_insulin_iu_day": ("IU/day", "basal insulin dose acting (titrated, fixed or added by usual care; 0 "
+                                           "without, or with its pathway switched off)")},
     hazards={"hazard_hypoglycaemia": ("1/year", "annual hazard of substantive hypoglycaemia (UKPDS grades 2-4) caused "
                                                 "by a sulfonylurea or basal insulin")},
     switches={

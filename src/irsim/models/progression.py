@@ -268,7 +268,7 @@ class Derived(NamedTuple):
     hepatic_supply: Any   # net hepatic triglyceride supply relative to the lean reference (1)
     stimulated: Any       # stimulated responsivity of secretion (stimulated() x the incretin drugs' gain)
     exposure: Any         # medicines in effect (models.medicines.Exposure)
-    insulin_dose: Any     # basal insulin in effect, IU/day
+    insulin_dose: Any     # basal insulin acting, IU/day (0 with its pathway switched off)
     weight_offset: Any    # weight the medicines add outside the energy balance, kg (observed weight = state + this)
     appetite_drop: Any    # fall of energy intake caused by appetite-lowering drugs before the feedback, kcal/day
     intake_change: Any    # the drugs' net change of energy intake (their fall less the feedback), % of maintenance
@@ -397,7 +397,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     urine0 = (med.untreated_glycosuria(day, p.filtration)
               - med.untreated_glycosuria(p.mean_glucose0, p.filtration)) * 1440.0 / 1000.0
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
-                   gx, ros, supply, resp, x, dose, med.weight_offset(x, mech), drop,
+                   gx, ros, supply, resp, x, dose * mech.exogenous_insulin, med.weight_offset(x, mech), drop,
                    100.0 * (-drop + intake_feedback(s.drug_weight)) / maintenance,
                    urine, urine * med.c("sglt2.kcal_per_g"), urine0 * med.c("sglt2.kcal_per_g"),
                    med.hypoglycaemia_hazard(x, dose, mech), elasticity)

@@ -185,6 +185,30 @@ def test_glycosuria_starts_below_the_lowered_threshold_and_is_a_non_increasing_f
     assert f[0] == 1.0 and (np.diff(f) <= 0).all() and (f >= 0.4).all()
 
 
+def test_metformin_s_gluconeogenic_sink_removes_part_of_the_excess_above_140_mg_dl_only():
+    x = med.Exposure(*(np.zeros(4) for _ in med.Exposure._fields))._replace(metformin=np.full(4, 2000.0))
+    g = np.array([100.0, 140.0, 200.0, 279.0])
+    sink = np.asarray(med.gluconeogenic_sink(x, g))
+    # normal basal production up to about 140 mg/dL (DeFronzo 1988): nothing to remove there
+    assert sink[0] == 0.0 and sink[1] == 0.0 and 0.0 < sink[2] < sink[3]
+    # Hundal 2000: at 279 mg/dL production is about twice normal and metformin cut it by 24 %, i.e. about 0.48 of the
+    # excess at the usual dose (the reference subject's basal production is 1.92 mg/kg/min)
+    assert sink[3] / (1.916 * (279.0 / 140.0 - 1.0)) == pytest.approx(0.48, abs=0.01)
+    assert np.all(np.asarray(med.gluconeogenic_sink(x._replace(metformin=np.zeros(4)), g)) == 0.0)
+
+
+def test_metformin_lowers_fasting_glucose_of_poorly_controlled_diabetes_about_as_hundal_measured():
+    # Hundal RS et al. Diabetes 2000;49:2063-9: fasting glucose 15.5 -> 10.8 mmol/L (-30 %) after 3 months of metformin
+    cols = {"age": np.array([55.0]), "female": np.array([0.0]), "height": np.array([175.0]),
+            "weight": np.array([90.0]), "fasting_glucose": np.array([279.0]), "fasting_insulin": np.array([12.0]),
+            "hba1c": np.array([10.5])}
+    start = cp.initialise(cols)
+    base = run(start, scenario(), years=0.25)
+    out = run(start, scenario({"type": "metformin", "start_year": 0, "mg_per_day": 2000}), years=0.25)
+    fall = 1.0 - out[-1, C["fasting_glucose_mmol_l"]] / base[-1, C["fasting_glucose_mmol_l"]]
+    assert 0.15 < float(fall[0]) < 0.40
+
+
 def test_sglt2_lowers_hba1c_and_weight_more_at_higher_doses(t2d):
     base = run(t2d, scenario())
     w, a, uge = [], [], []

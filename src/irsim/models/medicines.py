@@ -193,6 +193,16 @@ def untreated_glycosuria(glucose_mg_dl, filtration):
     return _excretion_slope(filtration) * jnp.maximum(glucose_mg_dl - untreated_threshold(), 0.0)
 
 
+def gluconeogenic_sink(x: Exposure, fpg_mg_dl):
+    """Glucose production metformin removes at fasting glucose ``G``, mg/kg/min, a sink like urinary glucose: a share
+    ``metformin.excess_inhibition`` (full occupancy) of the excess production, the reference subject's basal
+    production times ``G / G_t - 1`` above ``G_t = metformin.excess_threshold`` (DeFronzo 1988; Hundal 2000). None
+    at or below the threshold; non-decreasing in ``G``."""
+    ed50 = _parameters.lookup("progression")("sensitivity.metformin_ed50")
+    excess = jnp.maximum(fpg_mg_dl / c("metformin.excess_threshold") - 1.0, 0.0) * _meal_reference()[3]
+    return c("metformin.excess_inhibition") * occupancy(x.metformin, ed50) * excess
+
+
 def egp_factor(sink_mg_kg_min, drive_mg_kg_min):
     """Factor on the glucose-production drive equivalent to a glucose sink at the fasting state: ``1 - sink / drive``
     (exact at the fixed point, where production and disposal balance), floored at the fasting table's edge."""
@@ -204,14 +214,15 @@ def egp_factor(sink_mg_kg_min, drive_mg_kg_min):
 # ------------------------------------------------------------------ basal insulin
 
 @lru_cache(maxsize=1)
-def _meal_reference() -> tuple[float, float, float]:
-    """Reference subject's basal secretion (pmol/kg/min), basal hepatic extraction and fasting glucose (mg/dL)."""
+def _meal_reference() -> tuple[float, float, float, float]:
+    """Reference subject's basal secretion (pmol/kg/min), basal hepatic extraction, fasting glucose (mg/dL) and basal
+    glucose production (mg/kg/min)."""
     from . import meal
     from ..solvers._jax import jax
 
     with jax.ensure_compile_time_eval():  # may first be called while a model is traced
         p = meal.subject("normal")
-        return float(p.Sb), float(p.HEb), float(p.Gb)
+        return float(p.Sb), float(p.HEb), float(p.Gb), float(p.EGPb)
 
 
 def insulin_dose(u, s, x: Exposure):
@@ -234,7 +245,7 @@ def mass_equivalent(dose, weight, fpg_mg_dl, mech):
     Topp shape, :func:`irsim.models.meal._secretion_shape`)."""
     from .meal import _secretion_shape
 
-    sb0, he, gb0 = _meal_reference()
+    sb0, he, gb0, _ = _meal_reference()
     rate = mech.exogenous_insulin * dose * c("insulin.pmol_per_unit") * c("insulin.bioavailability") / 1440.0 / weight
     return rate / (1.0 - he) / (sb0 * _secretion_shape(fpg_mg_dl) / _secretion_shape(gb0))
 
@@ -246,7 +257,7 @@ def incretin_mass_increment(mass_knob, incretin_gain, fpg_mg_dl):
     hypoglycaemia) is multiplied by the stimulated responsivity's gain (``incretin_gain``: gain - 1)."""
     from .meal import _secretion_shape
 
-    _, _, gb0 = _meal_reference()
+    _, _, gb0, _ = _meal_reference()
     return mass_knob * incretin_gain * jnp.maximum(1.0 - _secretion_shape(gb0) / _secretion_shape(fpg_mg_dl), 0.0)
 
 

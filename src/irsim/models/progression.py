@@ -380,7 +380,8 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # the liver answers a deficit of intake, not calories lost in urine: SGLT2 inhibition raises glucose production
     # (Ferrannini E et al. JCI 2014;124:499-508; Merovci A et al. JCI 2014;124:509-14)
     fasted = deficit_drive(s.energy + s.urine_kcal)
-    sink = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight,  # noqa: E731
+    sink = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight  # noqa: E731
+                                    + med.gluconeogenic_sink(x, g),
                                     meal_surrogate.egp_drive_mg_kg_min(knobs["beta_mass"] + extra(g), knobs["liver_si"]))
     egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0])  # noqa: E731
     fast = with_fasting_secretion(fast, knobs, extra, egp)

@@ -328,7 +328,10 @@ def mean_glucose(fast: dict):
     fpg = fast["fasting_glucose_mg_dl"]
     x = jnp.maximum(fast["day_mean_glucose_mg_dl"] - fpg, 0.0)
     e = c("glycaemia.postprandial_excess_max")
-    return fpg + e * x / (e + x)
+    excess = e * x / (e + x)
+    # under basal insulin the fasting state is held down and the meals' excursions stay (with_fasting_secretion)
+    basal = fast.get("basal_insulin_share", 0.0) * jnp.maximum(c("glycaemia.basal_insulin_day_excess") - excess, 0.0)
+    return fpg + excess + basal
 
 
 def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:
@@ -384,7 +387,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
                                     + med.gluconeogenic_sink(x, g),
                                     meal_surrogate.egp_drive_mg_kg_min(knobs["beta_mass"] + extra(g), knobs["liver_si"]))
     egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0])  # noqa: E731
-    fast = with_fasting_secretion(fast, knobs, extra, egp)
+    fast = with_fasting_secretion(fast, knobs, extra, egp, insulin)
     elasticity = fasting_elasticity(knobs, extra(fast["fasting_glucose_mg_dl"]))
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
@@ -413,7 +416,7 @@ def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict)
 _derive_jit = kept_jit(derive)
 
 
-def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0) -> dict:
+def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0, insulin=0.0) -> dict:
     """The fast model's answer with medicines' fasting effects: ``extra(G)``, the increment of the secretory mass knob
     at fasting glucose ``G``, non-decreasing in ``G`` (basal insulin, :func:`.medicines.mass_equivalent`, plus
     :func:`.medicines.incretin_mass_increment`), and ``egp(G)`` (<= 1, non-increasing in ``G``), a factor on the
@@ -421,7 +424,11 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0) ->
     state is read at the raised knob and the lowered drive, at the glucose they give: the root of
     ``h(G) = F(knob + extra(G), egp(G)) - G``, bracketed by ``b = F(knob + extra(fpg0), egp(fpg0))`` (``h(b) >= 0``)
     and ``fpg0`` (``h <= 0``), from one secant step across the bracket. The day keeps its postprandial excess over
-    fasting, and the OGTT curve scales with fasting glucose. Neither effect: unchanged."""
+    fasting, and the OGTT curve scales with fasting glucose. Neither effect: unchanged.
+
+    Basal insulin (``insulin``, its constant part of ``extra``) holds the fasting state down while the meals'
+    excursions stay: its share of the added knob at the treated glucose is returned as ``basal_insulin_share``, with
+    which :func:`mean_glucose` raises the day's excess over fasting towards ``glycaemia.basal_insulin_day_excess``."""
     table = meal_surrogate.table()
     fasting = lambda g: table.lookup_fasting(  # noqa: E731
         {**knobs, "beta_mass": knobs["beta_mass"] + extra(g), "egp": egp(g) * jnp.ones_like(g)})
@@ -443,6 +450,7 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0) ->
     out["fasting_glucose_mg_dl"] = fpg
     out["fasting_insulin_pmol_l"] = fpi
     out["day_mean_glucose_mg_dl"] = fast["day_mean_glucose_mg_dl"] - (a - fpg)
+    out["basal_insulin_share"] = jnp.where(on, insulin / jnp.maximum(extra(fpg), 1e-12), 0.0) * jnp.ones_like(fpg)
     for k in ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120"):
         out[k] = fast[k] * fpg / a
     return out

@@ -324,7 +324,8 @@ def mean_glucose(fast: dict):
     """24-h mean glucose, mg/dL, on the scale HbA1c reads (ADAG): fasting glucose plus the representative day's
     postprandial excess, saturating at ``glycaemia.postprandial_excess_max``. The meal model's excess is right near
     normal tolerance (12 mg/dL for the reference subject) but grows to 100-190 mg/dL at low beta-cell function, where
-    measured mean glucose stays 5-15 mg/dL above fasting (ADAG data, Wei 2014)."""
+    measured mean glucose stays 5-15 mg/dL above fasting (ADAG data, Wei 2014). Under basal insulin the excess is
+    raised towards ``glycaemia.basal_insulin_day_excess`` by insulin's share of the fasting knob (Rosenstock 2008)."""
     fpg = fast["fasting_glucose_mg_dl"]
     x = jnp.maximum(fast["day_mean_glucose_mg_dl"] - fpg, 0.0)
     e = c("glycaemia.postprandial_excess_max")

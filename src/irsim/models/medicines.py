@@ -119,6 +119,12 @@ def _su(x: Exposure, mech):
     return mech.secretagogue * occupancy(x.sulfonylurea, c("sulfonylurea.ed50"))
 
 
+def metformin_occupancy(x: Exposure):
+    """Metformin's Emax occupancy, the share every metformin effect scales with (ED50 progression.yaml
+    ``sensitivity.metformin_ed50``)."""
+    return occupancy(x.metformin, _parameters.lookup("progression")("sensitivity.metformin_ed50"))
+
+
 def secretion_gain(x: Exposure, mech):
     """Multiplier of secretion at any glucose (sulfonylurea: the secretory mass knob, basal and stimulated)."""
     return 1.0 + c("sulfonylurea.secretion") * _su(x, mech)
@@ -198,9 +204,8 @@ def gluconeogenic_sink(x: Exposure, fpg_mg_dl):
     ``metformin.excess_inhibition`` (full occupancy) of the excess production, the reference subject's basal
     production times ``G / G_t - 1`` above ``G_t = metformin.excess_threshold`` (DeFronzo 1988; Hundal 2000). None
     at or below the threshold; non-decreasing in ``G``."""
-    ed50 = _parameters.lookup("progression")("sensitivity.metformin_ed50")
-    excess = jnp.maximum(fpg_mg_dl / c("metformin.excess_threshold") - 1.0, 0.0) * _meal_reference()[3]
-    return c("metformin.excess_inhibition") * occupancy(x.metformin, ed50) * excess
+    excess = jnp.maximum(fpg_mg_dl / c("metformin.excess_threshold") - 1.0, 0.0) * _meal_reference().egp
+    return c("metformin.excess_inhibition") * metformin_occupancy(x) * excess
 
 
 def egp_factor(sink_mg_kg_min, drive_mg_kg_min):
@@ -213,16 +218,22 @@ def egp_factor(sink_mg_kg_min, drive_mg_kg_min):
 
 # ------------------------------------------------------------------ basal insulin
 
+class _Reference(NamedTuple):
+    secretion: float    # basal secretion, pmol/kg/min
+    extraction: float   # basal hepatic insulin extraction
+    glucose: float      # fasting glucose, mg/dL
+    egp: float          # basal glucose production, mg/kg/min
+
+
 @lru_cache(maxsize=1)
-def _meal_reference() -> tuple[float, float, float, float]:
-    """Reference subject's basal secretion (pmol/kg/min), basal hepatic extraction, fasting glucose (mg/dL) and basal
-    glucose production (mg/kg/min)."""
+def _meal_reference() -> _Reference:
+    """The reference (Dalla Man normal) subject's basal state."""
     from . import meal
     from ..solvers._jax import jax
 
     with jax.ensure_compile_time_eval():  # may first be called while a model is traced
         p = meal.subject("normal")
-        return float(p.Sb), float(p.HEb), float(p.Gb), float(p.EGPb)
+        return _Reference(float(p.Sb), float(p.HEb), float(p.Gb), float(p.EGPb))
 
 
 def insulin_dose(u, s, x: Exposure):
@@ -257,7 +268,7 @@ def incretin_mass_increment(mass_knob, incretin_gain, fpg_mg_dl):
     hypoglycaemia) is multiplied by the stimulated responsivity's gain (``incretin_gain``: gain - 1)."""
     from .meal import _secretion_shape
 
-    _, _, gb0, _ = _meal_reference()
+    gb0 = _meal_reference().glucose
     return mass_knob * incretin_gain * jnp.maximum(1.0 - _secretion_shape(gb0) / _secretion_shape(fpg_mg_dl), 0.0)
 
 

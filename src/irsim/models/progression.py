@@ -363,7 +363,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # adiposity beyond the triad's pathways (adipokines, ectopic fat): sensitivity follows weight relative to year 0
     size = (s.weight / p.w_set0) ** (-c("sensitivity.weight_elasticity"))
     drift = jnp.exp(-p.sensitivity_drift * t)
-    met_share = x.metformin / (x.metformin + c("sensitivity.metformin_ed50"))
+    met_share = med.metformin_occupancy(x)
     muscle_si = (g_muscle * p.muscle0 * drift * size * (1.0 + c("sensitivity.muscle_activity_gain") * act)
                  * (1.0 + c("sensitivity.metformin_muscle") * met_share)
                  / (1.0 + c("sensitivity.cortisol_muscle") * cort) / (1.0 + jnk + er + c("triad.irs_pkc") * lipid))
@@ -610,7 +610,7 @@ def weight_update(t, s: State, p: Params, u: Inputs, dt, d: Derived):
     w_set = p.w_set0 + jnp.maximum(gain, 0.0)
     # the drugs' energy deficit before the intake feedback: appetite (GLP-1/GIP) and urinary glucose (SGLT2)
     x, drop = d.exposure, d.appetite_drop + d.glycosuria_kcal
-    metformin = c("body.metformin_energy") * x.metformin / (x.metformin + c("sensitivity.metformin_ed50"))
+    metformin = c("body.metformin_energy") * med.metformin_occupancy(x)
     # hyperglycaemia's own glycosuria beyond year 0's (what the starting weight is in balance with) is lost too, so
     # better glycaemia keeps energy (Makimattila 1999); the feedback answers a loss only (intake did not fall as weight
     # rose on insulin, ibid.): it acts while the drug-induced weight is below zero or heads there

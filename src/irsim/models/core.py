@@ -240,7 +240,8 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     # detectable diabetes, which precedes its clinical diagnosis by the undiagnosed years (Harris 1992); a person who
     # meets the diabetes criteria with no duration given is taken to be diagnosed now, after those years
     duration = col("diabetes_duration_years")
-    unknown = np.isnan(duration) & (np.asarray(pm.status_code(fpg, g2h, a1c)) == 4)
+    diabetic = np.asarray(pm.status_code(fpg, g2h, a1c)) == 4
+    unknown = np.isnan(duration) & diabetic
     undiagnosed = pm.c("beta.undiagnosed_duration")
     duration = np.where(unknown, 0.0, duration) + undiagnosed
     assumed.add(unknown, f"diabetes duration 0 years since diagnosis, after {undiagnosed:g} undiagnosed years "
@@ -252,7 +253,8 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
                      beta_mass=bm_fit / capacity0 ** pm.c("beta.capacity_mass_exponent"), beta_function=ones,
                      hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,
                      energy=np.zeros(n), islet_fat=ones, glucotoxic=np.zeros(n), drug_weight=np.zeros(n),
-                     insulin_dose=np.zeros(n), care_step=np.zeros(n), diagnosed=np.zeros(n), urine_kcal=np.zeros(n))
+                     insulin_dose=np.zeros(n), care_step=np.zeros(n), diagnosed=diabetic.astype(float),
+                     urine_kcal=np.zeros(n))
     u = _inputs0(n)
     mech = pm.Mechanisms()
     labs = jnp.log(jnp.stack([jnp.asarray(fpg_model), jnp.asarray(fpi_model * INSULIN_PMOL_PER_UIU)]))

@@ -101,11 +101,14 @@ def exposure(u, s) -> Exposure:
 
 # ------------------------------------------------------------------ effects on the model's pathways
 
-def intake_reduction(x: Exposure, maintenance_kcal, mech):
-    """Fall in energy intake, kcal/day, before the body's feedback on intake (GLP-1 and GIP receptor agonists)."""
+def intake_reduction(x: Exposure, maintenance_kcal, diabetes, mech):
+    """Fall in energy intake, kcal/day, before the body's feedback on intake (GLP-1 and GIP receptor agonists); in a
+    person with diabetes (``diabetes`` 1) the share ``appetite.diabetes_response`` of it (an observed difference whose
+    cause is not known: docs/medicines.md)."""
     share = (c("semaglutide.intake_max") * occupancy(x.semaglutide, c("semaglutide.ed50"))
              + c("tirzepatide.intake_max") * occupancy(x.tirzepatide, c("tirzepatide.ed50")))
-    return mech.appetite * share * maintenance_kcal
+    response = 1.0 - diabetes * (1.0 - c("appetite.diabetes_response"))
+    return mech.appetite * share * response * maintenance_kcal
 
 
 def stimulated_gain(x: Exposure, mech):

@@ -97,7 +97,7 @@ class State(NamedTuple):
     drug_weight: Any      # weight change caused by the energy terms of medicines and glycosuria, kg (weight_update)
     insulin_dose: Any     # titrated basal insulin dose, IU/day (0: none)
     care_step: Any        # usual care: how many of its steps have been added
-    diagnosed: Any        # 1 once diabetes has been found at a yearly check (usual care starts), else 0
+    diagnosed: Any        # 1 with diabetes by the labs at year 0 or once found at a yearly check (usual care starts)
     urine_kcal: Any       # calories lost in urine in the last step beyond year 0's (drug-induced and untreated),
                           # kcal/day: part of the energy balance that does not lower glucose production (deficit_drive)
 
@@ -396,7 +396,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     gx = mech.glucotoxicity * jnp.maximum(day / ref["glucose"] - 1.0, 0.0)
     ros = mech.mitochondria * jnp.log(jnp.maximum((ffa / s.mitochondria) * (1.0 + c("triad.ros_glucose") * gx), 1.0))
     maintenance = c("body.pal") * rmr(s.weight, age, p.female, p.height_cm)  # PAL x Mifflin-St Jeor RMR, kcal/day
-    drop = med.intake_reduction(x, maintenance, mech)
+    drop = med.intake_reduction(x, maintenance, s.diagnosed, mech)
     urine = med.glycosuria(x, day, p.filtration, mech) * 1440.0 / 1000.0  # mg/min -> g/day
     # untreated glycosuria beyond year 0's, at this month's filtration (g/day)
     urine0 = (med.untreated_glycosuria(day, p.filtration)

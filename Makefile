@@ -41,7 +41,7 @@ surrogate: $(STAMP)
 	$(PY) -c "from irsim.models.meal_surrogate import table; table()"
 
 test: $(DEVSTAMP) surrogate
-	$(PY) -m pytest -n 2 -q -m "not slow"
+	$(PY) -m pytest -n 2 --dist loadfile -q -m "not slow"
 
 test-slow: $(DEVSTAMP) surrogate
 	$(PY) -m pytest -q -m slow

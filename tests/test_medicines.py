@@ -111,9 +111,9 @@ def test_stopping_semaglutide_washes_its_weight_effect_out(t2d):
     # the net change of intake: without the drug only the feedback on weight lost to glycosuria as glucose rises (a
     # few %); while it acts, its fall (1.04 x 2.4/(2.4+1.17) x 0.47 = 32.9 % of maintenance at 2.4 mg in a person with
     # diabetes, medicines.yaml) less the feedback on the weight already lost, so between -32.9 % and 0; once stopped,
-    # the feedback alone: eating above
-    # maintenance while the weight returns, fading (seen in the first person, whose day-mean glucose stays below the
-    # renal threshold; the others' intake also answers their glycosuria as their glucose rises)
+    # the feedback alone: eating above maintenance while the weight returns, fading (seen in the first person, whose
+    # day-mean glucose stays below the renal threshold; the others' intake also answers their glycosuria as their
+    # glucose rises)
     intake = C["drug_intake_change_percent"]
     assert np.all(base[0, intake] == 0.0) and np.all((base[:, intake] >= 0.0) & (base[:, intake] < 5.0))
     assert np.all(base[:, intake][:, 0] == 0.0)
@@ -125,13 +125,10 @@ def test_stopping_semaglutide_washes_its_weight_effect_out(t2d):
 def _semaglutide_weeks(population: str, overrides: dict, weeks: int, dose: float, n: int = 300) -> float:
     """Mean weight change (kg) at ``weeks`` of semaglutide escalated every 4 weeks to ``dose`` (as the trials gave it)."""
     from irsim.cohort import synthetic
+    from irsim.validation.medicine_studies import SEMAGLUTIDE_STEPS, escalated
 
-    steps = [d for d in (0.25, 0.5, 1.0, 1.7, 2.4) if d < dose] + [dose]
-    sc = scenario(*({"type": "semaglutide", "start_year": i * 4 * 7 / 365.25, "mg_per_week": d,
-                     **({"stop_year": (i + 1) * 4 * 7 / 365.25} if i < len(steps) - 1 else {})}
-                    for i, d in enumerate(steps)))
     start = cp.initialise(synthetic.population(population, n, seed=0, **overrides))
-    out = cp.run(start, weeks * 7 / 365.25, sc, step="week")
+    out = cp.run(start, weeks * 7 / 365.25, escalated("semaglutide", SEMAGLUTIDE_STEPS, dose), step="week")
     return float(np.mean(out[weeks, C["weight_kg"]] - out[0, C["weight_kg"]]))
 
 

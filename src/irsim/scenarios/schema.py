@@ -383,6 +383,28 @@ class Scenario(BaseModel):
 BASELINE = Scenario(name="baseline", description="no intervention")
 
 
+def plasma_level(start, stop, t, step, half_life, interval):
+    """Mean over [t, t + step) of a once-per-``interval`` drug's level, as a share of its steady state, for doses
+    from ``start`` until ``stop`` (None: not stopped); ``step`` 0 gives the level at ``t``. First-order accumulation
+    and elimination with ``half_life``: a continuous input begun half an interval before the first dose (and ended half
+    an interval before the stop) has the weekly means of the injections themselves, 1 - 2^-n of the steady state over
+    the n-th week at a half-life of one interval, and 2^-n over the n-th week after the last; nothing before the first
+    dose."""
+    k = np.log(2.0) / half_life
+    lead = 0.5 * interval
+    stop = np.inf if stop is None else stop
+
+    def part(c):  # integral over the step of 1 - exp(-k (s - c)) from max(c, start) on; or its value at t
+        lo = np.maximum(np.maximum(t, start), c)
+        if step <= 0.0:
+            return np.where(t >= lo, 1.0 - np.exp(-k * np.maximum(t - c, 0.0)), 0.0)
+        hi = np.maximum(t + step, lo)
+        return ((hi - lo) - (np.exp(-k * (lo - c)) - np.exp(-k * (hi - c))) / k) / step
+
+    off = np.isfinite(stop)
+    return part(start - lead) - np.where(off, part(np.where(off, stop, 0.0) - lead), 0.0)
+
+
 class Schedule:
     """Month-by-month inputs of a scenario, evaluated for time t (years) without storing a time series.
 
@@ -396,7 +418,9 @@ class Schedule:
         self.carb_share0 = carb_share0
         self.values = dict(values or {})
 
-    def at(self, t: float) -> dict:
+    def at(self, t: float, step: float = 0.0) -> dict:
+        """Inputs at time ``t``; the long-acting incretin drugs' doses are their plasma level's mean over
+        ``[t, t + step)`` (``plasma_level``; half-lives in medicines.yaml), so they build up and wash out."""
         energy = activity = metformin = 0.0
         carb, cortisol = self.carb_share0, 1.0
         target = np.nan
@@ -407,6 +431,11 @@ class Schedule:
         for i, iv in enumerate(self.scenario.interventions):
             v = lambda name, i=i, iv=iv: self.values.get((i, name), getattr(iv, name))  # noqa: E731
             start, stop = v("start_year"), v("stop_year")
+            if isinstance(iv, (Semaglutide, Tirzepatide)):  # still in plasma after the stop
+                c = _parameters.lookup("medicines")
+                level = plasma_level(start, stop, t, step, c(f"{iv.type}.half_life"), c(f"{iv.type}.dose_interval"))
+                drugs[iv.type] = drugs[iv.type] + v("mg_per_week") * level
+                continue
             on = (start <= t) & (t < (np.inf if stop is None else stop))
             if not np.any(on):
                 continue
@@ -422,8 +451,6 @@ class Schedule:
                 carb = put(v("carbohydrate_percent") / 100.0, carb)
             elif isinstance(iv, SleepOrStress):
                 cortisol = put(v("cortisol_tone"), cortisol)
-            elif isinstance(iv, (Semaglutide, Tirzepatide)):
-                drugs[iv.type] = drugs[iv.type] + add(v("mg_per_week"))
             elif isinstance(iv, Pioglitazone):
                 drugs["pioglitazone"] = drugs["pioglitazone"] + add(v("mg_per_day"))
             elif isinstance(iv, Sulfonylurea):
@@ -454,9 +481,9 @@ class Schedule:
         """Inputs at each time (rows): ``(n_times,)`` where the same for every person, ``(n_times, n_persons)`` where
         a per-person value enters. ``weight_target`` is the prescribed weight at the *end* of each step (the next
         time), so a programme reaches its target on schedule."""
-        rows = [self.at(float(t)) for t in times]
+        step = float(times[1] - times[0]) if len(times) > 1 else 0.0
+        rows = [self.at(float(t), step) for t in times]
         stack = lambda xs: np.stack(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in xs]))  # noqa: E731
         out = {k: stack([r[k] for r in rows]) for k in rows[0]}
-        step = float(times[1] - times[0]) if len(times) > 1 else 0.0
         out["weight_target"] = stack([self.at(float(t) + step)["weight_target"] for t in times])
         return out

@@ -392,7 +392,6 @@ def plasma_level(start, stop, t, step, half_life, interval):
     dose."""
     k = np.log(2.0) / half_life
     lead = 0.5 * interval
-    stop = np.inf if stop is None else stop
 
     def part(c):  # integral over the step of 1 - exp(-k (s - c)) from max(c, start) on; or its value at t
         lo = np.maximum(np.maximum(t, start), c)
@@ -401,8 +400,7 @@ def plasma_level(start, stop, t, step, half_life, interval):
         hi = np.maximum(t + step, lo)
         return ((hi - lo) - (np.exp(-k * (lo - c)) - np.exp(-k * (hi - c))) / k) / step
 
-    off = np.isfinite(stop)
-    return part(start - lead) - np.where(off, part(np.where(off, stop, 0.0) - lead), 0.0)
+    return part(start - lead) - (0.0 if stop is None else part(stop - lead))
 
 
 class Schedule:

@@ -177,6 +177,7 @@ def test_a_weekly_injection_s_level_builds_up_and_washes_out_over_weeks():
     ({"type": "sulfonylurea", "start_year": 0, "drug": "glyburide", "mg_per_day": 10}, ("secretagogue",)),
     ({"type": "basal_insulin", "start_year": 0, "units_per_day": 20}, ("exogenous_insulin",)),
     ({"type": "sglt2_inhibitor", "start_year": 0, "drug": "dapagliflozin", "mg_per_day": 10}, ("glycosuria",)),
+    ({"type": "metformin", "start_year": 0, "mg_per_day": 2000}, ("gluconeogenesis", "gdf15")),
 ])
 def test_a_drug_knocked_out_of_its_pathways_does_nothing(t2d, entry, pathways):
     off = pm.Mechanisms()._replace(**{p: 0.0 for p in pathways})
@@ -237,13 +238,13 @@ def test_glycosuria_starts_below_the_lowered_threshold_and_is_a_non_increasing_f
 def test_metformin_s_gluconeogenic_sink_removes_part_of_the_excess_above_140_mg_dl_only():
     x = med.Exposure(*(np.zeros(4) for _ in med.Exposure._fields))._replace(metformin=np.full(4, 2000.0))
     g = np.array([100.0, 140.0, 200.0, 279.0])
-    sink = np.asarray(med.gluconeogenic_sink(x, g))
+    sink = np.asarray(med.gluconeogenic_sink(x, g, pm.Mechanisms()))
     # normal basal production up to about 140 mg/dL (DeFronzo 1988): nothing to remove there
     assert sink[0] == 0.0 and sink[1] == 0.0 and 0.0 < sink[2] < sink[3]
     # Hundal 2000: at 279 mg/dL production is about twice normal and metformin cut it by 24 %, i.e. about 0.48 of the
     # excess at the usual dose (the reference subject's basal production is 1.92 mg/kg/min)
     assert sink[3] / (1.916 * (279.0 / 140.0 - 1.0)) == pytest.approx(0.48, abs=0.01)
-    assert np.all(np.asarray(med.gluconeogenic_sink(x._replace(metformin=np.zeros(4)), g)) == 0.0)
+    assert np.all(np.asarray(med.gluconeogenic_sink(x._replace(metformin=np.zeros(4)), g, pm.Mechanisms())) == 0.0)
 
 
 def test_metformin_lowers_fasting_glucose_of_poorly_controlled_diabetes_about_as_hundal_measured():
@@ -464,3 +465,10 @@ def test_explain_attributes_a_drug_s_effect_to_its_pathways():
     assert {"appetite", "incretin"} <= set(rows.index)
     # both lower HbA1c; the contributions and the rest add up to the total change (Shapley)
     assert rows.loc["appetite", "contribution"] < 0 and rows.loc["incretin", "contribution"] < 0
+    # metformin too: its cut of gluconeogenesis lowers HbA1c in diabetes (fasting glucose 153 mg/dL, above the
+    # 140 mg/dL where its sink begins; Hundal 2000) and its GDF15 appetite term takes weight off (Coll 2020)
+    sc = scenario({"type": "metformin", "start_year": 0, "mg_per_day": 2000}, name="met")
+    rows = explain(person, "T2D", years=2, scenario=sc).pathways.set_index("pathway")
+    assert rows.loc["gluconeogenesis", "contribution"] < 0
+    weight = explain(person, "weight_kg", years=2, scenario=sc).pathways.set_index("pathway")
+    assert weight.loc["gdf15", "contribution"] < 0

@@ -47,12 +47,17 @@ SWITCHES = {
                                                                  "threshold and its calories, the restored "
                                                                  "tubuloglomerular feedback (less hyperfiltration) "
                                                                  "and the natriuretic fall of blood pressure"),
+    "gluconeogenesis": ("hepatic gluconeogenesis (metformin)", "metformin's cut of gluconeogenesis above fasting "
+                                                               "glucose 140 mg/dL and its gains in liver and muscle "
+                                                               "insulin action"),
+    "gdf15": ("GDF15 appetite (metformin)", "metformin's GDF15-mediated fall in energy intake"),
 }
 
 #: The pathways each intervention type acts through (``irsim explain`` adds them when a scenario holds the drug).
 PATHWAYS_OF = {"semaglutide": ("appetite", "incretin"), "tirzepatide": ("appetite", "incretin", "gip_adipose"),
                "pioglitazone": ("insulin_sensitizer",), "sulfonylurea": ("secretagogue",),
-               "basal_insulin": ("exogenous_insulin",), "sglt2_inhibitor": ("glycosuria",)}
+               "basal_insulin": ("exogenous_insulin",), "sglt2_inhibitor": ("glycosuria",),
+               "metformin": ("gluconeogenesis", "gdf15")}
 
 #: Drugs ``usual_care`` can add, each with its field ``care_<drug>`` of :class:`~.progression.Inputs` (its step).
 CARE_STEPS = CARE_DRUGS
@@ -202,13 +207,13 @@ def untreated_glycosuria(glucose_mg_dl, filtration):
     return _excretion_slope(filtration) * jnp.maximum(glucose_mg_dl - untreated_threshold(), 0.0)
 
 
-def gluconeogenic_sink(x: Exposure, fpg_mg_dl):
+def gluconeogenic_sink(x: Exposure, fpg_mg_dl, mech):
     """Glucose production metformin removes at fasting glucose ``G``, mg/kg/min, a sink like urinary glucose: a share
     ``metformin.excess_inhibition`` (full occupancy) of the excess production, the reference subject's basal
     production times ``G / G_t - 1`` above ``G_t = metformin.excess_threshold`` (DeFronzo 1988; Hundal 2000). None
     at or below the threshold; non-decreasing in ``G``."""
     excess = jnp.maximum(fpg_mg_dl / c("metformin.excess_threshold") - 1.0, 0.0) * _meal_reference().egp
-    return c("metformin.excess_inhibition") * metformin_occupancy(x) * excess
+    return c("metformin.excess_inhibition") * mech.gluconeogenesis * metformin_occupancy(x) * excess
 
 
 def egp_factor(sink_mg_kg_min, drive_mg_kg_min):

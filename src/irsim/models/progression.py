@@ -153,6 +153,8 @@ class Mechanisms(NamedTuple):
     secretagogue: Any = 1.0        # sulfonylurea: secretion at any glucose, beta-cell wear
     exogenous_insulin: Any = 1.0   # injected basal insulin
     glycosuria: Any = 1.0          # SGLT2 inhibitor: urinary glucose and calories, less hyperfiltration, natriuresis
+    gluconeogenesis: Any = 1.0     # metformin: less hepatic gluconeogenesis, more liver and muscle insulin action
+    gdf15: Any = 1.0               # metformin: GDF15-mediated fall in energy intake
 
 
 # ------------------------------------------------------------------ body composition
@@ -363,7 +365,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # adiposity beyond the triad's pathways (adipokines, ectopic fat): sensitivity follows weight relative to year 0
     size = (s.weight / p.w_set0) ** (-c("sensitivity.weight_elasticity"))
     drift = jnp.exp(-p.sensitivity_drift * t)
-    met_share = med.metformin_occupancy(x)
+    met_share = mech.gluconeogenesis * med.metformin_occupancy(x)
     muscle_si = (g_muscle * p.muscle0 * drift * size * (1.0 + c("sensitivity.muscle_activity_gain") * act)
                  * (1.0 + c("sensitivity.metformin_muscle") * met_share)
                  / (1.0 + c("sensitivity.cortisol_muscle") * cort) / (1.0 + jnk + er + c("triad.irs_pkc") * lipid))
@@ -385,7 +387,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # (Ferrannini E et al. JCI 2014;124:499-508; Merovci A et al. JCI 2014;124:509-14)
     fasted = deficit_drive(s.energy + s.urine_kcal)
     sink = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight  # noqa: E731
-                                    + med.gluconeogenic_sink(x, g),
+                                    + med.gluconeogenic_sink(x, g, mech),
                                     meal_surrogate.egp_drive_mg_kg_min(knobs["beta_mass"] + extra(g), knobs["liver_si"]))
     egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0])  # noqa: E731
     fast = with_fasting_secretion(fast, knobs, extra, egp, insulin)
@@ -593,7 +595,7 @@ def intake_feedback(drug_weight):
     return -med.c("appetite.feedback") * jnp.minimum(drug_weight, 0.0)
 
 
-def weight_update(t, s: State, p: Params, u: Inputs, dt, d: Derived):
+def weight_update(t, s: State, p: Params, u: Inputs, mech: Mechanisms, dt, d: Derived):
     """Hall 2011 linearised energy balance (exact over the step), or the prescribed programme weight; returns the
     weight and the part of its change due to the energy terms below. An appetite-lowering drug lowers intake by ``D``
     (an SGLT2 inhibitor loses ``D`` in urine; glycosuria above year 0's, as hyperglycaemia worsens, loses it too, and
@@ -610,7 +612,7 @@ def weight_update(t, s: State, p: Params, u: Inputs, dt, d: Derived):
     w_set = p.w_set0 + jnp.maximum(gain, 0.0)
     # the drugs' energy deficit before the intake feedback: appetite (GLP-1/GIP) and urinary glucose (SGLT2)
     x, drop = d.exposure, d.appetite_drop + d.glycosuria_kcal
-    metformin = c("body.metformin_energy") * med.metformin_occupancy(x)
+    metformin = c("body.metformin_energy") * mech.gdf15 * med.metformin_occupancy(x)
     # hyperglycaemia's own glycosuria beyond year 0's (what the starting weight is in balance with) is lost too, so
     # better glycaemia keeps energy (Makimattila 1999); the feedback answers a loss only (intake did not fall as weight
     # rose on insulin, ibid.): it acts while the drug-induced weight is below zero or heads there
@@ -636,7 +638,7 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
     d = derive(t, s, p, u, mech, ref)
     tg = targets(s, p, u, mech, d)
     a1c_target = adag_hba1c(mean_glucose(d.fast)) + p.a1c_offset
-    weight, drug_weight = weight_update(t, s, p, u, dt, d)
+    weight, drug_weight = weight_update(t, s, p, u, mech, dt, d)
     fpg, g2h = d.fast["fasting_glucose_mg_dl"], d.fast["ogtt_glucose_120"]
     # usual care: at each check (yearly by default), diabetes found starts it, and a step is added while HbA1c is
     # above target or fasting glucose above the policy's limit

@@ -49,6 +49,10 @@ def test_target_judging():
     open_hi = T.Target("a", "s", "q", None, "u", "b", "qualitative", "p", "whitehall", "c", "test", interval=(3.0, None))
     assert open_hi.judge(math.inf) == T.PASS and open_hi.judge(2.9) == T.FAIL
     assert open_hi.tolerance_text() == ">= 3.00"
+    # how far outside, in band widths (a one-sided band: in units of its bound): 0 inside, None without a value
+    assert rel.miss(10.5) == 0.0 and rel.miss(float("nan")) is None
+    assert rel.miss(11.5) == pytest.approx(0.25) and rel.miss(8.6) == pytest.approx(0.2)  # band 9-11, width 2
+    assert open_hi.miss(2.7) == pytest.approx(0.1) and open_hi.miss(math.inf) == 0.0
 
 
 def test_bad_targets_file_lists_every_problem(tmp_path):
@@ -162,8 +166,14 @@ def test_every_protocol_measures_each_target_and_the_report_shows_every_row(tmp_
     for name in STUDIES:
         assert (tmp_path / "validation" / f"{name}.png").stat().st_size > 5000
         assert f"validation/{name}.png" in text
+    # the held-out failures listed nearest first, each with its distance from the band
+    if "## Held-out failures by distance from the band" in text:
+        section = text.split("## Held-out failures by distance from the band")[1].split("\n## ")[0]
+        dist = [float(line.rstrip(" |").rsplit("|", 1)[1]) for line in section.splitlines() if line.startswith("| `")]
+        assert dist and dist == sorted(dist) and min(dist) >= 0.0
     data = json.loads((tmp_path / "validation" / "results.json").read_text())
     assert len(data["targets"]) == len(TARGETS)
+    assert all((t["miss"] == 0.0) == (t["result"] == "pass") for t in data["targets"] if t["miss"] is not None)
     assert {t["role"] for t in data["targets"]} == {"test", "calibration"}
     assert data["summary"]["test"]["targets"] + data["summary"]["calibration"]["targets"] + data["summary"]["retired"] \
         == len(TARGETS)

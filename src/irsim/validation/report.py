@@ -90,6 +90,26 @@ def replicate_rows(runs: list, targets: list[Target]) -> dict:
             "summary": [summary(table) for table in tables], "targets": per_target}
 
 
+def _distance_section(table: list[dict]) -> list[str]:
+    """The held-out rows that fail, nearest first: how far outside its band each lies, in band widths
+    (:meth:`Target.miss`), so a row at its band's edge reads apart from one the model misses by far."""
+    failed = sorted((row for row in table if row["target"].role == "test" and not row["target"].retired
+                     and row["result"] == FAIL), key=lambda row: row["target"].miss(row["model"]))
+    if not failed:
+        return []
+    L = ["## Held-out failures by distance from the band", "",
+         "Outside by: the distance from the model's value to the nearest end of the accepted range, in widths of "
+         "that range (for a one-sided band, in units of its bound); below 0.1 the row sits at its band's edge and "
+         "can change with the seed (section Seed replicates).", "",
+         "| Target | Study | Model | Accepted range | Outside by |", "|---|---|---|---|---|"]
+    for row in failed:
+        t: Target = row["target"]
+        lo, hi = t.bounds()
+        rng = f"{fmt_model(lo)} to {fmt_model(hi)}".replace("-inf to ", "<= ").replace(" to inf", " or more")
+        L.append(f"| `{t.id}` | {t.study} | {fmt_model(row['model'])} | {rng} | {t.miss(row['model']):.2f} |")
+    return L + [""]
+
+
 def _replicate_section(rep: dict) -> list[str]:
     """The report's section on seed replicates: pass counts per seed and the rows whose result depends on it."""
     seeds = rep["seeds"]
@@ -178,6 +198,7 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
         L.append(f"| `{t.id}` | {t.study}{dagger} | {t.quantity} | {t.published_text()} | {t.tolerance_text()} "
                  f"| {fmt_model(row['model'])} | {result} | {t.grade} | {t.role} |")
     L.append("")
+    L += _distance_section(table)
     if rep:
         L += _replicate_section(rep)
 
@@ -241,7 +262,8 @@ def write(results, targets: list[Target], out: str | Path = "docs/validation.md"
         "n": n, "seed": seed, "quick": quick, "version": __version__, "overrides": dict(overrides or {}),
         "summary": roles,
         "targets": [{"id": row["target"].id, "published": row["target"].value, "model": _json_num(row["model"]),
-                     "result": row["result"], "role": row["target"].role, "retired": row["target"].retired}
+                     "result": row["result"], "miss": _json_num(row["target"].miss(row["model"])),
+                     "role": row["target"].role, "retired": row["target"].retired}
                     for row in table],
         "counts": {r.name: r.counts for r in results},
         **({"replicates": {"seeds": rep["seeds"], "summary": rep["summary"],

@@ -109,6 +109,19 @@ class Target:
             d = float(self.tolerance["absolute"])
         return v - d, v + d
 
+    def miss(self, model_value: float | None) -> float | None:
+        """How far a model value lies outside the accepted range, in band widths (``hi - lo``; for a one-sided band
+        the bound's own size): 0 inside, ``None`` without a value. Tells a row at its band's edge from one that is
+        far off."""
+        if model_value is None or math.isnan(model_value):
+            return None
+        lo, hi = self.bounds()
+        if lo <= model_value <= hi:
+            return 0.0
+        width = hi - lo if math.isfinite(hi - lo) else abs(lo if math.isfinite(lo) else hi)
+        edge = lo if model_value < lo else hi
+        return abs(model_value - edge) / (width if width > 0 else 1.0)
+
     def judge(self, model_value: float | None) -> str:
         if model_value is None or math.isnan(model_value):
             return NO_VALUE

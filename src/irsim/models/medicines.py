@@ -211,7 +211,7 @@ def gluconeogenic_sink(x: Exposure, fpg_mg_dl, mech):
     """Glucose production metformin removes at fasting glucose ``G``, mg/kg/min, a sink like urinary glucose: a share
     ``metformin.excess_inhibition`` (full occupancy) of the excess production, the reference subject's basal
     production times ``G / G_t - 1`` above ``G_t = metformin.excess_threshold`` (DeFronzo 1988; Hundal 2000). None
-    at or below the threshold; non-decreasing in ``G``."""
+    at or below the threshold (or with the ``gluconeogenesis`` pathway knocked out); non-decreasing in ``G``."""
     excess = jnp.maximum(fpg_mg_dl / c("metformin.excess_threshold") - 1.0, 0.0) * _meal_reference().egp
     return c("metformin.excess_inhibition") * mech.gluconeogenesis * metformin_occupancy(x) * excess
 

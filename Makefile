@@ -40,8 +40,11 @@ serve: $(STAMP)
 surrogate: $(STAMP)
 	$(PY) -c "from irsim.models.meal_surrogate import table; table()"
 
+# Two test processes on two cores: each runs XLA on one thread (as the trial engine's Dask workers do), instead of
+# both spreading over every core (warm suite about a fifth faster; docs/performance.md)
 test: $(DEVSTAMP) surrogate
-	$(PY) -m pytest -n 2 --dist loadfile -q -m "not slow"
+	XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1 $$XLA_FLAGS" \
+	  $(PY) -m pytest -n 2 --dist loadfile -q -m "not slow"
 
 test-slow: $(DEVSTAMP) surrogate
 	$(PY) -m pytest -q -m slow

@@ -104,9 +104,7 @@ def _distance_section(table: list[dict]) -> list[str]:
          "| Target | Study | Model | Accepted range | Outside by |", "|---|---|---|---|---|"]
     for row in failed:
         t: Target = row["target"]
-        lo, hi = t.bounds()
-        rng = f"{fmt_model(lo)} to {fmt_model(hi)}".replace("-inf to ", "<= ").replace(" to inf", " or more")
-        L.append(f"| `{t.id}` | {t.study} | {fmt_model(row['model'])} | {rng} | {t.miss(row['model']):.2f} |")
+        L.append(f"| `{t.id}` | {t.study} | {fmt_model(row['model'])} | {t.range_text()} | {t.miss(row['model']):.2f} |")
     return L + [""]
 
 

@@ -136,14 +136,18 @@ class Target:
             return f"{self.display} ({_fmt(self.value)}{unit})"
         return self.display or f"{_fmt(self.value)}{unit}"
 
+    def range_text(self) -> str:
+        """The accepted range (:meth:`bounds`): "lo to hi", or "<= hi" / ">= lo" where open."""
+        lo, hi = self.bounds()
+        if not math.isfinite(lo):
+            return f"<= {_fmt(hi)}"
+        if not math.isfinite(hi):
+            return f">= {_fmt(lo)}"
+        return f"{_fmt(lo)} to {_fmt(hi)}"
+
     def tolerance_text(self) -> str:
         if self.interval is not None:
-            lo, hi = self.interval
-            if lo is None:
-                return f"<= {_fmt(hi)}"
-            if hi is None:
-                return f">= {_fmt(lo)}"
-            return f"{_fmt(lo)} to {_fmt(hi)}"
+            return self.range_text()
         if "relative" in self.tolerance:
             return f"+-{100 * float(self.tolerance['relative']):g} %"
         return f"+-{_fmt(self.tolerance['absolute'])}"

@@ -403,9 +403,10 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # untreated glycosuria beyond year 0's, at this month's filtration (g/day)
     urine0 = (med.untreated_glycosuria(day, p.filtration)
               - med.untreated_glycosuria(p.mean_glucose0, p.filtration)) * 1440.0 / 1000.0
+    feed, _ = intake_feedback(s.drug_weight, drop + (urine + urine0) * med.c("sglt2.kcal_per_g"))
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
                    gx, ros, supply, resp, x, dose * mech.exogenous_insulin, med.weight_offset(x, mech), drop,
-                   100.0 * (-drop + intake_feedback(s.drug_weight)) / maintenance,
+                   100.0 * (-drop + feed) / maintenance,
                    urine, urine * med.c("sglt2.kcal_per_g"), urine0 * med.c("sglt2.kcal_per_g"),
                    med.hypoglycaemia_hazard(x, dose, mech), elasticity)
 
@@ -589,10 +590,15 @@ def beta_mass_rate(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict)
     return (proliferation(d) - apoptosis(s, mech, d, ref)) / c("beta.tau_mass")
 
 
-def intake_feedback(drug_weight):
+def intake_feedback(drug_weight, net):
     """Extra energy intake answering the weight lost to medicines' energy terms or glycosuria, kcal/day: medicines.yaml
-    ``appetite.feedback`` per kg lost (Polidori 2016); none for a gain."""
-    return -med.c("appetite.feedback") * jnp.minimum(drug_weight, 0.0)
+    ``appetite.feedback`` per kg lost (Polidori 2016); none for a gain. ``net``: the losses still imposed, kcal/day
+    (appetite drop and urinary glucose). The feedback replaces imposed losses in full, but its surplus over them is
+    bounded by ``appetite.surplus_max`` (fitted on SURMOUNT-4's regain after stopping): returns (intake, bounded)."""
+    feed, imposed = -med.c("appetite.feedback") * jnp.minimum(drug_weight, 0.0), jnp.maximum(net, 0.0)
+    top = med.c("appetite.surplus_max")
+    bounded = feed - imposed > top
+    return jnp.where(bounded, top + imposed, feed), bounded
 
 
 def weight_update(t, s: State, p: Params, u: Inputs, mech: Mechanisms, dt, d: Derived):
@@ -603,7 +609,8 @@ def weight_update(t, s: State, p: Params, u: Inputs, mech: Mechanisms, dt, d: De
     measured on canagliflozin): ``w_d`` relaxes to ``-D c / (1 + k c)`` with time constant ``tau / (1 + k c)``
     (``c = tau / rho``, kg per kcal/day at equilibrium), the exact linear response of the same energy balance. The
     feedback answers a loss only: a gain (``D < 0`` from ``w_d = 0``) relaxes to ``-D c`` with ``tau`` (intake did not
-    fall as weight rose on insulin; Makimattila 1999)."""
+    fall as weight rose on insulin; Makimattila 1999). The feedback's surplus over the losses still imposed is bounded
+    (:func:`intake_feedback`): after a drug stops, ``w_d`` relaxes to the bounded surplus's equilibrium with ``tau``."""
     age = p.age0 + t
     # secular gain, attenuated by habitual activity (Hankinson AL et al. JAMA 2010;304:2603-10)
     slowing = jnp.maximum(1.0 - c("body.secular_gain_activity") * activity_level(p.activity0), 0.0)
@@ -619,9 +626,12 @@ def weight_update(t, s: State, p: Params, u: Inputs, mech: Mechanisms, dt, d: De
     net = drop + d.glycosuria_change_kcal
     loss = (net > 0.0) | (s.drug_weight < 0.0)
     k, cw = jnp.where(loss, med.c("appetite.feedback"), 0.0), p.tau_w * 365.25 / p.rho
-    drug_weight = _relax(s.drug_weight, -net * cw / (1.0 + k * cw), p.tau_w / (1.0 + k * cw), dt)
-    energy = (u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - net
-              + intake_feedback(s.drug_weight))
+    # once the imposed losses end (a drug stopped) the bounded surplus lets the weight return with the body's own
+    # time constant tau instead of tau / (1 + k c)
+    feed, bounded = intake_feedback(s.drug_weight, net)
+    drug_weight = jnp.where(bounded, _relax(s.drug_weight, (feed - net) * cw, p.tau_w, dt),
+                            _relax(s.drug_weight, -net * cw / (1.0 + k * cw), p.tau_w / (1.0 + k * cw), dt))
+    energy = u.energy - c("body.activity_kcal_per_min") * u.activity / 7.0 - metformin - net + feed
     w_eq = w_set + energy * cw
     free = _relax(s.weight, w_eq, p.tau_w, dt)
     w_next_set = w_set + c("body.secular_gain") * slowing * dt * (age + dt <= c("body.secular_gain_until_age"))

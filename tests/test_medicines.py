@@ -397,7 +397,9 @@ def test_weight_rises_on_insulin_as_glycosuria_ends_as_makimattila_measured():
                                              "titrate_to_fasting_glucose": "150 mg/dL"}))
     gain = out[12, C["weight_kg"]] - out[0, C["weight_kg"]]
     assert ((gain > 4.4) & (gain < 10.6)).all()
-    assert np.all(out[:, C["drug_intake_change_percent"]] == 0.0)  # a gain: no intake feedback (intake unchanged)
+    # a gain: no intake feedback (intake unchanged; to rounding: in the first month the untreated glycosuria is
+    # compared with year 0's, computed by another compiled program, and may differ in the 16th digit)
+    assert np.allclose(out[:, C["drug_intake_change_percent"]], 0.0, rtol=0.0, atol=1e-9)
 
 
 def test_a_fixed_insulin_dose_lowers_fasting_glucose_more_when_larger(t2d):

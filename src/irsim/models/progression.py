@@ -403,11 +403,11 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # untreated glycosuria beyond year 0's, at this month's filtration (g/day)
     urine0 = (med.untreated_glycosuria(day, p.filtration)
               - med.untreated_glycosuria(p.mean_glucose0, p.filtration)) * 1440.0 / 1000.0
-    feed, _ = intake_feedback(s.drug_weight, drop + (urine + urine0) * med.c("sglt2.kcal_per_g"))
+    urine_kcal, urine0_kcal = (g * med.c("sglt2.kcal_per_g") for g in (urine, urine0))
+    feed, _ = intake_feedback(s.drug_weight, drop + urine_kcal + urine0_kcal)
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
                    gx, ros, supply, resp, x, dose * mech.exogenous_insulin, med.weight_offset(x, mech), drop,
-                   100.0 * (-drop + feed) / maintenance,
-                   urine, urine * med.c("sglt2.kcal_per_g"), urine0 * med.c("sglt2.kcal_per_g"),
+                   100.0 * (-drop + feed) / maintenance, urine, urine_kcal, urine0_kcal,
                    med.hypoglycaemia_hazard(x, dose, mech), elasticity)
 
 

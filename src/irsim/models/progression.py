@@ -245,6 +245,17 @@ def stimulated(s: State, p: Params, mech: Mechanisms):
     return p.responsivity * (1.0 - s.glucotoxic) / lipo
 
 
+def incretin_loss(s: State):
+    """Oral-to-intravenous potentiation of stimulated secretion relative to normal tolerance's (1: intact; 1 /
+    ``incretin_potentiation``: none left). It follows the same relaxed glycaemic exposure as the glucotoxic state: the
+    day-mean glucose that state implies, through a steep Hill around ``incretin_loss_half`` (Mari 2013, Muscelli 2008)."""
+    h = jnp.clip(s.glucotoxic / c("beta.gluco_tox_max"), 1e-9, 1.0 - 1e-9)
+    g = c("beta.gluco_tox_half") * (h / (1.0 - h)) ** (1.0 / c("beta.gluco_tox_hill"))
+    q = 1.0 / (1.0 + (c("beta.incretin_loss_half") / g) ** c("beta.incretin_loss_hill"))
+    pot = c("beta.incretin_potentiation")
+    return (1.0 + (pot - 1.0) * (1.0 - q)) / pot
+
+
 def functional_mass(s: State):
     """Beta-cell mass that keeps its identity and secretes: mass x capacity ** exponent (dedifferentiated cells
     stop secreting; Talchai 2012)."""
@@ -374,7 +385,8 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
                 / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
     incretin = med.stimulated_gain(x, mech)
     resp = stimulated(s, p, mech) * incretin
-    knobs = meal_knobs(muscle_si, liver_si, functional_mass(s) * med.secretion_gain(x, mech), s.beta_function, resp)
+    knobs = meal_knobs(muscle_si, liver_si, functional_mass(s) * med.secretion_gain(x, mech), s.beta_function,
+                       resp * incretin_loss(s))
     # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     fast = meal_surrogate.table().lookup(knobs, p.w_set0)
     dose = med.insulin_dose(u, s, x)

@@ -341,12 +341,12 @@ def _tissues(full: np.ndarray, idx: dict) -> dict[str, pd.DataFrame]:
     from ..models import meal_surrogate
 
     groups = (("muscle_insulin_sensitivity_rel",), ("liver_insulin_sensitivity_rel",),
-              ("beta_cell_mass_rel", "beta_cell_function_rel", "beta_cell_responsivity_rel"))
+              ("beta_cell_mass_rel", "beta_cell_function_rel", "beta_cell_responsivity_rel", "incretin_effect_rel"))
     combos = list(itertools.product((0, 1), repeat=len(groups)))
     cols = {c: np.array([full[-1 if on[g] else 0, idx[c]] for on in combos])
             for g, grp in enumerate(groups) for c in grp}
     # the progression model evaluates the fast model at the year-0 body size (meals scale with intake)
-    knobs = pm.meal_knobs(*(cols[c] for g in groups for c in g))
+    knobs = pm.record_knobs(cols.__getitem__)
     f = meal_surrogate.table().lookup(knobs, np.full(len(combos), full[0, idx["weight_kg"]]))
     masks = np.array([sum(b << i for i, b in enumerate(on)) for on in combos])
     order = np.argsort(masks)

@@ -107,7 +107,10 @@ CORE = Organ(
         "beta_cell_capacity_rel": ("x reference", "beta-cell functional capacity (1 = intact)"),
         "pancreatic_fat_rel": ("x reference", "pancreatic (islet) fat"),
         "beta_cell_responsivity_rel": ("x reference",
-                                       "stimulated (first-phase) responsivity of secretion, x reference"),
+                                       "stimulated (first-phase) responsivity of secretion to intravenous glucose, "
+                                       "x reference"),
+        "incretin_effect_rel": ("x normal", "endogenous incretin potentiation of secretion stimulated by oral glucose "
+                                            "(meals, OGTT), x normal tolerance's; lost with chronic hyperglycaemia"),
         "drug_intake_change_percent": ("%", "energy intake changed by appetite-lowering drugs, net of the body's "
                                             "feedback on weight lost to them or to glycosuria (drug-induced or "
                                             "hyperglycaemic), % of maintenance intake"),
@@ -453,7 +456,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
         s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity, s.islet_fat,
-        d.stimulated, d.intake_change, d.urinary_glucose, d.insulin_dose, d.hypoglycaemia,
+        d.stimulated, d.incretin_effect, d.intake_change, d.urinary_glucose, d.insulin_dose, d.hypoglycaemia,
     )
 
 

@@ -237,6 +237,14 @@ def meal_knobs(muscle_si, liver_si, functional, function, stimulated) -> dict:
             "beta_function": function ** (1.0 - phi) * stimulated}
 
 
+def record_knobs(get) -> dict:
+    """The fast model's knobs from a run's recorded columns (``get(name)``): the oral stimulated responsivity is the
+    recorded (intravenous) responsivity times the endogenous incretin effect."""
+    return meal_knobs(get("muscle_insulin_sensitivity_rel"), get("liver_insulin_sensitivity_rel"),
+                      get("beta_cell_mass_rel"), get("beta_cell_function_rel"),
+                      get("beta_cell_responsivity_rel") * get("incretin_effect_rel"))
+
+
 def stimulated(s: State, p: Params, mech: Mechanisms):
     """Stimulated responsivity of secretion: the person's constant, suppressed reversibly by islet triglyceride above
     the lean reference (Taylor's twin cycle: first-phase insulin recovered as pancreatic fat fell; Lim 2011) and by
@@ -290,6 +298,7 @@ class Derived(NamedTuple):
     glycosuria_change_kcal: Any  # calories of untreated glycosuria beyond year 0's (at the day-mean glucose), kcal/day
     hypoglycaemia: Any    # annual hazard of substantive hypoglycaemia caused by a sulfonylurea or basal insulin, 1/year
     fasting_elasticity: Any  # d ln fasting glucose / d ln secretory function (<= 0): the loop step() closes implicitly
+    incretin_effect: Any  # endogenous incretin potentiation of oral stimulated secretion, x normal tolerance's
 
 
 def excess(x, switch):
@@ -385,8 +394,9 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
                 / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
     incretin = med.stimulated_gain(x, mech)
     resp = stimulated(s, p, mech) * incretin
+    endogenous = incretin_loss(s)
     knobs = meal_knobs(muscle_si, liver_si, functional_mass(s) * med.secretion_gain(x, mech), s.beta_function,
-                       resp * incretin_loss(s))
+                       resp * endogenous)
     # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     fast = meal_surrogate.table().lookup(knobs, p.w_set0)
     dose = med.insulin_dose(u, s, x)
@@ -420,7 +430,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
                    gx, ros, supply, resp, x, dose * mech.exogenous_insulin, med.weight_offset(x, mech), drop,
                    100.0 * (-drop + feed) / maintenance, urine, urine_kcal, urine0_kcal,
-                   med.hypoglycaemia_hazard(x, dose, mech), elasticity)
+                   med.hypoglycaemia_hazard(x, dose, mech), elasticity, endogenous)
 
 
 def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:

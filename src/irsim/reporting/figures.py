@@ -175,8 +175,10 @@ def region_grid(weight_kg: float, n: int = 90) -> tuple[np.ndarray, np.ndarray, 
 
 
 def secretory_capacity(rows):
-    """Beta-cell capacity on the map's axis: functional mass x secretory function x stimulated responsivity."""
-    return rows["beta_cell_mass_rel"] * rows["beta_cell_function_rel"] * rows["beta_cell_responsivity_rel"]
+    """Beta-cell capacity on the map's axis: functional mass x secretory function x oral stimulated responsivity
+    (intravenous responsivity x incretin effect)."""
+    return (rows["beta_cell_mass_rel"] * rows["beta_cell_function_rel"] * rows["beta_cell_responsivity_rel"]
+            * rows["incretin_effect_rel"])
 
 
 def where_figure(df):

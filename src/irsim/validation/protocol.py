@@ -282,14 +282,13 @@ def first_trigger(out: np.ndarray, fpg_every: int = 6, ogtt_every: int = 12) -> 
 def insulinogenic_index(out_t: np.ndarray) -> np.ndarray:
     """dI30/dG30 (pmol/L per mmol/L) at one time (``out_t``: ``(n_columns, N)``). The run array has no OGTT
     30-min values, so they are read from the meal-model surrogate at each person's current knobs (muscle and
-    liver sensitivity, beta-cell mass, function and stimulated responsivity) and weight, all of which the run array records."""
+    liver sensitivity, beta-cell mass, function, stimulated responsivity and the incretin effect) and weight, all of
+    which the run array records."""
     from ..models import meal_surrogate as ms
     from ..models import progression as pm
 
     g = lambda name: out_t[_IDX[name]]  # noqa: E731
-    f = ms.table().lookup(pm.meal_knobs(g("muscle_insulin_sensitivity_rel"), g("liver_insulin_sensitivity_rel"),
-                                        g("beta_cell_mass_rel"), g("beta_cell_function_rel"),
-                                        g("beta_cell_responsivity_rel")), g("weight_kg"))
+    f = ms.table().lookup(pm.record_knobs(g), g("weight_kg"))
     di = np.asarray(f["ogtt_insulin_30"]) - np.asarray(f["fasting_insulin_pmol_l"])
     dg = (np.asarray(f["ogtt_glucose_30"]) - np.asarray(f["fasting_glucose_mg_dl"])) / MGDL
     with np.errstate(invalid="ignore", divide="ignore"):

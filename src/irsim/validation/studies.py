@@ -71,8 +71,12 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     hb, hs = h2.beta_percent, h2.s_percent
     k = {int(o): i for i, o in enumerate(WH_OFFSETS)}
 
+    # the study measured its participants at its examinations only: a case's trajectory holds the records of its own
+    # 5-yearly phases (non-diabetic before diagnosis by construction), at diagnosis only when an examination found it
+    examined = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % WH_VISIT_EVERY == 0
+
     def traj(v, mean=nanmean):
-        a = align(v[:, cases], dx[cases], WH_OFFSETS)
+        a = align(np.where(examined, v, np.nan)[:, cases], dx[cases], WH_OFFSETS)
         return mean(a, axis=1), np.isfinite(a).sum(axis=1)
 
     m_fpg, cnt = traj(fpg)

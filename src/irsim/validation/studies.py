@@ -556,6 +556,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "years (random phase). Cases diagnosed at year >= "
         f"{WH_MIN_PRE}" " are aligned on diagnosis and averaged over years -8..0 (mean glucose; geometric mean "
         "HOMA, as HOMA indices are log-normal); years -13..-9 come from the cases with that much record. "
+        "A case's trajectory holds only the records of its own 5-yearly examinations, as the study's did (801 "
+        "measurements for its 505 cases): none at diagnosis for a case a doctor found between examinations. "
         "Controls: never diagnosed; HOMA-%B slope by least squares over their follow-up. HOMA2 %B and %S (the "
         "scale the study used; Oxford calculator grid, `assessment.homa2`) from the measured fasting glucose and "
         "insulin (within-person variation, Mooy 1996).",

@@ -109,8 +109,9 @@ CORE = Organ(
         "beta_cell_responsivity_rel": ("x reference",
                                        "stimulated (first-phase) responsivity of secretion to intravenous glucose, "
                                        "x reference"),
-        "incretin_effect_rel": ("x normal", "endogenous incretin potentiation of secretion stimulated by oral glucose "
-                                            "(meals, OGTT), x normal tolerance's; lost with chronic hyperglycaemia"),
+        "incretin_effect_rel": ("x reference", "endogenous incretin potentiation of secretion stimulated by oral "
+                                               "glucose (meals, OGTT), 1 = normal tolerance's; lost with chronic "
+                                               "hyperglycaemia"),
         "drug_intake_change_percent": ("%", "energy intake changed by appetite-lowering drugs, net of the body's "
                                             "feedback on weight lost to them or to glycosuria (drug-induced or "
                                             "hyperglycaemic), % of maintenance intake"),

@@ -234,7 +234,7 @@ def test_incretin_effect_is_lost_with_hyperglycaemia_on_oral_tests_only():
 
     def factor(day_mean):
         g = pm.c("beta.gluco_tox_max") / (1.0 + (pm.c("beta.gluco_tox_half") / day_mean) ** pm.c("beta.gluco_tox_hill"))
-        return float(pm.incretin_loss(pm.State(*([0.0] * len(pm.State._fields)))._replace(glucotoxic=g)))
+        return float(pm.incretin_effect(pm.State(*([0.0] * len(pm.State._fields)))._replace(glucotoxic=g)))
 
     assert factor(100.0) > 0.95            # normal tolerance (HbA1c ~5.1 %)
     assert factor(117.0) > 2.0 / 2.4       # IGT-like day-mean glucose (HbA1c ~5.7 %): within normal's SD

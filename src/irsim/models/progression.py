@@ -253,7 +253,7 @@ def stimulated(s: State, p: Params, mech: Mechanisms):
     return p.responsivity * (1.0 - s.glucotoxic) / lipo
 
 
-def incretin_loss(s: State):
+def incretin_effect(s: State):
     """Oral-to-intravenous potentiation of stimulated secretion relative to normal tolerance's (1: intact; 1 /
     ``incretin_potentiation``: none left). It follows the same relaxed glycaemic exposure as the glucotoxic state: the
     day-mean glucose that state implies, through a steep Hill around ``incretin_loss_half`` (Mari 2013, Muscelli 2008)."""
@@ -394,7 +394,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
                 / (1.0 + jnk + er + c("triad.irs_pkc") * c("triad.liver_lipid_weight") * liver_lipid))
     incretin = med.stimulated_gain(x, mech)
     resp = stimulated(s, p, mech) * incretin
-    endogenous = incretin_loss(s)
+    endogenous = incretin_effect(s)
     knobs = meal_knobs(muscle_si, liver_si, functional_mass(s) * med.secretion_gain(x, mech), s.beta_function,
                        resp * endogenous)
     # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size

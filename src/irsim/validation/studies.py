@@ -55,8 +55,8 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     # (a random phase of the 5-year cycle); diagnosis at the first check that meets the criteria
     rng = np.random.default_rng(_population_seed(seed, "whitehall_visits"))
     phase, yearly = rng.integers(0, WH_VISIT_EVERY, n), rng.random(n) < WH_DOCTOR_SHARE
-    visit = ((np.arange(dm.shape[0])[:, None] - phase[None, :]) % WH_VISIT_EVERY == 0) | yearly[None, :]
-    dx = first_index(dm & visit)
+    examined = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % WH_VISIT_EVERY == 0
+    dx = first_index(dm & (examined | yearly[None, :]))
     cases = free & (dx >= WH_MIN_PRE)
     controls = free & (dx < 0)
     res.counts.update(persons=n, free_at_baseline=int(free.sum()), cases_any_year=int((free & (dx >= 1)).sum()),
@@ -73,8 +73,6 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 
     # the study measured its participants at its examinations only: a case's trajectory holds the records of its own
     # 5-yearly phases (non-diabetic before diagnosis by construction), at diagnosis only when an examination found it
-    examined = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % WH_VISIT_EVERY == 0
-
     def traj(v, mean=nanmean):
         a = align(np.where(examined, v, np.nan)[:, cases], dx[cases], WH_OFFSETS)
         return mean(a, axis=1), np.isfinite(a).sum(axis=1)

@@ -70,13 +70,10 @@ def test_fasting_state_maps_sensitivity_to_homa2_s_in_proportion():
         assert 0.75 < slope < 1.25, (b, slope)
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue #11): Topp's basal secretion shape G^2/(alpha + G^2) has the same "
-                   "glucose elasticity (1.42 at 90 mg/dL) in everyone, so per unit of beta-cell loss the fasting "
-                   "glucose rises too much and the insulin falls too little for HOMA2: %B follows the secretory knob "
-                   "as b^1.4 to b^1.9 (docs/progression.md, twenty-fourth session)")
 def test_fasting_state_maps_the_secretory_knob_to_homa2_beta_in_proportion():
     # The same for beta-cell function: HOMA2-%B should follow the secretory (mass) knob in proportion, log-log slope
-    # 1 +- 0.25, at any sensitivity
+    # 1 +- 0.25, at any sensitivity. Basal secretion's glucose shape carries HOMA2's fasting elasticity (topp_alpha,
+    # docs/progression.md, v2.12); with Topp's own alpha %B followed the knob as b^1.4 to b^1.9.
     b = np.array([0.5, 2.0])
     for si in (0.3, 0.5, 1.0):
         beta, _ = _homa2_of_fasting(np.full(2, si), np.full(2, si), b)

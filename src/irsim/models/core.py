@@ -412,8 +412,10 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
         tgt = jnp.log(jnp.where(has_ogtt, g2h, 100.0))
         step = jnp.clip((val - tgt) / jnp.where(jnp.abs(grad) > 1e-9, grad, -1e-9), -0.5, 0.5)
         x = jnp.where(has_ogtt, x - step, x)
-        # within the meal model's grid: x as the responsivity knob, the muscle offset as muscle sensitivity
-        x = jnp.clip(x, lo_x, hi_x)
+        # within the meal model's grid: the oral responsivity knob (x's share times the suppressions and the
+        # endogenous incretin effect, at this iteration's states), the muscle offset as muscle sensitivity
+        other = jnp.log(pm.stimulated(st, pr._replace(responsivity=ones), mech) * pm.incretin_effect(st))
+        x = jnp.clip(x, (lo_x - other) / (1.0 - share), (hi_x - other) / (1.0 - share))
         if share > 0:
             x = jnp.clip(x, (lo_si - lliv) / share, (hi_si - lliv) / share)
         pr, st = set_person(pr, st, fac, lliv, lmass, x)

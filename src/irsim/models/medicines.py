@@ -280,9 +280,16 @@ def incretin_mass_increment(mass_knob, incretin_gain, fpg_mg_dl):
     return mass_knob * incretin_gain * jnp.maximum(1.0 - _secretion_shape(gb0) / _secretion_shape(fpg_mg_dl), 0.0)
 
 
-def titrate(dose, fpg_mg_dl, target, weight, dt):
-    """Next month's titrated dose: start at ``insulin.start_units``, then multiply by (fasting glucose / target) **
-    gain per month (pro rata for other steps), up to ``insulin.max_units_per_kg`` x weight."""
-    gain = c("insulin.titration_gain") * dt * 12.0
-    nxt = jnp.where(dose > 0, dose * (fpg_mg_dl / target) ** gain, c("insulin.start_units"))
+def titrate(dose, fpg_mg_dl, target, weight, dt, elasticity):
+    """Next step's titrated dose: start at ``insulin.start_units``; then close ``insulin.titration_rate`` of the log
+    gap between fasting glucose and its target per month (compounded for other steps), with the dose's step set by
+    the treated fasting glucose's ``elasticity`` to it (a Newton step in log dose: the loop gain is the rate whatever
+    the shape of the dose response), raised by at most ``insulin.max_increase_per_week`` and lowered by at most half
+    per month, up to ``insulin.max_units_per_kg`` x weight."""
+    months = dt * 12.0
+    closed = 1.0 - (1.0 - c("insulin.titration_rate")) ** months
+    slope = jnp.minimum(elasticity, -c("insulin.min_dose_elasticity"))
+    factor = jnp.exp(jnp.maximum(closed * jnp.log(fpg_mg_dl / target) / -slope, -jnp.log(2.0) * months))
+    up = dose + c("insulin.max_increase_per_week") * dt * 365.25 / 7.0
+    nxt = jnp.where(dose > 0, jnp.minimum(dose * factor, up), c("insulin.start_units"))
     return jnp.minimum(nxt, c("insulin.max_units_per_kg") * weight)

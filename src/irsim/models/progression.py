@@ -454,7 +454,9 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0, in
 
     Basal insulin (``insulin``, its constant part of ``extra``) holds the fasting state down while the meals'
     excursions stay: its share of the added knob at the treated glucose is returned as ``basal_insulin_share``, with
-    which :func:`mean_glucose` raises the day's excess over fasting towards ``glycaemia.basal_insulin_day_excess``."""
+    which :func:`mean_glucose` raises the day's excess over fasting towards ``glycaemia.basal_insulin_day_excess``,
+    and the treated fasting glucose's elasticity to the dose (at the reached state, without the medicines' own
+    feedback through ``G``, which only flattens it) as ``insulin_dose_elasticity``, with which the titration steps."""
     table = meal_surrogate.table()
     fasting = lambda g: table.lookup_fasting(  # noqa: E731
         {**knobs, "beta_mass": knobs["beta_mass"] + extra(g), "egp": egp(g) * jnp.ones_like(g)})
@@ -466,16 +468,23 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0, in
         ha, hb = b - a, fasting(b)["fasting_glucose_mg_dl"] - b
         den = hb - ha
         g = jnp.where(den > 1e-9, a - ha * (b - a) / jnp.where(den > 1e-9, den, 1.0), b)
-        treated = fasting(g)
+        # the treated state and its slope in the added knob at the root, d ln FPG / d ln knob (forward mode)
+        total, e = knobs["beta_mass"] + extra(g), egp(g) * jnp.ones_like(g)
+        log_fpg = lambda z: jnp.log(table.lookup_fasting(  # noqa: E731
+            {**knobs, "beta_mass": total * jnp.exp(z), "egp": e})["fasting_glucose_mg_dl"])
+        treated = table.lookup_fasting({**knobs, "beta_mass": total, "egp": e})
+        _, slope = jax.jvp(log_fpg, (jnp.zeros_like(g),), (jnp.ones_like(g),))
         return (jnp.where(on, treated["fasting_glucose_mg_dl"], a),
-                jnp.where(on, treated["fasting_insulin_pmol_l"], fpi))
+                jnp.where(on, treated["fasting_insulin_pmol_l"], fpi),
+                jnp.where(on, jnp.minimum(slope, 0.0) * insulin / total, 0.0))
 
     # a batch on no such medicine this month skips the lookups (the usual case: no cost without medicines)
-    fpg, fpi = jax.lax.cond(jnp.any(on), solve, lambda _: (a, fpi), None)
+    fpg, fpi, dose_slope = jax.lax.cond(jnp.any(on), solve, lambda _: (a, fpi, jnp.zeros_like(a)), None)
     out = dict(fast)
     out["fasting_glucose_mg_dl"] = fpg
     out["fasting_insulin_pmol_l"] = fpi
     out["day_mean_glucose_mg_dl"] = fast["day_mean_glucose_mg_dl"] - (a - fpg)
+    out["insulin_dose_elasticity"] = dose_slope * jnp.ones_like(fpg)
     out["basal_insulin_share"] = jnp.where(on, insulin / jnp.maximum(extra(fpg), 1e-12), 0.0) * jnp.ones_like(fpg)
     for k in ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120"):
         out[k] = fast[k] * fpg / a
@@ -683,7 +692,8 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
     function = _relax_implicit(s.beta_function, tg["beta_function"], tg["beta_function_slope"], c("beta.tau_function"),
                                dt)
     # titration reads the fasting glucose that this step's secretory function gives (the two loops in sequence:
-    # both correcting the same excess at once overshoots when function is fast)
+    # both correcting the same excess at once overshoots when function is fast), and its step the dose response with
+    # function's answer to the change of glucose: d ln FPG / d ln dose / (1 - d target / d sigma)
     fpg_next = fpg * (function / s.beta_function) ** d.fasting_elasticity
     new = State(
         weight=weight,
@@ -700,7 +710,8 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         glucotoxic=_relax(s.glucotoxic, tg["glucotoxic"], c("beta.tau_glucotoxic"), dt),
         drug_weight=drug_weight,
         insulin_dose=jnp.where(jnp.isnan(d.exposure.insulin_target), 0.0,
-                               med.titrate(s.insulin_dose, fpg_next, d.exposure.insulin_target, s.weight, dt)),
+                               med.titrate(s.insulin_dose, fpg_next, d.exposure.insulin_target, s.weight, dt,
+                                           d.fast["insulin_dose_elasticity"] / (1.0 - tg["beta_function_slope"]))),
         care_step=s.care_step + advance,
         diagnosed=diagnosed,
         urine_kcal=d.glycosuria_kcal + d.glycosuria_change_kcal,

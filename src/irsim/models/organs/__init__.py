@@ -73,7 +73,7 @@ class Drivers(NamedTuple):
     fpg_mmol: Any
     glucose_excess: Any   # day-mean glucose / reference - 1 (>= 0; 0 with glucotoxicity knocked out)
     hba1c: Any
-    t2d: Any              # 1.0 where glycemic_status is T2D
+    t2d: Any              # 1.0 with diabetes by fasting glucose or HbA1c (what PREVENT reads)
     muscle_si: Any
     adipose_si: Any
     inflammation: Any
@@ -92,7 +92,8 @@ def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict
         age=d.age, female=p.female, weight=s.weight, bmi=s.weight / (p.height_cm / 100.0) ** 2,
         fat_rel=d.fat / p.fat_ref, ffa=d.ffa, insulin_rel=f["fasting_insulin_pmol_l"] / ref["insulin"],
         fpg_mmol=fpg / GLUCOSE_MG_DL_PER_MMOL_L, glucose_excess=d.glucose_excess, hba1c=s.hba1c,
-        t2d=(pm.status_code(fpg, f["ogtt_glucose_120"], s.hba1c) == 4).astype(jnp.float64),
+        # diabetes as PREVENT's cohorts recorded it, by fasting glucose or HbA1c (no glucose tolerance test)
+        t2d=(pm.status_code(fpg, jnp.zeros_like(fpg), s.hba1c) == 4).astype(jnp.float64),
         muscle_si=d.muscle_si, adipose_si=d.adipose_si, inflammation=s.inflammation, mitochondria=s.mitochondria,
         er_stress=s.er_stress, ros=d.ros, carb_rel=u.carb_share / pm.c("triad.dnl_carb_reference"),
         energy=s.energy * jnp.ones_like(fpg), sglt2=pm.med.sglt2_occupancy(d.exposure) * jnp.ones_like(fpg))

@@ -95,7 +95,9 @@ def test_a_high_2h_glucose_is_read_partly_as_muscle_resistance():
     np.testing.assert_allclose(col("fasting_insulin_uiu_ml"), 10.0, rtol=2e-3)
     np.testing.assert_allclose(col("glucose_2h_mmol_l")[:2] * GLUCOSE_MG_DL_PER_MMOL_L, [110.0, 175.0], rtol=2e-3)
     muscle, liver = col("muscle_insulin_sensitivity_rel"), col("liver_insulin_sensitivity_rel")
-    assert muscle[1] < 0.8 * liver[1] and muscle[0] > liver[0]
+    # the margin is how far the 2-h glucose lies from what the fasting labs predict (162 mg/dL for this obese man since
+    # basal secretion's HOMA2 shape and the islet-fat re-fit, v2.12: muscle 0.80 x liver; 140 and 0.64 before)
+    assert muscle[1] < 0.85 * liver[1] and muscle[0] > liver[0]
     assert muscle[2] == pytest.approx(liver[2], rel=1e-6)
     assert col("beta_cell_responsivity_rel")[1] < col("beta_cell_responsivity_rel")[0]
 

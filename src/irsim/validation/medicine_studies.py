@@ -321,7 +321,10 @@ def treat_to_target(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.counts.update(persons=n)
     res.notes.append(f"HbA1c {float(nanmean(a1c[0])):.2f} -> {float(nanmean(a1c[k])):.2f} %; fasting glucose "
                      f"{_mean_at(out, 'fasting_glucose_mmol_l', 0) * MGDL:.0f} -> {_mean_at(out, 'fasting_glucose_mmol_l', k) * MGDL:.0f} mg/dL; "
-                     f"weight {_mean_at(out, 'weight_kg', k) - _mean_at(out, 'weight_kg', 0):+.1f} kg.")
+                     f"weight {_mean_at(out, 'weight_kg', k) - _mean_at(out, 'weight_kg', 0):+.1f} kg; "
+                     f"basal insulin at week 24 {_mean_at(out, 'basal_insulin_iu_day', k):.0f} units/day "
+                     f"({float(nanmean(column(out, 'basal_insulin_iu_day')[k] / column(out, 'weight_kg')[k])):.2f} "
+                     f"units/kg).")
     return res
 
 

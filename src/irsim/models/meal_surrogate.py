@@ -39,16 +39,18 @@ from ..solvers._jax import cache_dir, jnp
 #: are stored as NaN, so any lookup that touches them returns NaN and is reported, never used.
 KNOB_NAMES = ("muscle_si", "liver_si", "beta_mass", "beta_function")
 KNOB_RANGE = {"muscle_si": (0.003, 4.0), "liver_si": (0.003, 4.0), "beta_mass": (0.003, 16.0), "beta_function": (0.05, 4.0),
-              "egp": (0.4, 1.0)}
+              "egp": (0.4, 2.5)}
 KNOB_POINTS = {"muscle_si": 12, "liver_si": 12, "beta_mass": 13, "beta_function": 10}
 WEIGHT_RANGE_KG = (45.0, 180.0)
 WEIGHT_POINTS = 6
 #: The fasting state needs no simulation (closed-form basal state): a finer table over the knobs it depends on, and
-#: a factor on the glucose-production drive beyond the coupling's (``egp``, 1 = none, the grid's last point; a glucose
-#: sink such as SGLT2-inhibitor glycosuria lowers it). Eight egp points (29 MB; compiled programs hold copies, see
-#: SurrogateTable) give fasting glucose within 0.55 % (95th percentile) of the closed form at factors 0.6-1.
+#: a factor on the glucose-production drive beyond the coupling's (``egp``, 1 = none, the grid's middle point; a glucose
+#: sink such as SGLT2-inhibitor glycosuria lowers it, and basal insulin's part of the mass knob raises it back by the
+#: glucagon suppression that subcutaneous insulin lacks, models.progression.derive). Thirteen egp points over
+#: 0.4-2.5 (the same log spacing as eight over 0.4-1.0 had within 15 %; compiled programs hold copies, see
+#: SurrogateTable).
 FASTING_KNOBS = ("muscle_si", "liver_si", "beta_mass", "egp")
-FASTING_POINTS = {"muscle_si": 61, "liver_si": 61, "beta_mass": 61, "egp": 8}
+FASTING_POINTS = {"muscle_si": 61, "liver_si": 61, "beta_mass": 61, "egp": 13}
 FASTING_OUTPUTS = ("fasting_glucose_mg_dl", "fasting_insulin_pmol_l")
 DYNAMIC_OUTPUTS = ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120", "ogtt_insulin_30",
                    "day_mean_glucose_mg_dl", "day_mean_secretion_pmol_kg_min")
@@ -86,12 +88,13 @@ class SurrogateTable:
 
     @cached_property
     def _fasting_at_one(self):
+        one = int(np.argmin(np.abs(self.fasting_axes[-1])))  # the egp grid point at log 1
         with jax.ensure_compile_time_eval():  # concrete even when first asked inside a trace
-            return jnp.asarray(np.ascontiguousarray(self.fasting[..., -1, :]))
+            return jnp.asarray(np.ascontiguousarray(self.fasting[..., one, :]))
 
     def lookup_fasting(self, knobs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The fasting state only (glucose and insulin), from the knobs it depends on (:data:`FASTING_KNOBS`). Without
-        ``egp`` (1: no medicine's sink), from the 3-D slice at egp = 1, the grid's last point, where the 4-D table
+        ``egp`` (1: no medicine's sink), from the 3-D slice at egp = 1, the grid's middle point, where the 4-D table
         gives the same values: the slice keeps every compiled program's copy of the table small."""
         if "egp" not in knobs:
             logk = [jnp.log(jnp.asarray(knobs[k], dtype=jnp.float64)) for k in FASTING_KNOBS[:-1]]

@@ -258,15 +258,19 @@ def hypoglycaemia_hazard(x: Exposure, dose, mech):
 
 
 def mass_equivalent(dose, weight, fpg_mg_dl, mech):
-    """Increment of the fast model's secretory mass knob whose basal secretion at fasting glucose ``fpg`` (the untreated
-    one: the dose converted once, titration sets the rest) equals the dose's insulin reaching plasma: subcutaneous insulin reaches plasma without hepatic extraction, so its portal-equivalent secretion is
+    """Increment of the fast model's secretory mass knob whose basal secretion at fasting glucose ``fpg`` equals the
+    dose's insulin reaching plasma, whatever the glucose (read at the treated fasting glucose, the root that
+    :func:`irsim.models.progression.with_fasting_secretion` solves for: the knob rises as glucose falls), at no less
+    than ``insulin.counterregulation_glucose``: the fasting table has no counter-regulation, which below it stands
+    against a further fall. Subcutaneous insulin reaches plasma without hepatic extraction, so its portal-equivalent secretion is
     ``dose x bioavailability / (1 - HE)``; basal secretion per unit of mass knob is ``Sb0 s(G)/s(Gb0)`` (the meal model's
     Topp shape, :func:`irsim.models.meal._secretion_shape`)."""
     from .meal import _secretion_shape
 
     sb0, he, gb0, _ = _meal_reference()
     rate = mech.exogenous_insulin * dose * c("insulin.pmol_per_unit") * c("insulin.bioavailability") / 1440.0 / weight
-    return rate / (1.0 - he) / (sb0 * _secretion_shape(fpg_mg_dl) / _secretion_shape(gb0))
+    g = jnp.maximum(fpg_mg_dl, c("insulin.counterregulation_glucose"))
+    return rate / (1.0 - he) / (sb0 * _secretion_shape(g) / _secretion_shape(gb0))
 
 
 def incretin_mass_increment(mass_knob, incretin_gain, fpg_mg_dl):

@@ -400,8 +400,11 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # meals scale with intake, which scales with weight: the fast model keeps the year-0 body size
     fast = meal_surrogate.table().lookup(knobs, p.w_set0)
     dose = med.insulin_dose(u, s, x)
-    insulin = med.mass_equivalent(dose, s.weight, fast["fasting_glucose_mg_dl"], mech)
-    extra = lambda g: insulin + med.incretin_mass_increment(knobs["beta_mass"], incretin - 1.0, g)  # noqa: E731
+    # basal insulin's knob at the treated glucose (its plasma appearance does not depend on glucose), and the secretory
+    # knob without it: endogenous, potentiated by incretin drugs
+    insulin = lambda g: med.mass_equivalent(dose, s.weight, g, mech)  # noqa: E731
+    endo = lambda g: knobs["beta_mass"] + med.incretin_mass_increment(knobs["beta_mass"], incretin - 1.0, g)  # noqa: E731
+    extra = lambda g: insulin(g) + endo(g) - knobs["beta_mass"]  # noqa: E731
     # SGLT2 inhibition: urinary glucose at fasting glucose G is a sink, i.e. a lower glucose-production drive
     # (non-increasing in G: the sink grows with G, and the drive falls as the mass knob rises with extra(G)); an energy
     # deficit lowers the drive too (deficit_drive)
@@ -410,10 +413,14 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     fasted = deficit_drive(s.energy + s.urine_kcal)
     sink = lambda g: med.egp_factor(med.glycosuria(x, g, p.filtration, mech) / s.weight  # noqa: E731
                                     + med.gluconeogenic_sink(x, g, mech),
-                                    meal_surrogate.egp_drive_mg_kg_min(knobs["beta_mass"] + extra(g), knobs["liver_si"]))
-    egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0])  # noqa: E731
+                                    meal_surrogate.egp_drive_mg_kg_min(endo(g), knobs["liver_si"]))
+    # the table's mass knob also suppresses glucagon (the drive falls as mass ** -glucagon_mass_exponent), an
+    # intra-islet action that subcutaneous insulin lacks: basal insulin's part of the knob gives it back
+    glucagon = lambda g: (1.0 + insulin(g) / endo(g)) ** c("sensitivity.glucagon_mass_exponent")  # noqa: E731
+    egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0]) * glucagon(g)  # noqa: E731
     fast = with_fasting_secretion(fast, knobs, extra, egp, insulin)
-    elasticity = fasting_elasticity(knobs, extra(fast["fasting_glucose_mg_dl"]))
+    # d ln FPG / d ln sigma at the treated state: the knob's slope through the medicines' feedback on G
+    elasticity = fasting_elasticity(knobs, extra(fast["fasting_glucose_mg_dl"])) / fast["fasting_feedback"]
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     day = mean_glucose(fast)
@@ -442,50 +449,66 @@ def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict)
 _derive_jit = kept_jit(derive)
 
 
-def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0, insulin=0.0) -> dict:
+def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0, insulin=lambda g: 0.0) -> dict:
     """The fast model's answer with medicines' fasting effects: ``extra(G)``, the increment of the secretory mass knob
-    at fasting glucose ``G``, non-decreasing in ``G`` (basal insulin, :func:`.medicines.mass_equivalent`, plus
-    :func:`.medicines.incretin_mass_increment`), and ``egp(G)`` (<= 1, non-increasing in ``G``), a factor on the
-    glucose-production drive (a glucose sink: SGLT2-inhibitor glycosuria, :func:`.medicines.egp_factor`). The fasting
-    state is read at the raised knob and the lowered drive, at the glucose they give: the root of
-    ``h(G) = F(knob + extra(G), egp(G)) - G``, bracketed by ``b = F(knob + extra(fpg0), egp(fpg0))`` (``h(b) >= 0``)
-    and ``fpg0`` (``h <= 0``), from one secant step across the bracket. The day keeps its postprandial excess over
-    fasting, and the OGTT curve scales with fasting glucose. Neither effect: unchanged.
+    at fasting glucose ``G`` (basal insulin, :func:`.medicines.mass_equivalent`, non-increasing in ``G``, plus
+    :func:`.medicines.incretin_mass_increment`, non-decreasing), and ``egp(G)``, a factor on the glucose-production
+    drive (below 1 for a glucose sink, SGLT2-inhibitor glycosuria, :func:`.medicines.egp_factor`; above it for the
+    glucagon suppression basal insulin's knob does not carry). The fasting state is read at the raised knob and the
+    drive, at the glucose they give: the root of ``h(G) = F(knob + extra(G), egp(G)) - G``, at or below the untreated
+    ``fpg0`` (``h(fpg0) <= 0``). With basal insulin's knob at the treated glucose the root is the steady state of
+    secretion plus a constant insulin appearance, which is unique (tissue glucose falls with insulin, secretion rises
+    with glucose). It is found by ``fasting.secant_steps`` secant steps started at ``fpg0`` and ``F(knob +
+    extra(fpg0), egp(fpg0))``. The day keeps its postprandial excess over fasting, and the OGTT curve scales with
+    fasting glucose. Neither effect: unchanged.
 
-    Basal insulin (``insulin``, its constant part of ``extra``) holds the fasting state down while the meals'
-    excursions stay: its share of the added knob at the treated glucose is returned as ``basal_insulin_share``, with
-    which :func:`mean_glucose` raises the day's excess over fasting towards ``glycaemia.basal_insulin_day_excess``,
-    and the treated fasting glucose's elasticity to the dose (at the reached state, without the medicines' own
-    feedback through ``G``, which only flattens it) as ``insulin_dose_elasticity``, with which the titration steps."""
+    Basal insulin (``insulin(G)``, its part of ``extra``) holds the fasting state down while the meals' excursions stay:
+    its share of the added knob at the treated glucose is returned as ``basal_insulin_share``, with which
+    :func:`mean_glucose` raises the day's excess over fasting towards ``glycaemia.basal_insulin_day_excess``; and the
+    treated fasting glucose's elasticity to the dose, ``(d ln F / d ln knob) (insulin / knob) / (-h'(G))`` (the last
+    secant's slope carries the feedback through ``G``), as ``insulin_dose_elasticity``, with which the titration steps,
+    and ``-h'(G)`` as ``fasting_feedback`` (1 without medicines), which divides secretory function's slope too."""
     table = meal_surrogate.table()
     fasting = lambda g: table.lookup_fasting(  # noqa: E731
         {**knobs, "beta_mass": knobs["beta_mass"] + extra(g), "egp": egp(g) * jnp.ones_like(g)})
     a, fpi = fast["fasting_glucose_mg_dl"], fast["fasting_insulin_pmol_l"]
-    on = (extra(a) > 0) | (egp(a) < 1.0)
+    on = (extra(a) > 0) | (egp(a) != 1.0)
+    floor = 0.1 * a  # keeps an extrapolating step positive; the root lies far above it
 
     def solve(_):
+        def secant(pair, _):
+            (g0, h0), (g1, h1) = pair
+            den = h1 - h0
+            ok = jnp.abs(den) > 1e-9
+            g2 = jnp.clip(jnp.where(ok, g1 - h1 * (g1 - g0) / jnp.where(ok, den, 1.0), g1), floor, a)
+            return ((g1, h1), (g2, fasting(g2)["fasting_glucose_mg_dl"] - g2)), None
+
         b = fasting(a)["fasting_glucose_mg_dl"]
-        ha, hb = b - a, fasting(b)["fasting_glucose_mg_dl"] - b
-        den = hb - ha
-        g = jnp.where(den > 1e-9, a - ha * (b - a) / jnp.where(den > 1e-9, den, 1.0), b)
+        start = ((a, b - a), (b, fasting(b)["fasting_glucose_mg_dl"] - b))
+        ((g0, h0), (g, h)), _ = jax.lax.scan(secant, start, None, length=int(c("fasting.secant_steps")))
+        moved = jnp.abs(g - g0) > 1e-6
+        fall = jnp.where(moved, (h - h0) / jnp.where(moved, g - g0, 1.0), -1.0)  # h'(G) <= 0
         # the treated state and its slope in the added knob at the root, d ln FPG / d ln knob (forward mode)
         total, e = knobs["beta_mass"] + extra(g), egp(g) * jnp.ones_like(g)
         log_fpg = lambda z: jnp.log(table.lookup_fasting(  # noqa: E731
             {**knobs, "beta_mass": total * jnp.exp(z), "egp": e})["fasting_glucose_mg_dl"])
         treated = table.lookup_fasting({**knobs, "beta_mass": total, "egp": e})
         _, slope = jax.jvp(log_fpg, (jnp.zeros_like(g),), (jnp.ones_like(g),))
+        dose = jnp.minimum(slope, 0.0) * insulin(g) / total / jnp.maximum(-fall, 1e-3)
         return (jnp.where(on, treated["fasting_glucose_mg_dl"], a),
-                jnp.where(on, treated["fasting_insulin_pmol_l"], fpi),
-                jnp.where(on, jnp.minimum(slope, 0.0) * insulin / total, 0.0))
+                jnp.where(on, treated["fasting_insulin_pmol_l"], fpi), jnp.where(on, dose, 0.0),
+                jnp.where(on, jnp.maximum(-fall, 1e-3), 1.0))
 
     # a batch on no such medicine this month skips the lookups (the usual case: no cost without medicines)
-    fpg, fpi, dose_slope = jax.lax.cond(jnp.any(on), solve, lambda _: (a, fpi, jnp.zeros_like(a)), None)
+    fpg, fpi, dose_slope, feedback = jax.lax.cond(
+        jnp.any(on), solve, lambda _: (a, fpi, jnp.zeros_like(a), jnp.ones_like(a)), None)
     out = dict(fast)
     out["fasting_glucose_mg_dl"] = fpg
     out["fasting_insulin_pmol_l"] = fpi
     out["day_mean_glucose_mg_dl"] = fast["day_mean_glucose_mg_dl"] - (a - fpg)
     out["insulin_dose_elasticity"] = dose_slope * jnp.ones_like(fpg)
-    out["basal_insulin_share"] = jnp.where(on, insulin / jnp.maximum(extra(fpg), 1e-12), 0.0) * jnp.ones_like(fpg)
+    out["fasting_feedback"] = feedback * jnp.ones_like(fpg)  # -h'(G): 1 without medicines
+    out["basal_insulin_share"] = jnp.where(on, insulin(fpg) / jnp.maximum(extra(fpg), 1e-12), 0.0) * jnp.ones_like(fpg)
     for k in ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120"):
         out[k] = fast[k] * fpg / a
     return out

@@ -420,7 +420,8 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0]) * glucagon(g)  # noqa: E731
     fast = with_fasting_secretion(fast, knobs, extra, egp, insulin)
     # d ln FPG / d ln sigma at the treated state: the knob's slope through the medicines' feedback on G
-    elasticity = fasting_elasticity(knobs, extra(fast["fasting_glucose_mg_dl"])) / fast["fasting_feedback"]
+    elasticity = jnp.where(jnp.isnan(fast["function_elasticity"]),
+                           fasting_elasticity(knobs, extra(fast["fasting_glucose_mg_dl"])), fast["function_elasticity"])
     workload = fast["day_mean_secretion_pmol_kg_min"] / (functional_mass(s) * ref["secretion"])
     set_point = fast["fasting_glucose_mg_dl"] / ref["fasting_glucose"]
     day = mean_glucose(fast)
@@ -495,19 +496,20 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0, in
         treated = table.lookup_fasting({**knobs, "beta_mass": total, "egp": e})
         _, slope = jax.jvp(log_fpg, (jnp.zeros_like(g),), (jnp.ones_like(g),))
         dose = jnp.minimum(slope, 0.0) * insulin(g) / total / jnp.maximum(-fall, 1e-3)
+        function = slope * c("beta.function_basal_share") * knobs["beta_mass"] / total / jnp.maximum(-fall, 1e-3)
         return (jnp.where(on, treated["fasting_glucose_mg_dl"], a),
                 jnp.where(on, treated["fasting_insulin_pmol_l"], fpi), jnp.where(on, dose, 0.0),
-                jnp.where(on, jnp.maximum(-fall, 1e-3), 1.0))
+                jnp.where(on, jnp.minimum(function, 0.0), jnp.nan))
 
     # a batch on no such medicine this month skips the lookups (the usual case: no cost without medicines)
-    fpg, fpi, dose_slope, feedback = jax.lax.cond(
-        jnp.any(on), solve, lambda _: (a, fpi, jnp.zeros_like(a), jnp.ones_like(a)), None)
+    fpg, fpi, dose_slope, function_slope = jax.lax.cond(
+        jnp.any(on), solve, lambda _: (a, fpi, jnp.zeros_like(a), jnp.full_like(a, jnp.nan)), None)
     out = dict(fast)
     out["fasting_glucose_mg_dl"] = fpg
     out["fasting_insulin_pmol_l"] = fpi
     out["day_mean_glucose_mg_dl"] = fast["day_mean_glucose_mg_dl"] - (a - fpg)
     out["insulin_dose_elasticity"] = dose_slope * jnp.ones_like(fpg)
-    out["fasting_feedback"] = feedback * jnp.ones_like(fpg)  # -h'(G): 1 without medicines
+    out["function_elasticity"] = function_slope * jnp.ones_like(fpg)  # NaN without medicines
     out["basal_insulin_share"] = jnp.where(on, insulin(fpg) / jnp.maximum(extra(fpg), 1e-12), 0.0) * jnp.ones_like(fpg)
     for k in ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120"):
         out[k] = fast[k] * fpg / a

@@ -284,16 +284,20 @@ def incretin_mass_increment(mass_knob, incretin_gain, fpg_mg_dl):
     return mass_knob * incretin_gain * jnp.maximum(1.0 - _secretion_shape(gb0) / _secretion_shape(fpg_mg_dl), 0.0)
 
 
-def titrate(dose, fpg_mg_dl, target, weight, dt, elasticity):
+def titrate(dose, fpg_mg_dl, target, weight, dt, elasticity, share):
     """Next step's titrated dose: start at ``insulin.start_units``; then close ``insulin.titration_rate`` of the log
-    gap between fasting glucose and its target per month (compounded for other steps), with the dose's step set by
-    the treated fasting glucose's ``elasticity`` to it (a Newton step in log dose: the loop gain is the rate whatever
-    the shape of the dose response), raised by at most ``insulin.max_increase_per_week`` and lowered by at most half
-    per month, up to ``insulin.max_units_per_kg`` x weight."""
+    gap between fasting glucose and its target per month (compounded for other steps) by a Newton step through the
+    treated fasting glucose's ``elasticity`` to the dose (the loop gain is the rate whatever the shape of the dose
+    response). The elasticity grows with insulin's ``share`` of the secretory knob, ``w = D / (D + k)`` in dose
+    units, so the step is taken in ``ln(D + k)``, along which log glucose is straight while the rest of the knob
+    holds. Raised by at most ``insulin.max_increase_per_week`` and lowered by at most half per month, up to
+    ``insulin.max_units_per_kg`` x weight."""
     months = dt * 12.0
     closed = 1.0 - (1.0 - c("insulin.titration_rate")) ** months
-    slope = jnp.minimum(elasticity, -c("insulin.min_dose_elasticity"))
-    factor = jnp.exp(jnp.maximum(closed * jnp.log(fpg_mg_dl / target) / -slope, -jnp.log(2.0) * months))
+    w = jnp.clip(share, 1e-3, 1.0)
+    slope = jnp.minimum(elasticity / w, -c("insulin.min_dose_elasticity"))
+    factor = jnp.exp(closed * jnp.log(fpg_mg_dl / target) / -slope)  # on D + k = D / w
     up = dose + c("insulin.max_increase_per_week") * dt * 365.25 / 7.0
-    nxt = jnp.where(dose > 0, jnp.minimum(dose * factor, up), c("insulin.start_units"))
+    down = dose * 0.5 ** months
+    nxt = jnp.where(dose > 0, jnp.clip(dose * (factor - (1.0 - w)) / w, down, up), c("insulin.start_units"))
     return jnp.minimum(nxt, c("insulin.max_units_per_kg") * weight)

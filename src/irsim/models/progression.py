@@ -509,6 +509,7 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0, in
     out["fasting_insulin_pmol_l"] = fpi
     out["day_mean_glucose_mg_dl"] = fast["day_mean_glucose_mg_dl"] - (a - fpg)
     out["insulin_dose_elasticity"] = dose_slope * jnp.ones_like(fpg)
+    out["insulin_knob_share"] = insulin(fpg) / (knobs["beta_mass"] + extra(fpg))
     out["function_elasticity"] = function_slope * jnp.ones_like(fpg)  # NaN without medicines
     out["basal_insulin_share"] = jnp.where(on, insulin(fpg) / jnp.maximum(extra(fpg), 1e-12), 0.0) * jnp.ones_like(fpg)
     for k in ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120"):
@@ -716,6 +717,10 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
     advance = ~jnp.isnan(u.care_target) & check & (diagnosed > 0) & above & (s.care_step < steps)
     function = _relax_implicit(s.beta_function, tg["beta_function"], tg["beta_function_slope"], c("beta.tau_function"),
                                dt)
+    # trust region: one Newton step on the steep compensation Hill moves at most a factor beta.function_step_max
+    # (at the Hill's flat ends the linearised step would cross to the other end and back)
+    cap = jnp.log(c("beta.function_step_max"))
+    function = s.beta_function * jnp.exp(jnp.clip(jnp.log(function / s.beta_function), -cap, cap))
     # titration reads the fasting glucose that this step's secretory function gives (the two loops in sequence:
     # both correcting the same excess at once overshoots when function is fast), and its step the dose response with
     # function's answer to the change of glucose: d ln FPG / d ln dose / (1 - d target / d sigma)
@@ -736,7 +741,8 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         drug_weight=drug_weight,
         insulin_dose=jnp.where(jnp.isnan(d.exposure.insulin_target), 0.0,
                                med.titrate(s.insulin_dose, fpg_next, d.exposure.insulin_target, s.weight, dt,
-                                           d.fast["insulin_dose_elasticity"] / (1.0 - tg["beta_function_slope"]))),
+                                           d.fast["insulin_dose_elasticity"] / (1.0 - tg["beta_function_slope"]),
+                                           d.fast["insulin_knob_share"])),
         care_step=s.care_step + advance,
         diagnosed=diagnosed,
         urine_kcal=d.glycosuria_kcal + d.glycosuria_change_kcal,

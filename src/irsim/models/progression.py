@@ -402,9 +402,9 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     dose = med.insulin_dose(u, s, x)
     # basal insulin's knob at the treated glucose (its plasma appearance does not depend on glucose), and the secretory
     # knob without it: endogenous, potentiated by incretin drugs
-    insulin = lambda g: med.mass_equivalent(dose, s.weight, g, mech)  # noqa: E731
+    insulin = lambda g, m=1.0: m * med.mass_equivalent(dose, s.weight, g, mech)  # noqa: E731  (m: dose multiple)
     endo = lambda g: knobs["beta_mass"] + med.incretin_mass_increment(knobs["beta_mass"], incretin - 1.0, g)  # noqa: E731
-    extra = lambda g: insulin(g) + endo(g) - knobs["beta_mass"]  # noqa: E731
+    extra = lambda g, m=1.0: insulin(g, m) + endo(g) - knobs["beta_mass"]  # noqa: E731
     # SGLT2 inhibition: urinary glucose at fasting glucose G is a sink, i.e. a lower glucose-production drive
     # (non-increasing in G: the sink grows with G, and the drive falls as the mass knob rises with extra(G)); an energy
     # deficit lowers the drive too (deficit_drive)
@@ -416,8 +416,8 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
                                     meal_surrogate.egp_drive_mg_kg_min(endo(g), knobs["liver_si"]))
     # the table's mass knob also suppresses glucagon (the drive falls as mass ** -glucagon_mass_exponent), an
     # intra-islet action that subcutaneous insulin lacks: basal insulin's part of the knob gives it back
-    glucagon = lambda g: (1.0 + insulin(g) / endo(g)) ** c("sensitivity.glucagon_mass_exponent")  # noqa: E731
-    egp = lambda g: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0]) * glucagon(g)  # noqa: E731
+    glucagon = lambda g, m=1.0: (1.0 + insulin(g, m) / endo(g)) ** c("sensitivity.glucagon_mass_exponent")  # noqa: E731
+    egp = lambda g, m=1.0: jnp.maximum(fasted * sink(g), meal_surrogate.KNOB_RANGE["egp"][0]) * glucagon(g, m)  # noqa: E731
     fast = with_fasting_secretion(fast, knobs, extra, egp, insulin)
     # d ln FPG / d ln sigma at the treated state: the knob's slope through the medicines' feedback on G
     elasticity = jnp.where(jnp.isnan(fast["function_elasticity"]),
@@ -450,25 +450,28 @@ def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict)
 _derive_jit = kept_jit(derive)
 
 
-def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0, insulin=lambda g: 0.0) -> dict:
-    """The fast model's answer with medicines' fasting effects: ``extra(G)``, the increment of the secretory mass knob
-    at fasting glucose ``G`` (basal insulin, :func:`.medicines.mass_equivalent`, non-increasing in ``G``, plus
-    :func:`.medicines.incretin_mass_increment`, non-decreasing), and ``egp(G)``, a factor on the glucose-production
-    drive (below 1 for a glucose sink, SGLT2-inhibitor glycosuria, :func:`.medicines.egp_factor`; above it for the
-    glucagon suppression basal insulin's knob does not carry). The fasting state is read at the raised knob and the
-    drive, at the glucose they give: the root of ``h(G) = F(knob + extra(G), egp(G)) - G``, at or below the untreated
-    ``fpg0`` (``h(fpg0) <= 0``). With basal insulin's knob at the treated glucose the root is the steady state of
-    secretion plus a constant insulin appearance, which is unique (tissue glucose falls with insulin, secretion rises
-    with glucose). It is found by ``fasting.secant_steps`` secant steps started at ``fpg0`` and ``F(knob +
-    extra(fpg0), egp(fpg0))``. The day keeps its postprandial excess over fasting, and the OGTT curve scales with
-    fasting glucose. Neither effect: unchanged.
+def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g, m=1.0: 1.0,
+                           insulin=lambda g, m=1.0: 0.0) -> dict:
+    """The fast model's answer with medicines' fasting effects: ``extra(G, m)``, the increment of the secretory mass
+    knob at fasting glucose ``G`` (basal insulin, ``insulin(G, m)`` from :func:`.medicines.mass_equivalent`,
+    non-increasing in ``G``, plus :func:`.medicines.incretin_mass_increment`, non-decreasing), and ``egp(G, m)``, a
+    factor on the glucose-production drive (below 1 for a glucose sink, SGLT2-inhibitor glycosuria,
+    :func:`.medicines.egp_factor`; above it for the glucagon suppression that basal insulin's knob does not carry);
+    ``m`` is a multiple of the insulin dose (1: the dose). The fasting state is read at the raised knob and the drive,
+    at the glucose they give: the root of ``h(G) = F(knob + extra(G), egp(G)) - G``, at or below the untreated ``fpg0``
+    (``h(fpg0) <= 0``). With basal insulin's knob at the treated glucose the root is the steady state of secretion plus
+    a constant insulin appearance, which is unique (tissue glucose falls with insulin, secretion rises with glucose).
+    It is found by ``fasting.secant_steps`` secant steps started at ``fpg0`` and ``F(knob + extra(fpg0),
+    egp(fpg0))``. The day keeps its postprandial excess over fasting, and the OGTT curve scales with fasting glucose.
+    Neither effect: unchanged.
 
-    Basal insulin (``insulin(G)``, its part of ``extra``) holds the fasting state down while the meals' excursions stay:
-    its share of the added knob at the treated glucose is returned as ``basal_insulin_share``, with which
-    :func:`mean_glucose` raises the day's excess over fasting towards ``glycaemia.basal_insulin_day_excess``; and the
-    treated fasting glucose's elasticity to the dose, ``(d ln F / d ln knob) (insulin / knob) / (-h'(G))`` (the last
-    secant's slope carries the feedback through ``G``), as ``insulin_dose_elasticity``, with which the titration steps,
-    and ``-h'(G)`` as ``fasting_feedback`` (1 without medicines), which divides secretory function's slope too."""
+    Basal insulin holds the fasting state down while the meals' excursions stay: its share of the added knob at the
+    treated glucose is returned as ``basal_insulin_share``, with which :func:`mean_glucose` raises the day's excess over
+    fasting towards ``glycaemia.basal_insulin_day_excess``. The loops that step() closes through this state get their
+    slopes at the root, each divided by ``-h'(G)`` (the last secant's slope, which carries the medicines' feedback
+    through ``G``): the dose's, ``d ln F / d ln m``, as ``insulin_dose_elasticity`` (with insulin's share of the knob,
+    ``insulin_knob_share``) for the titration, and secretory function's, ``d ln F / d ln knob`` times the endogenous
+    share, as ``function_elasticity`` (NaN without medicines: :func:`fasting_elasticity` then)."""
     table = meal_surrogate.table()
     fasting = lambda g: table.lookup_fasting(  # noqa: E731
         {**knobs, "beta_mass": knobs["beta_mass"] + extra(g), "egp": egp(g) * jnp.ones_like(g)})
@@ -495,7 +498,13 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g: 1.0, in
             {**knobs, "beta_mass": total * jnp.exp(z), "egp": e})["fasting_glucose_mg_dl"])
         treated = table.lookup_fasting({**knobs, "beta_mass": total, "egp": e})
         _, slope = jax.jvp(log_fpg, (jnp.zeros_like(g),), (jnp.ones_like(g),))
-        dose = jnp.minimum(slope, 0.0) * insulin(g) / total / jnp.maximum(-fall, 1e-3)
+        # the dose's own slope: its knob and the glucagon suppression given back with it (extra, egp and insulin take
+        # a multiple of the dose as their second argument)
+        log_dose = lambda z: jnp.log(table.lookup_fasting(  # noqa: E731
+            {**knobs, "beta_mass": knobs["beta_mass"] + extra(g, jnp.exp(z)),
+             "egp": egp(g, jnp.exp(z)) * jnp.ones_like(g)})["fasting_glucose_mg_dl"])
+        _, by_dose = jax.jvp(log_dose, (jnp.zeros_like(g),), (jnp.ones_like(g),))
+        dose = jnp.minimum(by_dose, 0.0) / jnp.maximum(-fall, 1e-3)
         function = slope * c("beta.function_basal_share") * knobs["beta_mass"] / total / jnp.maximum(-fall, 1e-3)
         return (jnp.where(on, treated["fasting_glucose_mg_dl"], a),
                 jnp.where(on, treated["fasting_insulin_pmol_l"], fpi), jnp.where(on, dose, 0.0),

@@ -225,6 +225,24 @@ def test_titrated_insulin_settles_at_its_target_in_monthly_steps():
     # medicines.yaml insulin.start_units, ADA) and the titrated one
     dose = out[:, IDX["basal_insulin_iu_day"]]
     assert np.all(dose[0] == 0.0) and np.all(dose[1] == 10.0) and np.all(dose[9:] > 10.0)
+    # the dose that holds the target is of the size people take: below 1 IU/kg (these 104-kg persons need 0.34-0.53;
+    # the ADA suggests adding prandial insulin above 0.5 IU/kg of basal, Standards of Care 2025 section 9), not at the
+    # model's bound (1.5 IU/kg), as when the dose was read at the untreated glucose (1.3 IU/kg)
+    per_kg = dose[12] / 104.0
+    assert np.all((per_kg > 0.2) & (per_kg < 1.0)), per_kg
+
+
+def test_fixed_basal_insulin_lowers_fasting_glucose_in_order():
+    # basal insulin is a constant insulin appearance (models.medicines.mass_equivalent at the treated glucose): more of
+    # it gives a lower fasting glucose, never a flip between steady states
+    doses = [10.0, 20.0, 30.0, 40.0, 50.0]
+    start = P.initialise(_cols([200.0], [10.0], diabetes_duration_years=[0.0]))
+    fpg = []
+    for d in doses:
+        fixed = Scenario.parse({"name": "fixed", "interventions": [
+            {"type": "basal_insulin", "start_year": 0, "units_per_day": d}]})
+        fpg.append(P.run(start, 0.5, fixed, step="month")[-1, IDX["fasting_glucose_mmol_l"], 0])
+    assert np.all(np.diff(fpg) < 0) and fpg[0] < 11.1 and fpg[-1] > 3.8, fpg
 
 
 def test_incretin_effect_is_lost_with_hyperglycaemia_on_oral_tests_only():

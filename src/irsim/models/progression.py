@@ -492,22 +492,23 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g, m=1.0: 
         ((g0, h0), (g, h)), _ = jax.lax.scan(secant, start, None, length=int(c("fasting.secant_steps")))
         moved = jnp.abs(g - g0) > 1e-6
         fall = jnp.where(moved, (h - h0) / jnp.where(moved, g - g0, 1.0), -1.0)  # h'(G) <= 0
-        # the treated state and its slope in the added knob at the root, d ln FPG / d ln knob (forward mode)
-        total, e = knobs["beta_mass"] + extra(g), egp(g) * jnp.ones_like(g)
-        log_fpg = lambda z: jnp.log(table.lookup_fasting(  # noqa: E731
-            {**knobs, "beta_mass": total * jnp.exp(z), "egp": e})["fasting_glucose_mg_dl"])
-        treated = table.lookup_fasting({**knobs, "beta_mass": total, "egp": e})
-        _, slope = jax.jvp(log_fpg, (jnp.zeros_like(g),), (jnp.ones_like(g),))
-        # the dose's own slope: its knob and the glucagon suppression given back with it (extra, egp and insulin take
-        # a multiple of the dose as their second argument)
-        log_dose = lambda z: jnp.log(table.lookup_fasting(  # noqa: E731
-            {**knobs, "beta_mass": knobs["beta_mass"] + extra(g, jnp.exp(z)),
-             "egp": egp(g, jnp.exp(z)) * jnp.ones_like(g)})["fasting_glucose_mg_dl"])
-        _, by_dose = jax.jvp(log_dose, (jnp.zeros_like(g),), (jnp.ones_like(g),))
+        # the treated state, linearised once at the root (forward mode) in the whole added knob (z_knob, d ln knob) and
+        # in the dose (z_dose: its knob and the glucagon suppression given back with it; extra, egp and insulin take a
+        # multiple of the dose as their second argument)
+        def state(z_knob, z_dose):
+            m = jnp.exp(z_dose)
+            out = table.lookup_fasting({**knobs, "beta_mass": (knobs["beta_mass"] + extra(g, m)) * jnp.exp(z_knob),
+                                        "egp": egp(g, m) * jnp.ones_like(g)})
+            return jnp.log(out["fasting_glucose_mg_dl"]), out["fasting_insulin_pmol_l"]
+
+        zero, one = jnp.zeros_like(g), jnp.ones_like(g)
+        (log_fpg, treated_fpi), tangent = jax.linearize(state, zero, zero)
+        slope, by_dose = tangent(one, zero)[0], tangent(zero, one)[0]
         dose = jnp.minimum(by_dose, 0.0) / jnp.maximum(-fall, 1e-3)
+        total = knobs["beta_mass"] + extra(g)
         function = slope * c("beta.function_basal_share") * knobs["beta_mass"] / total / jnp.maximum(-fall, 1e-3)
-        return (jnp.where(on, treated["fasting_glucose_mg_dl"], a),
-                jnp.where(on, treated["fasting_insulin_pmol_l"], fpi), jnp.where(on, dose, 0.0),
+        return (jnp.where(on, jnp.exp(log_fpg), a),
+                jnp.where(on, treated_fpi, fpi), jnp.where(on, dose, 0.0),
                 jnp.where(on, jnp.minimum(function, 0.0), jnp.nan))
 
     # a batch on no such medicine this month skips the lookups (the usual case: no cost without medicines)
@@ -517,10 +518,11 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g, m=1.0: 
     out["fasting_glucose_mg_dl"] = fpg
     out["fasting_insulin_pmol_l"] = fpi
     out["day_mean_glucose_mg_dl"] = fast["day_mean_glucose_mg_dl"] - (a - fpg)
+    ins, added = insulin(fpg), extra(fpg)
     out["insulin_dose_elasticity"] = dose_slope * jnp.ones_like(fpg)
-    out["insulin_knob_share"] = insulin(fpg) / (knobs["beta_mass"] + extra(fpg))
+    out["insulin_knob_share"] = ins / (knobs["beta_mass"] + added)
     out["function_elasticity"] = function_slope * jnp.ones_like(fpg)  # NaN without medicines
-    out["basal_insulin_share"] = jnp.where(on, insulin(fpg) / jnp.maximum(extra(fpg), 1e-12), 0.0) * jnp.ones_like(fpg)
+    out["basal_insulin_share"] = jnp.where(on, ins / jnp.maximum(added, 1e-12), 0.0) * jnp.ones_like(fpg)
     for k in ("ogtt_glucose_30", "ogtt_glucose_60", "ogtt_glucose_120"):
         out[k] = fast[k] * fpg / a
     return out

@@ -36,6 +36,18 @@ def _counts_status(out: np.ndarray, free: np.ndarray, upto: int | None = None) -
     return int((free & ~st[0] & st[1:].any(axis=0)).sum())
 
 
+#: Routine care checks fasting glucose about every 3 years (ADA's 1997 expert committee: test from age 45, repeat at
+#: 3-year intervals), each person at their own phase of the cycle; no OGTT in routine care
+ROUTINE_CHECK_EVERY = 3
+
+
+def routine_checks(seed: int, tag: str, n: int, n_years: int) -> np.ndarray:
+    """``(n_years, n)`` mask of the yearly records at which routine care checks each person's fasting glucose
+    (:data:`ROUTINE_CHECK_EVERY`, a random phase per person)."""
+    phase = np.random.default_rng(_population_seed(seed, tag)).integers(0, ROUTINE_CHECK_EVERY, n)
+    return (np.arange(n_years)[:, None] - phase[None, :]) % ROUTINE_CHECK_EVERY == 0
+
+
 # ------------------------------------------------------------------------------------------------ Whitehall II
 
 WH_VISIT_EVERY = 5   # years between Whitehall II examinations with an OGTT (Tabak 2009)
@@ -128,7 +140,6 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 UKPDS_YEARS = 20
 UKPDS_FOLLOW = 6
 UKPDS_FPG_ENTRY = (6.0, 15.0)   # UKPDS entry window after the 3-month diet run-in, mmol/L (UKPDS 16)
-UKPDS_CHECK_EVERY = 3            # clinically diagnosed: glucose checked in routine care about every 3 years
 #: Diagnosis in UKPDS's recruitment years (1977-91): fasting plasma glucose >= 7.8 mmol/L (140 mg/dL; NDDG 1979,
 #: WHO 1980/1985), found in routine care without an OGTT
 UKPDS_FPG_DX = 7.8
@@ -168,10 +179,7 @@ def _ukpds_diagnosed(n: int, seed: int, cohorts: Cohorts):
         free = ~diabetic(out)[0]
         dm = column(out, "fasting_glucose_mmol_l") >= UKPDS_FPG_DX
         # clinically diagnosed: a routine fasting glucose about every 3 years (random phase), not a yearly screen
-        rng = np.random.default_rng(_population_seed(seed, "ukpds_checks"))
-        phase = rng.integers(0, UKPDS_CHECK_EVERY, n)
-        check = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % UKPDS_CHECK_EVERY == 0
-        e = first_index(dm & check)
+        e = first_index(dm & routine_checks(seed, "ukpds_checks", n, dm.shape[0]))
         return starts, out, free, e, np.flatnonzero(free & (e >= 1))
 
     return cohorts.memo(("ukpds_diagnosed", n, seed), make)
@@ -323,11 +331,15 @@ def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     g2h = column(out, "glucose_2h_mmol_l")[t]
     ir = column(out, "homa1_ir")[t]
     ii = insulinogenic_index(out[t])
-    dm = (fpg >= FPG_DM) | (g2h >= G2H_DM)
-    pre = ~dm & ((fpg >= FPG_IFG_WHO) | (g2h >= G2H_IGT))
-    ngt = ~dm & ~pre
+    # the study tested relatives with no known history of diabetes (its diabetes class was newly identified): those
+    # a routine fasting glucose had found before year t are not in the cross-section
+    checks = routine_checks(seed, "classes_checks", n, t)
+    known = ((column(out, "fasting_glucose_mmol_l")[:t] >= FPG_DM) & checks).any(axis=0)
+    dm = ~known & ((fpg >= FPG_DM) | (g2h >= G2H_DM))
+    pre = ~known & ~dm & ((fpg >= FPG_IFG_WHO) | (g2h >= G2H_IGT))
+    ngt = ~known & ~dm & ~pre
     groups = {"NGT": ngt, "IFG/IGT": pre, "diabetes": dm}
-    res.counts.update(persons=n, **{f"n_{k}": int(v.sum()) for k, v in groups.items()},
+    res.counts.update(persons=n, known_diabetes=int(known.sum()), **{f"n_{k}": int(v.sum()) for k, v in groups.items()},
                       insulinogenic_undefined=int(np.isnan(ii).sum()))
     med_ir = {k: nanmedian(ir[v]) if v.any() else np.nan for k, v in groups.items()}
     med_ii = {k: nanmedian(ii[v]) if v.any() else np.nan for k, v in groups.items()}
@@ -341,6 +353,7 @@ def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.data.update(groups=list(groups), homa_ir=[med_ir[k] for k in groups], insulinogenic=[med_ii[k] for k in groups],
                     published_homa_ir=[12.0, 16.1, 27.0], published_insulinogenic=[158.0, 100.0, 58.0])
     res.notes.append(f"Cross-section at year {t}: " + ", ".join(f"{k} {res.counts['n_' + k]}" for k in groups)
+                     + f" (left out: {res.counts['known_diabetes']} with diabetes a routine check had found)"
                      + f"; model NGT medians: HOMA1-IR {med_ir['NGT']:.2f} (uIU/mL x mmol/L / 22.5), "
                        f"insulinogenic index {med_ii['NGT']:.0f} pmol/mmol (study NGT: 158).")
     return res
@@ -567,7 +580,7 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "Persons diagnosed during an untreated " f"{UKPDS_YEARS}" "-year run of a UKPDS-like population (the "
         "high-risk `dpp` spread re-centred to BMI 28.5, age 45 at start, 39 % women, fasting insulin and glucose moved "
         "along the population's BMI slopes; {n} persons), so that each case enters with its own history. Clinically "
-        "diagnosed, as UKPDS patients were: glucose checked in routine care about every " f"{UKPDS_CHECK_EVERY}" " years "
+        "diagnosed, as UKPDS patients were: glucose checked in routine care about every " f"{ROUTINE_CHECK_EVERY}" " years "
         "(random phase), diagnosis at the first check with fasting glucose >= 7.8 mmol/L, the criterion of the "
         "trial's recruitment years (NDDG 1979, WHO 1980/85; no OGTT in routine care; measured, with within-person "
         "variation). Each case then continues from the month of their diagnosis: the "
@@ -597,7 +610,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "classes", "Glucose-tolerance classes: HOMA-IR and insulinogenic index (Jensen 2002)", "whitehall_ii",
         ("cls_homair_ratio_ifgigt", "cls_homair_ratio_dm", "cls_insgen_ratio_ifgigt", "cls_insgen_ratio_dm"),
         "Cross-section of the Whitehall-like cohort ({n} persons) at year " f"{CLASSES_YEAR}" " of the untreated "
-        "run (the study: first-degree relatives of people with T2D, BMI 29). Classes by "
+        "run (the study: first-degree relatives of people with T2D, BMI 29, with no known history of diabetes: "
+        "persons whose fasting glucose met 7.0 mmol/L at a routine check before then, every " f"{ROUTINE_CHECK_EVERY}"
+        " years at a random phase, are left out, so its diabetes class is newly identified, as the study's was). Classes by "
         "WHO 1999 criteria: NGT (FPG < 6.1 and 2-h < 7.8 mmol/L), IFG/IGT, diabetes (FPG >= 7.0 or 2-h >= 11.1). "
         "Class medians of HOMA1-IR and of the insulinogenic index dI30/dG30; targets are ratios to NGT, since "
         "the insulin assay and HOMA units differ. The run array has no OGTT 30-min values: they are read from the "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from irsim.models import meal as M
 from irsim.solvers._jax import jnp
@@ -130,23 +130,32 @@ def test_knob_directions_on_fasting_state():
 
 
 _PAIR_TIMES = np.arange(0.0, 301.0, 5.0)
-_ABSORPTIVE = _PAIR_TIMES <= 180.0
 
 
-# Other knobs within [2/3, 1.5] (a plausible population band). Glucose is compared pointwise over the
-# absorptive phase (0-180 min) and by area over 0-300 min: later, a more insulin-resistant,
-# hyperinsulinaemic person can undershoot below a sensitive one (reactive hypoglycaemia, a real feature
-# of the model's proportional-derivative secretion; see docs/meal_model.md, "Knobs").
+def _excursion_end(g):
+    """First time after its peak at which a glucose curve is back at its fasting (t = 0) level; inf if never."""
+    after = (np.arange(g.size) > np.argmax(g)) & (g <= g[0])
+    return _PAIR_TIMES[np.argmax(after)] if after.any() else np.inf
+
+
+# Other knobs within [2/3, 1.5] (a plausible population band). Glucose is compared pointwise over the meal's
+# excursion, until either person is back at their own fasting glucose, and by area over 0-300 min: after that, a
+# more insulin-resistant, hyperinsulinaemic person can undershoot below a sensitive one (reactive hypoglycaemia, a
+# real feature of the model's proportional-derivative secretion; see docs/meal_model.md, "Knobs").
 @settings(max_examples=25, deadline=None)
 @given(
     lo=st.floats(0.2, 3.0), factor=st.floats(1.05, 3.0), liver=st.floats(2 / 3, 1.5),
     mass=st.floats(2 / 3, 1.5), func=st.floats(2 / 3, 1.5), clear=st.floats(2 / 3, 1.5),
     base=st.sampled_from(M.SUBJECTS), grams=st.floats(20.0, 120.0),
 )
+# both persons back below their fasting glucose by 130 min; the resistant one lower from 170 min (found in 2026-12)
+@example(lo=0.774, factor=1.431, liver=1.327, mass=1.186, func=1.455, clear=0.822, base="normal", grams=98.7)
 def test_lower_muscle_sensitivity_never_lowers_glucose(lo, factor, liver, mass, func, clear, base, grams):
     ms = np.array([lo, lo * factor])
     p = M.knobs_to_params(base, muscle_si=ms, liver_si=liver, beta_mass=mass, beta_function=func, clearance=clear)
     r = M.simulate_meal(p, M.Schedule.meal(grams), times=_PAIR_TIMES, outputs=("glucose_mg_dl",))
     g_low_si, g_high_si = r["glucose_mg_dl"]
-    assert np.all(g_low_si[_ABSORPTIVE] >= g_high_si[_ABSORPTIVE] * (1 - 1e-9))
+    excursion = _PAIR_TIMES < min(_excursion_end(g_low_si), _excursion_end(g_high_si))
+    assert excursion.sum() >= 4  # the comparison covers at least the rise to the peak
+    assert np.all(g_low_si[excursion] >= g_high_si[excursion] * (1 - 1e-9))
     assert g_low_si.sum() >= g_high_si.sum()

@@ -325,7 +325,7 @@ CLASSES_YEAR = 10
 
 def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("classes")
-    out = cohorts.measured("whitehall_ii", n, WH_YEARS)
+    out = cohorts.measured("gennid_relatives", n, CLASSES_YEAR)
     t = CLASSES_YEAR
     fpg = column(out, "fasting_glucose_mmol_l")[t]
     g2h = column(out, "glucose_2h_mmol_l")[t]
@@ -347,7 +347,7 @@ def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
         why = f"no persons in the {grp} or NGT class at year {t}"
         res.set(f"cls_homair_ratio_{key}", med_ir[grp] / med_ir["NGT"], why)
         res.set(f"cls_insgen_ratio_{key}", med_ii[grp] / med_ii["NGT"], why)
-    fem = _female(cohorts, "whitehall_ii", n)
+    fem = _female(cohorts, "gennid_relatives", n)
     for k, v in groups.items():
         res.baseline[f"{k}, year {t}"] = summarise(out, v, fem, t)
     res.data.update(groups=list(groups), homa_ir=[med_ir[k] for k in groups], insulinogenic=[med_ii[k] for k in groups],
@@ -607,10 +607,11 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "to treat).",
         ukpds_arms, ("UKPDS 33", "UKPDS 34")),
     Protocol(
-        "classes", "Glucose-tolerance classes: HOMA-IR and insulinogenic index (Jensen 2002)", "whitehall_ii",
+        "classes", "Glucose-tolerance classes: HOMA-IR and insulinogenic index (Jensen 2002)", "gennid_relatives",
         ("cls_homair_ratio_ifgigt", "cls_homair_ratio_dm", "cls_insgen_ratio_ifgigt", "cls_insgen_ratio_dm"),
-        "Cross-section of the Whitehall-like cohort ({n} persons) at year " f"{CLASSES_YEAR}" " of the untreated "
-        "run (the study: first-degree relatives of people with T2D, BMI 29, with no known history of diabetes: "
+        "Cross-section of a GENNID-like cohort of first-degree relatives ({n} persons, drawn 10 years younger than "
+        "the study's 44 years and BMI 29, free of diabetes) at year " f"{CLASSES_YEAR}" " of the untreated run "
+        "(the study tested relatives with no known history of diabetes: "
         "persons whose fasting glucose met 7.0 mmol/L at a routine check before then, every " f"{ROUTINE_CHECK_EVERY}"
         " years at a random phase, are left out, so its diabetes class is newly identified, as the study's was). Classes by "
         "WHO 1999 criteria: NGT (FPG < 6.1 and 2-h < 7.8 mmol/L), IFG/IGT, diabetes (FPG >= 7.0 or 2-h >= 11.1). "

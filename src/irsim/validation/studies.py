@@ -64,11 +64,12 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     free = ~dm[0]
     # the study examined participants about every 5 years (OGTT at each phase) and about half of its cases were
     # diagnosed by a doctor in between: half of the persons are checked yearly, the others only at their examinations
-    # (a random phase of the 5-year cycle); diagnosis at the first check that meets the criteria
+    # (a random phase of the 5-year cycle); diagnosis at the first check that meets the criteria, which for a doctor's
+    # check is the fasting glucose (no OGTT in routine care, as in the UKPDS and GENNID protocols)
     rng = np.random.default_rng(_population_seed(seed, "whitehall_visits"))
     phase, yearly = rng.integers(0, WH_VISIT_EVERY, n), rng.random(n) < WH_DOCTOR_SHARE
     examined = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % WH_VISIT_EVERY == 0
-    dx = first_index(dm & (examined | yearly[None, :]))
+    dx = first_index((dm & examined) | (diabetic(out, "fasting") & yearly[None, :]))
     cases = free & (dx >= WH_MIN_PRE)
     controls = free & (dx < 0)
     res.counts.update(persons=n, free_at_baseline=int(free.sum()), cases_any_year=int((free & (dx >= 1)).sum()),
@@ -560,11 +561,12 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "Population `whitehall_ii` ({n} virtual persons drawn to the study's baseline, "
         "`parameters/data/populations.yaml`; realised baseline in the table below), followed untreated for "
         f"{WH_YEARS}" " years with yearly records. "
-        "Persons diabetic at year 0 are excluded (the study enrolled people free of diabetes). Diagnosis: fasting "
-        "glucose >= 7.0 or 2-h glucose >= 11.1 mmol/L at the first check that meets them; the study examined "
-        "participants with an OGTT about every 5 years and about half of its cases were diagnosed by a doctor in "
-        "between, so half of the virtual persons are checked yearly and the others only at examinations every 5 "
-        "years (random phase). Cases diagnosed at year >= "
+        "Persons diabetic at year 0 are excluded (the study enrolled people free of diabetes). Diagnosis at the "
+        "first check that meets the criteria: the study examined participants with an OGTT about every 5 years "
+        "(fasting glucose >= 7.0 or 2-h glucose >= 11.1 mmol/L) and about half of its cases were diagnosed by a "
+        "doctor in between, so half of the virtual persons are also checked yearly, by fasting glucose >= 7.0 "
+        "mmol/L (no OGTT in routine care), and the others only at examinations every 5 years (random phase). "
+        "Cases diagnosed at year >= "
         f"{WH_MIN_PRE}" " are aligned on diagnosis and averaged over years -8..0 (mean glucose; geometric mean "
         "HOMA, as HOMA indices are log-normal); years -13..-9 come from the cases with that much record. "
         "A case's trajectory holds only the records of its own 5-yearly examinations, as the study's did (801 "

@@ -41,6 +41,16 @@ def test_targets_match_protocol_registry():
         assert set(p.targets) == {t.id for t in TARGETS if t.protocol == name}, name
 
 
+def test_routine_checks_every_three_years_at_each_persons_phase():
+    from irsim.validation.studies import ROUTINE_CHECK_EVERY, routine_checks
+
+    m = routine_checks(0, "t", 1000, 12)
+    assert m.shape == (12, 1000) and ROUTINE_CHECK_EVERY == 3
+    assert np.all(m.sum(axis=0) == 4)                       # 12 yearly records, one check every 3 years
+    assert set(np.unique(m.argmax(axis=0))) == {0, 1, 2}    # phases spread over the cycle
+    assert np.array_equal(m, routine_checks(0, "t", 1000, 12)) and not np.array_equal(m, routine_checks(1, "t", 1000, 12))
+
+
 def test_target_judging():
     rel = T.Target("a", "s", "q", 10.0, "u", "b", "primary", "p", "whitehall", "c", "test", tolerance={"relative": 0.1})
     assert rel.judge(10.9) == T.PASS and rel.judge(11.1) == T.FAIL and rel.judge(float("nan")) == T.NO_VALUE
@@ -151,6 +161,9 @@ def test_every_protocol_measures_each_target_and_the_report_shows_every_row(tmp_
     # a cross-section needs no incident cases: every one of its targets must be measured, whatever the calibration
     classes = next(r for r in quick_results if r.name == "classes")
     assert all(math.isfinite(classes.values[t]) for t in ("cls_homair_ratio_ifgigt", "cls_insgen_ratio_ifgigt")), classes.values
+    # GENNID tested relatives with no known diabetes: every person is in one class or left out as known (Jensen 2002)
+    c = classes.counts
+    assert c["n_NGT"] + c["n_IFG/IGT"] + c["n_diabetes"] + c["known_diabetes"] == c["persons"], c
     # the report: one row per target, the held-out headline, the calibration table, a plot per study, results.json
     out = report.write(quick_results, TARGETS, tmp_path / "validation.md", quick=True)
     text = out.read_text()

@@ -340,8 +340,9 @@ def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     pre = ~known & ~dm & ((fpg >= FPG_IFG_WHO) | (g2h >= G2H_IGT))
     ngt = ~known & ~dm & ~pre
     groups = {"NGT": ngt, "IFG/IGT": pre, "diabetes": dm}
+    post_load = dm & (fpg < FPG_DM)  # newly identified by the 2-h criterion alone
     res.counts.update(persons=n, known_diabetes=int(known.sum()), **{f"n_{k}": int(v.sum()) for k, v in groups.items()},
-                      insulinogenic_undefined=int(np.isnan(ii).sum()))
+                      diabetes_post_load_only=int(post_load.sum()), insulinogenic_undefined=int(np.isnan(ii).sum()))
     med_ir = {k: nanmedian(ir[v]) if v.any() else np.nan for k, v in groups.items()}
     med_ii = {k: nanmedian(ii[v]) if v.any() else np.nan for k, v in groups.items()}
     for key, grp in (("ifgigt", "IFG/IGT"), ("dm", "diabetes")):
@@ -355,6 +356,9 @@ def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
                     published_homa_ir=[12.0, 16.1, 27.0], published_insulinogenic=[158.0, 100.0, 58.0])
     res.notes.append(f"Cross-section at year {t}: " + ", ".join(f"{k} {res.counts['n_' + k]}" for k in groups)
                      + f" (left out: {res.counts['known_diabetes']} with diabetes a routine check had found)"
+                     + f"; {res.counts['diabetes_post_load_only']} of the newly identified diabetes by the 2-h criterion "
+                       f"alone (median HOMA1-IR {nanmedian(ir[post_load]) if post_load.any() else np.nan:.2f}, against "
+                       f"{nanmedian(ir[dm & ~post_load]) if (dm & ~post_load).any() else np.nan:.2f} by the fasting one)"
                      + f"; model NGT medians: HOMA1-IR {med_ir['NGT']:.2f} (uIU/mL x mmol/L / 22.5), "
                        f"insulinogenic index {med_ii['NGT']:.0f} pmol/mmol (study NGT: 158).")
     return res

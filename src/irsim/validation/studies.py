@@ -52,6 +52,9 @@ def routine_checks(seed: int, tag: str, n: int, n_years: int) -> np.ndarray:
 
 WH_VISIT_EVERY = 5   # years between Whitehall II examinations with an OGTT (Tabak 2009)
 WH_DOCTOR_SHARE = 0.5  # share of cases diagnosed outside the study's OGTT (Tabak 2009, about half)
+#: Share of persons a doctor also checks yearly (fasting glucose): 0.7 makes 0.49 of the cases over 20 years (0.53 in
+#: the first 10) doctor-diagnosed at 5,000 persons, seed 0, i.e. WH_DOCTOR_SHARE (0.37 at a share of 0.5)
+WH_YEARLY_SHARE = 0.7
 WH_YEARS = 20       # Whitehall II phase 3 (1991-93) to 2009: about 18 y of follow-up
 WH_MIN_PRE = 8      # cases need 8 y of record before diagnosis (balanced panel for -8..0)
 WH_OFFSETS = np.arange(-13, 1)
@@ -67,7 +70,7 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     # (a random phase of the 5-year cycle); diagnosis at the first check that meets the criteria, which for a doctor's
     # check is the fasting glucose (no OGTT in routine care, as in the UKPDS and GENNID protocols)
     rng = np.random.default_rng(_population_seed(seed, "whitehall_visits"))
-    phase, yearly = rng.integers(0, WH_VISIT_EVERY, n), rng.random(n) < WH_DOCTOR_SHARE
+    phase, yearly = rng.integers(0, WH_VISIT_EVERY, n), rng.random(n) < WH_YEARLY_SHARE
     examined = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % WH_VISIT_EVERY == 0
     dx = first_index((dm & examined) | (diabetic(out, "fasting") & yearly[None, :]))
     cases = free & (dx >= WH_MIN_PRE)
@@ -568,8 +571,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "Persons diabetic at year 0 are excluded (the study enrolled people free of diabetes). Diagnosis at the "
         "first check that meets the criteria: the study examined participants with an OGTT about every 5 years "
         "(fasting glucose >= 7.0 or 2-h glucose >= 11.1 mmol/L) and about half of its cases were diagnosed by a "
-        "doctor in between, so half of the virtual persons are also checked yearly, by fasting glucose >= 7.0 "
-        "mmol/L (no OGTT in routine care), and the others only at examinations every 5 years (random phase). "
+        "doctor in between, so " f"{WH_YEARLY_SHARE:.0%}" " of the virtual persons are also checked yearly, by fasting "
+        "glucose >= 7.0 mmol/L (no OGTT in routine care; the share that makes about half of the cases a doctor's), "
+        "and the others only at examinations every 5 years (random phase). "
         "Cases diagnosed at year >= "
         f"{WH_MIN_PRE}" " are aligned on diagnosis and averaged over years -8..0 (mean glucose; geometric mean "
         "HOMA, as HOMA indices are log-normal); years -13..-9 come from the cases with that much record. "

@@ -37,7 +37,8 @@ def _counts_status(out: np.ndarray, free: np.ndarray, upto: int | None = None) -
 
 
 #: Routine care checks fasting glucose about every 3 years (ADA's 1997 expert committee: test from age 45, repeat at
-#: 3-year intervals), each person at their own phase of the cycle; no OGTT in routine care
+#: 3-year intervals; still "the currently recommended screening interval" in Nichols GA et al. Diabetes Care
+#: 2007;30:228-33), each person at their own phase of the cycle; no OGTT in routine care
 ROUTINE_CHECK_EVERY = 3
 
 

@@ -473,8 +473,11 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g, m=1.0: 
     ``insulin_knob_share``) for the titration, and secretory function's, ``d ln F / d ln knob`` times the endogenous
     share, as ``function_elasticity`` (NaN without medicines: :func:`fasting_elasticity` then)."""
     table = meal_surrogate.table()
-    fasting = lambda g: table.lookup_fasting(  # noqa: E731
-        {**knobs, "beta_mass": knobs["beta_mass"] + extra(g), "egp": egp(g) * jnp.ones_like(g)})
+
+    def fasting(g, m=1.0, scale=1.0):  # the treated fasting state at G, a dose multiple m and a factor on the knob
+        return table.lookup_fasting({**knobs, "beta_mass": (knobs["beta_mass"] + extra(g, m)) * scale,
+                                     "egp": egp(g, m) * jnp.ones_like(g)})
+
     a, fpi = fast["fasting_glucose_mg_dl"], fast["fasting_insulin_pmol_l"]
     on = (extra(a) > 0) | (egp(a) != 1.0)
     floor = 0.1 * a  # keeps an extrapolating step positive; the root lies far above it
@@ -496,9 +499,7 @@ def with_fasting_secretion(fast: dict, knobs: dict, extra, egp=lambda g, m=1.0: 
         # in the dose (z_dose: its knob and the glucagon suppression given back with it; extra, egp and insulin take a
         # multiple of the dose as their second argument)
         def state(z_knob, z_dose):
-            m = jnp.exp(z_dose)
-            out = table.lookup_fasting({**knobs, "beta_mass": (knobs["beta_mass"] + extra(g, m)) * jnp.exp(z_knob),
-                                        "egp": egp(g, m) * jnp.ones_like(g)})
+            out = fasting(g, jnp.exp(z_dose), jnp.exp(z_knob))
             return jnp.log(out["fasting_glucose_mg_dl"]), out["fasting_insulin_pmol_l"]
 
         zero, one = jnp.zeros_like(g), jnp.ones_like(g)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..cohort import progression as P
 from ..scenarios.schema import BASELINE, Scenario
-from .protocol import FPG_DM, FPG_IFG_WHO, G2H_DM, G2H_IGT, MGDL, Cohorts, Protocol, StudyResult, align, column
+from .protocol import FPG_DM, FPG_IFG_WHO, G2H_IGT, MGDL, Cohorts, Protocol, StudyResult, align, column
 from .protocol import diabetic, event_times_at_visits, first_index, gmean, homa2_of, incidence, insulinogenic_index, nanmean
 from .protocol import TRIGGERS, first_trigger, nanmedian, ols_slope, register, summarise
 from .protocol import population_seed as _population_seed
@@ -339,8 +339,8 @@ def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     # the study tested relatives with no known history of diabetes (its diabetes class was newly identified): those
     # a routine fasting glucose had found before year t are not in the cross-section
     checks = routine_checks(seed, "classes_checks", n, t)
-    known = ((column(out, "fasting_glucose_mmol_l")[:t] >= FPG_DM) & checks).any(axis=0)
-    dm = ~known & ((fpg >= FPG_DM) | (g2h >= G2H_DM))
+    known = (diabetic(out, "fasting")[:t] & checks).any(axis=0)
+    dm = ~known & diabetic(out)[t]
     pre = ~known & ~dm & ((fpg >= FPG_IFG_WHO) | (g2h >= G2H_IGT))
     ngt = ~known & ~dm & ~pre
     groups = {"NGT": ngt, "IFG/IGT": pre, "diabetes": dm}

@@ -49,6 +49,9 @@ def test_routine_checks_every_three_years_at_each_persons_phase():
     assert np.all(m.sum(axis=0) == 4)                       # 12 yearly records, one check every 3 years
     assert set(np.unique(m.argmax(axis=0))) == {0, 1, 2}    # phases spread over the cycle
     assert np.array_equal(m, routine_checks(0, "t", 1000, 12)) and not np.array_equal(m, routine_checks(1, "t", 1000, 12))
+    # the GENNID-like relatives' rarer checks (NHANES III's undiagnosed share): once per 8 years, phases over the cycle
+    m8 = routine_checks(0, "t", 1000, 16, every=8)
+    assert np.all(m8.sum(axis=0) == 2) and set(np.unique(m8.argmax(axis=0))) == set(range(8))
 
 
 def test_target_judging():

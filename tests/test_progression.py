@@ -194,14 +194,16 @@ def test_beta_cell_capacity_loss_starts_above_the_reference_glycaemia_and_rises_
     assert 0.0 <= lo <= hi <= pm.c("beta.capacity_glucose_rate") + pm.c("beta.capacity_er_rate") * er + 1e-12
     if g <= pm.c("beta.capacity_glucose_threshold") and er == 0.0:
         assert lo == 0.0
-    # the glucose-independent decline (a person's random effect) adds to the rate, whatever the glucose
+    # the glucose-independent decline (a person's random effect) acts on the reserve, not on the identity kept: the
+    # dedifferentiation plateau is a share of the cells left (Cinti 2016), whatever the decline has taken
     p2 = SimpleNamespace(capacity_susceptibility=np.array(1.0), capacity_decline=np.array(0.01), **onset)
-    assert float(pm.capacity_loss(s, p2, mech, d(g), ref)) == pytest.approx(lo + 0.01, abs=1e-12)
+    assert float(pm.capacity_loss(s, p2, mech, d(g), ref)) == pytest.approx(lo, abs=1e-12)
+    assert float(pm.reserve_loss(p2, d(g))) == pytest.approx(0.01, abs=1e-12)
     # ... from the person's onset age on (v2.6), not before
-    assert float(pm.capacity_loss(s, p2, mech, d(g, age=39.0), ref)) == pytest.approx(lo, abs=1e-12)
-    # the glucose-driven loss (dedifferentiation) stops at its floor (Cinti 2016); the decline goes on below it
+    assert float(pm.reserve_loss(p2, d(g, age=39.0))) == 0.0
+    # the glucose-driven loss (dedifferentiation) stops at its floor (Cinti 2016)
     low = SimpleNamespace(er_stress=np.array(0.0), capacity=np.array(pm.c("beta.capacity_glucose_floor")))
-    assert float(pm.capacity_loss(low, p2, mech, d(g + dg), ref)) == pytest.approx(0.01, abs=1e-12)
+    assert float(pm.capacity_loss(low, p2, mech, d(g + dg), ref)) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_a_worse_ogtt_means_less_responsivity_and_no_later_diabetes():

@@ -140,7 +140,9 @@ def test_more_visits_narrow_the_bands():
 
     widths, sds = [], []
     for n in (1, 3):
-        post = twin.fit(stable_history(n), draws=400, seed=0)
+        # 1,000 draws: an effect the visits do not identify (here the glucose-driven susceptibility of a person who stays
+        # normoglycaemic) keeps its prior SD, and with 400 draws the sampling noise of two SDs alone is about 5 %
+        post = twin.fit(stable_history(n), draws=1000, seed=0)
         r = band(twin.project(post, years=10), "fasting_glucose_mmol_l", 10)
         widths.append(r["q95"] - r["q05"])
         sds.append(post.draws[:, :4].std(axis=0))

@@ -258,7 +258,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
                      hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,
                      energy=np.zeros(n), islet_fat=ones, glucotoxic=np.zeros(n), drug_weight=np.zeros(n),
                      insulin_dose=np.zeros(n), care_step=np.zeros(n), diagnosed=diabetic.astype(float),
-                     urine_kcal=np.zeros(n))
+                     urine_kcal=np.zeros(n), reserve=ones)
     u = _inputs0(n)
     mech = pm.Mechanisms()
     labs = jnp.log(jnp.stack([jnp.asarray(fpg_model), jnp.asarray(fpi_model * INSULIN_PMOL_PER_UIU)]))
@@ -378,7 +378,7 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
     def set_person(pr, st, fac, lliv, lmass, x):
         pr = pr._replace(muscle0=jnp.exp(lliv + share * x) / fac[0], liver0=jnp.exp(lliv) / fac[1],
                          responsivity=jnp.exp((1.0 - share) * x))
-        st = st._replace(beta_mass=jnp.exp(lmass) / st.capacity ** pm.c("beta.capacity_mass_exponent")
+        st = st._replace(beta_mass=jnp.exp(lmass) / pm.total_capacity(st) ** pm.c("beta.capacity_mass_exponent")
                          / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
         return pr, st
 
@@ -458,7 +458,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         g2h / GLUCOSE_MG_DL_PER_MMOL_L, s.hba1c, fpi,
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
-        s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), s.capacity, s.islet_fat,
+        s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), pm.total_capacity(s), s.islet_fat,
         d.stimulated, d.incretin_effect, d.intake_change, d.urinary_glucose, d.insulin_dose, d.hypoglycaemia,
     )
 

@@ -100,6 +100,7 @@ class State(NamedTuple):
     diagnosed: Any        # 1 with diabetes by the labs at year 0 or once found at a yearly check (usual care starts)
     urine_kcal: Any       # calories lost in urine in the last step beyond year 0's (drug-induced and untreated),
                           # kcal/day: part of the energy balance that does not lower glucose production (deficit_drive)
+    reserve: Any          # beta-cell reserve left by the person's glucose-independent decline, 1 = intact
 
 
 class Inputs(NamedTuple):
@@ -264,10 +265,18 @@ def incretin_effect(s: State):
     return (1.0 + (pot - 1.0) * (1.0 - q)) / pot
 
 
+def total_capacity(s: State):
+    """Functional capacity: the identity kept (``capacity``: glucose-driven dedifferentiation, ER stress, wear by
+    secretagogues) times the reserve left by the person's glucose-independent decline (``reserve``). The two losses are
+    separate: the plateau of dedifferentiation (Cinti 2016) is a share of the cells that remain, whatever the decline
+    has taken."""
+    return s.capacity * s.reserve
+
+
 def functional_mass(s: State):
     """Beta-cell mass that keeps its identity and secretes: mass x capacity ** exponent (dedifferentiated cells
     stop secreting; Talchai 2012)."""
-    return s.beta_mass * s.capacity ** c("beta.capacity_mass_exponent")
+    return s.beta_mass * total_capacity(s) ** c("beta.capacity_mass_exponent")
 
 
 class Derived(NamedTuple):
@@ -604,10 +613,8 @@ def proliferation(d: Derived):
 def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     """Rate of irreversible loss of beta-cell functional capacity, 1/year, on ``C - C_min`` (:func:`residual_capacity`):
     glucotoxic (day-mean glucose above a threshold relative to the reference; Weir 2004 stages of decompensation),
-    which stops at the plateau of dedifferentiation (``beta.capacity_glucose_floor``, Cinti 2016), chronic ER stress
-    (Back & Kaufman 2012) and a glucose-independent, person-specific decline (inherited beta-cell risk; a random effect
-    that cohorts draw, ``heterogeneity.capacity_decline_*``; one person's projection uses the median) that begins at a
-    person's own age (:func:`decline_active`)."""
+    which stops at the plateau of dedifferentiation (``beta.capacity_glucose_floor``, Cinti 2016), and chronic ER
+    stress (Back & Kaufman 2012). The glucose-independent decline acts on the reserve instead (:func:`reserve_loss`)."""
     g = mean_glucose(d.fast) / ref["glucose"]
     x = jnp.maximum(g - c("beta.capacity_glucose_threshold"), 0.0)
     n = c("beta.capacity_glucose_hill")
@@ -616,8 +623,14 @@ def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     # written on C - C_min, the glucose-driven loss acts on (C - floor)+
     floor, cmin = c("beta.capacity_glucose_floor"), c("beta.capacity_min")
     glucose = glucose * jnp.maximum(s.capacity - floor, 0.0) / jnp.maximum(s.capacity - cmin, 1e-6)
-    decline = p.capacity_decline * decline_active(d.age, p)
-    return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress + decline
+    return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress
+
+
+def reserve_loss(p: Params, d: Derived):
+    """Rate of the glucose-independent, person-specific decline of beta-cell reserve, 1/year, on ``R - C_min``
+    (inherited beta-cell risk; a random effect that cohorts draw, ``heterogeneity.capacity_decline_*``; one person's
+    projection uses the median) from a person's own age (:func:`decline_active`)."""
+    return p.capacity_decline * decline_active(d.age, p)
 
 
 def decline_onset_age(u):
@@ -747,6 +760,7 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         hba1c=_relax(s.hba1c, a1c_target, c("glycaemia.tau_hba1c"), dt),
         insulin=d.fast["fasting_insulin_pmol_l"],
         capacity=residual_capacity(s.capacity, (capacity_loss(s, p, mech, d, ref) + med.exhaustion(d.exposure, mech)) * dt),
+        reserve=residual_capacity(s.reserve, reserve_loss(p, d) * dt),
         energy=p.rho * (weight - s.weight) / (dt * 365.25),  # stored (+) or drawn (-), kcal/day (Hall 2011)
         islet_fat=_relax(s.islet_fat, tg["islet_fat"], c("beta.tau_islet_fat"), dt),
         glucotoxic=_relax(s.glucotoxic, tg["glucotoxic"], c("beta.tau_glucotoxic"), dt),

@@ -54,6 +54,19 @@ def test_routine_checks_every_three_years_at_each_persons_phase():
     assert np.all(m8.sum(axis=0) == 2) and set(np.unique(m8.argmax(axis=0))) == set(range(8))
 
 
+def test_a_clinical_diagnosis_is_confirmed_by_a_repeat_test():
+    # ADA 1997 / WHO 1999: a doctor's diagnosis by fasting glucose needs a second value on another day (an independent
+    # measurement of the same state), so it is a subset of the single-test diagnoses, and a strict one
+    from irsim.validation.protocol import Cohorts, diabetic
+    from irsim.validation.studies import clinical_fasting
+
+    co = Cohorts(0)
+    single = diabetic(co.measured("steven_t2d", 300, 1.0), "fasting")
+    confirmed = clinical_fasting(co, "steven_t2d", 300, 1.0)
+    assert confirmed.shape == single.shape and not np.any(confirmed & ~single)
+    assert 0 < confirmed[0].sum() < single[0].sum()
+
+
 def test_target_judging():
     rel = T.Target("a", "s", "q", 10.0, "u", "b", "primary", "p", "whitehall", "c", "test", tolerance={"relative": 0.1})
     assert rel.judge(10.9) == T.PASS and rel.judge(11.1) == T.FAIL and rel.judge(float("nan")) == T.NO_VALUE

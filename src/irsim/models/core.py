@@ -104,7 +104,8 @@ CORE = Organ(
         "er_stress_index": ("index", "ER stress (0 = none)"),
         "visceral_fat_rel": ("x reference", "visceral fat"), "ffa_flux_rel": ("x reference", "free fatty-acid flux"),
         "glycemic_status": ("", "ADA class: NGT, IFG, IGT, IFG+IGT or T2D"),
-        "beta_cell_capacity_rel": ("x reference", "beta-cell functional capacity (1 = intact)"),
+        "beta_cell_capacity_rel": ("x reference", "beta-cell functional capacity: identity kept x reserve left by the "
+                                                  "glucose-independent decline (1 = intact)"),
         "pancreatic_fat_rel": ("x reference", "pancreatic (islet) fat"),
         "beta_cell_responsivity_rel": ("x reference",
                                        "stimulated (first-phase) responsivity of secretion to intravenous glucose, "
@@ -458,7 +459,8 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         g2h / GLUCOSE_MG_DL_PER_MMOL_L, s.hba1c, fpi,
         *homa1(fpi, fpg_mmol),
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
-        s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), pm.total_capacity(s), s.islet_fat,
+        s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), pm.total_capacity(s),
+        s.islet_fat,
         d.stimulated, d.incretin_effect, d.intake_change, d.urinary_glucose, d.insulin_dose, d.hypoglycaemia,
     )
 

@@ -61,8 +61,9 @@ def test_a_clinical_diagnosis_is_confirmed_by_a_repeat_test():
     from irsim.validation.studies import clinical_fasting
 
     co = Cohorts(0)
-    single = diabetic(co.measured("steven_t2d", 300, 1.0), "fasting")
-    confirmed = clinical_fasting(co, "steven_t2d", 300, 1.0)
+    out = co.measured("steven_t2d", 300, 1.0)
+    single = diabetic(out, "fasting")
+    confirmed = clinical_fasting(out, co.measured("steven_t2d", 300, 1.0, draw=1))
     assert confirmed.shape == single.shape and not np.any(confirmed & ~single)
     assert 0 < confirmed[0].sum() < single[0].sum()
 

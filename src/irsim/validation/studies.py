@@ -49,19 +49,18 @@ def routine_checks(seed: int, tag: str, n: int, n_years: int, every: int = ROUTI
     return (np.arange(n_years)[:, None] - phase[None, :]) % every == 0
 
 
-def clinical_fasting(cohorts: Cohorts, population: str, n: int, years: float) -> np.ndarray:
-    """``(n_times, N)`` mask: diabetes a doctor would diagnose by fasting glucose at that record, >= 7.0 mmol/L at the
-    check and again at its repeat on another day (an independent measurement of the same state): without unequivocal
-    hyperglycaemia a clinical diagnosis is confirmed by a repeat test (ADA expert committee, Diabetes Care 1997;20:
-    1183-97; WHO 1999). An epidemiological study's own OGTT diagnoses on one test."""
-    return (diabetic(cohorts.measured(population, n, years), "fasting")
-            & diabetic(cohorts.measured(population, n, years, draw=1), "fasting"))
+def clinical_fasting(out: np.ndarray, repeat: np.ndarray) -> np.ndarray:
+    """``(n_times, N)`` mask: diabetes a doctor would diagnose by fasting glucose at that record, >= 7.0 mmol/L in the
+    measured run ``out`` and again in ``repeat``, an independent measurement of the same run on another day
+    (:meth:`Cohorts.measured` with ``draw=1``): without unequivocal hyperglycaemia a clinical diagnosis is confirmed by
+    a repeat test (ADA expert committee, Diabetes Care 1997;20:1183-97; WHO 1999). An epidemiological study's own OGTT
+    diagnoses on one test."""
+    return diabetic(out, "fasting") & diabetic(repeat, "fasting")
 
 
 # ------------------------------------------------------------------------------------------------ Whitehall II
 
 WH_VISIT_EVERY = 5   # years between Whitehall II examinations with an OGTT (Tabak 2009)
-WH_DOCTOR_SHARE = 0.5  # share of cases diagnosed outside the study's OGTT (Tabak 2009, about half)
 #: Share of persons a doctor also checks yearly (fasting glucose, confirmed by a repeat: clinical_fasting): 0.9 makes
 #: 0.51 of the cases over 20 years doctor-diagnosed at 5,000 persons (0.513, 0.507 at seeds 0, 1), as in the study
 #: (50.9 %: 49.1 % of its cases were found by its OGTT); 0.39 at 0.7, 0.57 at 1.0. Without the repeat 0.7 gave 0.49
@@ -83,7 +82,8 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     rng = np.random.default_rng(_population_seed(seed, "whitehall_visits"))
     phase, yearly = rng.integers(0, WH_VISIT_EVERY, n), rng.random(n) < WH_YEARLY_SHARE
     examined = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % WH_VISIT_EVERY == 0
-    dx = first_index((dm & examined) | (clinical_fasting(cohorts, "whitehall_ii", n, WH_YEARS) & yearly[None, :]))
+    doctor = clinical_fasting(out, cohorts.measured("whitehall_ii", n, WH_YEARS, draw=1))
+    dx = first_index((dm & examined) | (doctor & yearly[None, :]))
     cases = free & (dx >= WH_MIN_PRE)
     controls = free & (dx < 0)
     res.counts.update(persons=n, free_at_baseline=int(free.sum()), cases_any_year=int((free & (dx >= 1)).sum()),
@@ -357,7 +357,8 @@ def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     # the study tested relatives with no known history of diabetes (its diabetes class was newly identified): those
     # a routine fasting glucose had found before year t are not in the cross-section
     checks = routine_checks(seed, "classes_checks", n, t, CLASSES_CHECK_EVERY)
-    known = (clinical_fasting(cohorts, "gennid_relatives", n, CLASSES_YEAR)[:t] & checks).any(axis=0)
+    repeat = cohorts.measured("gennid_relatives", n, CLASSES_YEAR, draw=1)
+    known = (clinical_fasting(out, repeat)[:t] & checks).any(axis=0)
     dm = ~known & diabetic(out)[t]
     pre = ~known & ~dm & ((fpg >= FPG_IFG_WHO) | (g2h >= G2H_IGT))
     ngt = ~known & ~dm & ~pre

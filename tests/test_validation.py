@@ -115,6 +115,30 @@ def test_first_index_align_and_slopes():
     assert S.gmean(np.array([1.0, 4.0, -1.0])) == pytest.approx(2.0)
 
 
+def test_trajectory_fit_recovers_the_mean_shape_from_scattered_visits():
+    # Persons measured every 5 years at their own phase, one phase's persons 0.5 higher than the others: the mean of the
+    # records at each offset is biased at that phase's offsets; a fit with an intercept per person is not (the shape
+    # of Tabak 2009's fasting glucose: linear, then quadratic from -3 y)
+    from irsim.validation import protocol as S
+
+    rng = np.random.default_rng(1)
+    t = np.arange(-13, 1)
+    shape = (lambda x: x, lambda x: np.maximum(x + 3.0, 0.0) ** 2)
+    true = 5.5 + 0.04 * t + 0.18 * np.maximum(t + 3.0, 0.0) ** 2
+    n = 3000
+    phase = rng.integers(0, 5, n)
+    level = rng.normal(0.0, 0.5, n) + 0.5 * (phase == 2)
+    y = true[:, None] + level[None, :] + rng.normal(0.0, 0.2, (len(t), n))
+    records = np.where((t[:, None] - phase[None, :]) % 5 == 0, y, np.nan)
+    fit, count = S.trajectory_fit(records, t, shape)
+    np.testing.assert_allclose(fit, true + level.mean(), atol=0.02)
+    assert count.sum() == np.isfinite(records).sum()
+    naive = np.nanmean(records, axis=1) - true - level.mean()
+    assert np.max(np.abs(naive)) > 0.3                     # the per-offset means carry the phase's level
+    nothing, _ = S.trajectory_fit(np.full((len(t), 4), np.nan), t, shape)
+    assert np.isnan(nothing).all()
+
+
 def test_incidence_and_visit_schedule():
     from irsim.cohort.progression import COLUMNS
     from irsim.validation import protocol as S

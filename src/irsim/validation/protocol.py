@@ -185,6 +185,35 @@ def align(values: np.ndarray, index: np.ndarray, offsets) -> np.ndarray:
     return res
 
 
+def trajectory_fit(records: np.ndarray, offsets, basis) -> tuple[np.ndarray, np.ndarray]:
+    """Mean trajectory of persons measured at scattered times, as a longitudinal model estimates it: ``y = a_i +
+    sum_k b_k f_k(t)`` with an intercept per person (a within-person least-squares fit, the limit of a random-intercept
+    multilevel model when persons differ more than their visits do), so a person's level does not leak into the shape
+    through the times at which they happen to be measured. ``records``: (offsets, persons), NaN where unmeasured;
+    ``basis``: functions of the offset (the published shape). Returns (the mean of the person intercepts plus the fitted
+    shape at every offset, the number of records at each offset); NaN without records that inform the shape."""
+    t = np.asarray(offsets, dtype=float)
+    y = np.asarray(records, dtype=float)
+    ok = np.isfinite(y)
+    cnt = ok.sum(axis=1)
+    n = ok.sum(axis=0)
+    X = np.stack([f(t) for f in basis], axis=1)                          # (offsets, k)
+    seen = n > 0
+    if not seen.any():
+        return np.full(len(t), np.nan), cnt
+    w, yz = ok[:, seen].astype(float), np.where(ok, y, 0.0)[:, seen]
+    ybar = yz.sum(axis=0) / n[seen]                                      # (persons,)
+    xbar = (w.T @ X) / n[seen][:, None]                                  # (persons, k)
+    dx = X[:, None, :] - xbar[None, :, :]                                # (offsets, persons, k)
+    dy = (yz - ybar[None, :]) * w
+    A = np.einsum("tpk,tpl,tp->kl", dx, dx, w)
+    b = np.einsum("tpk,tp->k", dx, dy)
+    if np.linalg.matrix_rank(A) < len(basis):
+        return np.full(len(t), np.nan), cnt
+    beta = np.linalg.solve(A, b)
+    return float(np.mean(ybar - xbar @ beta)) + X @ beta, cnt
+
+
 def gmean(x: np.ndarray, axis=None) -> np.ndarray:
     """Geometric mean of the positive finite entries (HOMA indices are log-normal)."""
     x = np.asarray(x, dtype=float)

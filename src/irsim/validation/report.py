@@ -310,9 +310,9 @@ def _plot_whitehall(plt, r):
         off = np.asarray(d["offsets"])
         full = off >= -8   # balanced panel; earlier years come from the cases with a longer record
         ax.plot(off[full], np.asarray(d[key])[full], "o-", color="tab:red",
-                label=f"model cases (n={r.counts.get('cases', 0)})")
+                label=f"model cases, fitted trajectory (n={r.counts.get('cases', 0)})")
         ax.plot(off[off <= -8], np.asarray(d[key])[off <= -8], "o:", color="tab:red", markerfacecolor="none",
-                label=f"cases with a longer record (n={r.counts.get('cases_13y', 0)})")
+                label=f"fitted where only longer records inform it (n={r.counts.get('cases_13y', 0)})")
         ax.plot(d["control_years"], d[ckey], "--", color="tab:blue",
                 label=f"model controls (n={r.counts.get('controls', 0)})")
         ax.plot(list(pub), list(pub.values()), **_PUB)

@@ -20,7 +20,7 @@ from ..cohort import progression as P
 from ..scenarios.schema import BASELINE, Scenario
 from .protocol import FPG_DM, FPG_IFG_WHO, G2H_IGT, MGDL, Cohorts, Protocol, StudyResult, align, column
 from .protocol import diabetic, event_times_at_visits, first_index, gmean, homa2_of, incidence, insulinogenic_index, nanmean
-from .protocol import TRIGGERS, first_trigger, nanmedian, ols_slope, register, summarise
+from .protocol import TRIGGERS, first_trigger, nanmedian, ols_slope, register, summarise, trajectory_fit
 from .protocol import population_seed as _population_seed
 
 
@@ -68,6 +68,12 @@ WH_YEARLY_SHARE = 0.9
 WH_YEARS = 20       # Whitehall II phase 3 (1991-93) to 2009: about 18 y of follow-up
 WH_MIN_PRE = 8      # cases need 8 y of record before diagnosis (balanced panel for -8..0)
 WH_OFFSETS = np.arange(-13, 1)
+#: The trajectory shapes Tabak 2009 reports from its multilevel models (t: years before diagnosis, <= 0): fasting and
+#: 2-h glucose linear, then a quadratic rise from -3 y; HOMA-%S linear, steeper over the last 5 y; HOMA-%B linear, with
+#: changes of slope at -4 and -3 y (it rose between -4 and -3 y, then fell). HOMA indices on the log scale.
+WH_GLUCOSE_SHAPE = (lambda t: t, lambda t: np.maximum(t + 3.0, 0.0) ** 2)
+WH_HOMA_S_SHAPE = (lambda t: t, lambda t: np.maximum(t + 5.0, 0.0))
+WH_HOMA_B_SHAPE = (lambda t: t, lambda t: np.maximum(t + 4.0, 0.0), lambda t: np.maximum(t + 3.0, 0.0))
 
 
 def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
@@ -99,15 +105,21 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     k = {int(o): i for i, o in enumerate(WH_OFFSETS)}
 
     # the study measured its participants at its examinations only: a case's trajectory holds the records of its own
-    # 5-yearly phases (non-diabetic before diagnosis by construction), at diagnosis only when an examination found it
-    def traj(v, mean=nanmean):
+    # 5-yearly phases (non-diabetic before diagnosis by construction), at diagnosis only when an examination found it.
+    # Tabak 2009 estimated the mean trajectory from those scattered records with multilevel models of the shape it
+    # reports for each measure; a mean per offset would compare different cases at different offsets (only cases a
+    # doctor found 3 years after an examination have a record at -3 y, only examination-found ones at 0)
+    def traj(v, shape, log=False):
         a = align(np.where(examined, v, np.nan)[:, cases], dx[cases], WH_OFFSETS)
-        return mean(a, axis=1), np.isfinite(a).sum(axis=1)
+        if log:
+            a = np.where(a > 0, np.log(np.where(a > 0, a, 1.0)), np.nan)
+        m, cnt = trajectory_fit(a, WH_OFFSETS, shape)
+        return (np.exp(m) if log else m), cnt
 
-    m_fpg, cnt = traj(fpg)
-    m_g2h, _ = traj(g2h)
-    m_hb, _ = traj(hb, gmean)
-    m_hs, _ = traj(hs, gmean)
+    m_fpg, cnt = traj(fpg, WH_GLUCOSE_SHAPE)
+    m_g2h, _ = traj(g2h, WH_GLUCOSE_SHAPE)
+    m_hb, _ = traj(hb, WH_HOMA_B_SHAPE, log=True)
+    m_hs, _ = traj(hs, WH_HOMA_S_SHAPE, log=True)
     no_cases = f"no incident cases diagnosed at year >= {WH_MIN_PRE} among {n} persons"
     res.set("wh_fpg_minus3", m_fpg[k[-3]], no_cases)
     res.set("wh_fpg_at_dx", m_fpg[k[0]], no_cases)
@@ -596,10 +608,13 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "about half of the cases a doctor's), "
         "and the others only at examinations every 5 years (random phase). "
         "Cases diagnosed at year >= "
-        f"{WH_MIN_PRE}" " are aligned on diagnosis and averaged over years -8..0 (mean glucose; geometric mean "
-        "HOMA, as HOMA indices are log-normal); years -13..-9 come from the cases with that much record. "
-        "A case's trajectory holds only the records of its own 5-yearly examinations, as the study's did (801 "
-        "measurements for its 505 cases): none at diagnosis for a case a doctor found between examinations. "
+        f"{WH_MIN_PRE}" " are aligned on diagnosis (a balanced panel for -8..0 y; years -13..-9 from the cases with "
+        "that much record). A case's record holds only its own 5-yearly examinations, as the study's did (801 "
+        "measurements for its 505 cases): none at diagnosis for a case a doctor found between examinations. The mean "
+        "trajectory is fitted to those scattered records as the study's multilevel models did, with an intercept "
+        "per case and the shape the study reports (glucose linear, then quadratic from -3 y; log HOMA-%S linear, "
+        "steeper over the last 5 y; log HOMA-%B linear with changes of slope at -4 and -3 y; "
+        "`validation.protocol.trajectory_fit`; not adjusted for age, sex and ethnicity as the study's were). "
         "Controls: never diagnosed; HOMA-%B slope by least squares over their follow-up. HOMA2 %B and %S (the "
         "scale the study used; Oxford calculator grid, `assessment.homa2`) from the measured fasting glucose and "
         "insulin (within-person variation, Mooy 1996).",

@@ -204,10 +204,15 @@ def test_knocking_out_a_pathway_never_worsens_an_organ_outcome(cohort, knockout)
     # For them the liver outcomes are left out and the others may rise by a trace (< 1 %, measured <= 0.5 %). Since
     # untreated glycosuria costs weight (progression.weight_update), a person spared decompensation also keeps up to
     # 7.5 % more weight, and with it up to 2 % more non-HDL cholesterol (measured with ER stress knocked out): 3 %.
+    # Since v2.14 (the beta cells' UPR apart from the tissues') knocking ER stress out spares beta cells more than it
+    # sensitises the liver: in the worst person-year fasting insulin 9.7 -> 15.7 uIU/mL, liver fat 1.56 -> 2.38 % and
+    # triglycerides +7.2 % (non-HDL cholesterol +3.0 %, small dense LDL share +4.3 %), so the outcomes of the liver's
+    # VLDL output join the hepatic ones left out for them; vessels, kidney, brain and HDL are still checked.
     sparing = knockout in ("ffa_influx", "lipogenesis", "inflammation", "er_stress")
     rel = 3e-2 if sparing or knockout == "androgens" else 1e-6
     tol = lambda x: 1e-6 + rel * np.abs(x)  # noqa: E731
-    spared = ("liver_fat_percent", "nash_activity", "fibrosis_stage")
+    spared = ("liver_fat_percent", "nash_activity", "fibrosis_stage", "triglycerides_mg_dl", "non_hdl_mg_dl",
+              "sdldl_share")
     for col in WORSE_UP:
         if sparing and col in spared:
             continue

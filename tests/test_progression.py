@@ -182,7 +182,7 @@ def test_beta_cell_capacity_loss_starts_above_the_reference_glycaemia_and_rises_
     from types import SimpleNamespace
 
     ref = pm.reference()
-    s = SimpleNamespace(er_stress=np.array(er), capacity=np.array(1.0))
+    s = SimpleNamespace(beta_er=np.array(er), capacity=np.array(1.0))
     onset = dict(decline_onset_age=np.array(40.0), decline_onset_width=np.array(pm.DRAWN_ONSET_WIDTH))
     p = SimpleNamespace(capacity_susceptibility=np.array(1.0), capacity_decline=np.array(0.0), **onset)
     # mean glucose (pm.mean_glucose) = x times the reference's: fasting at that level, no postprandial excess
@@ -202,8 +202,26 @@ def test_beta_cell_capacity_loss_starts_above_the_reference_glycaemia_and_rises_
     # ... from the person's onset age on (v2.6), not before
     assert float(pm.reserve_loss(p2, d(g, age=39.0))) == 0.0
     # the glucose-driven loss (dedifferentiation) stops at its floor (Cinti 2016)
-    low = SimpleNamespace(er_stress=np.array(0.0), capacity=np.array(pm.c("beta.capacity_glucose_floor")))
+    low = SimpleNamespace(beta_er=np.array(0.0), capacity=np.array(pm.c("beta.capacity_glucose_floor")))
     assert float(pm.capacity_loss(low, p2, mech, d(g + dg), ref)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_the_beta_cells_secretory_demand_stresses_their_own_er_not_the_tissues():
+    # Proinsulin folding load raises the UPR of beta cells (Back & Kaufman 2012); the UPR that blunts insulin signalling
+    # in liver, muscle and adipose tissue follows their lipid and inflammatory load (Ozcan 2004), not secretion (v2.14)
+    start = cp.initialise(columns(age=[50.0], female=[0.0], weight=[95.0]))
+    s, p = start.state, start.params
+    u, mech, ref = cp._inputs0(1), pm.Mechanisms(), pm.reference()
+    d = pm._derive_jit(0.0, s, p, u, mech, ref)
+    rest, busy = (pm.targets(s, p, u, mech, d._replace(workload=d.workload * 0.0 + w)) for w in (1.0, 2.0))
+    assert float(busy["er_stress"][0]) == pytest.approx(float(rest["er_stress"][0]), abs=1e-12)
+    assert float(busy["beta_er"][0]) > float(rest["beta_er"][0]) + 0.2
+    assert float(rest["beta_er"][0]) == pytest.approx(float(rest["er_stress"][0]), abs=1e-12)  # same drivers at rest
+    # the beta cells' UPR lowers their secretory function; the tissues' does not act on it
+    stressed = pm.targets(s._replace(beta_er=s.beta_er + 1.0), p, u, mech, d)
+    tissues = pm.targets(s._replace(er_stress=s.er_stress + 1.0), p, u, mech, d)
+    assert float(stressed["beta_function"][0]) < float(rest["beta_function"][0])
+    assert float(tissues["beta_function"][0]) == pytest.approx(float(rest["beta_function"][0]), abs=1e-12)
 
 
 def test_a_worse_ogtt_means_less_responsivity_and_no_later_diabetes():

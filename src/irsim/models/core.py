@@ -259,7 +259,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
                      hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,
                      energy=np.zeros(n), islet_fat=ones, glucotoxic=np.zeros(n), drug_weight=np.zeros(n),
                      insulin_dose=np.zeros(n), care_step=np.zeros(n), diagnosed=diabetic.astype(float),
-                     urine_kcal=np.zeros(n), reserve=ones)
+                     urine_kcal=np.zeros(n), reserve=ones, beta_er=np.zeros(n))
     u = _inputs0(n)
     mech = pm.Mechanisms()
     labs = jnp.log(jnp.stack([jnp.asarray(fpg_model), jnp.asarray(fpi_model * INSULIN_PMOL_PER_UIU)]))
@@ -391,6 +391,7 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
         st = st._replace(inflammation=damp(st.inflammation, tg["inflammation"]),
                          mitochondria=damp(st.mitochondria, tg["mitochondria"]),
                          er_stress=damp(st.er_stress, tg["er_stress"]),
+                         beta_er=damp(st.beta_er, tg["beta_er"]),
                          islet_fat=damp(st.islet_fat, tg["islet_fat"]),
                          beta_function=damp(st.beta_function, tg["beta_function"]),
                          glucotoxic=damp(st.glucotoxic, tg["glucotoxic"]))

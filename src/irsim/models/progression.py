@@ -11,7 +11,8 @@ States (all per person):
   weight          body weight, kg (Hall 2011 energy balance, or prescribed during a weight-loss programme)
   inflammation    adipose/systemic inflammatory tone (TNF-a, IL-6, NLRP3 -> IL-1b), index, 0 = lean reference
   mitochondria    oxidative capacity relative to a 30-year-old reference
-  er_stress       unfolded-protein-response load, index, 0 = none
+  er_stress       unfolded-protein-response load of the insulin-target tissues (liver, muscle, adipose), index, 0 = none
+  beta_er         the beta cells' own UPR load, index, 0 = none: the tissues' drivers plus secretory demand
   beta_mass       beta-cell mass relative to the Dalla Man normal subject
   beta_function   secretory function (Ha 2016 sigma): scales basal and stimulated secretion, relative to the same
   hba1c           %, lagging the glycated-haemoglobin mean glucose (ADAG)
@@ -101,6 +102,7 @@ class State(NamedTuple):
     urine_kcal: Any       # calories lost in urine in the last step beyond year 0's (drug-induced and untreated),
                           # kcal/day: part of the energy balance that does not lower glucose production (deficit_drive)
     reserve: Any          # beta-cell reserve left by the person's glucose-independent decline, 1 = intact
+    beta_er: Any          # unfolded-protein-response load of the beta cells, index, 0 = none (er_stress: the tissues')
 
 
 class Inputs(NamedTuple):
@@ -566,9 +568,12 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
                * jnp.maximum(1.0 - c("triad.mito_activity_protection") * act, 0.0))
     damage = c("triad.mito_ros_damage") * d.ros / (1.0 + d.ros)
     mito = (1.0 + c("triad.mito_activity_gain") * act) * (1.0 - mech.mitochondria * jnp.minimum(decline + damage, 0.9))
-    er_drive = (c("triad.er_lipid") * d.lipid + c("triad.er_inflammation") * s.inflammation * mech.inflammation
-                + c("triad.er_demand") * jnp.maximum(d.workload - 1.0, 0.0))
+    # the tissues' UPR (liver, muscle, adipose: lipid and inflammatory load; Ozcan 2004) and the beta cells', which
+    # adds their secretory demand (proinsulin folding; Back & Kaufman 2012) and stays in the beta cells
+    er_drive = (c("triad.er_lipid") * d.lipid + c("triad.er_inflammation") * s.inflammation * mech.inflammation)
     er = mech.er_stress * _saturate(er_drive, c("triad.er_stress_max"))
+    beta_er = mech.er_stress * _saturate(er_drive + c("triad.er_demand") * jnp.maximum(d.workload - 1.0, 0.0),
+                                         c("triad.er_stress_max"))
     fmax, fmin, n = c("beta.function_max"), c("beta.function_min"), c("beta.function_glucose_hill")
     w50n = (fmax - fmin) / (1.0 - fmin) - 1.0  # so that the target is 1 at the set point
     compensation = lambda sp: fmin + (fmax - fmin) * sp ** n / (w50n + sp ** n)  # noqa: E731
@@ -582,9 +587,10 @@ def targets(s: State, p: Params, u: Inputs, mech: Mechanisms, d: Derived) -> dic
     # d target / d sigma through fasting glucose, i.e. the set point (d sp / d sigma = sp x elasticity / sigma): <= 0,
     # the loop's negative feedback that step() closes implicitly
     up, dup = jax.jvp(compensation, (d.set_point,), (d.set_point * d.fasting_elasticity / s.beta_function,))
-    bfun, slope = (v * ageing / (1.0 + c("beta.function_er") * er) for v in (up, dup))
+    bfun, slope = (v * ageing / (1.0 + c("beta.function_er") * s.beta_er) for v in (up, dup))
     islet = d.hepatic_supply ** c("beta.islet_fat_exponent")
-    return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_function": bfun, "islet_fat": islet,
+    return {"inflammation": infl, "mitochondria": mito, "er_stress": er, "beta_er": beta_er, "beta_function": bfun,
+            "islet_fat": islet,
             "glucotoxic": tox, "beta_function_slope": slope}
 
 
@@ -597,7 +603,7 @@ def apoptosis(s: State, mech: Mechanisms, d: Derived, ref: dict):
     hill = lambda x: x ** n / (k ** n + x ** n)  # noqa: E731
     glucose = c("beta.apoptosis_glucose_max") * (hill(g) - hill(1.0))  # 0 at the reference glucose
     return (1.0 + glucose + c("beta.apoptosis_lipid") * d.lipid
-            + c("beta.apoptosis_er") * s.er_stress + c("beta.apoptosis_inflammation") * s.inflammation * mech.inflammation)
+            + c("beta.apoptosis_er") * s.beta_er + c("beta.apoptosis_inflammation") * s.inflammation * mech.inflammation)
 
 
 def proliferation(d: Derived):
@@ -623,7 +629,7 @@ def capacity_loss(s: State, p: Params, mech: Mechanisms, d: Derived, ref: dict):
     # written on C - C_min, the glucose-driven loss acts on (C - floor)+
     floor, cmin = c("beta.capacity_glucose_floor"), c("beta.capacity_min")
     glucose = glucose * jnp.maximum(s.capacity - floor, 0.0) / jnp.maximum(s.capacity - cmin, 1e-6)
-    return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.er_stress
+    return glucose + mech.er_stress * c("beta.capacity_er_rate") * s.beta_er
 
 
 def reserve_loss(p: Params, d: Derived):
@@ -755,6 +761,7 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         inflammation=_relax(s.inflammation, tg["inflammation"], c("triad.tau_inflammation"), dt),
         mitochondria=_relax(s.mitochondria, tg["mitochondria"], c("triad.tau_mitochondria"), dt),
         er_stress=_relax(s.er_stress, tg["er_stress"], c("triad.tau_er_stress"), dt),
+        beta_er=_relax(s.beta_er, tg["beta_er"], c("triad.tau_er_stress"), dt),
         beta_mass=s.beta_mass * jnp.exp(beta_mass_rate(s, p, mech, d, ref) * dt),
         beta_function=function,
         hba1c=_relax(s.hba1c, a1c_target, c("glycaemia.tau_hba1c"), dt),

@@ -102,6 +102,21 @@ def test_a_high_2h_glucose_is_read_partly_as_muscle_resistance():
     assert col("beta_cell_responsivity_rel")[1] < col("beta_cell_responsivity_rel")[0]
 
 
+def test_fasting_labs_of_insulin_resistance_mean_resistant_lipolysis_too():
+    # Hepatic and adipose insulin resistance go together (Gastaldelli A et al. Gastroenterology 2007;133:496-506): the
+    # same man at the same fasting glucose with fasting insulin 6 vs 20 uIU/mL starts with lower adipose sensitivity,
+    # so insulin restrains his lipolysis less: more fatty acids reach the liver and his triglycerides are higher
+    # (McLaughlin 2003: TG is a marker of insulin resistance at the same weight)
+    start = P.initialise(_cols([95.0, 95.0], [6.0, 20.0]))
+    assert start.params.adipose0[1] < start.params.adipose0[0]
+    np.testing.assert_allclose(start.params.adipose0, start.params.liver0, rtol=1e-12)
+    out = P.run(start, 1.0)
+    col = lambda name: out[0, IDX[name]]  # noqa: E731
+    assert col("adipose_insulin_sensitivity_rel")[1] < col("adipose_insulin_sensitivity_rel")[0]
+    assert col("ffa_flux_rel")[1] > col("ffa_flux_rel")[0]
+    assert col("triglycerides_mg_dl")[1] > col("triglycerides_mg_dl")[0] + 10.0
+
+
 def test_persons_continued_from_their_own_years_equal_one_run():
     # cohort.progression.gather + a per-person t0: each person picks up where a year-by-year run left them (the UKPDS
     # protocol continues each case from its own diagnosis)

@@ -206,6 +206,19 @@ def test_beta_cell_capacity_loss_starts_above_the_reference_glycaemia_and_rises_
     assert float(pm.capacity_loss(low, p2, mech, d(g + dg), ref)) == pytest.approx(0.0, abs=1e-12)
 
 
+def test_lipolysis_factor_is_bounded_and_smooth():
+    # fatty-acid release relative to the reference's suppressed flux: at most 1 + f with adipose insulin resistance
+    # complete, never below the non-suppressible 1 - f however sensitive the tissue (insulin suppresses lipolysis by
+    # about 80-90 % at most, Jensen 1989), continuous with a continuous slope at the reference (v2.15)
+    f = pm.c("visceral.ffa_adipose")
+    a = np.array([0.0, 0.5, 1.0 - 1e-6, 1.0, 1.0 + 1e-6, 2.0, 1e3])
+    v = np.asarray(pm.lipolysis_factor(a))
+    assert v[0] == pytest.approx(1.0 + f) and v[3] == pytest.approx(1.0)
+    assert np.all(np.diff(v) < 0) and v[-1] > 1.0 - f
+    slope_below, slope_above = (v[3] - v[2]) / 1e-6, (v[4] - v[3]) / 1e-6
+    assert slope_below == pytest.approx(-f, rel=1e-4) and slope_above == pytest.approx(-f, rel=1e-4)
+
+
 def test_the_beta_cells_secretory_demand_stresses_their_own_er_not_the_tissues():
     # Proinsulin folding load raises the UPR of beta cells (Back & Kaufman 2012); the UPR that blunts insulin signalling
     # in liver, muscle and adipose tissue follows their lipid and inflammatory load (Ozcan 2004), not secretion (v2.14)

@@ -312,6 +312,17 @@ class Derived(NamedTuple):
     incretin_effect: Any  # endogenous incretin potentiation of oral stimulated secretion, x normal tolerance's
 
 
+def lipolysis_factor(adipose_si):
+    """Fatty-acid release relative to the reference's suppressed flux at adipose insulin sensitivity ``a``: adipose
+    resistance releases more (``1 + f (1 - a)``, at most ``1 + f`` when insulin no longer restrains lipolysis), more
+    sensitivity than the reference's restrains the suppressible part further (``1 - f + f / a``, never below the
+    non-suppressible ``1 - f``: insulin suppresses lipolysis by about 80-90 % at most, Jensen 1989). The two branches
+    meet with the same slope at ``a = 1`` (``f``: ``visceral.ffa_adipose``)."""
+    f = c("visceral.ffa_adipose")
+    a = jnp.maximum(adipose_si, 1e-9)
+    return jnp.where(a <= 1.0, 1.0 + f * (1.0 - a), 1.0 - f + f / a)
+
+
 def excess(x, switch):
     """``x`` with its part above the reference (1) scaled by a pathway switch: knocking the pathway out (0) keeps
     the driver at most at the reference, so a knock-out never raises what the driver raises."""
@@ -376,14 +387,12 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     fat = fat_mass(s.weight, age, p.female, p.height_cm)
     act = activity_level(p.activity0 + u.activity)
     vis = visceral_rel(fat, age, p.female, p.fat_ref) * (1.0 - c("visceral.activity_reduction") * act)
-    # adipose insulin resistance releases more fatty acids: lipolysis is no longer suppressed (bounded: at most
-    # 1 + ffa_adipose times the suppressed flux)
     s_adipose = mech.inflammation * c("triad.irs_jnk") * s.inflammation + mech.er_stress * c("triad.irs_er") * s.er_stress
     adipose_si = p.adipose0 * g_adipose / (1.0 + s_adipose)
     ffa = (adipocyte_size(fat, fat_mass(p.w_set0, age, p.female, p.height_cm))
            * (fat / p.fat_ref) ** c("visceral.ffa_fat_exponent")
            * (1.0 + c("visceral.ffa_visceral_weight") * (vis - 1.0))
-           * (1.0 + c("visceral.ffa_adipose") * (1.0 - adipose_si)))
+           * lipolysis_factor(adipose_si))
     # lipid intermediates (DAG/ceramide): log excess of fatty-acid supply over oxidative capacity
     lipid = mech.lipotoxicity * jnp.log(jnp.maximum(ffa / s.mitochondria, 1.0))
     # hepatic DAG: log excess of the triglyceride flux through the liver (follows an energy deficit within days)

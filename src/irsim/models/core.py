@@ -379,8 +379,9 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
     def set_person(pr, st, fac, lliv, lmass, x):
         # adipose tissue shares the liver's intrinsic sensitivity: the fasting labs that show hepatic insulin resistance
         # show the resistance of lipolysis to insulin too (Gastaldelli A et al. Gastroenterology 2007;133:496-506)
-        pr = pr._replace(muscle0=jnp.exp(lliv + share * x) / fac[0], liver0=jnp.exp(lliv) / fac[1],
-                         adipose0=jnp.exp(lliv) / fac[1], responsivity=jnp.exp((1.0 - share) * x))
+        liver0 = jnp.exp(lliv) / fac[1]
+        pr = pr._replace(muscle0=jnp.exp(lliv + share * x) / fac[0], liver0=liver0, adipose0=liver0,
+                         responsivity=jnp.exp((1.0 - share) * x))
         st = st._replace(beta_mass=jnp.exp(lmass) / pm.total_capacity(st) ** pm.c("beta.capacity_mass_exponent")
                          / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
         return pr, st

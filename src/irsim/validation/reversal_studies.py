@@ -91,8 +91,8 @@ def steven(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.counts.update(persons=n, responders_return=int(resp.sum()), responders_6m=int(resp6.sum()))
     res.data.update(years=years, fpg_resp=nanmean(fpg[:, resp], axis=1), fpg_non=nanmean(fpg[:, ~resp], axis=1))
     res.notes.append(f"{int(resp.sum())} of {n} with fasting glucose < {FPG_REMISSION:g} mmol/L after the return to normal "
-                     f"eating, {int(resp6.sum())} at 6 months; mean duration {nanmean(duration[resp6]):.1f} y (responders) vs "
-                     f"{nanmean(duration[~resp6]):.1f} y; mean fasting glucose {nanmean(fpg[0]):.1f} mmol/L at baseline "
+                     f"eating, {int(resp6.sum())} at 6 months; mean duration {nanmean(duration[resp]):.1f} y (responders) vs "
+                     f"{nanmean(duration[~resp]):.1f} y; mean fasting glucose {nanmean(fpg[0]):.1f} mmol/L at baseline "
                      f"({nanmean(fpg[0]) * MGDL:.0f} mg/dL), {nanmean(fpg[k_end]):.1f} at the end of the diet (week "
                      f"{STEVEN_DIET_WEEKS}), {nanmean(fpg[k_ret]):.1f} after the return and {nanmean(fpg[k_6m]):.1f} at 6 "
                      "months.")

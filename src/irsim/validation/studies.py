@@ -112,7 +112,7 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     def traj(v, shape, log=False):
         a = align(np.where(examined, v, np.nan)[:, cases], dx[cases], WH_OFFSETS)
         if log:
-            a = np.where(a > 0, np.log(np.where(a > 0, a, 1.0)), np.nan)
+            a = np.log(np.where(a > 0, a, np.nan))
         m, cnt = trajectory_fit(a, WH_OFFSETS, shape)
         return (np.exp(m) if log else m), cnt
 

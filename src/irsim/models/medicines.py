@@ -152,6 +152,14 @@ def sensitivity_gains(x: Exposure, mech):
     return 1.0 + c("pioglitazone.adipose") * occ + c("tirzepatide.adipose") * gip, tissue, tissue
 
 
+def hepatic_oxidation(x: Exposure, mech):
+    """Multiplier (>= 1) of hepatic fatty-acid oxidation: pioglitazone raises adiponectin about threefold (Bajaj M et
+    al. JCEM 2004;89:200-6), which activates hepatic AMPK and fatty-acid oxidation (Yamauchi T et al. Nat Med
+    2002;8:1288-95); the liver's fat falls beyond what the lower fatty-acid flux does."""
+    return 1.0 + c("pioglitazone.hepatic_oxidation") * mech.insulin_sensitizer * occupancy(x.pioglitazone,
+                                                                                         c("pioglitazone.ed50"))
+
+
 def weight_offset(x: Exposure, mech):
     """Weight added outside the energy balance, kg (pioglitazone: subcutaneous fat and fluid, not visceral fat)."""
     return c("pioglitazone.weight_gain") * mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))

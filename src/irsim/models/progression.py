@@ -310,6 +310,7 @@ class Derived(NamedTuple):
     hypoglycaemia: Any    # annual hazard of substantive hypoglycaemia caused by a sulfonylurea or basal insulin, 1/year
     fasting_elasticity: Any  # d ln fasting glucose / d ln secretory function (<= 0): the loop step() closes implicitly
     incretin_effect: Any  # endogenous incretin potentiation of oral stimulated secretion, x normal tolerance's
+    hepatic_oxidation: Any  # medicines' gain on hepatic fatty-acid oxidation (1: none; medicines.hepatic_oxidation)
 
 
 def lipolysis_factor(adipose_si):
@@ -335,16 +336,17 @@ def energy_term(energy):
     return jnp.maximum(1.0 + c("hepatic.energy_gain") * energy / 1000.0, c("hepatic.energy_floor"))
 
 
-def hepatic_supply(ffa, carb_rel, insulin_rel, mitochondria, energy, mech):
+def hepatic_supply(ffa, carb_rel, insulin_rel, mitochondria, energy, mech, oxidation=1.0):
     """Net hepatic triglyceride supply relative to the lean reference (1): FFA influx from adipose lipolysis, de novo
     lipogenesis (carbohydrate and insulin) and diet in Donnelly 2005's shares, net of fatty-acid oxidation; an energy
     deficit cuts it at once, beyond what the lower weight does (less DNL and dietary fat, more oxidation; Lim 2011).
-    The liver's fat stock (organs.liver), its DAG-PKCe hepatic insulin resistance and pancreatic fat all follow it."""
+    The liver's fat stock (organs.liver), its DAG-PKCe hepatic insulin resistance and pancreatic fat all follow it.
+    ``oxidation`` multiplies the hepatic fatty-acid oxidation (a medicine's gain, :func:`medicines.hepatic_oxidation`)."""
     ffa = excess(ffa, mech.ffa_influx)
     dnl = excess(carb_rel * insulin_rel ** c("hepatic.dnl_insulin_exponent"), mech.lipogenesis)
     x = c("hepatic.share_ffa") * ffa + c("hepatic.share_dnl") * dnl + c("hepatic.share_diet")
     ox = c("hepatic.oxidation_share")
-    return energy_term(energy) * x * (1.0 - jnp.minimum(ox * mitochondria, 0.9)) / (1.0 - ox)
+    return energy_term(energy) * x * (1.0 - jnp.minimum(ox * mitochondria * oxidation, 0.9)) / (1.0 - ox)
 
 
 def deficit_drive(energy):
@@ -396,8 +398,9 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     # lipid intermediates (DAG/ceramide): log excess of fatty-acid supply over oxidative capacity
     lipid = mech.lipotoxicity * jnp.log(jnp.maximum(ffa / s.mitochondria, 1.0))
     # hepatic DAG: log excess of the triglyceride flux through the liver (follows an energy deficit within days)
+    oxidation = med.hepatic_oxidation(x, mech)
     supply = hepatic_supply(ffa, u.carb_share / c("triad.dnl_carb_reference"), s.insulin / ref["insulin"],
-                            s.mitochondria, s.energy, mech)
+                            s.mitochondria, s.energy, mech, oxidation)
     liver_lipid = mech.lipotoxicity * jnp.log(jnp.maximum(supply, 1.0))
     jnk = mech.inflammation * c("triad.irs_jnk") * s.inflammation
     er = mech.er_stress * c("triad.irs_er") * s.er_stress
@@ -458,7 +461,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
     return Derived(age, fat, vis, ffa, lipid, liver_lipid, muscle_si, liver_si, adipose_si, fast, workload, set_point,
                    gx, ros, supply, resp, x, dose * mech.exogenous_insulin, med.weight_offset(x, mech), drop,
                    100.0 * (-drop + feed) / maintenance, urine, urine_kcal, urine0_kcal,
-                   med.hypoglycaemia_hazard(x, dose, mech), elasticity, endogenous)
+                   med.hypoglycaemia_hazard(x, dose, mech), elasticity, endogenous, oxidation)
 
 
 def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:

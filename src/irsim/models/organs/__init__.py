@@ -83,6 +83,7 @@ class Drivers(NamedTuple):
     carb_rel: Any         # carbohydrate share / 0.5
     energy: Any           # energy balance, kcal/day (negative while losing weight): rho x dW/dt (Hall 2011)
     sglt2: Any = 0.0      # SGLT2-inhibitor occupancy (0 without the drug; models/medicines.py)
+    oxidation: Any = 1.0  # medicines' gain on hepatic fatty-acid oxidation (models/medicines.py)
 
 
 def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict) -> Drivers:
@@ -96,7 +97,8 @@ def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict
         t2d=(pm.status_code(fpg, jnp.zeros_like(fpg), s.hba1c) == 4).astype(jnp.float64),
         muscle_si=d.muscle_si, adipose_si=d.adipose_si, inflammation=s.inflammation, mitochondria=s.mitochondria,
         er_stress=s.er_stress, ros=d.ros, carb_rel=u.carb_share / pm.c("triad.dnl_carb_reference"),
-        energy=s.energy * jnp.ones_like(fpg), sglt2=pm.med.sglt2_occupancy(d.exposure) * jnp.ones_like(fpg))
+        energy=s.energy * jnp.ones_like(fpg), sglt2=pm.med.sglt2_occupancy(d.exposure) * jnp.ones_like(fpg),
+        oxidation=d.hepatic_oxidation * jnp.ones_like(fpg))
 
 
 def coupled_params(p: pm.Params, o, op, mech) -> pm.Params:

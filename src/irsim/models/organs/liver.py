@@ -22,7 +22,7 @@ from ._common import c, relax
 def supply(dr, mech):
     """Net hepatic triglyceride supply relative to the lean reference (1): the core's
     (:func:`irsim.models.progression.hepatic_supply`)."""
-    return pm.hepatic_supply(dr.ffa, dr.carb_rel, dr.insulin_rel, dr.mitochondria, dr.energy, mech)
+    return pm.hepatic_supply(dr.ffa, dr.carb_rel, dr.insulin_rel, dr.mitochondria, dr.energy, mech, dr.oxidation)
 
 
 def export_capacity(alleles):

@@ -1,0 +1,42 @@
+"""Studies outside the targets (irsim.validation.outside): the converters' statistic on known arrays, and a small run
+of both checks (slow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from irsim.validation import outside
+
+
+def test_converters_rise_counts_the_first_of_two_consecutive_values():
+    # three persons, visits every 6 months: a converter at visit 4 (two values >= 7 at visits 4 and 5), a person with one
+    # isolated high value (not a converter), and a person diabetic at the first visit (left out)
+    fpg = np.array([[5.0, 5.5, 7.5],
+                    [5.2, 5.6, 7.4],
+                    [5.4, 7.2, 7.6],
+                    [5.9, 5.7, 7.8],
+                    [7.1, 5.8, 7.9],
+                    [7.6, 5.9, 8.0]])
+    rise, stay, conv = outside.converters_rise(fpg)
+    assert conv.tolist() == [True, False, False]
+    np.testing.assert_allclose(rise, [7.1 - 5.2])          # 18 months (3 visits) before visit 4
+    np.testing.assert_allclose(stay, [5.9 - 7.2])          # over the last 18 months (visit 2 to 5) of the non-converter
+
+
+def test_a_converter_without_18_months_of_record_is_not_counted():
+    fpg = np.array([[6.5], [7.2], [7.4], [7.5]])
+    rise, _, conv = outside.converters_rise(fpg)
+    assert not conv.any() and rise.size == 0
+
+
+@pytest.mark.slow
+def test_both_checks_run_and_give_finite_values():
+    checks = outside.main(["--n-woscops", "2000", "--n-ukpds", "500"])
+    assert len(checks) == 13
+    assert all(np.isfinite(c.model) for c in checks if "16-22" not in c.quantity)
+    # the committed model's known misses (docs/progression.md, thirty-fifth session): converters rise with too little
+    # spread, and the UKPDS-like cases present far below UKPDS 7's 12.1 mmol/L
+    sd = next(c for c in checks if c.study == "WOSCOPS" and c.quantity == "its SD")
+    assert sd.model < sd.published
+    assert next(c for c in checks if "presentation, mmol/L" in c.quantity).model < 10.0

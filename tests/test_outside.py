@@ -32,7 +32,8 @@ def test_a_converter_without_18_months_of_record_is_not_counted():
 
 @pytest.mark.slow
 def test_both_checks_run_and_give_finite_values():
-    checks = outside.main(["--n-woscops", "2000", "--n-ukpds", "500"])
+    checks = outside.measure(n_woscops=2000, n_ukpds=500)
+    assert outside.table(checks).count("\n") == 14
     assert len(checks) == 13
     assert all(np.isfinite(c.model) for c in checks if "16-22" not in c.quantity)
     # the committed model's known misses (docs/progression.md, thirty-fifth session): converters rise with too little

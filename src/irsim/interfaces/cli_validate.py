@@ -40,23 +40,31 @@ def parse_sets(items: Optional[List[str]]) -> dict:
     return values
 
 
+def checked_sets(items: Optional[List[str]]) -> dict:
+    """:func:`parse_sets`, each entry checked against the parameter files (a clear error names any that is not)."""
+    from ..errors import InputError
+    from ..models.core import parameter_changes
+
+    values = parse_sets(items)
+    try:
+        parameter_changes(values)
+    except InputError as exc:
+        fail(exc, "the --set values were")
+    return values
+
+
 def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path], seed: int, n: Optional[int],
                      no_plots: bool, sets: Optional[List[str]] = None, replicates: int = 1) -> None:
     from ..errors import InputError
-    from ..models.core import parameter_changes
     from ..solvers.keep import keep_programs
     from ..validation import STUDIES
     from ..validation import targets as targets_mod
 
     keep_programs(False)  # a long run with many shapes: tracing is paid once each, keeping would cost more
-    values = parse_sets(sets)
+    values = checked_sets(sets)
     if values and out is None:
         refuse(f"--set needs --out: {DEFAULT_OUT} is the report of the model as committed, not of a sensitivity run")
     out = DEFAULT_OUT if out is None else out
-    try:
-        parameter_changes(values)
-    except InputError as exc:
-        fail(exc, "the --set values were")
 
     names = []
     for item in only or []:
@@ -112,6 +120,17 @@ def validate_command(only: Optional[List[str]], quick: bool, out: Optional[Path]
     typer.echo(f"{passed} pass, {failed} fail, {missing} without a value, of {len(rows)} targets; report: {path}")
 
 
+def outside_command(seed: int, sets: Optional[List[str]]) -> None:
+    from ..models.core import parameters_in_force
+    from ..validation import outside
+
+    values = checked_sets(sets)
+    if seed < 0:
+        refuse(f"--seed {seed} must be >= 0")
+    with parameters_in_force(values):
+        typer.echo(outside.table(outside.measure(seed=seed)))
+
+
 def register(app: typer.Typer) -> None:
     """Add `validate` to the main app."""
 
@@ -134,6 +153,13 @@ def register(app: typer.Typer) -> None:
         replicates: int = typer.Option(
             1, "--replicates", help="Also run seeds seed+1 ... seed+K-1 and report how the pass counts and each "
                                     "row near its band's edge change with the seed (1-10)."),
+        outside: bool = typer.Option(
+            False, "--outside", help="Instead of the suite, measure the studies outside the targets (WOSCOPS's "
+                                     "converters, UKPDS 7 and 45's presentation and run-in diet; never counted) and "
+                                     "print them; --seed and --set apply."),
     ) -> None:
         """Validate the progression model against published studies; write a pass/fail report with plots."""
+        if outside:
+            outside_command(seed, sets)
+            return
         validate_command(only, quick, out, seed, n, no_plots, sets, replicates)

@@ -2,7 +2,7 @@
 study's population and protocol with the progression model (:mod:`.studies`, :mod:`.organ_studies`, :mod:`.reversal_studies`, :mod:`.medicine_studies`, on the
 machinery of :mod:`.protocol`; :mod:`.suite` loads and runs them), and the report
 (``docs/validation.md``, :mod:`.report`). Studies outside the targets, measured and never counted:
-:mod:`.outside` (``python -m irsim.validation.outside``).
+:mod:`.outside` (``irsim validate --outside``).
 
     irsim validate [--quick] [--only NAME] [--out docs/validation.md] [--seed N]
     python -m irsim validate --quick

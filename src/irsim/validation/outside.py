@@ -3,7 +3,7 @@
 is not a row may calibrate a parameter; docs/progression.md says which) or as checks (UKPDS 7 and 45 describe UKPDS's
 own patients, so they can check the model but not calibrate it while UKPDS's rows are held out).
 
-    python -m irsim.validation.outside [--n-woscops 20000] [--n-ukpds 2000] [--seed 0] [--set section.name=value ...]
+    irsim validate --outside [--seed 0] [--set section.name=value ...]
 
 - WOSCOPS (Sattar N et al. Diabetes 2007;56:984-91): men aged 45-64 with fasting glucose measured every 6 months; in
   those who converted, fasting glucose rose 1.80 mmol/L (SD 1.52) over the 18 months before the first of two
@@ -15,7 +15,6 @@ own patients, so they can check the model but not calibrate it while UKPDS's row
 
 from __future__ import annotations
 
-import argparse
 from typing import NamedTuple
 
 import numpy as np
@@ -94,23 +93,11 @@ def ukpds_run_in(n: int = 2000, seed: int = 0) -> list[Check]:
             Check("UKPDS 7", "the same, presenting at 16-22 mmol/L, %", 10.0, share(at(16.0, 22.0)))]
 
 
-def main(argv: list[str] | None = None) -> list[Check]:
-    from ..interfaces.cli_validate import parse_sets
-    from ..models.core import parameters_in_force
-
-    ap = argparse.ArgumentParser(prog="python -m irsim.validation.outside", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n-woscops", type=int, default=20000)
-    ap.add_argument("--n-ukpds", type=int, default=2000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--set", action="append", dest="sets", help="section.name=value (as irsim validate --set)")
-    a = ap.parse_args(argv)
-    with parameters_in_force(parse_sets(a.sets)):
-        checks = woscops(a.n_woscops, a.seed) + ukpds_run_in(a.n_ukpds, a.seed)
-    print("| study | quantity | published | model |\n|---|---|---|---|")
-    for ch in checks:
-        print(f"| {ch.study} | {ch.quantity} | {ch.published:.3g} | {ch.model:.3g} |")
-    return checks
+def measure(n_woscops: int = 20000, n_ukpds: int = 2000, seed: int = 0) -> list[Check]:
+    """Every check, with the parameters in force (``irsim validate --outside --set ...``)."""
+    return woscops(n_woscops, seed) + ukpds_run_in(n_ukpds, seed)
 
 
-if __name__ == "__main__":
-    main()
+def table(checks: list[Check]) -> str:
+    rows = [f"| {ch.study} | {ch.quantity} | {ch.published:.3g} | {ch.model:.3g} |" for ch in checks]
+    return "\n".join(["| study | quantity | published | model |", "|---|---|---|---|", *rows])

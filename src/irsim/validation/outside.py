@@ -53,11 +53,9 @@ def converters_rise(fpg: np.ndarray, threshold: float = DIABETES_MMOL_L, lag: in
 
 
 def woscops(n: int = 20000, seed: int = 0) -> list[Check]:
-    from ..cohort import progression as P
-    from .protocol import Cohorts, column, population_seed
+    from .protocol import Cohorts, column
 
-    start = Cohorts(seed).start("whitehall_ii", n, WOSCOPS_OVERRIDES)
-    out = P.measured(P.run(start, float(WOSCOPS_YEARS), step="month"), population_seed(seed, "woscops/visits"))
+    out = Cohorts(seed).measured("whitehall_ii", n, float(WOSCOPS_YEARS), step="month", overrides=WOSCOPS_OVERRIDES)
     fpg = column(out, "fasting_glucose_mmol_l")[::WOSCOPS_VISIT_MONTHS]
     rise, stay, conv = converters_rise(fpg)
     free = int((fpg[0] < DIABETES_MMOL_L).sum())
@@ -70,14 +68,11 @@ def woscops(n: int = 20000, seed: int = 0) -> list[Check]:
 
 
 def ukpds_run_in(n: int = 2000, seed: int = 0) -> list[Check]:
-    from ..cohort import progression as P
     from . import studies as S
-    from .protocol import Cohorts, column, population_seed
+    from .protocol import Cohorts, column
 
     starts, _, _, e, cases = S._ukpds_diagnosed(n, seed, Cohorts(seed))
-    out = P.run(P.gather(starts, e[cases], cases), S.UKPDS_RUN_IN, S.UKPDS_CONVENTIONAL, step="month",
-                t0=e[cases].astype(float))
-    out = P.measured(out, population_seed(seed, "ukpds/run-in"))
+    out, _ = S._ukpds_trial(starts, e, cases, S.UKPDS_CONVENTIONAL, S.UKPDS_RUN_IN, seed, "ukpds/run-in")
     fpg, a1c = column(out, "fasting_glucose_mmol_l"), column(out, "hba1c_percent")
     k = S.UKPDS_ENTRY
     below = fpg[k] < 6.0

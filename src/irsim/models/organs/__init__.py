@@ -68,7 +68,7 @@ class Drivers(NamedTuple):
     weight: Any
     bmi: Any
     fat_rel: Any          # fat mass / lean reference of the same sex
-    ffa: Any              # FFA flux relative to the lean reference
+    hepatic_supply: Any   # net hepatic triglyceride supply relative to the lean reference (the core's, one value)
     insulin_rel: Any      # fasting insulin / reference person's
     fpg_mmol: Any
     glucose_excess: Any   # day-mean glucose / reference - 1 (>= 0; 0 with glucotoxicity knocked out)
@@ -77,13 +77,9 @@ class Drivers(NamedTuple):
     muscle_si: Any
     adipose_si: Any
     inflammation: Any
-    mitochondria: Any
     er_stress: Any
     ros: Any
-    carb_rel: Any         # carbohydrate share / 0.5
-    energy: Any           # energy balance, kcal/day (negative while losing weight): rho x dW/dt (Hall 2011)
     sglt2: Any = 0.0      # SGLT2-inhibitor occupancy (0 without the drug; models/medicines.py)
-    oxidation: Any = 1.0  # medicines' gain on hepatic fatty-acid oxidation (models/medicines.py)
 
 
 def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict) -> Drivers:
@@ -91,14 +87,12 @@ def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict
     fpg = f["fasting_glucose_mg_dl"]
     return Drivers(
         age=d.age, female=p.female, weight=s.weight, bmi=s.weight / (p.height_cm / 100.0) ** 2,
-        fat_rel=d.fat / p.fat_ref, ffa=d.ffa, insulin_rel=f["fasting_insulin_pmol_l"] / ref["insulin"],
+        fat_rel=d.fat / p.fat_ref, hepatic_supply=d.hepatic_supply, insulin_rel=f["fasting_insulin_pmol_l"] / ref["insulin"],
         fpg_mmol=fpg / GLUCOSE_MG_DL_PER_MMOL_L, glucose_excess=d.glucose_excess, hba1c=s.hba1c,
         # diabetes as PREVENT's cohorts recorded it, by fasting glucose or HbA1c (no glucose tolerance test)
         t2d=(pm.status_code(fpg, jnp.zeros_like(fpg), s.hba1c) == 4).astype(jnp.float64),
-        muscle_si=d.muscle_si, adipose_si=d.adipose_si, inflammation=s.inflammation, mitochondria=s.mitochondria,
-        er_stress=s.er_stress, ros=d.ros, carb_rel=u.carb_share / pm.c("triad.dnl_carb_reference"),
-        energy=s.energy * jnp.ones_like(fpg), sglt2=pm.med.sglt2_occupancy(d.exposure) * jnp.ones_like(fpg),
-        oxidation=d.hepatic_oxidation * jnp.ones_like(fpg))
+        muscle_si=d.muscle_si, adipose_si=d.adipose_si, inflammation=s.inflammation, er_stress=s.er_stress, ros=d.ros,
+        sglt2=pm.med.sglt2_occupancy(d.exposure) * jnp.ones_like(fpg))
 
 
 def coupled_params(p: pm.Params, o, op, mech) -> pm.Params:

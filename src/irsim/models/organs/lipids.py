@@ -9,7 +9,6 @@ from ...assessment.formulas import martin_hopkins_factor
 from ...solvers._jax import jnp
 from ..organ import Organ, register
 from ._common import c, excess, hill
-from .liver import supply
 
 
 def tg_shape(net, dr, mech):
@@ -36,7 +35,7 @@ def ldl(ldl0, weight, weight0):
 
 def _initialise(y0):
     dr, mech, col = y0.dr, y0.mech, y0.col
-    net = np.asarray(supply(dr, mech))
+    net = np.asarray(dr.hepatic_supply)
     shape = np.asarray(tg_shape(net, dr, mech))
     tg_scale = y0.scaled("triglycerides", shape, c("lipids.tg_reference") * y0.effect("triglyceride_factor"),
                          "triglycerides", "mg/dL")

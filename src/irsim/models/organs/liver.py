@@ -14,15 +14,8 @@ import numpy as np
 
 from ...assessment.formulas import fib4_index
 from ...solvers._jax import jnp
-from .. import progression as pm
 from ..organ import Organ, register
 from ._common import c, relax
-
-
-def supply(dr, mech):
-    """Net hepatic triglyceride supply relative to the lean reference (1): the core's
-    (:func:`irsim.models.progression.hepatic_supply`)."""
-    return pm.hepatic_supply(dr.ffa, dr.carb_rel, dr.insulin_rel, dr.mitochondria, dr.energy, mech, dr.oxidation)
 
 
 def export_capacity(alleles):
@@ -85,7 +78,7 @@ def _initialise(y0):
     fat_export = np.asarray(export_capacity(y0.effect("pnpla3_148m_alleles",
                                                       2.0 * c("heterogeneity.pnpla3_148m_frequency")))
                             * y0.effect("liver_export_factor"))
-    fat0 = np.asarray(steady_fat(supply(dr, mech) / fat_export, mech))
+    fat0 = np.asarray(steady_fat(dr.hepatic_supply / fat_export, mech))
     # fibrosis: from FIB-4 where AST, ALT and platelets were measured, else F0
     f4 = np.asarray(fib4_index(dr.age, col("ast"), col("alt"), col("platelets")))
     xs, ys = c("liver.fib4_to_stage")
@@ -101,7 +94,7 @@ def _initialise(y0):
 
 
 def _derive(t, dr, o, op, mech, q):
-    q["supply"] = supply(dr, mech)
+    q["supply"] = dr.hepatic_supply
     q["lobular"] = act = activity(o.liver_fat, dr)
     q["nas"] = nas = steatosis_grade(o.liver_fat) + act
     alt, ast, plt = enzyme_shapes(nas, o.fibrosis)

@@ -33,8 +33,8 @@ def test_a_converter_without_18_months_of_record_is_not_counted():
 @pytest.mark.slow
 def test_every_check_runs_and_gives_finite_values():
     checks = outside.measure(n_woscops=2000, n_ukpds=500)
-    assert outside.table(checks).count("\n") == 19
-    assert len(checks) == 18
+    assert outside.table(checks).count("\n") == 22
+    assert len(checks) == 21
     assert all(np.isfinite(c.model) for c in checks if "16-22" not in c.quantity)
     # the committed model's known misses (docs/progression.md, thirty-fifth session): converters rise with too little
     # spread, and the UKPDS-like cases present far below UKPDS 7's 12.1 mmol/L
@@ -45,3 +45,6 @@ def test_every_check_runs_and_gives_finite_values():
     # insulin falling where Miyazaki 2001 saw none (thirty-fifth and thirty-sixth sessions)
     assert next(c for c in checks if c.study == "Bajaj 2003" and "fasting" in c.quantity).model > 8.0
     assert next(c for c in checks if c.study == "Miyazaki 2001" and "insulin" in c.quantity).model < -10.0
+    # the sulfonylurea's gain is calibrated on Sumi 1982's withdrawal (a mean rise of 35 mg/dL; 35.4 at 2,000 persons)
+    rise = next(c for c in checks if c.study == "Sumi 1982" and "mean rise" in c.quantity).model
+    assert 25.0 < rise < 45.0

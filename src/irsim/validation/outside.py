@@ -18,6 +18,10 @@ own patients, so they can check the model but not calibrate it while UKPDS's row
   insulin unchanged); metformin for 3 months at fasting glucose 15.5 mmol/L (Hundal RS et al. Diabetes
   2000;49:2063-9: fasting glucose -30 %, glucose production -24 %; the share of excess production it removes,
   ``metformin.excess_inhibition``, is read from the same abstract, so this one checks the fasting state's answer).
+- Sulfonylurea withdrawal (Sumi S et al. Endocrinol Jpn 1982;29:41-7): 24 patients on a sulfonylurea for 1.5-19
+  years; one month without it raised fasting glucose 134 -> 194 mg/dL in 14 and left it unchanged in 10, with mean
+  fasting insulin unchanged; the calibration source of ``sulfonylurea.secretion`` (the mean rise, 14 x 60 / 24 = 35
+  mg/dL, the unchanged group taken as 0; doses not in the abstract, read at half the maximal dose).
 """
 
 from __future__ import annotations
@@ -132,9 +136,45 @@ def drug_responses(n: int = 2000, seed: int = 0) -> list[Check]:
                   -30.0, met_change("fasting_glucose_mmol_l"))]
 
 
+#: Sumi 1982's patients: lean Japanese outpatients with type 2 diabetes (BMI and untreated fasting glucose approximate;
+#: the responders' off-drug glucose was 194 mg/dL), the rest as the ``sustain1_t2d`` population
+SUMI_OVERRIDES = {"bmi_mean": 23.0, "bmi_sd": 3.0, "bmi_min": 18.0, "bmi_max": 32.0, "glucose_mean": 180.0,
+                  "glucose_sd": 35.0}
+SUMI_YEARS = 3.0                # on the drug before the withdrawal (the study: 1.5-19 years)
+SUMI_MAINTAINED_MG_DL = 180.0   # still on monotherapy: fasting glucose below ADOPT's failure limit on the drug
+SUMI_RESPONSE_MG_DL = 15.0      # the study's split: a rise of more than 15 mg/dL without the drug
+
+
+def sulfonylurea_withdrawal(n: int = 2000, seed: int = 0) -> list[Check]:
+    """One month without a sulfonylurea after years on it (gliclazide 160 mg/day, half the maximal dose), among those
+    it still holds below 180 mg/dL: the mean rise of fasting glucose, the share rising more than 15 mg/dL, and
+    fasting insulin's change."""
+    from . import medicine_studies as M
+    from .protocol import MGDL, Cohorts, column
+
+    cohorts = Cohorts(seed)
+    su = {"type": "sulfonylurea", "start_year": 0, "drug": "gliclazide", "mg_per_day": 160}
+    years = SUMI_YEARS + 2.0 / 12.0
+    on, off = (cohorts.run("sustain1_t2d", n, years, M._scenario(name, {**su, **extra}), step="month",
+                           overrides=SUMI_OVERRIDES)
+               for name, extra in (("sulfonylurea_kept", {}), ("sulfonylurea_stopped", {"stop_year": SUMI_YEARS})))
+    k = int(round(SUMI_YEARS * 12)) + 1  # a month after the last dose
+    mg = lambda out: column(out, "fasting_glucose_mmol_l")[k] * MGDL  # noqa: E731
+    g_on, g_off = mg(on), mg(off)
+    kept = g_on < SUMI_MAINTAINED_MG_DL
+    rise = (g_off - g_on)[kept]
+    ins = lambda out: float(np.mean(column(out, "fasting_insulin_uiu_ml")[k][kept]))  # noqa: E731
+    return [Check("Sumi 1982", "fasting glucose one month after stopping a sulfonylurea, mean rise, mg/dL", 35.0,
+                  float(rise.mean())),
+            Check("Sumi 1982", "share rising more than 15 mg/dL, %", 100.0 * 14 / 24,
+                  100.0 * float((rise > SUMI_RESPONSE_MG_DL).mean())),
+            Check("Sumi 1982", "fasting insulin, the same, % (unchanged)", 0.0, 100.0 * (ins(off) / ins(on) - 1.0))]
+
+
 def measure(n_woscops: int = 20000, n_ukpds: int = 2000, seed: int = 0) -> list[Check]:
     """Every check, with the parameters in force (``irsim validate --outside --set ...``)."""
-    return woscops(n_woscops, seed) + ukpds_run_in(n_ukpds, seed) + drug_responses(n_ukpds, seed)
+    return (woscops(n_woscops, seed) + ukpds_run_in(n_ukpds, seed) + drug_responses(n_ukpds, seed)
+            + sulfonylurea_withdrawal(n_ukpds, seed))
 
 
 def table(checks: list[Check]) -> str:

@@ -53,9 +53,9 @@ def test_a_medicine_parameter_changes_the_run_and_is_cited():
     fpg = lambda t: t.frame["fasting_glucose_mmol_l"].iloc[-1]  # noqa: E731
     base = irsim.Simulation(person, scenarios=[su], years=1, step="month").run()
     strong = irsim.Simulation(person, scenarios=[su], years=1, step="month",
-                              parameters={"sulfonylurea.secretion": 0.6}).run()
+                              parameters={"sulfonylurea.secretion": 1.5}).run()
     assert fpg(strong) < fpg(base) - 0.2
-    assert strong.sources()["medicines:sulfonylurea.secretion"].startswith("set by the caller to 0.6 (file: 0.21")
+    assert strong.sources()["medicines:sulfonylurea.secretion"].startswith("set by the caller to 1.5 (file: 0.75")
     with pytest.raises(InputError, match="progression or organs or medicines"):
         irsim.Simulation(person, years=1, parameters={"sulfonylurea.nope": 1.0}).run()
 

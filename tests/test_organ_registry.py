@@ -101,7 +101,7 @@ def test_each_organ_initialises_steps_and_observes_what_it_declares(month):
     u = cp._inputs0(1)
     mech = pm.Mechanisms()
     d = pm.derive(0.0, month.state, month.params, u, mech, ref)
-    dr = om.drivers(0.0, month.state, d, month.params, u, ref)
+    dr = om.drivers(0.0, month.state, d, month.params, ref)
     o, op = month.organ_state, month.organ_params
     q = om.derive(0.0, dr, o, op, mech)
     for organ in om.ORGANS:

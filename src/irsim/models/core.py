@@ -476,13 +476,13 @@ def _advance(params, inputs, mech, ref, oparams, t0, dt, s, o, k, k0=0):
     u = pm.Inputs(*(col[k] for col in inputs))
     p = om.coupled_params(params, o, oparams, mech)
     s2, d = pm.step(t, s, p, u, mech, ref, dt)
-    o2 = om.step(t, om.drivers(t, s._replace(energy=s2.energy), d, p, u, ref), o, oparams, mech, dt)
+    o2 = om.step(t, om.drivers(t, s, d, p, ref), o, oparams, mech, dt)
     return (s2, o2), (t, u, p, d)
 
 
 def _observe_all(s, o, t, u, p, d, ref, oparams, mech) -> tuple:
     """Every output column of states ``s`` (core) and ``o`` (organs) at time ``t``, from what that step derived."""
-    return observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, u, ref), o, oparams, mech)
+    return observe(s, d, p, t) + om.observe(t, om.drivers(t, s, d, p, ref), o, oparams, mech)
 
 
 @kept_jit(static_argnames=("count", "per_record", "dt"))

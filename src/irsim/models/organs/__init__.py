@@ -82,12 +82,13 @@ class Drivers(NamedTuple):
     sglt2: Any = 0.0      # SGLT2-inhibitor occupancy (0 without the drug; models/medicines.py)
 
 
-def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, u: pm.Inputs, ref: dict) -> Drivers:
+def drivers(t, s: pm.State, d: pm.Derived, p: pm.Params, ref: dict) -> Drivers:
     f = d.fast
     fpg = f["fasting_glucose_mg_dl"]
     return Drivers(
         age=d.age, female=p.female, weight=s.weight, bmi=s.weight / (p.height_cm / 100.0) ** 2,
-        fat_rel=d.fat / p.fat_ref, hepatic_supply=d.hepatic_supply, insulin_rel=f["fasting_insulin_pmol_l"] / ref["insulin"],
+        fat_rel=d.fat / p.fat_ref, hepatic_supply=d.hepatic_supply,
+        insulin_rel=f["fasting_insulin_pmol_l"] / ref["insulin"],
         fpg_mmol=fpg / GLUCOSE_MG_DL_PER_MMOL_L, glucose_excess=d.glucose_excess, hba1c=s.hba1c,
         # diabetes as PREVENT's cohorts recorded it, by fasting glucose or HbA1c (no glucose tolerance test)
         t2d=(pm.status_code(fpg, jnp.zeros_like(fpg), s.hba1c) == 4).astype(jnp.float64),
@@ -198,7 +199,7 @@ def initialise(columns: dict, params: pm.Params, state: pm.State, assumed: Assum
     u = pm.Inputs(energy=np.zeros(n), weight_target=np.full(n, np.nan), activity=np.zeros(n), metformin=np.zeros(n),
                   carb_share=np.full(n, carb_share), cortisol=np.ones(n))
     d = pm.derive_at_start(state, params, u, pm.Mechanisms(), ref)
-    y0 = Year0(columns, Drivers(*(np.asarray(x, dtype=float) for x in drivers(0.0, state, d, params, u, ref))), assumed)
+    y0 = Year0(columns, Drivers(*(np.asarray(x, dtype=float) for x in drivers(0.0, state, d, params, ref))), assumed)
     states: dict[str, Any] = {}
     for organ in ORGANS:
         if organ.initialise is not None:

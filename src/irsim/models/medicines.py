@@ -127,6 +127,10 @@ def _su(x: Exposure, mech):
     return mech.secretagogue * occupancy(x.sulfonylurea, c("sulfonylurea.ed50"))
 
 
+def _pio(x: Exposure, mech):
+    return mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))
+
+
 def metformin_occupancy(x: Exposure):
     """Metformin's Emax occupancy, the share every metformin effect scales with (ED50 progression.yaml
     ``sensitivity.metformin_ed50``)."""
@@ -146,7 +150,7 @@ def exhaustion(x: Exposure, mech):
 def sensitivity_gains(x: Exposure, mech):
     """Multipliers of (adipose, liver, muscle) insulin sensitivity: pioglitazone (PPAR-gamma) on all three,
     tirzepatide's GIP-receptor agonism on adipose tissue (liver and muscle then follow the lower fatty-acid flux)."""
-    occ = mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))
+    occ = _pio(x, mech)
     gip = mech.gip_adipose * occupancy(x.tirzepatide, c("tirzepatide.ed50"))
     tissue = 1.0 + c("pioglitazone.tissue") * occ
     return 1.0 + c("pioglitazone.adipose") * occ + c("tirzepatide.adipose") * gip, tissue, tissue
@@ -156,13 +160,12 @@ def hepatic_oxidation(x: Exposure, mech):
     """Multiplier (>= 1) of hepatic fatty-acid oxidation: pioglitazone raises adiponectin about threefold (Bajaj M et
     al. JCEM 2004;89:200-6), which activates hepatic AMPK and fatty-acid oxidation (Yamauchi T et al. Nat Med
     2002;8:1288-95); the liver's fat falls beyond what the lower fatty-acid flux does."""
-    return 1.0 + c("pioglitazone.hepatic_oxidation") * mech.insulin_sensitizer * occupancy(x.pioglitazone,
-                                                                                         c("pioglitazone.ed50"))
+    return 1.0 + c("pioglitazone.hepatic_oxidation") * _pio(x, mech)
 
 
 def weight_offset(x: Exposure, mech):
     """Weight added outside the energy balance, kg (pioglitazone: subcutaneous fat and fluid, not visceral fat)."""
-    return c("pioglitazone.weight_gain") * mech.insulin_sensitizer * occupancy(x.pioglitazone, c("pioglitazone.ed50"))
+    return c("pioglitazone.weight_gain") * _pio(x, mech)
 
 
 # ------------------------------------------------------------------ SGLT2 inhibitors (glycosuria)

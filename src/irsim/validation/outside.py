@@ -109,26 +109,24 @@ def drug_responses(n: int = 2000, seed: int = 0) -> list[Check]:
     """Drug minus placebo in established diabetes, as relative changes of each arm's means (weekly steps)."""
     from ..scenarios.schema import BASELINE
     from . import medicine_studies as M
-    from .protocol import Cohorts, column
+    from .protocol import Cohorts
 
     cohorts = Cohorts(seed)
 
     def arms(pop, weeks, drug, overrides=None):
-        years = weeks * M.WEEK
-        runs = [cohorts.run(pop, n, years, sc, step="week", overrides=overrides)
-                for sc in (drug, BASELINE)]
-        mean = lambda o, name, k: float(np.nanmean(column(o, name)[k]))  # noqa: E731
-        k = runs[0].shape[0] - 1
-        change = lambda name: 100.0 * (mean(runs[0], name, k) / mean(runs[1], name, k) - 1.0)  # noqa: E731
-        return runs, mean, k, change
+        """The drug arm's run, its last record, and the drug-minus-placebo relative change of a column's mean there."""
+        on, placebo = (cohorts.run(pop, n, weeks * M.WEEK, sc, step="week", overrides=overrides)
+                       for sc in (drug, BASELINE))
+        k = on.shape[0] - 1
+        return on, k, lambda name: 100.0 * (M._mean_at(on, name, k) / M._mean_at(placebo, name, k) - 1.0)
 
     pio = M._scenario("pioglitazone_45", {"type": "pioglitazone", "start_year": 0, "mg_per_day": 45})
-    (on, _), mean, k, change = arms("bajaj_t2d", DRUG_WEEKS["pioglitazone"], pio)
+    on, k, change = arms("bajaj_t2d", DRUG_WEEKS["pioglitazone"], pio)
     met = M._scenario("metformin_2000", {"type": "metformin", "start_year": 0, "mg_per_day": 2000})
     *_, met_change = arms("sustain1_t2d", DRUG_WEEKS["metformin"], met, HUNDAL_OVERRIDES)
     return [Check("Bajaj 2003", "fasting glucose after 16 weeks of pioglitazone 45 mg, mmol/L (from 10.0)", 7.5,
-                  mean(on, "fasting_glucose_mmol_l", k)),
-            Check("Bajaj 2003", "HbA1c after it, % (from 7.8)", 6.7, mean(on, "hba1c_percent", k)),
+                  M._mean_at(on, "fasting_glucose_mmol_l", k)),
+            Check("Bajaj 2003", "HbA1c after it, % (from 7.8)", 6.7, M._mean_at(on, "hba1c_percent", k)),
             Check("Miyazaki 2001", "fasting glucose, pioglitazone 45 mg against placebo at 16 weeks, %", -26.6,
                   change("fasting_glucose_mmol_l")),
             Check("Miyazaki 2001", "fasting insulin, the same, % (unchanged)", 0.0, change("fasting_insulin_uiu_ml")),

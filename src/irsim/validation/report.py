@@ -308,7 +308,7 @@ def _plot_whitehall(plt, r):
               ("homa_s", "control_homa_s", "HOMA-%S (model: 100 / HOMA1-IR)", {0: 86.7})]
     for ax, (key, ckey, label, pub) in zip(axes.ravel(), panels):
         off = np.asarray(d["offsets"])
-        full = off >= -8   # balanced panel; earlier years come from the cases with a longer record
+        full = off >= -8   # most cases inform these years; earlier ones come from the cases with a longer record
         ax.plot(off[full], np.asarray(d[key])[full], "o-", color="tab:red",
                 label=f"model cases, fitted trajectory (n={r.counts.get('cases', 0)})")
         ax.plot(off[off <= -8], np.asarray(d[key])[off <= -8], "o:", color="tab:red", markerfacecolor="none",

@@ -66,7 +66,11 @@ WH_VISIT_EVERY = 5   # years between Whitehall II examinations with an OGTT (Tab
 #: (50.9 %: 49.1 % of its cases were found by its OGTT); 0.39 at 0.7, 0.57 at 1.0. Without the repeat 0.7 gave 0.49
 WH_YEARLY_SHARE = 0.9
 WH_YEARS = 20       # Whitehall II phase 3 (1991-93) to 2009: about 18 y of follow-up
-WH_MIN_PRE = 8      # cases need 8 y of record before diagnosis (balanced panel for -8..0)
+#: Every incident case enters the trajectories (diagnosed from year 1, so each has at least its baseline
+#: examination): Tabak 2009 fitted its multilevel models to all 505 cases, 801 measurements in all. Until the
+#: thirty-seventh session only cases diagnosed at year >= 8 did (a balanced panel for -8..0 y, needed while the
+#: trajectory was a mean per offset, not since the multilevel fit)
+WH_MIN_PRE = 1
 WH_OFFSETS = np.arange(-13, 1)
 #: The trajectory shapes Tabak 2009 reports from its multilevel models (t: years before diagnosis, <= 0): fasting and
 #: 2-h glucose linear, then a quadratic rise from -3 y; HOMA-%S linear, steeper over the last 5 y; HOMA-%B linear, with
@@ -154,8 +158,8 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     fem = _female(cohorts, "whitehall_ii", n)
     res.baseline["cohort free of diabetes, year 0"] = summarise(out, free, fem)
     res.baseline["cases at diagnosis"] = summarise(out, cases, fem, np.clip(dx, 0, None))
-    res.notes.append(f"{res.counts['cases']} cases diagnosed at year >= {WH_MIN_PRE} (balanced panel for -8..0 y; "
-                     f"{res.counts['cases_13y']} of them have the full -13..0 y record), "
+    res.notes.append(f"{res.counts['cases']} cases diagnosed at year >= {WH_MIN_PRE} "
+                     f"({res.counts['cases_13y']} of them have the full -13..0 y record), "
                      f"{res.counts['controls']} controls never diagnosed in {WH_YEARS} y.")
     res.notes.append(f"Incident cases by the model's glycemic_status (adds HbA1c >= 6.5 %): "
                      f"{res.counts['cases_by_model_status']}, vs {res.counts['cases_any_year']} by glucose criteria.")
@@ -378,24 +382,25 @@ def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     post_load = dm & (fpg < FPG_DM)  # newly identified by the 2-h criterion alone
     res.counts.update(persons=n, known_diabetes=int(known.sum()), **{f"n_{k}": int(v.sum()) for k, v in groups.items()},
                       diabetes_post_load_only=int(post_load.sum()), insulinogenic_undefined=int(np.isnan(ii).sum()))
-    med_ir = {k: nanmedian(ir[v]) if v.any() else np.nan for k, v in groups.items()}
-    med_ii = {k: nanmedian(ii[v]) if v.any() else np.nan for k, v in groups.items()}
+    # Jensen 2002 reported class means (+- SEM) of both measures, so the ratios are of means
+    mean_ir = {k: nanmean(ir[v]) if v.any() else np.nan for k, v in groups.items()}
+    mean_ii = {k: nanmean(ii[v]) if v.any() else np.nan for k, v in groups.items()}
     for key, grp in (("ifgigt", "IFG/IGT"), ("dm", "diabetes")):
         why = f"no persons in the {grp} or NGT class at year {t}"
-        res.set(f"cls_homair_ratio_{key}", med_ir[grp] / med_ir["NGT"], why)
-        res.set(f"cls_insgen_ratio_{key}", med_ii[grp] / med_ii["NGT"], why)
+        res.set(f"cls_homair_ratio_{key}", mean_ir[grp] / mean_ir["NGT"], why)
+        res.set(f"cls_insgen_ratio_{key}", mean_ii[grp] / mean_ii["NGT"], why)
     fem = _female(cohorts, "gennid_relatives", n)
     for k, v in groups.items():
         res.baseline[f"{k}, year {t}"] = summarise(out, v, fem, t)
-    res.data.update(groups=list(groups), homa_ir=[med_ir[k] for k in groups], insulinogenic=[med_ii[k] for k in groups],
+    res.data.update(groups=list(groups), homa_ir=[mean_ir[k] for k in groups], insulinogenic=[mean_ii[k] for k in groups],
                     published_homa_ir=[12.0, 16.1, 27.0], published_insulinogenic=[158.0, 100.0, 58.0])
     res.notes.append(f"Cross-section at year {t}: " + ", ".join(f"{k} {res.counts['n_' + k]}" for k in groups)
                      + f" (left out: {res.counts['known_diabetes']} with diabetes a routine check had found)"
                      + f"; {res.counts['diabetes_post_load_only']} of the newly identified diabetes by the 2-h criterion "
                        f"alone (median HOMA1-IR {nanmedian(ir[post_load]) if post_load.any() else np.nan:.2f}, against "
                        f"{nanmedian(ir[dm & ~post_load]) if (dm & ~post_load).any() else np.nan:.2f} by the fasting one)"
-                     + f"; model NGT medians: HOMA1-IR {med_ir['NGT']:.2f} (uIU/mL x mmol/L / 22.5), "
-                       f"insulinogenic index {med_ii['NGT']:.0f} pmol/mmol (study NGT: 158).")
+                     + f"; model NGT means: HOMA1-IR {mean_ir['NGT']:.2f} (uIU/mL x mmol/L / 22.5), "
+                       f"insulinogenic index {mean_ii['NGT']:.0f} pmol/mmol (study NGT: 158).")
     return res
 
 
@@ -607,9 +612,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "glucose >= 7.0 mmol/L confirmed by a repeat on another day (no OGTT in routine care; the share that makes "
         "about half of the cases a doctor's), "
         "and the others only at examinations every 5 years (random phase). "
-        "Cases diagnosed at year >= "
-        f"{WH_MIN_PRE}" " are aligned on diagnosis (a balanced panel for -8..0 y; years -13..-9 from the cases with "
-        "that much record). A case's record holds only its own 5-yearly examinations, as the study's did (801 "
+        "Every case diagnosed from year " f"{WH_MIN_PRE}" " on is aligned on diagnosis, as the study's 505 were (the "
+        "earliest years before diagnosis come from the cases with that much record). A case's record holds only its own 5-yearly examinations, as the study's did (801 "
         "measurements for its 505 cases): none at diagnosis for a case a doctor found between examinations. The mean "
         "trajectory is fitted to those scattered records as the study's multilevel models did, with an intercept "
         "per case and the shape the study reports (glucose linear, then quadratic from -3 y; log HOMA-%S linear, "
@@ -663,8 +667,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "interval leaves about 35 % of the cohort's diabetes by fasting glucose undiagnosed, as NHANES III found in US "
         "adults, Harris 1998). Classes by "
         "WHO 1999 criteria: NGT (FPG < 6.1 and 2-h < 7.8 mmol/L), IFG/IGT, diabetes (FPG >= 7.0 or 2-h >= 11.1). "
-        "Class medians of HOMA1-IR and of the insulinogenic index dI30/dG30; targets are ratios to NGT, since "
-        "the insulin assay and HOMA units differ. The run array has no OGTT 30-min values: they are read from the "
+        "Class means of HOMA1-IR and of the insulinogenic index dI30/dG30 (the study reported means +- SEM); targets "
+        "are ratios to NGT, since the insulin assay and HOMA units differ. The run array has no OGTT 30-min values: they are read from the "
         "meal-model surrogate at each person's recorded knobs (muscle and liver sensitivity, beta-cell mass and "
         "function) and weight, the same table the progression model itself uses.",
         classes, ("Jensen CC", "GENNID")),

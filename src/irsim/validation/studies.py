@@ -66,11 +66,6 @@ WH_VISIT_EVERY = 5   # years between Whitehall II examinations with an OGTT (Tab
 #: (50.9 %: 49.1 % of its cases were found by its OGTT); 0.39 at 0.7, 0.57 at 1.0. Without the repeat 0.7 gave 0.49
 WH_YEARLY_SHARE = 0.9
 WH_YEARS = 20       # Whitehall II phase 3 (1991-93) to 2009: about 18 y of follow-up
-#: Every incident case enters the trajectories (diagnosed from year 1, so each has at least its baseline
-#: examination): Tabak 2009 fitted its multilevel models to all 505 cases, 801 measurements in all. Until the
-#: thirty-seventh session only cases diagnosed at year >= 8 did (a balanced panel for -8..0 y, needed while the
-#: trajectory was a mean per offset, not since the multilevel fit)
-WH_MIN_PRE = 1
 WH_OFFSETS = np.arange(-13, 1)
 #: The trajectory shapes Tabak 2009 reports from its multilevel models (t: years before diagnosis, <= 0): fasting and
 #: 2-h glucose linear, then a quadratic rise from -3 y; HOMA-%S linear, steeper over the last 5 y; HOMA-%B linear, with
@@ -94,10 +89,13 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     examined = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % WH_VISIT_EVERY == 0
     doctor = clinical_fasting(out, cohorts.measured("whitehall_ii", n, WH_YEARS, draw=1))
     dx = first_index((dm & examined) | (doctor & yearly[None, :]))
-    cases = free & (dx >= WH_MIN_PRE)
+    # every incident case enters the trajectories, each with at least its baseline examination: Tabak 2009 fitted its
+    # multilevel models to all 505 cases (801 measurements). Until the thirty-seventh session only cases diagnosed at
+    # year >= 8 did (a balanced panel for -8..0 y, which per-offset means needed and the multilevel fit does not)
+    cases = free & (dx >= 1)
     controls = free & (dx < 0)
-    res.counts.update(persons=n, free_at_baseline=int(free.sum()), cases_any_year=int((free & (dx >= 1)).sum()),
-                      cases=int(cases.sum()), cases_13y=int((free & (dx >= 13)).sum()), controls=int(controls.sum()),
+    res.counts.update(persons=n, free_at_baseline=int(free.sum()), cases=int(cases.sum()),
+                      cases_13y=int((free & (dx >= 13)).sum()), controls=int(controls.sum()),
                       cases_by_model_status=_counts_status(out, free))
     fpg = column(out, "fasting_glucose_mmol_l")
     g2h = column(out, "glucose_2h_mmol_l")
@@ -124,7 +122,7 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     m_g2h, _ = traj(g2h, WH_GLUCOSE_SHAPE)
     m_hb, _ = traj(hb, WH_HOMA_B_SHAPE, log=True)
     m_hs, _ = traj(hs, WH_HOMA_S_SHAPE, log=True)
-    no_cases = f"no incident cases diagnosed at year >= {WH_MIN_PRE} among {n} persons"
+    no_cases = f"no incident cases among {n} persons"
     res.set("wh_fpg_minus3", m_fpg[k[-3]], no_cases)
     res.set("wh_fpg_at_dx", m_fpg[k[0]], no_cases)
     res.set("wh_fpg_rise_last3", m_fpg[k[0]] - m_fpg[k[-3]], no_cases)
@@ -158,11 +156,11 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     fem = _female(cohorts, "whitehall_ii", n)
     res.baseline["cohort free of diabetes, year 0"] = summarise(out, free, fem)
     res.baseline["cases at diagnosis"] = summarise(out, cases, fem, np.clip(dx, 0, None))
-    res.notes.append(f"{res.counts['cases']} cases diagnosed at year >= {WH_MIN_PRE} "
-                     f"({res.counts['cases_13y']} of them have the full -13..0 y record), "
+    res.notes.append(f"{res.counts['cases']} incident cases ({res.counts['cases_13y']} of them have the full -13..0 y "
+                     "record), "
                      f"{res.counts['controls']} controls never diagnosed in {WH_YEARS} y.")
     res.notes.append(f"Incident cases by the model's glycemic_status (adds HbA1c >= 6.5 %): "
-                     f"{res.counts['cases_by_model_status']}, vs {res.counts['cases_any_year']} by glucose criteria.")
+                     f"{res.counts['cases_by_model_status']}, vs {res.counts['cases']} by glucose criteria.")
     return res
 
 
@@ -612,9 +610,10 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "glucose >= 7.0 mmol/L confirmed by a repeat on another day (no OGTT in routine care; the share that makes "
         "about half of the cases a doctor's), "
         "and the others only at examinations every 5 years (random phase). "
-        "Every case diagnosed from year " f"{WH_MIN_PRE}" " on is aligned on diagnosis, as the study's 505 were (the "
-        "earliest years before diagnosis come from the cases with that much record). A case's record holds only its "
-        "own 5-yearly examinations, as the study's did (801 measurements for its 505 cases): none at diagnosis for a case a doctor found between examinations. The mean "
+        "Every incident case is aligned on diagnosis, as the study's 505 were (the earliest years before diagnosis "
+        "come from the cases with that much record). A case's record holds only its own 5-yearly examinations, as "
+        "the study's did (801 measurements for its 505 cases): none at diagnosis for a case a doctor found between "
+        "examinations. The mean "
         "trajectory is fitted to those scattered records as the study's multilevel models did, with an intercept "
         "per case and the shape the study reports (glucose linear, then quadratic from -3 y; log HOMA-%S linear, "
         "steeper over the last 5 y; log HOMA-%B linear with changes of slope at -4 and -3 y; "
@@ -668,7 +667,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "adults, Harris 1998). Classes by "
         "WHO 1999 criteria: NGT (FPG < 6.1 and 2-h < 7.8 mmol/L), IFG/IGT, diabetes (FPG >= 7.0 or 2-h >= 11.1). "
         "Class means of HOMA1-IR and of the insulinogenic index dI30/dG30 (the study reported means +- SEM); targets "
-        "are ratios to NGT, since the insulin assay and HOMA units differ. The run array has no OGTT 30-min values: they are read from the "
+        "are ratios to NGT, since the insulin assay and HOMA units differ. The run array has no OGTT 30-min values: "
+        "they are read from the "
         "meal-model surrogate at each person's recorded knobs (muscle and liver sensitivity, beta-cell mass and "
         "function) and weight, the same table the progression model itself uses.",
         classes, ("Jensen CC", "GENNID")),

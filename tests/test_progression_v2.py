@@ -281,3 +281,16 @@ def test_incretin_effect_is_lost_with_hyperglycaemia_on_oral_tests_only():
     inc = out[:, IDX["incretin_effect_rel"]]
     assert np.all((inc > 0.4) & (inc < 0.8))
     assert np.all(np.isfinite(out[:, IDX["beta_cell_responsivity_rel"]]))
+
+
+def test_hba1c_measured_on_stopped_treatment_relaxes_to_the_model_glycation():
+    # Steven 2016 stopped every glucose-lowering drug at baseline: the baseline HbA1c starts the state but sets no
+    # lasting offset. ADAG (Nathan DM et al. Diabetes Care 2008;31:1473-8): eAG = 28.7 x HbA1c - 46.7 mg/dL; glycated
+    # haemoglobin follows red-cell turnover, so 6 months later HbA1c is the model's own within 0.1 %-points
+    start = P.initialise(_cols([200.0, 200.0], [12.0, 12.0], hba1c=[7.0, 9.5]))
+    kept, free = (P.run(s, 0.5, step="month") for s in (start, P.without_glycation_offset(start)))
+    assert np.allclose(free[0, IDX["hba1c_percent"]], [7.0, 9.5])       # the measured values start the state
+    assert np.allclose(kept[-1, IDX["hba1c_percent"]], [7.0, 9.5], atol=0.1)  # with the offset: the person's own
+    a1c = free[-1, IDX["hba1c_percent"]]
+    assert abs(a1c[0] - a1c[1]) < 0.1                                   # without it: the model's, the same for both
+    assert abs(a1c[0] - 8.7) < 0.5  # day mean about 200-220 mg/dL: eAG -> HbA1c 8.6-9.3 %

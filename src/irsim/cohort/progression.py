@@ -18,7 +18,7 @@ from ..models import organs as om
 from ..models import progression as pm
 from ..models.core import (  # noqa: F401  (the core's start, observation and scan live in models/core.py)
     HOMA1_BETA_FLOOR_MMOL_L, INSULIN_PMOL_PER_UIU, Start, _fit_fasting, _fit_fasting_jit, _inputs0, _jnp_tree, _scan,
-    _steady_start, homa1, initialise, observe)
+    _steady_start, homa1, initialise, observe, without_glycation_offset)
 from ..scenarios.schema import BASELINE, Scenario, Schedule
 from ..solvers._jax import jnp, release_compiled
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L  # noqa: F401  (re-exported)

@@ -7,7 +7,7 @@ start from labs (:func:`initialise`), its observation (:func:`observe`) and the 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -280,6 +280,14 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     assumed.add(np.isnan(a1c), "HbA1c (from the model's day-mean glucose)")
     organ_params, organ_state = om.initialise(columns, params, state, assumed)
     return Start(params, state, assumed, organ_params=organ_params, organ_state=organ_state)
+
+
+def without_glycation_offset(start: Start) -> Start:
+    """The start with no persistent glycation offset (``a1c_offset`` 0): the measured HbA1c still starts the HbA1c
+    state, which then relaxes to the model's own day-mean glucose. For HbA1c measured on glucose-lowering treatment
+    that stops at baseline (Steven S et al. Diabetes Care 2016;39:808-15: "all oral agents or insulins were stopped
+    at baseline"): its gap to the drug-free fasting state is the treatment's, not a trait of the person's glycation."""
+    return replace(start, params=start.params._replace(a1c_offset=np.zeros_like(start.params.a1c_offset)))
 
 
 def _fasting_logs(tab, log_liver, log_mass, muscle_offset, weight):

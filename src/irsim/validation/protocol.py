@@ -108,20 +108,22 @@ class Cohorts:
         self._starts: dict = {}
         self._runs: dict = {}
 
-    def start(self, population: str, n: int, overrides: dict | None = None) -> P.Start:
+    def start(self, population: str, n: int, overrides: dict | None = None, glycation_offset: bool = True) -> P.Start:
+        """``glycation_offset=False``: HbA1c measured on treatment stopped at baseline
+        (:func:`irsim.models.core.without_glycation_offset`)."""
         key = (population, int(n)) + ((tuple(sorted(overrides.items())),) if overrides else ())
         if key not in self._starts:
             tag = population + ("+" if overrides else "")
             cols = synthetic.population(population, int(n), seed=population_seed(self.seed, tag), **(overrides or {}))
             self._starts[key] = P.initialise(cols, explain=False)
-        return self._starts[key]
+        return self._starts[key] if glycation_offset else P.without_glycation_offset(self._starts[key])
 
     def run(self, population: str, n: int, years: float, scenario: Scenario = BASELINE, step: str = "year",
-            overrides: dict | None = None) -> np.ndarray:
+            overrides: dict | None = None, glycation_offset: bool = True) -> np.ndarray:
         key = (population, int(n), float(years), scenario.model_dump_json(), step,
-               tuple(sorted((overrides or {}).items())))
+               tuple(sorted((overrides or {}).items())), glycation_offset)
         if key not in self._runs:
-            self._runs[key] = P.run(self.start(population, n, overrides), years, scenario, step=step)
+            self._runs[key] = P.run(self.start(population, n, overrides, glycation_offset), years, scenario, step=step)
         return self._runs[key]
 
     def memo(self, key: tuple, make: Callable[[], Any]) -> Any:
@@ -132,11 +134,11 @@ class Cohorts:
         return self._runs[key]
 
     def measured(self, population: str, n: int, years: float, scenario: Scenario = BASELINE, step: str = "year",
-                 overrides: dict | None = None, draw: int = 0) -> np.ndarray:
+                 overrides: dict | None = None, draw: int = 0, glycation_offset: bool = True) -> np.ndarray:
         """The run as the study measured it: within-person variation at every visit (:func:`P.measured`); the
         same draws for every arm of a population (virtual twins measured alike). ``draw`` numbers independent
         repeat measurements (a confirming test)."""
-        return P.measured(self.run(population, n, years, scenario, step, overrides),
+        return P.measured(self.run(population, n, years, scenario, step, overrides, glycation_offset),
                           population_seed(self.seed, f"{population}/visits/{draw}"))
 
 

@@ -68,8 +68,9 @@ def counterpoint(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 def steven(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("steven")
     # as the study measured it (within-person variation at each visit); its responders are defined once, by the fasting
-    # glucose after the return to isocaloric eating, and followed as one group to 6 months (Steven 2016)
-    out = cohorts.measured("steven_t2d", n, STEVEN_FOLLOW, STEVEN, step="week")
+    # glucose after the return to isocaloric eating, and followed as one group to 6 months (Steven 2016). Every drug
+    # was stopped at baseline, so the baseline HbA1c, measured on them, sets no lasting glycation offset
+    out = cohorts.measured("steven_t2d", n, STEVEN_FOLLOW, STEVEN, step="week", glycation_offset=False)
     years = column(out, "year")[:, 0]
     k_end, k_ret, k_6m = (int(np.argmin(np.abs(years - t)))
                           for t in (STEVEN_DIET_WEEKS * WEEK, STEVEN_RETURN, STEVEN_FOLLOW))
@@ -162,7 +163,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "Population `steven_t2d` ({n} virtual persons with type 2 diabetes of 0.5-23 years, weight ~98 kg; each "
         "person's `diabetes_duration_years` sets the beta-cell capacity left), weekly steps: 14.5 % weight loss "
         "over 8 weeks (98.0 -> 83.8 kg in the study), then the weight kept for 6 months; values as measured (within-"
-        "person variation at each visit, Mooy 1996). Responders: fasting glucose < 7.0 mmol/L after the return to "
+        "person variation at each visit, Mooy 1996). All glucose-lowering drugs were stopped at baseline, so the "
+        "baseline HbA1c, measured on them, starts each person's HbA1c but sets no lasting glycation offset (HbA1c "
+        "follows the model's own day-mean glucose from there). Responders: fasting glucose < 7.0 mmol/L after the return to "
         "normal eating (week 10), the study's definition, and the share at 6 months; HbA1c of responders and "
         "non-responders (the groups defined after the return, followed to 6 months) at baseline and at 6 months; "
         "mean duration of non-responders over responders'.",

@@ -405,6 +405,11 @@ def classes(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
 # ------------------------------------------------------------------------------------------------ conversion
 
 CONV_FOLLOW = 3
+#: Nichols 2007 followed each person from the second elevated test (1994-2003) to diabetes, death, leaving the plan or
+#: the end of 2005; its abstract's own numbers give the person-years: 8.1 % converted at 1.34 %/y is 6.0 per person
+#: (100-109 mg/dL), 24.3 % at 5.56 %/y 4.4 (110-125); less the converters' mean 41.4 and 29.0 months to diabetes,
+#: those who did not convert were followed about 6.3 and 5.0 years
+NICHOLS_FOLLOW = {"100": 6, "110": 5}
 ACTNOW_YEARS = 2.4
 
 
@@ -417,9 +422,9 @@ def conversion(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     fdm = diabetic(out, "fasting")
     years = column(out, "year")[:, 0]
 
-    def follow(mask_t, group):
-        k = first_index(mask_t[1:CONV_FOLLOW + 1, group])
-        return incidence(np.where(k >= 0, years[1:][np.clip(k, 0, None)], np.nan), float(CONV_FOLLOW))
+    def follow(mask_t, group, span=CONV_FOLLOW):
+        k = first_index(mask_t[1:span + 1, group])
+        return incidence(np.where(k >= 0, years[1:][np.clip(k, 0, None)], np.nan), float(span))
 
     igt = ~dm[0] & (g2h0 >= G2H_IGT)
     inc, k_igt, _ = follow(dm, igt)
@@ -429,8 +434,8 @@ def conversion(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     confirmed = ~dm[0] & (repeat >= 100.0) & (repeat < 126.0)
     f110 = confirmed & (fpg0 * MGDL >= 110.0) & (fpg0 * MGDL < 126.0)
     f100 = confirmed & (fpg0 * MGDL >= 100.0) & (fpg0 * MGDL < 110.0)
-    inc110, k110, _ = follow(fdm, f110)
-    inc100, k100, _ = follow(fdm, f100)
+    inc110, k110, _ = follow(fdm, f110, NICHOLS_FOLLOW["110"])
+    inc100, k100, _ = follow(fdm, f100, NICHOLS_FOLLOW["100"])
     res.set("conv_ifg110_annual", inc110, "no persons with FPG 110-125 mg/dL at baseline")
     res.set("conv_ifg100_annual", inc100, "no persons with FPG 100-109 mg/dL at baseline")
     # ACT NOW placebo: IGT with FPG 95-125 mg/dL, overweight (the DPP-like screened cohort), fasting glucose every 3 months, OGTT yearly, confirmed by a repeat test (DeFronzo 2011)
@@ -447,9 +452,9 @@ def conversion(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
                     model=[res.values["conv_igt_annual"], inc110, inc100], published=[(3.0, 11.0), 5.56, 1.34],
                     actnow=cum)
     res.notes.append(f"Whitehall-like cohort at year 0: {res.counts['igt']} with IGT ({k_igt} converted in "
-                     f"{CONV_FOLLOW} y, yearly OGTT), {res.counts['fpg110']} with FPG 110-125 mg/dL ({k110} converted, "
-                     f"yearly fasting glucose only, as in health-plan records), {res.counts['fpg100']} with FPG 100-109 "
-                     f"({k100} converted).")
+                     f"{CONV_FOLLOW} y, yearly OGTT), {res.counts['fpg110']} with FPG 110-125 mg/dL ({k110} converted in "
+                     f"{NICHOLS_FOLLOW['110']} y, yearly fasting glucose only, as in health-plan records), "
+                     f"{res.counts['fpg100']} with FPG 100-109 ({k100} converted in {NICHOLS_FOLLOW['100']} y).")
     return res
 
 
@@ -678,7 +683,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "Whitehall-like cohort ({n} persons) at year 0: persons with IGT (2-h 7.8-11.0 mmol/L, not diabetic) "
         "followed " f"{CONV_FOLLOW}" " years with a yearly OGTT; persons with fasting glucose 110-125 or "
         "100-109 mg/dL on a first test and 100-125 on a repeat (Nichols 2007's newly acquired IFG) followed with a "
-        "yearly fasting glucose only (health-plan records). Conversion per 100 "
+        "yearly fasting glucose only (health-plan records) for " f"{NICHOLS_FOLLOW['110']}" " and "
+        f"{NICHOLS_FOLLOW['100']}" " years, the study's follow-up of those who did not convert (from its abstract's "
+        "share converted, rate and mean time to diabetes). Conversion per 100 "
         "person-years. ACT NOW placebo: the DPP-screened high-risk cohort (IGT, FPG 95-125 mg/dL, BMI >= 24) "
         "untreated, cumulative share diagnosed by " f"{ACTNOW_YEARS}" " years (fasting glucose every 3 months, OGTT "
         "yearly, each diagnosis confirmed by an independent repeat test). Every measured glucose and insulin in "

@@ -413,33 +413,51 @@ NICHOLS_FOLLOW = {"100": 6, "110": 5}
 ACTNOW_YEARS = 2.4
 
 
+def newly_acquired_ifg(out: np.ndarray, second: np.ndarray, checks: np.ndarray, last: int) -> np.ndarray:
+    """Record at which each person's impaired fasting glucose is newly acquired as Nichols 2007 defined it (-1 if
+    never, up to record ``last``): at a routine check (``checks``), a fasting glucose of 100-125 mg/dL confirmed by a
+    repeat of 100-125 (``second``, another day), the routine check before it (:data:`ROUTINE_CHECK_EVERY` years
+    earlier) below 100 mg/dL, and no diabetes diagnosed at a routine check before."""
+    fpg, rep = (column(o, "fasting_glucose_mmol_l") * MGDL for o in (out, second))
+    k = ROUTINE_CHECK_EVERY
+    known = np.cumsum(clinical_fasting(out, second) & checks, axis=0) > 0
+    ifg = lambda g: (g >= 100.0) & (g < 126.0)  # noqa: E731
+    entry = np.zeros(fpg.shape, bool)
+    entry[k:last + 1] = (checks[k:last + 1] & ifg(fpg[k:last + 1]) & ifg(rep[k:last + 1]) & (fpg[:last + 1 - k] < 100.0)
+                         & ~known[k - 1:last])
+    return first_index(entry)
+
+
 def conversion(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res = StudyResult("conversion")
     out = cohorts.measured("whitehall_ii", n, WH_YEARS)
-    fpg0 = column(out, "fasting_glucose_mmol_l")[0]
     g2h0 = column(out, "glucose_2h_mmol_l")[0]
     second = cohorts.measured("whitehall_ii", n, WH_YEARS, draw=1)  # the same persons tested again on another day
     dm = diabetic(out)
     years = column(out, "year")[:, 0]
 
-    def follow(mask_t, group, span=CONV_FOLLOW):
-        k = first_index(mask_t[1:span + 1, group])
-        return incidence(np.where(k >= 0, years[1:][np.clip(k, 0, None)], np.nan), float(span))
+    def follow(mask_t, group, start=0, span=CONV_FOLLOW):
+        """Incidence over ``span`` yearly records after each person's ``start`` record."""
+        t = np.broadcast_to(np.asarray(start), mask_t.shape[1:])[group]
+        k = first_index(align(mask_t[:, group].astype(float), t, np.arange(1, span + 1)) > 0.5)
+        return incidence(np.where(k >= 0, k + 1.0, np.nan) * (years[1] - years[0]), float(span))
 
     igt = ~dm[0] & (g2h0 >= G2H_IGT)
     inc, k_igt, _ = follow(dm, igt)
     res.set("conv_igt_annual", inc, "no persons with IGT at baseline")
-    # newly acquired IFG as Nichols 2007 defined it: two elevated fasting tests (100-125 mg/dL), grouped by the first
-    repeat = column(second, "fasting_glucose_mmol_l")[0] * MGDL
-    confirmed = ~dm[0] & (repeat >= 100.0) & (repeat < 126.0)
-    f110 = confirmed & (fpg0 * MGDL >= 110.0) & (fpg0 * MGDL < 126.0)
-    f100 = confirmed & (fpg0 * MGDL >= 100.0) & (fpg0 * MGDL < 110.0)
-    # diabetes as routine care diagnoses it (health-plan records): a fasting glucose >= 7.0 mmol/L and its repeat
+    # Nichols 2007: newly acquired IFG found in routine care (entries over 10 years, as the study's 1994-2003), grouped
+    # by the first elevated test and followed with a yearly fasting glucose; a diabetes diagnosis in the health plan's
+    # records is confirmed by a repeat test
+    checks = routine_checks(cohorts.seed, "whitehall_ii/nichols", n, len(years))
+    last = len(years) - 1 - max(NICHOLS_FOLLOW.values())
+    entry = newly_acquired_ifg(out, second, checks, last)
+    first = align(column(out, "fasting_glucose_mmol_l") * MGDL, entry, [0])[0]
+    f110, f100 = (entry >= 0) & (first >= 110.0), (entry >= 0) & (first < 110.0)
     fdm = clinical_fasting(out, second)
-    inc110, k110, _ = follow(fdm, f110, NICHOLS_FOLLOW["110"])
-    inc100, k100, _ = follow(fdm, f100, NICHOLS_FOLLOW["100"])
-    res.set("conv_ifg110_annual", inc110, "no persons with FPG 110-125 mg/dL at baseline")
-    res.set("conv_ifg100_annual", inc100, "no persons with FPG 100-109 mg/dL at baseline")
+    inc110, k110, _ = follow(fdm, f110, entry, NICHOLS_FOLLOW["110"])
+    inc100, k100, _ = follow(fdm, f100, entry, NICHOLS_FOLLOW["100"])
+    res.set("conv_ifg110_annual", inc110, "no persons with newly acquired IFG of 110-125 mg/dL")
+    res.set("conv_ifg100_annual", inc100, "no persons with newly acquired IFG of 100-109 mg/dL")
     # ACT NOW placebo: IGT with FPG 95-125 mg/dL, overweight (the DPP-like screened cohort), fasting glucose every 3 months, OGTT yearly, confirmed by a repeat test (DeFronzo 2011)
     placebo, screened = _dpp_arm(cohorts, n, "placebo")
     t = np.asarray(placebo["event_quarterly"])[screened]
@@ -447,16 +465,18 @@ def conversion(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("conv_actnow_placebo", cum, "no persons passed the DPP/ACT NOW screen")
     fem = _female(cohorts, "whitehall_ii", n)
     res.baseline["IGT, year 0"] = summarise(out, igt, fem)
-    res.baseline["FPG 110-125 mg/dL, year 0"] = summarise(out, f110, fem)
+    res.baseline["newly acquired IFG 110-125 mg/dL, at entry"] = summarise(out, f110, fem, entry)
+    res.baseline["newly acquired IFG 100-109 mg/dL, at entry"] = summarise(out, f100, fem, entry)
     res.counts.update(persons=n, igt=int(igt.sum()), igt_events=k_igt, fpg110=int(f110.sum()), fpg110_events=k110,
                       fpg100=int(f100.sum()), fpg100_events=k100, actnow_screened=int(screened.sum()))
     res.data.update(labels=["IGT", "FPG 110-125", "FPG 100-109"],
                     model=[res.values["conv_igt_annual"], inc110, inc100], published=[(3.0, 11.0), 5.56, 1.34],
                     actnow=cum)
-    res.notes.append(f"Whitehall-like cohort at year 0: {res.counts['igt']} with IGT ({k_igt} converted in "
-                     f"{CONV_FOLLOW} y, yearly OGTT), {res.counts['fpg110']} with FPG 110-125 mg/dL ({k110} converted in "
-                     f"{NICHOLS_FOLLOW['110']} y, yearly fasting glucose only, as in health-plan records), "
-                     f"{res.counts['fpg100']} with FPG 100-109 ({k100} converted in {NICHOLS_FOLLOW['100']} y).")
+    res.notes.append(f"Whitehall-like cohort: {res.counts['igt']} with IGT at year 0 ({k_igt} converted in "
+                     f"{CONV_FOLLOW} y, yearly OGTT); newly acquired IFG at a routine check in years "
+                     f"{ROUTINE_CHECK_EVERY}-{last}: {res.counts['fpg110']} at 110-125 mg/dL ({k110} converted in "
+                     f"{NICHOLS_FOLLOW['110']} y), {res.counts['fpg100']} at 100-109 ({k100} converted in "
+                     f"{NICHOLS_FOLLOW['100']} y).")
     return res
 
 
@@ -683,10 +703,12 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "conversion", "Conversion from prediabetes to diabetes", "whitehall_ii",
         ("conv_igt_annual", "conv_actnow_placebo", "conv_ifg110_annual", "conv_ifg100_annual"),
         "Whitehall-like cohort ({n} persons) at year 0: persons with IGT (2-h 7.8-11.0 mmol/L, not diabetic) "
-        "followed " f"{CONV_FOLLOW}" " years with a yearly OGTT; persons with fasting glucose 110-125 or "
-        "100-109 mg/dL on a first test and 100-125 on a repeat (Nichols 2007's newly acquired IFG) followed with a "
-        "yearly fasting glucose only, a diagnosis confirmed by a repeat test as routine care makes it (health-plan "
-        "records), for " f"{NICHOLS_FOLLOW['110']}" " and "
+        "followed " f"{CONV_FOLLOW}" " years with a yearly OGTT. Nichols 2007's newly acquired IFG, found in "
+        "routine care: at a routine check (every " f"{ROUTINE_CHECK_EVERY}" " years, each person at their own phase; "
+        "ADA 1997) a fasting glucose of 110-125 or 100-109 mg/dL confirmed by a repeat of 100-125, the previous check "
+        "below 100 and no diabetes diagnosed before, entering over the years the run leaves room for (the study's "
+        "entries spanned 10 years), then followed with a yearly fasting glucose, a diagnosis confirmed by a repeat "
+        "test as routine care makes it (health-plan records), for " f"{NICHOLS_FOLLOW['110']}" " and "
         f"{NICHOLS_FOLLOW['100']}" " years, the study's follow-up of those who did not convert (from its abstract's "
         "share converted, rate and mean time to diabetes). Conversion per 100 "
         "person-years. ACT NOW placebo: the DPP-screened high-risk cohort (IGT, FPG 95-125 mg/dL, BMI >= 24) "

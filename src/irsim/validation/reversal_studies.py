@@ -165,8 +165,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "over 8 weeks (98.0 -> 83.8 kg in the study), then the weight kept for 6 months; values as measured (within-"
         "person variation at each visit, Mooy 1996). All glucose-lowering drugs were stopped at baseline, so the "
         "baseline HbA1c, measured on them, starts each person's HbA1c but sets no lasting glycation offset (HbA1c "
-        "follows the model's own day-mean glucose from there). Responders: fasting glucose < 7.0 mmol/L after the return to "
-        "normal eating (week 10), the study's definition, and the share at 6 months; HbA1c of responders and "
+        "follows the model's own day-mean glucose from there). Responders: fasting glucose < 7.0 mmol/L after the "
+        "return to normal eating (week 10), the study's definition, and the share at 6 months; HbA1c of responders and "
         "non-responders (the groups defined after the return, followed to 6 months) at baseline and at 6 months; "
         "mean duration of non-responders over responders'.",
         steven, ("Steven 2016", "Counterbalance")),

@@ -377,3 +377,28 @@ def test_committed_full_validation_meets_the_held_out_floor():
     assert data["summary"]["held_out_share"] >= 0.75
     assert data["summary"]["test"]["pass_rate"] >= 0.80
     assert all(s["test"]["pass_rate"] >= 0.80 for s in data.get("replicates", {}).get("summary", []))
+
+
+def test_newly_acquired_ifg_follows_nichols_definition():
+    # Nichols GA et al. Diabetes Care 2007;30:228-33: two elevated fasting tests (100-125 mg/dL) after a normal test,
+    # no diabetes known before; here at routine checks every 3 years (ROUTINE_CHECK_EVERY), the repeat on another day
+    from irsim.cohort import progression as P
+    from irsim.validation import studies as S
+
+    T_, n = 12, 5
+    idx = P.COLUMNS.index("fasting_glucose_mmol_l")
+    mg = lambda x: np.asarray(x, float) / S.MGDL  # noqa: E731
+    out = np.full((T_, len(P.COLUMNS), n), np.nan)
+    rep = np.full_like(out, np.nan)
+    base = np.array([90.0, 105.0, 95.0, 95.0, 95.0])
+    out[:, idx, :] = rep[:, idx, :] = mg(base)[None, :]
+    out[6:, idx, 0] = rep[6:, idx, 0] = mg(108.0)   # normal at 3, IFG at 6: enters at 6
+    out[3:, idx, 2] = mg(112.0)                     # IFG at 3 but the repeat is normal: not confirmed
+    out[3:, idx, 3] = rep[3:, idx, 3] = mg(130.0)   # diabetes diagnosed at 3, normal at 6, IFG at 9: known, never
+    out[6:, idx, 3] = rep[6:, idx, 3] = mg(95.0)
+    out[9:, idx, 3] = rep[9:, idx, 3] = mg(115.0)
+    out[3:, idx, 4] = rep[3:, idx, 4] = mg(118.0)   # normal at 0, IFG at 3: enters at 3
+    checks = (np.arange(T_)[:, None] % S.ROUTINE_CHECK_EVERY == 0) & np.ones(n, bool)[None, :]
+    entry = S.newly_acquired_ifg(out, rep, checks, last=T_ - 1)
+    # person 1 is IFG from the start: no normal check before, so not newly acquired
+    assert entry.tolist() == [6, -1, -1, -1, 3]

@@ -399,6 +399,7 @@ def test_newly_acquired_ifg_follows_nichols_definition():
     out[9:, idx, 3] = rep[9:, idx, 3] = mg(115.0)
     out[3:, idx, 4] = rep[3:, idx, 4] = mg(118.0)   # normal at 0, IFG at 3: enters at 3
     checks = (np.arange(T_)[:, None] % S.ROUTINE_CHECK_EVERY == 0) & np.ones(n, bool)[None, :]
-    entry = S.newly_acquired_ifg(out, rep, checks, last=T_ - 1)
+    fpg, repeat = (o[:, idx, :] * S.MGDL for o in (out, rep))
+    entry = S.newly_acquired_ifg(fpg, repeat, S.clinical_fasting(out, rep), checks, last=T_ - 1)
     # person 1 is IFG from the start: no normal check before, so not newly acquired
     assert entry.tolist() == [6, -1, -1, -1, 3]

@@ -413,18 +413,19 @@ NICHOLS_FOLLOW = {"100": 6, "110": 5}
 ACTNOW_YEARS = 2.4
 
 
-def newly_acquired_ifg(out: np.ndarray, second: np.ndarray, checks: np.ndarray, last: int) -> np.ndarray:
+def newly_acquired_ifg(fpg: np.ndarray, repeat: np.ndarray, diagnosed: np.ndarray, checks: np.ndarray,
+                       last: int) -> np.ndarray:
     """Record at which each person's impaired fasting glucose is newly acquired as Nichols 2007 defined it (-1 if
-    never, up to record ``last``): at a routine check (``checks``), a fasting glucose of 100-125 mg/dL confirmed by a
-    repeat of 100-125 (``second``, another day), the routine check before it (:data:`ROUTINE_CHECK_EVERY` years
-    earlier) below 100 mg/dL, and no diabetes diagnosed at a routine check before."""
-    fpg, rep = (column(o, "fasting_glucose_mmol_l") * MGDL for o in (out, second))
+    never, up to record ``last``): at a routine check (``checks``), a fasting glucose ``fpg`` of 100-125 mg/dL confirmed
+    by a ``repeat`` of 100-125 (another day), the routine check before it (:data:`ROUTINE_CHECK_EVERY` years earlier)
+    below 100 mg/dL, and no diabetes diagnosed (``diagnosed``, e.g. :func:`clinical_fasting`) at a routine check
+    before. Arrays are ``(n_records, N)``, glucose in mg/dL."""
     k = ROUTINE_CHECK_EVERY
-    known = np.cumsum(clinical_fasting(out, second) & checks, axis=0) > 0
+    known = np.cumsum(diagnosed & checks, axis=0) > 0
     ifg = lambda g: (g >= 100.0) & (g < 126.0)  # noqa: E731
     entry = np.zeros(fpg.shape, bool)
-    entry[k:last + 1] = (checks[k:last + 1] & ifg(fpg[k:last + 1]) & ifg(rep[k:last + 1]) & (fpg[:last + 1 - k] < 100.0)
-                         & ~known[k - 1:last])
+    entry[k:last + 1] = (checks[k:last + 1] & ifg(fpg[k:last + 1]) & ifg(repeat[k:last + 1])
+                         & (fpg[:last + 1 - k] < 100.0) & ~known[k - 1:last])
     return first_index(entry)
 
 
@@ -450,10 +451,11 @@ def conversion(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     # records is confirmed by a repeat test
     checks = routine_checks(cohorts.seed, "whitehall_ii/nichols", n, len(years))
     last = len(years) - 1 - max(NICHOLS_FOLLOW.values())
-    entry = newly_acquired_ifg(out, second, checks, last)
-    first = align(column(out, "fasting_glucose_mmol_l") * MGDL, entry, [0])[0]
-    f110, f100 = (entry >= 0) & (first >= 110.0), (entry >= 0) & (first < 110.0)
+    fpg, repeat = (column(o, "fasting_glucose_mmol_l") * MGDL for o in (out, second))
     fdm = clinical_fasting(out, second)
+    entry = newly_acquired_ifg(fpg, repeat, fdm, checks, last)
+    first = align(fpg, entry, [0])[0]
+    f110, f100 = (entry >= 0) & (first >= 110.0), (entry >= 0) & (first < 110.0)
     inc110, k110, _ = follow(fdm, f110, entry, NICHOLS_FOLLOW["110"])
     inc100, k100, _ = follow(fdm, f100, entry, NICHOLS_FOLLOW["100"])
     res.set("conv_ifg110_annual", inc110, "no persons with newly acquired IFG of 110-125 mg/dL")

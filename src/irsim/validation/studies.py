@@ -61,11 +61,16 @@ def clinical_fasting(out: np.ndarray, repeat: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------ Whitehall II
 
 WH_VISIT_EVERY = 5   # years between Whitehall II examinations with an OGTT (Tabak 2009)
-#: Share of persons a doctor also checks yearly (fasting glucose, confirmed by a repeat: clinical_fasting): 0.9 makes
-#: 0.51 of the cases over 20 years doctor-diagnosed at 5,000 persons (0.513, 0.507 at seeds 0, 1), as in the study
-#: (50.9 %: 49.1 % of its cases were found by its OGTT); 0.39 at 0.7, 0.57 at 1.0. Without the repeat 0.7 gave 0.49
-WH_YEARLY_SHARE = 0.9
-WH_YEARS = 20       # Whitehall II phase 3 (1991-93) to 2009: about 18 y of follow-up
+#: Share of persons a doctor also checks yearly (fasting glucose, confirmed by a repeat: clinical_fasting), fitted to
+#: the study's share of doctor-diagnosed cases (50.9 %: 49.1 % of its cases were found by its OGTT): 0.84 makes 0.508
+#: of the cases within the follow-up (WH_FOLLOW) doctor-diagnosed at 5,000 persons (0.482, 0.511, 0.521, 0.518 at
+#: seeds 0-3; 0.9 gives 0.533-0.537 at seeds 0-1). Until the thirty-ninth session 0.9, fitted over 20 years
+WH_YEARLY_SHARE = 0.84
+WH_YEARS = 20       # the Whitehall-like run (shared with the conversion protocol)
+#: Tabak 2009's follow-up: phase 3 (1991-93, baseline) to phase 7 (2002-04), OGTTs at phases 3, 5 and 7, trajectories
+#: "from up to 13 years before diagnosis", median follow-up 9.7 years: cases diagnosed by year 13 (20 until the
+#: thirty-ninth session)
+WH_FOLLOW = 13
 WH_OFFSETS = np.arange(-13, 1)
 #: The trajectory shapes Tabak 2009 reports from its multilevel models (t: years before diagnosis, <= 0): fasting and
 #: 2-h glucose linear, then a quadratic rise from -3 y; HOMA-%S linear, steeper over the last 5 y; HOMA-%B linear, with
@@ -92,10 +97,10 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     # every incident case enters the trajectories, each with at least its baseline examination: Tabak 2009 fitted its
     # multilevel models to all 505 cases (801 measurements). Until the thirty-seventh session only cases diagnosed at
     # year >= 8 did (a balanced panel for -8..0 y, which per-offset means needed and the multilevel fit does not)
-    cases = free & (dx >= 1)
-    controls = free & (dx < 0)
+    cases = free & (dx >= 1) & (dx <= WH_FOLLOW)
+    controls = free & ((dx < 0) | (dx > WH_FOLLOW))
     res.counts.update(persons=n, free_at_baseline=int(free.sum()), cases=int(cases.sum()),
-                      cases_13y=int((free & (dx >= 13)).sum()), controls=int(controls.sum()),
+                      cases_13y=int((cases & (dx >= 13)).sum()), controls=int(controls.sum()),
                       cases_by_model_status=_counts_status(out, free))
     fpg = column(out, "fasting_glucose_mmol_l")
     g2h = column(out, "glucose_2h_mmol_l")
@@ -141,8 +146,9 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("wh_homab_ratio_3_4", m_hb[k[-3]] / m_hb[k[-4]], no_cases)
     res.set("wh_homab_ratio_0_3", m_hb[k[0]] / m_hb[k[-3]], no_cases)
     res.set("wh_homas_at_dx", m_hs[k[0]], no_cases)
-    years = column(out, "year")[:, 0]
-    c_hb = gmean(hb[:, controls], axis=1)
+    span = slice(0, WH_FOLLOW + 1)   # the controls' records over the study's follow-up
+    years = column(out, "year")[span, 0]
+    c_hb = gmean(hb[span][:, controls], axis=1)
     res.set("wh_controls_homab_slope", ols_slope(years, c_hb) if controls.any() else np.nan, "no controls")
     # incidence in the first 10 y among those free of diabetes at baseline (yearly checks)
     t_event = np.where(dx[free] >= 1, dx[free].astype(float), np.nan)
@@ -150,15 +156,15 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     res.set("wh_incidence", inc, "no persons free of diabetes at baseline")
     res.counts.update(cases_first_10y=k10)
     res.data.update(offsets=WH_OFFSETS, n_at_offset=cnt, fpg=m_fpg, g2h=m_g2h, homa_b=m_hb, homa_s=m_hs,
-                    control_years=years - years[-1], control_fpg=nanmean(fpg[:, controls], axis=1),
-                    control_g2h=nanmean(g2h[:, controls], axis=1), control_homa_b=c_hb,
-                    control_homa_s=gmean(hs[:, controls], axis=1))
+                    control_years=years - years[-1], control_fpg=nanmean(fpg[span][:, controls], axis=1),
+                    control_g2h=nanmean(g2h[span][:, controls], axis=1), control_homa_b=c_hb,
+                    control_homa_s=gmean(hs[span][:, controls], axis=1))
     fem = _female(cohorts, "whitehall_ii", n)
     res.baseline["cohort free of diabetes, year 0"] = summarise(out, free, fem)
     res.baseline["cases at diagnosis"] = summarise(out, cases, fem, np.clip(dx, 0, None))
     res.notes.append(f"{res.counts['cases']} incident cases ({res.counts['cases_13y']} of them have the full -13..0 y "
                      "record), "
-                     f"{res.counts['controls']} controls never diagnosed in {WH_YEARS} y.")
+                     f"{res.counts['controls']} controls not diagnosed in {WH_FOLLOW} y.")
     res.notes.append(f"Incident cases by the model's glycemic_status (adds HbA1c >= 6.5 %): "
                      f"{res.counts['cases_by_model_status']}, vs {res.counts['cases']} by glucose criteria.")
     return res
@@ -630,8 +636,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
     Protocol(
         "whitehall", "Whitehall II: trajectories before diagnosis (Tabak 2009)", "whitehall_ii", _WH,
         "Population `whitehall_ii` ({n} virtual persons drawn to the study's baseline, "
-        "`parameters/data/populations.yaml`; realised baseline in the table below), followed untreated for "
-        f"{WH_YEARS}" " years with yearly records. "
+        "`parameters/data/populations.yaml`; realised baseline in the table below), followed untreated with yearly "
+        "records; cases are those diagnosed within the study's follow-up, " f"{WH_FOLLOW}" " years (phase 3, 1991-93, "
+        "to phase 7, 2002-04: trajectories from up to 13 years before diagnosis, median follow-up 9.7 years). "
         "Persons diabetic at year 0 are excluded (the study enrolled people free of diabetes). Diagnosis at the "
         "first check that meets the criteria: the study examined participants with an OGTT about every 5 years "
         "(fasting glucose >= 7.0 or 2-h glucose >= 11.1 mmol/L) and about half of its cases were diagnosed by a "
@@ -647,7 +654,7 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "per case and the shape the study reports (glucose linear, then quadratic from -3 y; log HOMA-%S linear, "
         "steeper over the last 5 y; log HOMA-%B linear with changes of slope at -4 and -3 y; "
         "`validation.protocol.trajectory_fit`; not adjusted for age, sex and ethnicity as the study's were). "
-        "Controls: never diagnosed; HOMA-%B slope by least squares over their follow-up. HOMA2 %B and %S (the "
+        "Controls: not diagnosed within the follow-up; HOMA-%B slope by least squares over it. HOMA2 %B and %S (the "
         "scale the study used; Oxford calculator grid, `assessment.homa2`) from the measured fasting glucose and "
         "insulin (within-person variation, Mooy 1996).",
         whitehall, ("Whitehall", "Tabak")),

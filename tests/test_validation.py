@@ -363,8 +363,8 @@ def test_full_validation_run(tmp_path):
     assert path.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue #11 open: the committed full validation passes 64 and 65 of 80 held-out "
-                                       "targets with seeds 0 and 2 but 63 with seeds 1 and 3; strict, so this turns into a "
+@pytest.mark.xfail(strict=True, reason="issue #11 open: the committed full validation passes 65 of 80 held-out targets "
+                                       "with seeds 0-2 but 63 with seed 3; strict, so this turns into a "
                                        "failure to remove once the floor is met")
 def test_committed_full_validation_meets_the_held_out_floor():
     # issue #11: >= 80 % of held-out targets pass in the full run (`make validate` writes docs/validation/results.json,

@@ -304,15 +304,15 @@ def _plot_whitehall(plt, r):
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
     panels = [("fpg", "control_fpg", "Fasting glucose (mmol/L)", {-3: 5.79, 0: 7.40}),
               ("g2h", "control_g2h", "2-h glucose (mmol/L)", {-3: 7.60, 0: 11.90}),
-              ("homa_b", "control_homa_b", "HOMA-%B", {-4: 85.0, -3: 92.6, 0: 62.4}),
-              ("homa_s", "control_homa_s", "HOMA-%S (model: 100 / HOMA1-IR)", {0: 86.7})]
+              ("homa_b", "control_homa_b", "HOMA2-%B", {-4: 85.0, -3: 92.6, 0: 62.4}),
+              ("homa_s", "control_homa_s", "HOMA2-%S", {0: 86.7})]
     for ax, (key, ckey, label, pub) in zip(axes.ravel(), panels):
         off = np.asarray(d["offsets"])
         full = off >= -8   # most cases inform these years; earlier ones come from the cases with a longer record
         ax.plot(off[full], np.asarray(d[key])[full], "o-", color="tab:red",
                 label=f"model cases, fitted trajectory (n={r.counts.get('cases', 0)})")
         ax.plot(off[off <= -8], np.asarray(d[key])[off <= -8], "o:", color="tab:red", markerfacecolor="none",
-                label=f"fitted where only longer records inform it (n={r.counts.get('cases_13y', 0)})")
+                label=f"fitted where only longer records inform it (n={r.counts.get('cases_8y', 0)})")
         ax.plot(d["control_years"], d[ckey], "--", color="tab:blue",
                 label=f"model controls (n={r.counts.get('controls', 0)})")
         ax.plot(list(pub), list(pub.values()), **_PUB)

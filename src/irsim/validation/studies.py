@@ -60,18 +60,21 @@ def clinical_fasting(out: np.ndarray, repeat: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------------ Whitehall II
 
-WH_VISIT_EVERY = 5   # years between Whitehall II examinations with an OGTT (Tabak 2009)
+#: The study's examinations with an OGTT: phases 3 (1991-93, the baseline), 5 (1997-99) and 7 (2002-04), the same
+#: calendar years for the whole cohort (Tabak 2009; phase dates: Vistisen D et al. Diabetologia 2019;62:1385-90 and
+#: Hinnouho GM et al. Diabetes Care 2013;36:2294-300), years 0, 6 and 11 of the run. Until the thirty-ninth session
+#: every 5 years at a random phase per person, over 20 years
+WH_EXAMS = (0, 6, 11)
+#: Follow-up to phase 7: Tabak 2009's trajectories reach "up to 13 years before diagnosis" (phase 3's first
+#: examinations in 1991 to phase 7's last in 2004), median follow-up 9.7 years
+WH_FOLLOW = 11
 #: Share of persons a doctor also checks yearly (fasting glucose, confirmed by a repeat: clinical_fasting), fitted to
-#: the study's share of doctor-diagnosed cases (50.9 %: 49.1 % of its cases were found by its OGTT): 0.84 makes 0.508
-#: of the cases within the follow-up (WH_FOLLOW) doctor-diagnosed at 5,000 persons (0.482, 0.511, 0.521, 0.518 at
-#: seeds 0-3; 0.9 gives 0.533-0.537 at seeds 0-1). Until the thirty-ninth session 0.9, fitted over 20 years
-WH_YEARLY_SHARE = 0.84
-WH_YEARS = 20       # the Whitehall-like run (shared with the conversion protocol)
-#: Tabak 2009's follow-up: phase 3 (1991-93, baseline) to phase 7 (2002-04), OGTTs at phases 3, 5 and 7, trajectories
-#: "from up to 13 years before diagnosis", median follow-up 9.7 years: cases diagnosed by year 13 (20 until the
-#: thirty-ninth session)
-WH_FOLLOW = 13
-WH_OFFSETS = np.arange(-13, 1)
+#: the study's share of doctor-diagnosed cases (50.9 %: 49.1 % of its cases were found by its OGTT): 0.85 makes 0.507
+#: of the cases within the follow-up doctor-diagnosed at 5,000 persons (mean of seeds 0-3; 0.8 gives 0.48, 0.9 0.54).
+#: 0.9 until the thirty-ninth session, fitted over 20 years with the random-phase examinations
+WH_YEARLY_SHARE = 0.85
+WH_YEARS = 20       # the Whitehall-like run (shared with the conversion protocol, which needs 20 years)
+WH_OFFSETS = np.arange(-WH_FOLLOW, 1)
 #: The trajectory shapes Tabak 2009 reports from its multilevel models (t: years before diagnosis, <= 0): fasting and
 #: 2-h glucose linear, then a quadratic rise from -3 y; HOMA-%S linear, steeper over the last 5 y; HOMA-%B linear, with
 #: changes of slope at -4 and -3 y (it rose between -4 and -3 y, then fell). HOMA indices on the log scale.
@@ -85,13 +88,12 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     out = cohorts.measured("whitehall_ii", n, WH_YEARS)
     dm = diabetic(out)
     free = ~dm[0]
-    # the study examined participants about every 5 years (OGTT at each phase) and about half of its cases were
-    # diagnosed by a doctor in between: most persons are checked yearly, the others only at their examinations (a
-    # random phase of the 5-year cycle); diagnosis at the first check that meets the criteria, which for a doctor's
-    # check is the fasting glucose confirmed by a repeat (no OGTT in routine care, as in the GENNID protocol)
-    rng = np.random.default_rng(_population_seed(seed, "whitehall_visits"))
-    phase, yearly = rng.integers(0, WH_VISIT_EVERY, n), rng.random(n) < WH_YEARLY_SHARE
-    examined = (np.arange(dm.shape[0])[:, None] - phase[None, :]) % WH_VISIT_EVERY == 0
+    # the study examined the whole cohort with an OGTT at its phases (WH_EXAMS) and about half of its cases were
+    # diagnosed by a doctor in between: most persons are checked yearly, the others only at the examinations;
+    # diagnosis at the first check that meets the criteria, which for a doctor's check is the fasting glucose confirmed
+    # by a repeat (no OGTT in routine care, as in the GENNID protocol)
+    yearly = np.random.default_rng(_population_seed(seed, "whitehall_visits")).random(n) < WH_YEARLY_SHARE
+    examined = np.broadcast_to(np.isin(np.arange(dm.shape[0]), WH_EXAMS)[:, None], dm.shape)
     doctor = clinical_fasting(out, cohorts.measured("whitehall_ii", n, WH_YEARS, draw=1))
     dx = first_index((dm & examined) | (doctor & yearly[None, :]))
     # every incident case enters the trajectories, each with at least its baseline examination: Tabak 2009 fitted its
@@ -100,8 +102,8 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     cases = free & (dx >= 1) & (dx <= WH_FOLLOW)
     controls = free & ((dx < 0) | (dx > WH_FOLLOW))
     res.counts.update(persons=n, free_at_baseline=int(free.sum()), cases=int(cases.sum()),
-                      cases_13y=int((cases & (dx >= 13)).sum()), controls=int(controls.sum()),
-                      cases_by_model_status=_counts_status(out, free))
+                      by_exam=int((cases & (dm & examined)[np.clip(dx, 0, None), np.arange(n)]).sum()), cases_8y=int((cases & (dx >= 8)).sum()), controls=int(controls.sum()),
+                      cases_by_model_status=_counts_status(out, free, WH_FOLLOW))
     fpg = column(out, "fasting_glucose_mmol_l")
     g2h = column(out, "glucose_2h_mmol_l")
     # Tabak 2009 reported HOMA2 (Oxford calculator): the same scale from the measured glucose and insulin; values
@@ -111,8 +113,9 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     hb, hs = h2.beta_percent, h2.s_percent
     k = {int(o): i for i, o in enumerate(WH_OFFSETS)}
 
-    # the study measured its participants at its examinations only: a case's trajectory holds the records of its own
-    # 5-yearly phases (non-diabetic before diagnosis by construction), at diagnosis only when an examination found it.
+    # the study measured its participants at its examinations only: a case's trajectory holds the records of the
+    # examinations before its diagnosis (non-diabetic by construction), and one at diagnosis only when an examination
+    # found it.
     # Tabak 2009 estimated the mean trajectory from those scattered records with multilevel models of the shape it
     # reports for each measure; a mean per offset would compare different cases at different offsets (only cases a
     # doctor found 3 years after an examination have a record at -3 y, only examination-found ones at 0)
@@ -162,8 +165,8 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     fem = _female(cohorts, "whitehall_ii", n)
     res.baseline["cohort free of diabetes, year 0"] = summarise(out, free, fem)
     res.baseline["cases at diagnosis"] = summarise(out, cases, fem, np.clip(dx, 0, None))
-    res.notes.append(f"{res.counts['cases']} incident cases ({res.counts['cases_13y']} of them have the full -13..0 y "
-                     "record), "
+    res.notes.append(f"{res.counts['cases']} incident cases within the follow-up ({res.counts['by_exam']} of them found "
+                     "by an examination's OGTT, the others by a doctor), "
                      f"{res.counts['controls']} controls not diagnosed in {WH_FOLLOW} y.")
     res.notes.append(f"Incident cases by the model's glycemic_status (adds HbA1c >= 6.5 %): "
                      f"{res.counts['cases_by_model_status']}, vs {res.counts['cases']} by glucose criteria.")
@@ -645,7 +648,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "doctor in between, so " f"{WH_YEARLY_SHARE:.0%}" " of the virtual persons are also checked yearly, by fasting "
         "glucose >= 7.0 mmol/L confirmed by a repeat on another day (no OGTT in routine care; the share that makes "
         "about half of the cases a doctor's), "
-        "and the others only at examinations every 5 years (random phase). "
+        "and the others only at the examinations, which the study held for the whole cohort at its phases 3, 5 and 7 "
+        "(1991-93, 1997-99, 2002-04: years " + ", ".join(map(str, WH_EXAMS)) + "). "
         "Every incident case is aligned on diagnosis, as the study's 505 were (the earliest years before diagnosis "
         "come from the cases with that much record). A case's record holds only its own 5-yearly examinations, as "
         "the study's did (801 measurements for its 505 cases): none at diagnosis for a case a doctor found between "

@@ -95,7 +95,8 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     yearly = np.random.default_rng(_population_seed(seed, "whitehall_visits")).random(n) < WH_YEARLY_SHARE
     examined = np.broadcast_to(np.isin(np.arange(dm.shape[0]), WH_EXAMS)[:, None], dm.shape)
     doctor = clinical_fasting(out, cohorts.measured("whitehall_ii", n, WH_YEARS, draw=1))
-    dx = first_index((dm & examined) | (doctor & yearly[None, :]))
+    by_exam = dm & examined
+    dx = first_index(by_exam | (doctor & yearly[None, :]))
     # every incident case within the follow-up enters the trajectories, each with at least its baseline examination:
     # Tabak 2009 fitted its multilevel models to all 505 cases (801 measurements). Until the thirty-seventh session
     # only cases diagnosed at year >= 8 did (a balanced panel for -8..0 y, which per-offset means needed and the
@@ -103,7 +104,7 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     cases = free & (dx >= 1) & (dx <= WH_FOLLOW)
     controls = free & ((dx < 0) | (dx > WH_FOLLOW))
     res.counts.update(persons=n, free_at_baseline=int(free.sum()), cases=int(cases.sum()),
-                      by_exam=int((cases & (dm & examined)[np.clip(dx, 0, None), np.arange(n)]).sum()),
+                      by_exam=int((cases & by_exam[np.clip(dx, 0, None), np.arange(n)]).sum()),
                       cases_8y=int((cases & (dx >= 8)).sum()), controls=int(controls.sum()),
                       cases_by_model_status=_counts_status(out, free, WH_FOLLOW))
     fpg = column(out, "fasting_glucose_mmol_l")

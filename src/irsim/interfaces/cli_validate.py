@@ -156,7 +156,8 @@ def register(app: typer.Typer) -> None:
         outside: bool = typer.Option(
             False, "--outside", help="Instead of the suite, measure the studies outside the targets (WOSCOPS's "
                                      "converters, UKPDS 7 and 45's presentation and run-in diet, pioglitazone and "
-                                     "metformin in established diabetes, a sulfonylurea's withdrawal; never counted) "
+                                     "metformin in established diabetes, a sulfonylurea's withdrawal, remission after "
+                                     "short-term insulin; never counted) "
                                      "and print them; --seed and --set apply."),
     ) -> None:
         """Validate the progression model against published studies; write a pass/fail report with plots."""

@@ -18,6 +18,11 @@ own patients, so they can check the model but not calibrate it while UKPDS's row
   insulin unchanged); metformin for 3 months at fasting glucose 15.5 mmol/L (Hundal RS et al. Diabetes
   2000;49:2063-9: fasting glucose -30 %, glucose production -24 %; the share of excess production it removes,
   ``metformin.excess_inhibition``, is read from the same abstract, so this one checks the fasting state's answer).
+- Short-term intensive insulin therapy in newly diagnosed type 2 diabetes (Kramer CK, Zinman B, Retnakaran R. Lancet
+  Diabetes Endocrinol 2013;1:28-34; meta-analysis of 7 studies, 839 patients): 2-3 weeks of near-normoglycaemia on
+  insulin, then no drug; drug-free remission in 66.2 % (292 of 441) at 3 months, 58.9 % (222 of 377) at 6 and 46.3 %
+  (229 of 495) at 12. In the largest study (Weng J et al. Lancet 2008;371:1753-60: 382 patients, fasting glucose
+  7.0-16.7 mmol/L) oral agents to the same normoglycaemia left 26.7 % in remission at a year, insulin 44.9-51.1 %.
 - Sulfonylurea withdrawal (Sumi S et al. Endocrinol Jpn 1982;29:41-7): 24 patients on a sulfonylurea for 1.5-19
   years; one month without it raised fasting glucose 134 -> 194 mg/dL in 14 and left it unchanged in 10, with mean
   fasting insulin unchanged; the calibration source of ``sulfonylurea.secretion`` (the mean rise, 14 x 60 / 24 = 35
@@ -169,10 +174,46 @@ def sulfonylurea_withdrawal(n: int = 2000, seed: int = 0) -> list[Check]:
             Check("Sumi 1982", "fasting insulin, the same, % (unchanged)", 0.0, 100.0 * (ins(off) / ins(on) - 1.0))]
 
 
+#: Kramer 2013's patients, approximate (the pooled baselines are not in the abstract; Weng 2008's dominate): newly
+#: diagnosed, untreated, fasting glucose about 11 mmol/L (7.0-16.7), HbA1c about 9.8 %, BMI about 25; the rest as the
+#: ``sustain1_t2d`` population
+KRAMER_OVERRIDES = {"bmi_mean": 25.0, "bmi_sd": 3.0, "bmi_min": 19.0, "bmi_max": 35.0, "glucose_mean": 200.0,
+                    "glucose_sd": 40.0, "glucose_min": 126.0, "glucose_max": 300.0, "hba1c_mean": 9.8, "hba1c_sd": 1.5,
+                    "hba1c_min": 7.0, "hba1c_max": 13.0, "duration_min": 0.05, "duration_max": 1.0}
+KRAMER_WEEKS = 3                # of near-normoglycaemia on insulin (the studies: 2-3 weeks, 2 after reaching it)
+KRAMER_UNITS = 40.0             # a day: about 0.6 IU/kg at 65 kg (Weng 2008's pumps delivered about as much, all basal here)
+KRAMER_MONTHS = (3, 6, 12)      # after the insulin stopped
+
+
+def insulin_remission(n: int = 2000, seed: int = 0) -> list[Check]:
+    """Drug-free remission (measured fasting glucose < 7.0 mmol/L) 3, 6 and 12 months after 3 weeks of basal insulin
+    in newly diagnosed, untreated type 2 diabetes, beside the same persons left untreated (weekly steps). Without a
+    lasting effect of the weeks of normoglycaemia both arms give the same share."""
+    from . import medicine_studies as M
+    from .protocol import Cohorts, column
+    from .reversal_studies import WEEK
+
+    cohorts = Cohorts(seed)
+    years = KRAMER_WEEKS * WEEK + max(KRAMER_MONTHS) / 12.0
+    insulin = M._scenario("short_intensive_insulin", {"type": "basal_insulin", "start_year": 0,
+                                                       "stop_year": KRAMER_WEEKS * WEEK, "units_per_day": KRAMER_UNITS})
+    treated, untreated = (cohorts.measured("sustain1_t2d", n, years, sc, step="week", overrides=KRAMER_OVERRIDES)
+                          for sc in (insulin, M.BASELINE))
+    fpg = lambda out, k: column(out, "fasting_glucose_mmol_l")[k]  # noqa: E731
+    stop = KRAMER_WEEKS  # the weekly record at which the insulin stops
+    at = {m: stop + int(round(m / 12.0 / WEEK)) for m in KRAMER_MONTHS}
+    share = lambda out, k: 100.0 * float(np.mean(fpg(out, k) < DIABETES_MMOL_L))  # noqa: E731
+    published = {3: 66.2, 6: 58.9, 12: 46.3}
+    return ([Check("Weng 2008", f"fasting glucose in the last week on insulin, mmol/L (target < 6.1; from "
+                   f"{fpg(untreated, 0).mean():.1f})", 6.1, float(fpg(treated, stop - 1).mean()))]
+            + [Check("Kramer 2013", f"drug-free remission {m} months after the insulin, % (untreated: "
+                     f"{share(untreated, at[m]):.0f} %)", published[m], share(treated, at[m])) for m in KRAMER_MONTHS])
+
+
 def measure(n_woscops: int = 20000, n_ukpds: int = 2000, seed: int = 0) -> list[Check]:
     """Every check, with the parameters in force (``irsim validate --outside --set ...``)."""
     return (woscops(n_woscops, seed) + ukpds_run_in(n_ukpds, seed) + drug_responses(n_ukpds, seed)
-            + sulfonylurea_withdrawal(n_ukpds, seed))
+            + sulfonylurea_withdrawal(n_ukpds, seed) + insulin_remission(n_ukpds, seed))
 
 
 def table(checks: list[Check]) -> str:

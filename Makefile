@@ -50,7 +50,7 @@ test-slow: $(DEVSTAMP) surrogate
 	$(PY) -m pytest -q -m slow
 
 validate: $(DEVSTAMP) surrogate
-	$(VENV)/bin/irsim validate --replicates 4
+	$(VENV)/bin/irsim validate --replicates 8
 
 bench: $(DEVSTAMP) surrogate
 	$(PY) benchmarks/bench_assess.py

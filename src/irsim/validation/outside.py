@@ -190,19 +190,19 @@ def insulin_remission(n: int = 2000, seed: int = 0) -> list[Check]:
     """Drug-free remission (measured fasting glucose < 7.0 mmol/L) 3, 6 and 12 months after 3 weeks of basal insulin
     in newly diagnosed, untreated type 2 diabetes, beside the same persons left untreated (weekly steps). Without a
     lasting effect of the weeks of normoglycaemia both arms give the same share."""
+    from ..scenarios.schema import BASELINE
     from . import medicine_studies as M
     from .protocol import Cohorts, column
-    from .reversal_studies import WEEK
 
     cohorts = Cohorts(seed)
-    years = KRAMER_WEEKS * WEEK + max(KRAMER_MONTHS) / 12.0
+    years = KRAMER_WEEKS * M.WEEK + max(KRAMER_MONTHS) / 12.0
     insulin = M._scenario("short_intensive_insulin", {"type": "basal_insulin", "start_year": 0,
-                                                       "stop_year": KRAMER_WEEKS * WEEK, "units_per_day": KRAMER_UNITS})
+                                                       "stop_year": KRAMER_WEEKS * M.WEEK, "units_per_day": KRAMER_UNITS})
     treated, untreated = (cohorts.measured("sustain1_t2d", n, years, sc, step="week", overrides=KRAMER_OVERRIDES)
-                          for sc in (insulin, M.BASELINE))
+                          for sc in (insulin, BASELINE))
     fpg = lambda out, k: column(out, "fasting_glucose_mmol_l")[k]  # noqa: E731
     stop = KRAMER_WEEKS  # the weekly record at which the insulin stops
-    at = {m: stop + int(round(m / 12.0 / WEEK)) for m in KRAMER_MONTHS}
+    at = {m: stop + int(round(m / 12.0 / M.WEEK)) for m in KRAMER_MONTHS}
     share = lambda out, k: 100.0 * float(np.mean(fpg(out, k) < DIABETES_MMOL_L))  # noqa: E731
     published = {3: 66.2, 6: 58.9, 12: 46.3}
     return ([Check("Weng 2008", f"fasting glucose in the last week on insulin, mmol/L (target < 6.1; from "

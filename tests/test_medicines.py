@@ -189,6 +189,27 @@ def test_weight_returns_slowly_after_stopping_with_a_bounded_intake_surplus():
     assert np.allclose(surplus[:, normal], top, rtol=0.01)
 
 
+def test_a_trial_stop_during_escalation_ends_at_the_dose_reached_and_discontinuation_mixes_arms():
+    from irsim.validation.medicine_studies import (SURMOUNT1_DISCONTINUED, TIRZEPATIDE_STEPS, WEEK,
+                                                   _with_discontinuation, escalated)
+
+    # stopped at week 9 of an escalation by 4-week steps (2.5, 5, 7.5, ... mg): the 7.5 mg begun at week 8 ends at 9
+    sc = escalated("tirzepatide", TIRZEPATIDE_STEPS, 15.0, 9 * WEEK)
+    got = [(e.mg_per_week, round(e.start_year / WEEK, 6), round(e.stop_year / WEEK, 6)) for e in sc.interventions]
+    assert got == [(2.5, 0.0, 4.0), (5.0, 4.0, 8.0), (7.5, 8.0, 9.0)]
+    # after the escalation the last dose is kept to the stop
+    assert escalated("tirzepatide", TIRZEPATIDE_STEPS, 5.0, 40 * WEEK).interventions[-1].stop_year == 40 * WEEK
+    # the treatment-policy mean: (1 - share) of the persons kept on the drug, the rest over the stop times in equal parts
+    base = np.array([100.0, 80.0])
+    runs = {}
+    for arm, w in (("kept", [80.0, 64.0]), ("a", [100.0, 80.0]), ("b", [90.0, 72.0])):
+        runs[arm] = np.zeros((2, len(C), 2))
+        runs[arm][1, C["weight_kg"]] = w
+    share = SURMOUNT1_DISCONTINUED[10.0]  # 16.4 % (Zepbound prescribing information, section 14)
+    assert _with_discontinuation(runs, "kept", ["a", "b"], share, 1, base) == pytest.approx(
+        (1 - share) * -20.0 + share * (0.0 + -10.0) / 2)
+
+
 def test_the_intake_effect_of_incretin_drugs_is_smaller_with_diabetes():
     x = med.Exposure(*(np.zeros(2) for _ in med.Exposure._fields))._replace(semaglutide=np.full(2, 2.4))
     drop = np.asarray(med.intake_reduction(x, 2500.0, np.array([0.0, 1.0]), pm.Mechanisms()))

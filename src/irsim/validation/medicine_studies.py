@@ -27,12 +27,17 @@ def _scenario(name: str, *interventions: dict) -> Scenario:
 
 
 def escalated(drug: str, steps: tuple[float, ...], dose: float, stop_year: float | None = None, *extra: dict) -> Scenario:
-    """``drug`` (mg/week) escalated every 4 weeks through ``steps`` up to ``dose``, kept until ``stop_year``."""
+    """``drug`` (mg/week) escalated every 4 weeks through ``steps`` up to ``dose``, kept until ``stop_year`` (which
+    may fall during the escalation: the drug is then stopped at the dose reached)."""
     doses = [d for d in steps if d < dose] + [dose]
     entries = []
     for i, d in enumerate(doses):
+        if stop_year is not None and i * 4 * WEEK >= stop_year:
+            break
         last = i == len(doses) - 1
         stop = stop_year if last else (i + 1) * 4 * WEEK
+        if stop is not None and stop_year is not None:
+            stop = min(stop, stop_year)
         entry = {"type": drug, "start_year": i * 4 * WEEK, "mg_per_week": d}
         if stop is not None:
             entry["stop_year"] = stop
@@ -200,12 +205,45 @@ def surpass2(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     return res
 
 
+#: Share of each tirzepatide arm (mg/week) that stopped the drug for good during SURMOUNT-1's 72 weeks (placebo 26.4 %,
+#: nothing to stop in the model): Zepbound (tirzepatide) prescribing information, section 14.1. When they stopped was
+#: not found; the protocol spreads the stops evenly over the trial.
+SURMOUNT1_WEEKS = 72
+SURMOUNT1_DISCONTINUED = {5.0: 0.143, 10.0: 0.164, 15.0: 0.151}
+#: Stop times of the discontinuing share: the midpoints of this many equal spans of the trial.
+DISCONTINUATION_SPANS = 4
+
+
+def _with_discontinuation(runs: dict[str, np.ndarray], kept: str, stopped: list[str], share: float, k: int,
+                          base: np.ndarray) -> float:
+    """Mean % weight change at record ``k`` over the trial's treatment discontinuation (the treatment-policy estimand:
+    every randomised person, on the drug or not): ``1 - share`` of the persons keep the drug (arm ``kept``), the rest
+    stop it at each of the times of the ``stopped`` arms in equal parts; the expectation over the same virtual persons,
+    so the mix adds no sampling noise."""
+    stops = [_weight_pct(runs[a], k, base) for a in stopped]
+    return (1.0 - share) * _weight_pct(runs[kept], k, base) + share * float(np.mean(stops))
+
+
 def surmount1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
-    arms = {"placebo": BASELINE, **{f"tirz{d:g}": escalated("tirzepatide", TIRZEPATIDE_STEPS, d) for d in (5.0, 10.0, 15.0)}}
-    res, _, ch = _weight_study("surmount1", cohorts, "surmount1_obese", n, 72, arms, "placebo")
-    for d in (5, 10, 15):
-        res.set(f"med_surmount1_weight_{d}", ch[f"tirz{d}"] - ch["placebo"])
-    res.notes.append("Weight change at week 72: " + ", ".join(f"{a} {v:+.1f} %" for a, v in ch.items()) + ".")
+    weeks, doses = SURMOUNT1_WEEKS, tuple(SURMOUNT1_DISCONTINUED)
+    stops = [(i + 0.5) * weeks / DISCONTINUATION_SPANS for i in range(DISCONTINUATION_SPANS)]
+    arms = {"placebo": BASELINE, **{f"tirz{d:g}": escalated("tirzepatide", TIRZEPATIDE_STEPS, d) for d in doses}}
+    res, runs, ch = _weight_study("surmount1", cohorts, "surmount1_obese", n, weeks, arms, "placebo")
+    base = column(runs["placebo"], "weight_kg")[0]
+    for d in doses:
+        for w in stops:
+            runs[f"tirz{d:g}@{w:g}"] = cohorts.run("surmount1_obese", n, weeks * WEEK, escalated(
+                "tirzepatide", TIRZEPATIDE_STEPS, d, w * WEEK), step="week")
+    policy = {d: _with_discontinuation(runs, f"tirz{d:g}", [f"tirz{d:g}@{w:g}" for w in stops], share, weeks, base)
+              for d, share in SURMOUNT1_DISCONTINUED.items()}
+    for d in doses:
+        res.set(f"med_surmount1_weight_{d:g}", policy[d] - ch["placebo"])
+    res.notes.append(
+        "Weight change at week 72 with the trial's treatment discontinuation (" + ", ".join(
+            f"{d:g} mg {100 * s:.1f} %" for d, s in SURMOUNT1_DISCONTINUED.items()) + " stopped, at weeks " + ", ".join(
+            f"{w:g}" for w in stops) + " in equal parts): " + ", ".join(f"{d:g} mg {v:+.1f} %" for d, v in policy.items())
+        + f"; placebo {ch['placebo']:+.1f} %. Everyone on the drug (the trial's efficacy estimand): " + ", ".join(
+            f"{d:g} mg {ch[f'tirz{d:g}']:+.1f} %" for d in doses) + ".")
     return res
 
 
@@ -472,7 +510,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
     _p("surmount1", "SURMOUNT-1: tirzepatide without diabetes (Jastreboff 2022)", "surmount1_obese",
        ("med_surmount1_weight_5", "med_surmount1_weight_10", "med_surmount1_weight_15"),
        "Population `surmount1_obese` ({n}), weekly steps for 72 weeks: tirzepatide escalated to 5, 10 or 15 mg vs placebo; "
-       "% weight change, drug minus placebo.", surmount1, ("SURMOUNT-1",)),
+       "% weight change, drug minus placebo, with the trial's treatment discontinuation (14.3, 16.4 and 15.1 % of the "
+       "arms stopping the drug, spread evenly over the 72 weeks; docs/medicines.md).", surmount1, ("SURMOUNT-1",)),
     _p("pioglitazone_mechanism", "Pioglitazone: clamp, liver fat and weight (Bajaj 2003)", "bajaj_t2d",
        ("med_pio_rd_change", "med_pio_liver_fat_change", "med_pio_weight_change"),
        "Population `bajaj_t2d` ({n}), weekly steps: pioglitazone 45 mg for 16 weeks; relative change of muscle insulin "

@@ -242,7 +242,7 @@ def surmount1(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
         "Weight change at week 72 with the trial's treatment discontinuation (" + ", ".join(
             f"{d:g} mg {100 * s:.1f} %" for d, s in SURMOUNT1_DISCONTINUED.items()) + " stopped, at weeks " + ", ".join(
             f"{w:g}" for w in stops) + " in equal parts): " + ", ".join(f"{d:g} mg {v:+.1f} %" for d, v in policy.items())
-        + f"; placebo {ch['placebo']:+.1f} %. Everyone on the drug (the trial's efficacy estimand): " + ", ".join(
+        + f"; placebo {ch['placebo']:+.1f} %. Everyone on the drug (what the trial's efficacy estimand describes): " + ", ".join(
             f"{d:g} mg {ch[f'tirz{d:g}']:+.1f} %" for d in doses) + ".")
     return res
 

@@ -47,11 +47,10 @@ def test_energy_deficit_empties_the_liver_fast_and_the_pancreas_slowly():
     assert np.all(fpg[1:] < 7.0) and fpg[8] < fpg[0] - 2.0
 
 
-@pytest.mark.xfail(strict=True, reason="open in v2.1 (issue #11): capacity multiplies the functional mass only, so the "
-                   "start fit (mass = fasting knob / capacity) cancels a known duration; remission does not yet "
-                   "depend on it")
 def test_longer_duration_leaves_less_capacity_and_less_remission():
-    # Steven 2016: responders had shorter duration. Same labs, 1 vs 15 years since diagnosis.
+    # Steven 2016: responders had shorter duration. Same labs, 1 vs 15 years since diagnosis: since v2.16 the longer
+    # duration starts with more of the deficit in lost mass (Rahier 2008) and less in reversible stunning, which the
+    # diet's rest partly lifts (a small difference: 7.07 vs 7.10 mmol/L at month 8 when measured; strict xfail until then)
     weight_loss = Scenario.parse({"name": "wl", "interventions": [
         {"type": "weight_loss", "start_year": 0, "percent": 14.5, "over_months": 1.84, "then": "maintain"}]})
     start = P.initialise(_cols([160.0, 160.0], [12.0, 12.0], diabetes_duration_years=[1.0, 15.0]))
@@ -59,6 +58,31 @@ def test_longer_duration_leaves_less_capacity_and_less_remission():
     out = P.run(start, 1.0, weight_loss, step="month")
     fpg = out[:, IDX["fasting_glucose_mmol_l"]]
     assert fpg[8, 0] < fpg[8, 1]
+
+
+def test_a_rest_on_insulin_lifts_the_stunning_of_recent_diabetes_for_good_but_not_of_long_diabetes():
+    # Kramer CK et al. Lancet Diabetes Endocrinol 2013;1:28-34: 2-3 weeks of intensive insulin in newly diagnosed type 2
+    # diabetes left 46 % drug-free in remission a year later. A lean person (BMI 25), fasting glucose 200 mg/dL, insulin
+    # 8 uIU/mL, 0.3 or 15 years since diagnosis; 3 weeks of 40 IU/day basal insulin, then none. Rahier 2008's mass by
+    # duration leaves the recent case mostly stunned (0.74 of the fitted deficit) and the long one less (0.64): the rest
+    # lifts the recent case's stunning, whose cells then share the load and keep it lifted; the long case relapses.
+    cols = _cols([200.0, 200.0], [8.0, 8.0], diabetes_duration_years=[0.3, 15.0])
+    cols["weight"] = np.full(2, 77.0)
+    start = P.initialise(cols)
+    stun = np.asarray(start.state.stunning)
+    assert 0.6 < stun[1] < stun[0] < 0.85
+    week = 7.0 / 365.25
+    insulin = Scenario.parse({"name": "rest", "interventions": [
+        {"type": "basal_insulin", "start_year": 0, "stop_year": 3 * week, "units_per_day": 40}]})
+    out = P.run(start, 1.0, insulin, step="week")
+    untreated = P.run(start, 1.0, step="week")
+    fpg, col = out[:, IDX["fasting_glucose_mmol_l"]], IDX["beta_cell_stunning"]
+    assert np.all(untreated[52, IDX["fasting_glucose_mmol_l"]] > 10.0)
+    assert fpg[29, 0] < 7.0 and fpg[52, 0] < 7.0         # drug-free remission at 6 and 12 months
+    assert fpg[29, 1] > 10.0 and fpg[52, 1] > 10.0       # 15 years on: back where it was
+    assert out[52, col, 0] < 0.2 * stun[0] and out[52, col, 1] > 0.9 * stun[1]
+    # without diabetes at the start there is nothing to lift
+    assert P.initialise(_cols([95.0], [8.0])).state.stunning[0] == 0.0
 
 
 def test_diabetes_duration_counts_the_undiagnosed_years():

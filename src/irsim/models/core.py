@@ -94,7 +94,8 @@ CORE = Organ(
         "fasting_insulin_uiu_ml": ("uIU/mL", "fasting insulin"),
         "homa1_ir": ("1", "HOMA1 insulin resistance (Matthews 1985)"),
         "homa1_beta_percent": ("%", "HOMA1 beta-cell function (Matthews 1985)"),
-        "beta_cell_mass_rel": ("x reference", "functional beta-cell mass"),
+        "beta_cell_mass_rel": ("x reference", "functional beta-cell mass: cells that keep their identity and are not "
+                                              "stunned"),
         "beta_cell_function_rel": ("x reference", "beta-cell secretory function"),
         "muscle_insulin_sensitivity_rel": ("x reference", "muscle insulin sensitivity"),
         "liver_insulin_sensitivity_rel": ("x reference", "hepatic insulin sensitivity"),
@@ -119,7 +120,10 @@ CORE = Organ(
         "urinary_glucose_g_day": ("g/day", "glucose lost in urine because of an SGLT2 inhibitor (at the day's mean "
                                            "glucose)"),
         "basal_insulin_iu_day": ("IU/day", "basal insulin dose acting (titrated, fixed or added by usual care; 0 "
-                                           "without, or with its pathway switched off)")},
+                                           "without, or with its pathway switched off)"),
+        "beta_cell_stunning": ("fraction", "reversible stunning of the remaining beta cells' secretion (set at the "
+                                           "start of a person with diabetes from the years since diagnosis; lifts "
+                                           "when the cells rest)")},
     hazards={"hazard_hypoglycaemia": ("1/year", "annual hazard of substantive hypoglycaemia (UKPDS grades 2-4) caused "
                                                 "by a sulfonylurea or basal insulin")},
     switches={
@@ -226,7 +230,8 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
                        activity0=activity, a1c_offset=np.zeros(n), capacity_susceptibility=susceptibility,
                        sensitivity_drift=drift, capacity_decline=decline, decline_onset_age=onset,
                        decline_onset_width=width, responsivity=ones,
-                       filtration=np.full(n, pm.med.c("sglt2.egfr_reference")), mean_glucose0=np.zeros(n))
+                       filtration=np.full(n, pm.med.c("sglt2.egfr_reference")), mean_glucose0=np.zeros(n),
+                       stunning0=np.zeros(n), workload0=np.ones(n))
     ref = pm.reference()
     s_fit, bm_fit, fpg_model, fpi_model = _fit_fasting(fpg, fpi * INSULIN_PMOL_PER_UIU, weight)
     bad = ~(np.isfinite(s_fit) & np.isfinite(bm_fit) & np.isfinite(fpg_model))
@@ -247,6 +252,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     duration = col("diabetes_duration_years")
     diabetic = np.asarray(pm.status_code(fpg, g2h, a1c)) == 4
     unknown = np.isnan(duration) & diabetic
+    since_diagnosis, with_diabetes = np.where(unknown, 0.0, duration), diabetic | ~np.isnan(duration)
     undiagnosed = pm.c("beta.undiagnosed_duration")
     duration = np.where(unknown, 0.0, duration) + undiagnosed
     assumed.add(unknown, f"diabetes duration 0 years since diagnosis, after {undiagnosed:g} undiagnosed years "
@@ -259,7 +265,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
                      hba1c=np.full(n, 5.5), insulin=fpi_model * INSULIN_PMOL_PER_UIU, capacity=capacity0,
                      energy=np.zeros(n), islet_fat=ones, glucotoxic=np.zeros(n), drug_weight=np.zeros(n),
                      insulin_dose=np.zeros(n), care_step=np.zeros(n), diagnosed=diabetic.astype(float),
-                     urine_kcal=np.zeros(n), reserve=ones, beta_er=np.zeros(n))
+                     urine_kcal=np.zeros(n), reserve=ones, beta_er=np.zeros(n), stunning=np.zeros(n))
     u = _inputs0(n)
     mech = pm.Mechanisms()
     labs = jnp.log(jnp.stack([jnp.asarray(fpg_model), jnp.asarray(fpi_model * INSULIN_PMOL_PER_UIU)]))
@@ -272,7 +278,11 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
         raise InputError([Problem(f"person[{i}]", f"fasting glucose {fpg[i]:.0f} mg/dL with fasting insulin {fpi[i]:.1f} "
                                   "uIU/mL has no starting state in the meal model (meals would drive glucose to zero)")
                           for i in np.flatnonzero(bad)])
+    # the fitted functional mass split into the mass a duration leaves and reversible stunning (same fasting knob)
+    stun, factor = pm.stunning_start(np.asarray(pm.functional_mass(state)), since_diagnosis, with_diabetes)
+    state = state._replace(beta_mass=state.beta_mass * factor, stunning=stun)
     d = pm.derive_at_start(state, params, u, mech, ref)
+    params = params._replace(stunning0=stun, workload0=np.asarray(d.workload))
     a1c_model = np.asarray(pm.adag_hba1c(pm.mean_glucose(d.fast)))
     state = state._replace(hba1c=np.where(np.isnan(a1c), a1c_model, a1c))
     params = params._replace(a1c_offset=np.where(np.isnan(a1c), 0.0, a1c - a1c_model),
@@ -391,7 +401,7 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
         pr = pr._replace(muscle0=jnp.exp(lliv + share * x) / fac[0], liver0=liver0, adipose0=liver0,
                          responsivity=jnp.exp((1.0 - share) * x))
         st = st._replace(beta_mass=jnp.exp(lmass) / pm.total_capacity(st) ** pm.c("beta.capacity_mass_exponent")
-                         / st.beta_function ** pm.c("beta.function_basal_share"))  # fasting knob kept
+                         / (1.0 - st.stunning) / st.beta_function ** pm.c("beta.function_basal_share"))  # knob kept
         return pr, st
 
     def body(_, carry):
@@ -473,7 +483,7 @@ def observe(s: pm.State, d: pm.Derived, p: pm.Params, t) -> tuple:
         pm.functional_mass(s), s.beta_function, d.muscle_si, d.liver_si, d.adipose_si, s.inflammation, s.mitochondria,
         s.er_stress, d.visceral, d.ffa, pm.status_code(fpg, g2h, s.hba1c).astype(jnp.float64), pm.total_capacity(s),
         s.islet_fat,
-        d.stimulated, d.incretin_effect, d.intake_change, d.urinary_glucose, d.insulin_dose, d.hypoglycaemia,
+        d.stimulated, d.incretin_effect, d.intake_change, d.urinary_glucose, d.insulin_dose, s.stunning, d.hypoglycaemia,
     )
 
 

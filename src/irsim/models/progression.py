@@ -80,6 +80,8 @@ class Params(NamedTuple):
     filtration: Any               # kidney filtration capacity this month, mL/min/1.73 m2 (the kidney organ couples it
                                   # in; medicines.yaml sglt2.egfr_reference before): scales SGLT2-inhibitor glycosuria
     mean_glucose0: Any            # day-mean glucose at year 0, mg/dL (its glycosuria is in the starting weight's balance)
+    stunning0: Any                # stunning at year 0 (0 without diabetes at the start): the most the person's can be
+    workload0: Any                # secretory load per secreting cell at year 0 (the stunning target's reference)
 
 
 class State(NamedTuple):
@@ -103,6 +105,8 @@ class State(NamedTuple):
                           # kcal/day: part of the energy balance that does not lower glucose production (deficit_drive)
     reserve: Any          # beta-cell reserve left by the person's glucose-independent decline, 1 = intact
     beta_er: Any          # unfolded-protein-response load of the beta cells, index, 0 = none (er_stress: the tissues')
+    stunning: Any         # reversible suppression of the remaining beta cells' secretion, fraction (0 = none): set at the
+                          # start of a person with diabetes from their duration (stunning_start), lifts when they rest
 
 
 class Inputs(NamedTuple):
@@ -277,8 +281,33 @@ def total_capacity(s: State):
 
 def functional_mass(s: State):
     """Beta-cell mass that keeps its identity and secretes: mass x capacity ** exponent (dedifferentiated cells
-    stop secreting; Talchai 2012)."""
-    return s.beta_mass * total_capacity(s) ** c("beta.capacity_mass_exponent")
+    stop secreting; Talchai 2012) x the share not stunned (reversibly silent; :func:`stunning_target`)."""
+    return s.beta_mass * total_capacity(s) ** c("beta.capacity_mass_exponent") * (1.0 - s.stunning)
+
+
+def stunning_target(p: Params, load, mech: Mechanisms):
+    """Target of the reversible stunning at a secretory load per secreting cell ``load`` (workload relative to the
+    reference): the start's stunning times a steep Hill in the load relative to the start's, ``1 / (1 + (r / x)^m)``
+    with ``x = load / p.workload0`` and ``r = beta.stunning_rest``, taken relative to its value at ``x = 1`` and never
+    above the start's. It lifts when the beta cells rest (their load falls to a fraction of the start's, as with
+    exogenous insulin: Kramer 2013) and stays lifted while the cells it gives back share the load."""
+    r, m = c("beta.stunning_rest"), c("beta.stunning_hill")
+    hill = lambda x: 1.0 / (1.0 + (r / jnp.maximum(x, 1e-6)) ** m)  # noqa: E731
+    share = jnp.minimum(hill(load / jnp.maximum(p.workload0, 1e-9)) / hill(1.0), 1.0)
+    return mech.glucotoxicity * p.stunning0 * share
+
+
+def stunning_start(functional, since_diagnosis, diabetic):
+    """(stunning, factor on beta-cell mass) at the start: a person with diabetes keeps the beta-cell mass autopsy
+    series give for their years since diagnosis (Rahier 2008: 24 % below controls' within 5 years, 54 % after 15; the
+    controls' mass is the reference subject's, mass rising only slightly with BMI), and the rest of the fitted
+    functional mass's deficit is stunning, so the fasting knob (mass x (1 - stunning)) is unchanged."""
+    e0, e1 = c("beta.stunning_early_years"), c("beta.stunning_late_years")
+    share = np.clip((np.nan_to_num(since_diagnosis) - e0) / (e1 - e0), 0.0, 1.0)
+    deficit = c("beta.stunning_deficit_early") + (c("beta.stunning_deficit_late") - c("beta.stunning_deficit_early")) * share
+    prior = 1.0 - deficit
+    stun = np.where(diabetic & (functional < prior), 1.0 - functional / prior, 0.0)
+    return stun, 1.0 / (1.0 - stun)
 
 
 class Derived(NamedTuple):
@@ -791,6 +820,8 @@ def step(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict, dt: flo
         care_step=s.care_step + advance,
         diagnosed=diagnosed,
         urine_kcal=d.glycosuria_kcal + d.glycosuria_change_kcal,
+        stunning=_relax(s.stunning, stunning_target(p, d.workload * function / s.beta_function, mech),
+                        c("beta.tau_stunning"), dt),
     )
     return new, d
 

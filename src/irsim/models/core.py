@@ -254,7 +254,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     unknown = np.isnan(duration) & diabetic
     since_diagnosis, with_diabetes = np.where(unknown, 0.0, duration), diabetic | ~np.isnan(duration)
     undiagnosed = pm.c("beta.undiagnosed_duration")
-    duration = np.where(unknown, 0.0, duration) + undiagnosed
+    duration = since_diagnosis + undiagnosed
     assumed.add(unknown, f"diabetes duration 0 years since diagnosis, after {undiagnosed:g} undiagnosed years "
                          "(undiagnosed diabetes precedes diagnosis; Harris 1992)")
     capacity0 = np.where(np.isnan(duration), 1.0, np.asarray(pm.residual_capacity(

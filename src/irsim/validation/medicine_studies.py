@@ -9,6 +9,8 @@ out. Nothing here changes the model.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..scenarios.schema import BASELINE, Scenario
@@ -30,18 +32,15 @@ def escalated(drug: str, steps: tuple[float, ...], dose: float, stop_year: float
     """``drug`` (mg/week) escalated every 4 weeks through ``steps`` up to ``dose``, kept until ``stop_year`` (which
     may fall during the escalation: the drug is then stopped at the dose reached)."""
     doses = [d for d in steps if d < dose] + [dose]
+    last = math.inf if stop_year is None else stop_year
     entries = []
     for i, d in enumerate(doses):
-        if stop_year is not None and i * 4 * WEEK >= stop_year:
+        start = i * 4 * WEEK
+        if start >= last:
             break
-        last = i == len(doses) - 1
-        stop = stop_year if last else (i + 1) * 4 * WEEK
-        if stop is not None and stop_year is not None:
-            stop = min(stop, stop_year)
-        entry = {"type": drug, "start_year": i * 4 * WEEK, "mg_per_week": d}
-        if stop is not None:
-            entry["stop_year"] = stop
-        entries.append(entry)
+        stop = min(last, (i + 1) * 4 * WEEK if i < len(doses) - 1 else math.inf)
+        entries.append({"type": drug, "start_year": start, "mg_per_week": d}
+                       | ({"stop_year": stop} if math.isfinite(stop) else {}))
     return _scenario(f"{drug}_{dose:g}" + (f"_stop{stop_year:.2f}" if stop_year else ""), *entries, *extra)
 
 

@@ -58,6 +58,25 @@ def test_closed_over_arrays_are_not_copied_into_cached_programs(tmp_path):
     assert 0 < size < 100_000
 
 
+
+KEPT_CLOSED_OVER = CLOSED_OVER.replace("print(float(jax.jit(", "from irsim.solvers._jax import keep_programs, kept_jit\n"
+                                       "keep_programs()\nprint(float(kept_jit(")
+
+
+def test_kept_programs_take_closed_over_arrays_as_arguments(tmp_path):
+    # jax.export embeds what a function closes over: the CLI's kept progression programs carried the meal surrogate's
+    # tables (47 MB) into each compiled entry (58 MB each, measured), so a few commands filled the cache's 2 GiB and
+    # evicted one another's programs; kept_jit passes them as arguments and stores them beside the program
+    env = {k: v for k, v in os.environ.items() if k != "JAX_USE_SIMPLIFIED_JAXPR_CONSTANTS"}
+    runs = [subprocess.run([sys.executable, "-c", KEPT_CLOSED_OVER], env={**env, "IRSIM_CACHE_DIR": str(tmp_path)},
+                           capture_output=True, text=True, check=True) for _ in range(2)]  # traced, then loaded
+    expected = sum((100 * 49.5 + 49.5) * 50 + k for k in range(50))
+    for out in runs:
+        assert abs(float(out.stdout.strip().splitlines()[-1]) - expected) < 1e-6 * expected
+    assert len(list((tmp_path / "programs").glob("*.jaxexport"))) == 1
+    size = sum(p.stat().st_size for p in (tmp_path / "jax").iterdir())
+    assert 0 < size < 100_000
+
 KEPT = """
 import sys
 from irsim.solvers._jax import jnp, keep_programs, kept_jit

@@ -50,6 +50,8 @@ __all__ = ["jax", "jnp", "release_compiled", "cache_dir", "kept_jit", "keep_prog
 PROGRAMS_MAX_BYTES = 1024**3
 #: Programs each kept function holds in memory (one per shape; a long run with many shapes drops the oldest).
 PROGRAMS_IN_MEMORY = 4
+#: Arrays of at least this many elements that a kept function closes over are passed to its exported program.
+LIFTED_MIN_SIZE = 1024
 _LOADED: list[dict] = []  # each kept function's loaded programs (release_compiled empties them)
 
 
@@ -109,8 +111,9 @@ def _load_or_export(fn, static, in_tree, specs, key):
             os.utime(path)  # recently used: evicted last
             blob = path.read_bytes()
             n = int.from_bytes(blob[:8], "little")
+            tree, tables = pickle.loads(blob[8:8 + n])
             # jitted, so its compiled program lives (and is freed) with this entry
-            return jax.jit(jax.export.deserialize(bytearray(blob[8 + n:])).call), pickle.loads(blob[8:8 + n])
+            return _with_tables(jax.jit(jax.export.deserialize(bytearray(blob[8 + n:])).call), tables), tree
         except Exception:  # a damaged or foreign file: trace again and overwrite it
             pass
     holder = []
@@ -121,8 +124,26 @@ def _load_or_export(fn, static, in_tree, specs, key):
         holder.append(tree)
         return out
 
-    exp = jax.export.export(jax.jit(flat))(*specs)
-    tree = pickle.dumps(holder[0])
+    # arrays the function closes over (the meal surrogate's tables) become arguments of the exported program, kept
+    # beside it: embedded as constants they made each compiled entry of JAX's cache about 60 MB
+    flag = "jax_use_simplified_jaxpr_constants"  # on, closed-over arrays are literals inside the equations
+    was = jax.config.values[flag]
+    jax.config.update(flag, False)
+    try:
+        closed = jax.make_jaxpr(flat)(*specs)
+    finally:
+        jax.config.update(flag, was)
+    lifted = [i for i, x in enumerate(closed.consts) if np.size(x) >= LIFTED_MIN_SIZE]
+    tables = [np.asarray(closed.consts[i]) for i in lifted]
+
+    def program(*xs):
+        consts = list(closed.consts)
+        for i, x in zip(lifted, xs):
+            consts[i] = x
+        return jax.core.eval_jaxpr(closed.jaxpr, consts, *xs[len(lifted):])
+
+    exp = jax.export.export(jax.jit(program))(*(jax.ShapeDtypeStruct(t.shape, t.dtype) for t in tables), *specs)
+    tree = pickle.dumps((holder[0], tables))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -131,7 +152,13 @@ def _load_or_export(fn, static, in_tree, specs, key):
         _evict(folder)
     except OSError:  # a read-only cache folder only costs the next process its trace
         pass
-    return jax.jit(exp.call), holder[0]
+    return _with_tables(jax.jit(exp.call), tables), holder[0]
+
+
+def _with_tables(call, tables):
+    """The exported program with its lifted arrays passed ahead of the caller's (put on the device once)."""
+    tables = [jnp.asarray(t) for t in tables]
+    return lambda *leaves: call(*tables, *leaves)
 
 
 def _evict(folder: Path, limit: int | None = None) -> None:

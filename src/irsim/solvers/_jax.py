@@ -4,6 +4,7 @@ run) able to compile."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -126,13 +127,14 @@ def _load_or_export(fn, static, in_tree, specs, key):
 
     # arrays the function closes over (the meal surrogate's tables) become arguments of the exported program, kept
     # beside it: embedded as constants they made each compiled entry of JAX's cache about 60 MB
-    flag = "jax_use_simplified_jaxpr_constants"  # on, closed-over arrays are literals inside the equations
-    was = jax.config.values[flag]
-    jax.config.update(flag, False)
+    # with the constants flag on, closed-over arrays are literals inside the equations: trace with it off, in this
+    # thread only (the flag's thread-local context; a server traces in several threads)
     try:
+        from jax._src.config import use_simplified_jaxpr_constants as simplified
+    except ImportError:  # a JAX without the flag keeps closed-over arrays as constants anyway
+        simplified = lambda _: contextlib.nullcontext()  # noqa: E731
+    with simplified(False):
         closed = jax.make_jaxpr(flat)(*specs)
-    finally:
-        jax.config.update(flag, was)
     lifted = [i for i, x in enumerate(closed.consts) if np.size(x) >= LIFTED_MIN_SIZE]
     tables = [np.asarray(closed.consts[i]) for i in lifted]
 

@@ -73,8 +73,9 @@ def kept_jit(fn=None, *, static_argnames: tuple[str, ...] = ()):
     """``jax.jit`` whose traced program is also kept on disk (``jax.export``), keyed by the function, its static
     arguments, the shapes and dtypes of the others, the code and the parameter values in force: a new process that
     calls it with the same shapes loads the program instead of tracing it again (tracing the progression model takes
-    seconds per command; compiling is already kept by JAX's persistent cache). Inside another trace, or with the
-    cache off, it is the plain ``jax.jit``."""
+    seconds per command; compiling is already kept by JAX's persistent cache). Large arrays the function closes over
+    are stored with the program and passed to it, so the compiled program stays small. Inside another trace, or with
+    the cache off, it is the plain ``jax.jit``."""
     if fn is None:
         return functools.partial(kept_jit, static_argnames=static_argnames)
     jitted = jax.jit(fn, static_argnames=static_argnames)
@@ -125,10 +126,9 @@ def _load_or_export(fn, static, in_tree, specs, key):
         holder.append(tree)
         return out
 
-    # arrays the function closes over (the meal surrogate's tables) become arguments of the exported program, kept
-    # beside it: embedded as constants they made each compiled entry of JAX's cache about 60 MB
-    # with the constants flag on, closed-over arrays are literals inside the equations: trace with it off, in this
-    # thread only (the flag's thread-local context; a server traces in several threads)
+    # large arrays the function closes over (the meal surrogate's tables) become arguments of the exported program,
+    # stored beside it: embedded, they made each compiled entry of JAX's cache about 60 MB. With the constants flag on
+    # they are literals inside the equations, so trace with it off (in this thread only: a server traces in several)
     try:
         from jax._src.config import use_simplified_jaxpr_constants as simplified
     except ImportError:  # a JAX without the flag keeps closed-over arrays as constants anyway

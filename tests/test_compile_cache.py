@@ -45,17 +45,21 @@ print(float(jax.jit(lambda x: interpolate(axes, jnp.asarray(values), [x, x]).sum
 """
 
 
-def test_closed_over_arrays_are_not_copied_into_cached_programs(tmp_path):
-    # irsim/__init__.py sets JAX_USE_SIMPLIFIED_JAXPR_CONSTANTS: large closed-over arrays are passed as arguments, so
-    # the cache entry is small: 6 kB, against 615 kB with the table embedded (measured)
+def _closed_over(tmp_path, script):
+    """Run ``script`` (reads a 4 MB table) in a new process: its result and the compile cache's size in bytes."""
     env = {k: v for k, v in os.environ.items() if k != "JAX_USE_SIMPLIFIED_JAXPR_CONSTANTS"}
-    out = subprocess.run([sys.executable, "-c", CLOSED_OVER], env={**env, "IRSIM_CACHE_DIR": str(tmp_path)},
+    out = subprocess.run([sys.executable, "-c", script], env={**env, "IRSIM_CACHE_DIR": str(tmp_path)},
                          capture_output=True, text=True, check=True)
     # values[i, j, k] = (100 i + j) 50 + k, read at grid point (49.5, 49.5) and summed over the 50 outputs
     expected = sum((100 * 49.5 + 49.5) * 50 + k for k in range(50))
     assert abs(float(out.stdout.strip().splitlines()[-1]) - expected) < 1e-6 * expected
-    size = sum(p.stat().st_size for p in (tmp_path / "jax").iterdir())
-    assert 0 < size < 100_000
+    return sum(p.stat().st_size for p in (tmp_path / "jax").iterdir())
+
+
+def test_closed_over_arrays_are_not_copied_into_cached_programs(tmp_path):
+    # irsim/__init__.py sets JAX_USE_SIMPLIFIED_JAXPR_CONSTANTS: large closed-over arrays are passed as arguments, so
+    # the cache entry is small: 6 kB, against 615 kB with the table embedded (measured)
+    assert 0 < _closed_over(tmp_path, CLOSED_OVER) < 100_000
 
 
 
@@ -67,15 +71,9 @@ def test_kept_programs_take_closed_over_arrays_as_arguments(tmp_path):
     # jax.export embeds what a function closes over: the CLI's kept progression programs carried the meal surrogate's
     # tables (47 MB) into each compiled entry (58 MB each, measured), so a few commands filled the cache's 2 GiB and
     # evicted one another's programs; kept_jit passes them as arguments and stores them beside the program
-    env = {k: v for k, v in os.environ.items() if k != "JAX_USE_SIMPLIFIED_JAXPR_CONSTANTS"}
-    runs = [subprocess.run([sys.executable, "-c", KEPT_CLOSED_OVER], env={**env, "IRSIM_CACHE_DIR": str(tmp_path)},
-                           capture_output=True, text=True, check=True) for _ in range(2)]  # traced, then loaded
-    expected = sum((100 * 49.5 + 49.5) * 50 + k for k in range(50))
-    for out in runs:
-        assert abs(float(out.stdout.strip().splitlines()[-1]) - expected) < 1e-6 * expected
+    sizes = [_closed_over(tmp_path, KEPT_CLOSED_OVER) for _ in range(2)]  # traced, then loaded
     assert len(list((tmp_path / "programs").glob("*.jaxexport"))) == 1
-    size = sum(p.stat().st_size for p in (tmp_path / "jax").iterdir())
-    assert 0 < size < 100_000
+    assert 0 < sizes[-1] < 100_000
 
 KEPT = """
 import sys

@@ -54,6 +54,10 @@ PROGRAMS_IN_MEMORY = 4
 #: Arrays of at least this many elements that a kept function closes over are passed to its exported program.
 LIFTED_MIN_SIZE = 1024
 _LOADED: list[dict] = []  # each kept function's loaded programs (release_compiled empties them)
+try:  # JAX's thread-local context for its constants flag
+    from jax._src.config import use_simplified_jaxpr_constants as _simplified_constants
+except ImportError:  # a JAX without the flag keeps closed-over arrays as constants anyway
+    _simplified_constants = lambda _: contextlib.nullcontext()  # noqa: E731
 
 
 @functools.lru_cache(maxsize=1)
@@ -129,11 +133,7 @@ def _load_or_export(fn, static, in_tree, specs, key):
     # large arrays the function closes over (the meal surrogate's tables) become arguments of the exported program,
     # stored beside it: embedded, they made each compiled entry of JAX's cache about 60 MB. With the constants flag on
     # they are literals inside the equations, so trace with it off (in this thread only: a server traces in several)
-    try:
-        from jax._src.config import use_simplified_jaxpr_constants as simplified
-    except ImportError:  # a JAX without the flag keeps closed-over arrays as constants anyway
-        simplified = lambda _: contextlib.nullcontext()  # noqa: E731
-    with simplified(False):
+    with _simplified_constants(False):
         closed = jax.make_jaxpr(flat)(*specs)
     lifted = [i for i, x in enumerate(closed.consts) if np.size(x) >= LIFTED_MIN_SIZE]
     tables = [np.asarray(closed.consts[i]) for i in lifted]

@@ -157,7 +157,7 @@ def register(app: typer.Typer) -> None:
             False, "--outside", help="Instead of the suite, measure the studies outside the targets (WOSCOPS's "
                                      "converters, UKPDS 7 and 45's presentation and run-in diet, pioglitazone and "
                                      "metformin in established diabetes, a sulfonylurea's withdrawal, remission after "
-                                     "short-term insulin; never counted) "
+                                     "short-term insulin, NHANES's 2-h glucose by fasting class; never counted) "
                                      "and print them; --seed and --set apply."),
     ) -> None:
         """Validate the progression model against published studies; write a pass/fail report with plots."""

@@ -272,6 +272,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     # without an OGTT a person starts at the typical person's split (``sensitivity.ogtt_absent_offset``, NHANES
     # 2009-2016), not at the meal model's reference subject's
     x_start = np.where(np.isnan(g2h), pm.c("sensitivity.ogtt_absent_offset"), 0.0)
+    assumed.add(np.isnan(g2h), "2-h OGTT glucose: what people with these fasting labs typically have (NHANES 2009-2016)")
     params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
                                   jnp.asarray(x_start), _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()},
                                   labs, iterations=iterations)

@@ -68,7 +68,7 @@ def test_every_check_runs_and_gives_finite_values():
     rise = next(c for c in checks if c.study == "Sumi 1982" and "mean rise" in c.quantity).model
     assert 25.0 < rise < 45.0
     # three weeks of near-normal glucose on insulin leave a lasting remission: the stunning's rest point is calibrated on
-    # Kramer 2013's 46.3 % at a year (44.8 % at 500 persons, v2.16; 1-2 % before, with nothing reversible to undo)
+    # Kramer 2013's 46.3 % at a year (47.4 % at 2,000 persons since 2026-12-06, 44.8 % at 500 in v2.16; 1-2 % before, with nothing reversible to undo)
     on = next(c for c in checks if c.study == "Weng 2008").model
     assert on < 7.0
     assert 35.0 < next(c for c in checks if "remission 12 months" in c.quantity).model < 58.0

@@ -40,7 +40,7 @@ def test_nhanes_shares_read_as_a_log_normal_median():
 
 def test_a_start_without_an_ogtt_has_the_typical_2h_glucose_of_its_fasting_class():
     # the split of a start without an OGTT is calibrated on NHANES's median at fasting glucose < 100 mg/dL (93.0 mg/dL;
-    # Whitehall II-like starts, 2,000 persons: 92.6); the 100-125 mg/dL class is its check (118.8; model 125). With the
+    # Whitehall II-like starts: 92.6 at 4,000 persons, 93.6 at 2,000); the 100-125 mg/dL class is its check (118.8; model 125). With the
     # meal model's reference split (before 2026-12-06) the medians were 155 and 188 mg/dL, three in four IGT at < 100
     checks = outside.fasting_only_ogtt(n=300, seed=1)
     low, high = (c for c in checks if c.quantity.startswith("median"))
@@ -68,7 +68,8 @@ def test_every_check_runs_and_gives_finite_values():
     rise = next(c for c in checks if c.study == "Sumi 1982" and "mean rise" in c.quantity).model
     assert 25.0 < rise < 45.0
     # three weeks of near-normal glucose on insulin leave a lasting remission: the stunning's rest point is calibrated on
-    # Kramer 2013's 46.3 % at a year (47.4 % at 2,000 persons since 2026-12-06, 44.8 % at 500 in v2.16; 1-2 % before, with nothing reversible to undo)
+    # Kramer 2013's 46.3 % at a year (47.4 % at 2,000 persons since 2026-12-06, 44.8 % at 500 in v2.16; 1-2 % before,
+    # with nothing reversible to undo)
     on = next(c for c in checks if c.study == "Weng 2008").model
     assert on < 7.0
     assert 35.0 < next(c for c in checks if "remission 12 months" in c.quantity).model < 58.0

@@ -30,8 +30,9 @@ own patients, so they can check the model but not calibrate it while UKPDS's row
 - The OGTT of people whose fasting glucose alone is known (NHANES 2009-2016, 7,412 adults without diagnosed diabetes
   with both tests; J Clin Med 2020;9:2207, Table 4, counts): with fasting glucose < 100 mg/dL, 418 of 4,013 (10.4 %)
   had a 2-h glucose >= 140 mg/dL and 37 (0.9 %) >= 200; at 100-125 mg/dL, 1,006 of 3,049 (33.0 %) and 248 (8.1 %).
-  A person started without an OGTT keeps the meal model's own stimulated secretion, so this checks the 2-h glucose
-  that start implies.
+  A person started without an OGTT takes one typical split of the 2-h glucose, ``sensitivity.ogtt_absent_offset``,
+  calibrated on the first class's median (the two shares read as log-normal); the second class's median checks it,
+  and the shares show the spread that one value for everyone leaves out.
 """
 
 from __future__ import annotations
@@ -232,7 +233,8 @@ def lognormal_median(above_140: float, above_200: float) -> float:
 
 def fasting_only_ogtt(n: int = 2000, seed: int = 0) -> list[Check]:
     """Persons of the Whitehall II-like population started from their fasting labs alone (the population's drawn 2-h
-    glucose left out): the share whose 2-h glucose at year 0 reaches 140 and 200 mg/dL, by fasting class."""
+    glucose left out): their median 2-h glucose at year 0 and the shares reaching 140 and 200 mg/dL, by fasting
+    class."""
     from ..cohort import progression as P
     from ..cohort import synthetic
     from ..models import core

@@ -62,7 +62,6 @@ def test_closed_over_arrays_are_not_copied_into_cached_programs(tmp_path):
     assert 0 < _closed_over(tmp_path, CLOSED_OVER) < 100_000
 
 
-
 KEPT_CLOSED_OVER = CLOSED_OVER.replace("print(float(jax.jit(", "from irsim.solvers._jax import keep_programs, kept_jit\n"
                                        "keep_programs()\nprint(float(kept_jit(")
 
@@ -74,6 +73,7 @@ def test_kept_programs_take_closed_over_arrays_as_arguments(tmp_path):
     sizes = [_closed_over(tmp_path, KEPT_CLOSED_OVER) for _ in range(2)]  # traced, then loaded
     assert len(list((tmp_path / "programs").glob("*.jaxexport"))) == 1
     assert 0 < sizes[-1] < 100_000
+
 
 KEPT = """
 import sys

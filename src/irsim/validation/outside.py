@@ -237,23 +237,23 @@ def fasting_only_ogtt(n: int = 2000, seed: int = 0) -> list[Check]:
     class."""
     from ..cohort import progression as P
     from ..cohort import synthetic
-    from ..models import core
-    from .protocol import MGDL, column
+    from .protocol import MGDL, column, nanmean, nanmedian
 
     cols = synthetic.population("whitehall_ii", n, seed=seed)
     cols.pop("ogtt_glucose_120")
-    out = P.run(core.initialise(cols, explain=False), 1.0)
+    out = P.run(P.initialise(cols, explain=False), 1.0)
     fpg, g2h = (column(out, name)[0] * MGDL for name in ("fasting_glucose_mmol_l", "glucose_2h_mmol_l"))
     checks = []
     for (lo, hi), (total, igt, dm) in NHANES_OGTT.items():
-        m = (fpg >= lo) & (fpg < hi)
-        share = lambda cut: 100.0 * float(np.mean(g2h[m] >= cut)) if m.any() else np.nan  # noqa: E731, B023
+        g = g2h[(fpg >= lo) & (fpg < hi)]
         where = f"fasting glucose {lo:.0f}-{hi - 1:.0f} mg/dL" if lo else f"fasting glucose < {hi:.0f} mg/dL"
         checks += [Check("NHANES 2009-2016", f"median 2-h glucose without an OGTT at the start, {where}, mg/dL (the "
                          "two shares read as log-normal)", lognormal_median(igt / total, dm / total),
-                         float(np.median(g2h[m])) if m.any() else np.nan),
-                   Check("NHANES 2009-2016", "the same, share >= 140 mg/dL, %", 100.0 * igt / total, share(140.0)),
-                   Check("NHANES 2009-2016", "the same, share >= 200 mg/dL, %", 100.0 * dm / total, share(200.0))]
+                         float(nanmedian(g))),
+                   Check("NHANES 2009-2016", "the same, share >= 140 mg/dL, %", 100.0 * igt / total,
+                         100.0 * float(nanmean(g >= 140.0))),
+                   Check("NHANES 2009-2016", "the same, share >= 200 mg/dL, %", 100.0 * dm / total,
+                         100.0 * float(nanmean(g >= 200.0)))]
     return checks
 
 

@@ -66,19 +66,23 @@ def population(name: str, n: int, seed: int = 0, **overrides) -> dict[str, np.nd
         lo, hi = v("duration_min"), v("duration_max")
         out["diabetes_duration_years"] = (lo * (hi / lo) ** q if spec.get("duration_log_uniform") else lo + (hi - lo) * q)
     # between-person random effects of the progression model (progression.yaml `heterogeneity`)
-    out.update(progression_effects(*(rng.normal(0.0, 1.0, n) for _ in range(3)),
-                                   u_onset=np.random.default_rng([seed, 2]).random(n)))  # own stream: draws above kept
+    out.update(progression_effects(*(rng.normal(0.0, 1.0, n) for _ in range(3)),  # own streams: draws above kept
+                                   u_onset=np.random.default_rng([seed, 2]).random(n),
+                                   z_split=np.random.default_rng([seed, 3]).standard_normal(n)))
     # the organ modules' (organs.yaml `heterogeneity`), from their own stream: the draws above stay as they are
     out.update(organ_effects(n, female, np.random.default_rng([seed, 1])))
     return out
 
 
-def progression_effects(z_susceptibility, z_drift, z_decline, u_onset=None) -> dict[str, np.ndarray]:
+def progression_effects(z_susceptibility, z_drift, z_decline, u_onset=None, z_split=None) -> dict[str, np.ndarray]:
     """Between-person random effects of the progression model from standard normal draws (progression.yaml
     `heterogeneity`): capacity susceptibility and decline (log-normal), drift of insulin sensitivity (normal); with
     uniform draws ``u_onset``, the age at which the decline begins (without them ``core.initialise`` gives one
-    person's mean over the onset ages)."""
+    person's mean over the onset ages); with ``z_split``, the deviation from the typical split of an unmeasured 2-h
+    glucose (normal; it acts only on persons without an OGTT, ``core.initialise``)."""
     onset = {} if u_onset is None else {"decline_onset_age": np.asarray(pm.decline_onset_age(np.asarray(u_onset)))}
+    if z_split is not None:
+        onset["ogtt_split"] = pm.c("heterogeneity.ogtt_split_sd") * np.asarray(z_split)
     return onset | {"capacity_susceptibility": np.exp(pm.c("heterogeneity.capacity_susceptibility_log_sd") * z_susceptibility),
             "sensitivity_drift": pm.c("heterogeneity.sensitivity_drift_sd") * z_drift,
             "capacity_decline": pm.c("heterogeneity.capacity_decline_median") * np.exp(

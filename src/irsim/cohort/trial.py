@@ -150,7 +150,7 @@ def baseline(spec: TrialSpec, ids: np.ndarray) -> dict[str, np.ndarray]:
         lo, hi = v("duration_min"), v("duration_max")
         out["diabetes_duration_years"] = lo * (hi / lo) ** q if pop.get("duration_log_uniform") else lo + (hi - lo) * q
     out.update(synthetic.progression_effects(z[:, 8], z[:, 9], z[:, 10], special.ndtr(
-        normals(spec.seed, "baseline/decline_onset", ids, 1)[:, 0])))
+        normals(spec.seed, "baseline/decline_onset", ids, 1)[:, 0]), normals(spec.seed, "baseline/ogtt_split", ids, 1)[:, 0]))
     p = _parameters.flat_values("organs")["heterogeneity.pnpla3_148m_frequency"]
     out.update(synthetic.organ_factors(female, [z[:, 11 + k] for k in range(6)],
                                        (u[:, 17] < p).astype(float) + (u[:, 18] < p)))

@@ -270,8 +270,9 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     mech = pm.Mechanisms()
     labs = jnp.log(jnp.stack([jnp.asarray(fpg_model), jnp.asarray(fpi_model * INSULIN_PMOL_PER_UIU)]))
     assumed.add(np.isnan(g2h), "2-h OGTT glucose: what people with these fasting labs typically have (NHANES 2009-2016)")
+    split = np.where(np.isnan(col("ogtt_split")), 0.0, col("ogtt_split"))
     params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
-                                  _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()}, labs,
+                                  jnp.asarray(split), _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()}, labs,
                                   iterations=iterations)
     params, state = pm.Params(*(np.asarray(x) for x in params)), pm.State(*(np.asarray(x) for x in state))
     bad = ~(np.all([np.isfinite(x) for x in params], axis=0) & np.all([np.isfinite(x) for x in state], axis=0))
@@ -367,7 +368,7 @@ def _jnp_tree(t):
 
 
 @kept_jit(static_argnames=("iterations",))
-def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
+def _steady_start(params, state, s_fit, g2h, split, u, ref, labs, *, iterations: int):
     """Fixed point at year 0: the triad and secretory function at their steady state for the person's body
     composition, intrinsic sensitivities and beta-cell mass that keep the fasting labs (``labs``: log fasting glucose
     and insulin the fasting fit reproduced), and (with an OGTT) the 2-h glucose: its distance from what the fasting
@@ -375,7 +376,8 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
     (share ``sensitivity.ogtt_muscle_share``; Abdul-Ghani 2006: IGT is muscular, IFG hepatic). Newton on log 2-h
     glucose for that one unknown ``x`` (responsivity exp((1 - share) x), muscle / liver exp(share x)); a Newton step
     on (log liver sensitivity, log fasting mass knob) keeps the fasting labs. Without an OGTT x stays at the typical
-    person's, ``sensitivity.ogtt_absent_offset`` (NHANES 2009-2016), not the meal model's reference subject's 0."""
+    person's, ``sensitivity.ogtt_absent_offset`` (NHANES 2009-2016), not the meal model's reference subject's 0, plus
+    the person's drawn deviation ``split`` (0 for one person; cohorts draw it, ``heterogeneity.ogtt_split_sd``)."""
     mech = pm.Mechanisms()
     has_ogtt = ~jnp.isnan(g2h)
     ones = jnp.ones_like(s_fit)
@@ -446,7 +448,7 @@ def _steady_start(params, state, s_fit, g2h, u, ref, labs, *, iterations: int):
         pr, st = set_person(pr, st, fac, lliv, lmass, x)
         return pr, st, lliv, lmass, x
 
-    lliv0, x0 = jnp.log(s_fit), jnp.where(has_ogtt, 0.0, pm.c("sensitivity.ogtt_absent_offset"))
+    lliv0, x0 = jnp.log(s_fit), jnp.where(has_ogtt, 0.0, pm.c("sensitivity.ogtt_absent_offset") + split)
     lmass0 = jnp.log(pm.functional_mass(state) * state.beta_function ** pm.c("beta.function_basal_share"))
     pr, st = set_person(params, state, triad_factors(params, state), lliv0, lmass0, x0)
     pr, st, *_ = jax.lax.fori_loop(0, iterations, body, (pr, st, lliv0, lmass0, x0))

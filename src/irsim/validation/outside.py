@@ -233,15 +233,16 @@ def lognormal_median(above_140: float, above_200: float) -> float:
 
 def fasting_only_ogtt(n: int = 2000, seed: int = 0) -> list[Check]:
     """Persons of the Whitehall II-like population started from their fasting labs alone (the population's drawn 2-h
-    glucose left out): their median 2-h glucose at year 0 and the shares reaching 140 and 200 mg/dL, by fasting
-    class."""
+    glucose left out; each keeps the drawn deviation from the typical split, ``heterogeneity.ogtt_split_sd``),
+    measured once at year 0 as NHANES measured its participants (within-person variation, ``cohort.progression
+    .measured``): the median 2-h glucose and the shares reaching 140 and 200 mg/dL, by measured fasting class."""
     from ..cohort import progression as P
     from ..cohort import synthetic
     from .protocol import MGDL, column, nanmean, nanmedian
 
     cols = synthetic.population("whitehall_ii", n, seed=seed)
     cols.pop("ogtt_glucose_120")
-    out = P.run(P.initialise(cols, explain=False), 1.0)
+    out = P.measured(P.run(P.initialise(cols, explain=False), 1.0), seed)
     fpg, g2h = (column(out, name)[0] * MGDL for name in ("fasting_glucose_mmol_l", "glucose_2h_mmol_l"))
     checks = []
     for (lo, hi), (total, igt, dm) in NHANES_OGTT.items():

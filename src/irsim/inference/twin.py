@@ -58,7 +58,8 @@ LABS = (("fasting_glucose", "fasting_glucose_mmol_l", 1 / _MGDL),
 WEIGHT_CV = 0.01
 #: Prior SD of a first-visit lab the visit lacks (log scale; population spreads of populations.yaml, irsim choice):
 #: fasting glucose, fasting insulin (insulin_log_sd 0.45-0.5), 2-h glucose (17-23 mg/dL around 110-130 within a
-#: population), HbA1c beyond what fasting glucose predicts, weight (BMI SD 3.5-6.7 around 27-34).
+#: population; at given fasting labs about the spread cohorts draw, progression.yaml heterogeneity.ogtt_split_sd 0.7
+#: x 0.275 = 0.19 of the log), HbA1c beyond what fasting glucose predicts, weight (BMI SD 3.5-6.7 around 27-34).
 MISSING_SD = (0.10, 0.5, 0.2, 0.06, 0.2)
 #: Prior SD of the person's constant change of energy intake, kcal/day (irsim choice): about +-4.4 kg of weight at
 #: balance for one SD (Hall 2011: 100 kcal/day ~ 4.4 kg for the reference man).

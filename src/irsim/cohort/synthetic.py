@@ -80,10 +80,10 @@ def progression_effects(z_susceptibility, z_drift, z_decline, u_onset=None, z_sp
     uniform draws ``u_onset``, the age at which the decline begins (without them ``core.initialise`` gives one
     person's mean over the onset ages); with ``z_split``, the deviation from the typical split of an unmeasured 2-h
     glucose (normal; it acts only on persons without an OGTT, ``core.initialise``)."""
-    onset = {} if u_onset is None else {"decline_onset_age": np.asarray(pm.decline_onset_age(np.asarray(u_onset)))}
+    drawn = {} if u_onset is None else {"decline_onset_age": np.asarray(pm.decline_onset_age(np.asarray(u_onset)))}
     if z_split is not None:
-        onset["ogtt_split"] = pm.c("heterogeneity.ogtt_split_sd") * np.asarray(z_split)
-    return onset | {"capacity_susceptibility": np.exp(pm.c("heterogeneity.capacity_susceptibility_log_sd") * z_susceptibility),
+        drawn["ogtt_split"] = pm.c("heterogeneity.ogtt_split_sd") * np.asarray(z_split)
+    return drawn | {"capacity_susceptibility": np.exp(pm.c("heterogeneity.capacity_susceptibility_log_sd") * z_susceptibility),
             "sensitivity_drift": pm.c("heterogeneity.sensitivity_drift_sd") * z_drift,
             "capacity_decline": pm.c("heterogeneity.capacity_decline_median") * np.exp(
                 pm.c("heterogeneity.capacity_decline_log_sd") * z_decline)}

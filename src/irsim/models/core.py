@@ -219,6 +219,7 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     # between-person random effects (cohorts draw them, cohort.synthetic); one person gets the population median
     susceptibility = np.where(np.isnan(col("capacity_susceptibility")), 1.0, col("capacity_susceptibility"))
     drift = np.where(np.isnan(col("sensitivity_drift")), 0.0, col("sensitivity_drift"))
+    split = np.where(np.isnan(col("ogtt_split")), 0.0, col("ogtt_split"))  # used only without an OGTT
     decline = np.where(np.isnan(col("capacity_decline")), pm.c("heterogeneity.capacity_decline_median"),
                        col("capacity_decline"))
     onset0, width0 = pm.decline_onset_default(n)
@@ -270,7 +271,6 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     mech = pm.Mechanisms()
     labs = jnp.log(jnp.stack([jnp.asarray(fpg_model), jnp.asarray(fpi_model * INSULIN_PMOL_PER_UIU)]))
     assumed.add(np.isnan(g2h), "2-h OGTT glucose: what people with these fasting labs typically have (NHANES 2009-2016)")
-    split = np.where(np.isnan(col("ogtt_split")), 0.0, col("ogtt_split"))
     params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
                                   jnp.asarray(split), _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()}, labs,
                                   iterations=iterations)

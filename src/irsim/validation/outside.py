@@ -238,11 +238,12 @@ def fasting_only_ogtt(n: int = 2000, seed: int = 0) -> list[Check]:
     .measured``): the median 2-h glucose and the shares reaching 140 and 200 mg/dL, by measured fasting class."""
     from ..cohort import progression as P
     from ..cohort import synthetic
-    from .protocol import MGDL, column, nanmean, nanmedian
+    from .protocol import MGDL, column, nanmean, nanmedian, population_seed
 
     cols = synthetic.population("whitehall_ii", n, seed=seed)
     cols.pop("ogtt_glucose_120")
-    out = P.measured(P.run(P.initialise(cols, explain=False), 1.0), seed)
+    # the visit's variation from a stream of its own (``seed`` itself drew the persons)
+    out = P.measured(P.run(P.initialise(cols, explain=False), 1.0), population_seed(seed, "nhanes/visits"))
     fpg, g2h = (column(out, name)[0] * MGDL for name in ("fasting_glucose_mmol_l", "glucose_2h_mmol_l"))
     checks = []
     for (lo, hi), (total, igt, dm) in NHANES_OGTT.items():

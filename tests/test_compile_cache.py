@@ -128,11 +128,13 @@ def test_least_recently_used_programs_are_dropped(tmp_path):
 
 def test_batch_sizes_pad_small_runs_to_few_shapes_and_leave_large_ones():
     from irsim.cohort.progression import BUCKETED, CHUNK, batch_size
+    from irsim.solvers.batching import SMALLEST
 
     sizes = {n: batch_size(n) for n in range(1, 3 * BUCKETED)}
     assert all(n <= b <= CHUNK for n, b in sizes.items())
-    assert all(b <= 1.5 * n for n, b in sizes.items() if n >= 2)  # at most half as many again
-    assert len({b for n, b in sizes.items() if n <= BUCKETED}) <= 2 * BUCKETED.bit_length()
+    assert all(b == SMALLEST for n, b in sizes.items() if n <= SMALLEST)  # one program for every small run
+    assert all(b <= 1.5 * n for n, b in sizes.items() if n > SMALLEST)  # then at most half as many again
+    assert len({b for n, b in sizes.items() if n <= BUCKETED}) == 9  # 256, 384, 512, ... 3072, 4096
     assert all(b == n for n, b in sizes.items() if n > BUCKETED)  # large runs: no padding
     assert batch_size(10 * CHUNK) == CHUNK
 
@@ -150,3 +152,18 @@ def test_record_by_record_runs_equal_the_whole_horizon_program(monkeypatch):
     assert by_record.shape == whole.shape == (3, len(cp.COLUMNS), 5)
     np.testing.assert_allclose(by_record, whole, rtol=1e-12, atol=1e-12, equal_nan=True)
     np.testing.assert_allclose(np.asarray(end_r.state.weight), np.asarray(end_w.state.weight), rtol=1e-12)
+
+
+def test_a_person_s_start_and_run_do_not_depend_on_the_batch_it_is_padded_into():
+    # small batches are padded with copies to one compiled size (solvers.batching): three persons alone and the same
+    # three among 200 give the same starting states and trajectories (persons are independent)
+    import irsim.cohort.progression as cp
+    from irsim.cohort.synthetic import population
+
+    cols = population("whitehall_ii", 200, seed=5)
+    alone = cp.initialise({k: v[:3] for k, v in cols.items()}, explain=False)
+    among = cp.initialise(cols, explain=False)
+    for a, b in zip(alone.params + alone.state, among.params + among.state):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b)[..., :3], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(cp.run(alone, 3.0), cp.run(among, 3.0)[:, :, :3], rtol=1e-12, atol=1e-12,
+                               equal_nan=True)

@@ -21,6 +21,7 @@ from ..models.core import (  # noqa: F401  (the core's start, observation and sc
     _steady_start, homa1, initialise, observe, without_glycation_offset)
 from ..scenarios.schema import BASELINE, Scenario, Schedule
 from ..solvers._jax import jnp, release_compiled
+from ..solvers.batching import BUCKETED, bucket  # noqa: F401  (BUCKETED re-exported)
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L  # noqa: F401  (re-exported)
 
 #: Output columns of a trajectory (stable names): the core's, then the organs' (models/core.py, models/organs).
@@ -29,22 +30,14 @@ COLUMNS = core.COLUMNS
 #: Persons per compiled batch: bounds memory (the surrogate lookups gather 32 grid corners per person).
 CHUNK = 25_000
 
-#: Batch size up to which :func:`batch_size` pads to 2 sizes per doubling and :func:`run` compiles one program for
-#: every horizon.
-BUCKETED = 4096
-
 
 def batch_size(n: int) -> int:
-    """Persons per compiled batch for ``n`` persons: up to :data:`BUCKETED`, ``n`` rounded up to the next ``2^k`` or
-    ``3 x 2^(k-1)`` (padded with copies, at most half as many again), so that runs of nearby sizes share one compiled
-    program (a compile costs about 10 s on 2 cores; such batches also run record by record, one program for every
-    horizon: ``models.core._scan``); above it ``n`` itself (a large run's own compute dominates), at most
-    :data:`CHUNK`."""
+    """Persons per compiled batch for ``n`` persons: up to :data:`BUCKETED`, padded to a bucket
+    (:func:`irsim.solvers.batching.bucket`: at least 256, then 2 sizes per doubling) so that runs of nearby sizes share
+    one compiled program (such batches also run record by record, one program for every horizon:
+    ``models.core._scan``); above it ``n`` itself (a large run's own compute dominates), at most :data:`CHUNK`."""
     n = max(int(n), 1)
-    if n > BUCKETED or n <= 2:
-        return min(n, CHUNK)
-    k = (n - 1).bit_length()  # 2^(k-1) < n <= 2^k
-    return 3 << (k - 2) if n <= 3 << (k - 2) else 1 << k
+    return min(n, CHUNK) if n > BUCKETED else bucket(n)
 
 
 def persons_columns(persons) -> dict[str, np.ndarray]:

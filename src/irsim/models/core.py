@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..solvers._jax import jax, jnp, kept_jit
+from ..solvers.batching import padded
 from ..units import GLUCOSE_MG_DL_PER_MMOL_L
 from .. import parameters as _parameters
 from . import meal_surrogate
@@ -271,9 +272,9 @@ def initialise(columns: dict[str, np.ndarray], iterations: int = 40, explain: bo
     mech = pm.Mechanisms()
     labs = jnp.log(jnp.stack([jnp.asarray(fpg_model), jnp.asarray(fpi_model * INSULIN_PMOL_PER_UIU)]))
     assumed.add(np.isnan(g2h), "2-h OGTT glucose: what people with these fasting labs typically have (NHANES 2009-2016)")
-    params, state = _steady_start(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit), jnp.asarray(g2h),
-                                  jnp.asarray(split), _jnp_tree(u), {k: jnp.asarray(v) for k, v in ref.items()}, labs,
-                                  iterations=iterations)
+    params, state = padded(_steady_start, n)(_jnp_tree(params), _jnp_tree(state), jnp.asarray(s_fit),
+                                             jnp.asarray(g2h), jnp.asarray(split), _jnp_tree(u),
+                                             {k: jnp.asarray(v) for k, v in ref.items()}, labs, iterations=iterations)
     params, state = pm.Params(*(np.asarray(x) for x in params)), pm.State(*(np.asarray(x) for x in state))
     bad = ~(np.all([np.isfinite(x) for x in params], axis=0) & np.all([np.isfinite(x) for x in state], axis=0))
     if bad.any():
@@ -317,8 +318,8 @@ def _solve2(J, r):
 
 
 def _fit_fasting(fpg, fpi_pmol, weight, iterations: int = 40):
-    x, got = _fit_fasting_jit(jnp.asarray(fpg, dtype=jnp.float64), jnp.asarray(fpi_pmol, dtype=jnp.float64),
-                              jnp.asarray(weight, dtype=jnp.float64), iterations=iterations)
+    x, got = padded(_fit_fasting_jit, np.size(fpg))(np.asarray(fpg, dtype=float), np.asarray(fpi_pmol, dtype=float),
+                                                    np.asarray(weight, dtype=float), iterations=iterations)
     s, bm = np.exp(np.asarray(x))
     got = np.asarray(got)
     return s, bm, got[0], got[1]

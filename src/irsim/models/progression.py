@@ -41,6 +41,7 @@ import numpy as np
 
 from .. import parameters as _parameters
 from ..solvers._jax import jax, jnp, kept_jit
+from ..solvers.batching import padded
 from . import meal_surrogate
 from . import medicines as med
 
@@ -496,7 +497,7 @@ def derive(t, s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> De
 def derive_at_start(s: State, p: Params, u: Inputs, mech: Mechanisms, ref: dict) -> Derived:
     """:func:`derive` at t = 0 as one compiled program (starting states of a batch; op-by-op it dispatches ~1000
     small kernels)."""
-    return _derive_jit(0.0, s, p, u, mech, ref)
+    return padded(_derive_jit, np.shape(s.weight)[-1])(0.0, s, p, u, mech, ref)
 
 
 _derive_jit = kept_jit(derive)

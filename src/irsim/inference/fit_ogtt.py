@@ -27,7 +27,7 @@ import optimistix as optx
 
 from irsim import parameters as _parameters
 from irsim.models import meal as M
-from irsim.solvers._jax import jax, jnp
+from irsim.solvers._jax import jax, jnp, kept_jit
 from irsim.solvers.fixed_step import rk4_scan
 
 FIT_KNOBS = ("muscle_si", "liver_si", "beta_function", "beta_mass")
@@ -107,7 +107,7 @@ def _residuals(theta, args):
     return jnp.concatenate([rg, ri, theta / PRIOR_SD])
 
 
-@partial(jax.jit, static_argnames=("base",))
+@kept_jit(static_argnames=("base",))
 def _map(theta0, base, bw, tobs, lg, li, wi, xs, consts):
     args = (base, bw, tobs, lg, li, wi, xs, consts)
     solver = optx.LevenbergMarquardt(rtol=1e-8, atol=1e-8)

@@ -167,3 +167,30 @@ def test_a_person_s_start_and_run_do_not_depend_on_the_batch_it_is_padded_into()
         np.testing.assert_allclose(np.asarray(a), np.asarray(b)[..., :3], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(cp.run(alone, 3.0), cp.run(among, 3.0)[:, :, :3], rtol=1e-12, atol=1e-12,
                                equal_nan=True)
+
+
+def test_a_kept_program_takes_a_static_argument_by_position_and_may_call_lapack(tmp_path, monkeypatch):
+    # the OGTT fit's MAP (inference.fit_ogtt._map) passes its static subject name by position and solves its
+    # least squares with LAPACK's QR (lineax), a library call jax.export checks for cross-version stability; a kept
+    # program is read back only by the same JAX version and backend (its key), so it is kept anyway
+    from irsim.solvers._jax import jnp, keep_programs, kept_jit
+    from irsim.solvers.keep import keeping
+
+    monkeypatch.setenv("IRSIM_CACHE_DIR", str(tmp_path))
+
+    @kept_jit(static_argnames=("scale",))
+    def lstsq(a, scale, b):
+        return jnp.linalg.lstsq(a, b)[0] * {"one": 1.0, "two": 2.0}[scale]
+
+    a = jnp.asarray(np.vander(np.linspace(0.0, 1.0, 8), 3))
+    b = jnp.asarray(np.linspace(0.0, 1.0, 8) ** 2)
+    plain = np.asarray(lstsq(a, "two", b))
+    was = keeping()
+    keep_programs(True)
+    try:
+        kept = np.asarray(lstsq(a, "two", b))
+        assert len(list((tmp_path / "programs").glob("*.jaxexport"))) == 1
+    finally:
+        keep_programs(was)
+    np.testing.assert_allclose(kept, plain, rtol=1e-12)
+    np.testing.assert_allclose(plain, [2.0, 0.0, 0.0], atol=1e-9)  # x^2 fitted exactly by the quadratic, times 2

@@ -4,8 +4,9 @@ every compiled call on persons (start fit, runs, observations) sees the same few
 
 from __future__ import annotations
 
-import jax
 import numpy as np
+
+from ._jax import jax
 
 #: Batches up to this many persons are padded to a bucket (:func:`bucket`); larger ones keep their size (their own
 #: compute dominates).

@@ -112,10 +112,11 @@ def _split(logs, names) -> dict:
 
 
 def interpolate(axes, values, coords):
-    """Multilinear interpolation on a regular grid (linear extrapolation beyond its edges, never clamped). The
-    ``2^d`` corners of a cell are one axis of arrays (one gather, one weighted sum): written corner by corner, a
-    6-D lookup traced about 1,500 scalar operations, which every progression program repeats wherever it reads the
-    table (most of its tracing and compiling time)."""
+    """Multilinear interpolation on a regular grid (linear extrapolation beyond its edges, never clamped). Every
+    corner's flat index and weight come from one array operation per axis, the ``2^d`` corners along a last axis;
+    only the gather and the sum go corner by corner (one gather of all corners ran the decades model 2 x slower on
+    CPU). Computed corner by corner, a 6-D lookup traced more than 1,000 operations, about 70 % of the `jnp` calls
+    in the start and run programs' traces (docs/performance.md)."""
     idx, wts = [], []
     for ax, x in zip(axes, coords):
         ax = jnp.asarray(ax)
@@ -133,7 +134,6 @@ def interpolate(axes, values, coords):
     for d, wd in enumerate(wts):
         w = w * jnp.where(bits[:, d] == 1, wd[..., None], 1.0 - wd[..., None])
     flat = values.reshape(-1, values.shape[-1])
-    # corner by corner from the arrays above: a gather of every corner at once ran the decades model 2 x slower
     result = 0.0
     for c in range(bits.shape[0]):
         result = result + w[..., c, None] * flat[lin[..., c]]

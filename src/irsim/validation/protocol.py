@@ -188,32 +188,58 @@ def align(values: np.ndarray, index: np.ndarray, offsets) -> np.ndarray:
 
 
 def trajectory_fit(records: np.ndarray, offsets, basis) -> tuple[np.ndarray, np.ndarray]:
-    """Mean trajectory of persons measured at scattered times, as a longitudinal model estimates it: ``y = a_i +
-    sum_k b_k f_k(t)`` with an intercept per person (a within-person least-squares fit, the limit of a random-intercept
-    multilevel model when persons differ more than their visits do), so a person's level does not leak into the shape
-    through the times at which they happen to be measured. ``records``: (offsets, persons), NaN where unmeasured;
-    ``basis``: functions of the offset (the published shape). Returns (the mean of the person intercepts plus the fitted
-    shape at every offset, the number of records at each offset); NaN without records that inform the shape."""
+    """Mean trajectory of persons measured at scattered times, as a multilevel (linear mixed) model estimates it:
+    ``y_ij = mu + sum_k b_k f_k(t_ij) + a_i + e_ij`` with a random intercept ``a_i`` per person (variance ``lam`` times
+    the residual's), fitted by restricted maximum likelihood (REML, the default of the mixed-model software of the
+    studies' time): generalised least squares for ``mu, b`` at each ``lam``, ``lam`` by a bounded search on its log.
+    Persons with a single record inform the shape too, through the levels at which they stand; as ``lam`` grows the fit
+    tends to the within-person fit (an intercept per person). ``records``: (offsets, persons), NaN where unmeasured;
+    ``basis``: functions of the offset (the published shape). Returns (``mu`` plus the fitted shape at every offset, the
+    number of records at each offset); NaN without records that inform the shape."""
+    from scipy.optimize import minimize_scalar
+
     t = np.asarray(offsets, dtype=float)
     y = np.asarray(records, dtype=float)
     ok = np.isfinite(y)
     cnt = ok.sum(axis=1)
     n = ok.sum(axis=0)
-    X = np.stack([f(t) for f in basis], axis=1)                          # (offsets, k)
     seen = n > 0
-    if not seen.any():
+    X = np.column_stack([np.ones_like(t)] + [f(t) for f in basis])       # (offsets, p): intercept and shape
+    p = X.shape[1]
+    w, yz, n = ok[:, seen].astype(float), np.where(ok, y, 0.0)[:, seen], n[seen].astype(float)
+    N = float(n.sum())
+    if N <= p:
         return np.full(len(t), np.nan), cnt
-    w, yz = ok[:, seen].astype(float), np.where(ok, y, 0.0)[:, seen]
-    ybar = yz.sum(axis=0) / n[seen]                                      # (persons,)
-    xbar = (w.T @ X) / n[seen][:, None]                                  # (persons, k)
-    dx = X[:, None, :] - xbar[None, :, :]                                # (offsets, persons, k)
-    dy = (yz - ybar[None, :]) * w
-    A = np.einsum("tpk,tpl,tp->kl", dx, dx, w)
-    b = np.einsum("tpk,tp->k", dx, dy)
-    if np.linalg.matrix_rank(A) < len(basis):
+    XtX = X.T @ (X * w.sum(axis=1)[:, None])                             # sum over records of x x^T
+    Xty = X.T @ yz.sum(axis=1)
+    s = w.T @ X                                                          # (persons, p): each person's sum of x
+    ysum = yz.sum(axis=0)
+    yy = float((yz ** 2).sum())
+
+    def gls(log_lam):
+        c = 1.0 / (1.0 / np.exp(log_lam) + n)                            # lam / (1 + n lam): V_i^-1 = I - c J
+        A = XtX - (s * c[:, None]).T @ s
+        b = Xty - s.T @ (c * ysum)
+        sign, logdet = np.linalg.slogdet(A)
+        if sign <= 0:
+            return None
+        beta = np.linalg.solve(A, b)
+        rsum = ysum - s @ beta
+        rss = yy - 2.0 * beta @ Xty + beta @ XtX @ beta - float((c * rsum ** 2).sum())
+        return beta, rss, logdet, c
+
+    def neg2_reml(log_lam):
+        r = gls(log_lam)
+        if r is None or r[1] <= 0.0:
+            return np.inf
+        _, rss, logdet, _ = r
+        return (N - p) * np.log(rss / (N - p)) + float(np.log1p(n * np.exp(log_lam)).sum()) + logdet
+
+    fit = minimize_scalar(neg2_reml, bounds=(-12.0, 12.0), method="bounded", options={"xatol": 1e-6})
+    r = gls(fit.x)
+    if r is None or not np.isfinite(fit.fun):
         return np.full(len(t), np.nan), cnt
-    beta = np.linalg.solve(A, b)
-    return float(np.mean(ybar - xbar @ beta)) + X @ beta, cnt
+    return X @ r[0], cnt
 
 
 def gmean(x: np.ndarray, axis=None) -> np.ndarray:

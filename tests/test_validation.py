@@ -163,6 +163,14 @@ def test_trajectory_fit_is_the_reml_random_intercept_model():
     ref = m.params["Intercept"] + m.params["t"] * t + m.params["q"] * shape[1](t)
     np.testing.assert_allclose(fit, ref, atol=1e-5)
     assert 0.2 < float(m.cov_re.iloc[0, 0]) / m.scale < 5.0   # the two levels of variation are comparable here
+    # adjusted for person-level covariates (age, sex), centred on the persons measured: the trajectory at their mean
+    seen = keep.any(axis=0)
+    age, sex = rng.normal(55.0, 6.0, n), (rng.random(n) < 0.3).astype(float)
+    records = records + (0.03 * (age - 55.0) - 0.2 * sex)[None, :]
+    fit, _ = S.trajectory_fit(records, t, shape, np.column_stack([age, sex]))
+    df = df.assign(y=records[ti, pi], age=(age - age[seen].mean())[pi], sex=(sex - sex[seen].mean())[pi])
+    m = smf.mixedlm("y ~ t + q + age + sex", df, groups=df["g"]).fit(reml=True)
+    np.testing.assert_allclose(fit, m.params["Intercept"] + m.params["t"] * t + m.params["q"] * shape[1](t), atol=1e-5)
 
 
 def test_incidence_and_visit_schedule():

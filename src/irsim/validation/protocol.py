@@ -187,15 +187,17 @@ def align(values: np.ndarray, index: np.ndarray, offsets) -> np.ndarray:
     return res
 
 
-def trajectory_fit(records: np.ndarray, offsets, basis) -> tuple[np.ndarray, np.ndarray]:
+def trajectory_fit(records: np.ndarray, offsets, basis, covariates=None) -> tuple[np.ndarray, np.ndarray]:
     """Mean trajectory of persons measured at scattered times, as a multilevel (linear mixed) model estimates it:
     ``y_ij = mu + sum_k b_k f_k(t_ij) + a_i + e_ij`` with a random intercept ``a_i`` per person (variance ``lam`` times
     the residual's), fitted by restricted maximum likelihood (REML, the default of the mixed-model software of the
     studies' time): generalised least squares for ``mu, b`` at each ``lam``, ``lam`` by a bounded search on its log.
     Persons with a single record inform the shape too, through the levels at which they stand; as ``lam`` grows the fit
     tends to the within-person fit (an intercept per person). ``records``: (offsets, persons), NaN where unmeasured;
-    ``basis``: functions of the offset (the published shape). Returns (``mu`` plus the fitted shape at every offset, the
-    number of records at each offset); NaN without records that inform the shape."""
+    ``basis``: functions of the offset (the published shape); ``covariates``: optional (persons, q) person-level
+    adjustments (e.g. age and sex), centred on the persons measured, so the trajectory is the adjusted one at their
+    mean. Returns (``mu`` plus the fitted shape at every offset, the number of records at each offset); NaN without
+    records that inform the shape."""
     from scipy.optimize import minimize_scalar
 
     t = np.asarray(offsets, dtype=float)
@@ -204,16 +206,19 @@ def trajectory_fit(records: np.ndarray, offsets, basis) -> tuple[np.ndarray, np.
     cnt = ok.sum(axis=1)
     n = ok.sum(axis=0)
     seen = n > 0
-    X = np.column_stack([np.ones_like(t)] + [f(t) for f in basis])       # (offsets, p): intercept and shape
-    p = X.shape[1]
+    X = np.column_stack([np.ones_like(t)] + [f(t) for f in basis])       # (offsets, k): intercept and shape
     w, yz, n = ok[:, seen].astype(float), np.where(ok, y, 0.0)[:, seen], n[seen].astype(float)
+    Z = np.zeros((int(seen.sum()), 0)) if covariates is None else np.asarray(covariates, dtype=float)[seen]
+    Z = Z - Z.mean(axis=0)
+    k, p = X.shape[1], X.shape[1] + Z.shape[1]
     N = float(n.sum())
     if N <= p:
         return np.full(len(t), np.nan), cnt
-    XtX = X.T @ (X * w.sum(axis=1)[:, None])                             # sum over records of x x^T
-    Xty = X.T @ yz.sum(axis=1)
-    s = w.T @ X                                                          # (persons, p): each person's sum of x
+    cross = X.T @ (w @ Z)                                                # sums over records of x z^T and x x^T
+    XtX = np.block([[X.T @ (X * w.sum(axis=1)[:, None]), cross], [cross.T, Z.T @ (Z * n[:, None])]])
     ysum = yz.sum(axis=0)
+    Xty = np.concatenate([X.T @ yz.sum(axis=1), Z.T @ ysum])
+    s = np.hstack([w.T @ X, Z * n[:, None]])                             # (persons, p): each person's sum of x
     yy = float((yz ** 2).sum())
 
     def gls(log_lam):
@@ -239,7 +244,7 @@ def trajectory_fit(records: np.ndarray, offsets, basis) -> tuple[np.ndarray, np.
     r = gls(fit.x)
     if r is None or not np.isfinite(fit.fun):
         return np.full(len(t), np.nan), cnt
-    return X @ r[0], cnt
+    return X @ r[0][:k], cnt
 
 
 def gmean(x: np.ndarray, axis=None) -> np.ndarray:

@@ -122,11 +122,16 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     # Tabak 2009 estimated the mean trajectory from those scattered records with multilevel models of the shape it
     # reports for each measure; a mean per offset would compare different cases at different offsets (only cases a
     # doctor found 3 years after an examination have a record at -3 y, only examination-found ones at 0)
+    # adjusted, as the study's were, for age (at diagnosis: with the offset it spans age at each record) and sex; the
+    # model has no ethnic origin (the study's cohort was 91 % white)
+    fem = _female(cohorts, "whitehall_ii", n)
+    adjust = np.column_stack([column(out, "age")[np.clip(dx, 0, None), np.arange(n)], fem])[cases]
+
     def traj(v, shape, log=False):
         a = align(np.where(examined, v, np.nan)[:, cases], dx[cases], WH_OFFSETS)
         if log:
             a = np.log(np.where(a > 0, a, np.nan))
-        m, cnt = trajectory_fit(a, WH_OFFSETS, shape)
+        m, cnt = trajectory_fit(a, WH_OFFSETS, shape, adjust)
         return (np.exp(m) if log else m), cnt
 
     m_fpg, cnt = traj(fpg, WH_GLUCOSE_SHAPE)
@@ -165,7 +170,6 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
                     control_years=years - years[-1], control_fpg=nanmean(fpg[span][:, controls], axis=1),
                     control_g2h=nanmean(g2h[span][:, controls], axis=1), control_homa_b=c_hb,
                     control_homa_s=gmean(hs[span][:, controls], axis=1))
-    fem = _female(cohorts, "whitehall_ii", n)
     res.baseline["cohort free of diabetes, year 0"] = summarise(out, free, fem)
     res.baseline["cases at diagnosis"] = summarise(out, cases, fem, np.clip(dx, 0, None))
     res.notes.append(f"{res.counts['cases']} incident cases within the follow-up ({res.counts['by_exam']} of them found "
@@ -661,7 +665,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "with a random intercept per case, by restricted maximum likelihood, and the shape the study reports "
         "(glucose linear, then quadratic from -3 y; log HOMA-%S linear, "
         "steeper over the last 5 y; log HOMA-%B linear with changes of slope at -4 and -3 y; "
-        "`validation.protocol.trajectory_fit`; not adjusted for age, sex and ethnicity as the study's were). "
+        "`validation.protocol.trajectory_fit`; adjusted for age at diagnosis and sex, as the study's were for age, sex "
+        "and ethnic origin, which the model does not have). "
         "Controls: not diagnosed within the follow-up; HOMA-%B slope by least squares over it. HOMA2 %B and %S (the "
         "scale the study used; Oxford calculator grid, `assessment.homa2`) from the measured fasting glucose and "
         "insulin (within-person variation, Mooy 1996).",

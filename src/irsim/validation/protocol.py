@@ -209,7 +209,7 @@ def trajectory_fit(records: np.ndarray, offsets, basis, covariates=None) -> tupl
     X = np.column_stack([np.ones_like(t)] + [f(t) for f in basis])       # (offsets, k): intercept and shape
     w, yz, n = ok[:, seen].astype(float), np.where(ok, y, 0.0)[:, seen], n[seen].astype(float)
     Z = np.zeros((int(seen.sum()), 0)) if covariates is None else np.asarray(covariates, dtype=float)[seen]
-    Z = Z - Z.mean(axis=0)
+    Z = Z - Z.mean(axis=0) if Z.size else Z
     k, p = X.shape[1], X.shape[1] + Z.shape[1]
     N = float(n.sum())
     if N <= p:

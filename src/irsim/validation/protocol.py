@@ -190,8 +190,8 @@ def align(values: np.ndarray, index: np.ndarray, offsets) -> np.ndarray:
 def trajectory_fit(records: np.ndarray, offsets, basis, covariates=None) -> tuple[np.ndarray, np.ndarray]:
     """Mean trajectory of persons measured at scattered times, as a multilevel (linear mixed) model estimates it:
     ``y_ij = mu + sum_k b_k f_k(t_ij) + a_i + e_ij`` with a random intercept ``a_i`` per person (variance ``lam`` times
-    the residual's), fitted by restricted maximum likelihood (REML, the default of the mixed-model software of the
-    studies' time): generalised least squares for ``mu, b`` at each ``lam``, ``lam`` by a bounded search on its log.
+    the residual's), fitted by restricted maximum likelihood (REML; SAS PROC MIXED's default): generalised least
+    squares for ``mu, b`` at each ``lam``, ``lam`` by a bounded search on its log.
     Persons with a single record inform the shape too, through the levels at which they stand; as ``lam`` grows the fit
     tends to the within-person fit (an intercept per person). ``records``: (offsets, persons), NaN where unmeasured;
     ``basis``: functions of the offset (the published shape); ``covariates``: optional (persons, q) person-level

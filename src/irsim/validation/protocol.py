@@ -231,13 +231,13 @@ def trajectory_fit(records: np.ndarray, offsets, basis, covariates=None) -> tupl
         beta = np.linalg.solve(A, b)
         rsum = ysum - s @ beta
         rss = yy - 2.0 * beta @ Xty + beta @ XtX @ beta - float((c * rsum ** 2).sum())
-        return beta, rss, logdet, c
+        return beta, rss, logdet
 
     def neg2_reml(log_lam):
         r = gls(log_lam)
         if r is None or r[1] <= 0.0:
             return np.inf
-        _, rss, logdet, _ = r
+        _, rss, logdet = r
         return (N - p) * np.log(rss / (N - p)) + float(np.log1p(n * np.exp(log_lam)).sum()) + logdet
 
     fit = minimize_scalar(neg2_reml, bounds=(-12.0, 12.0), method="bounded", options={"xatol": 1e-6})

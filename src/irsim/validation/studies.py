@@ -160,7 +160,15 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     span = slice(0, WH_FOLLOW + 1)   # the controls' records over the study's follow-up
     years = column(out, "year")[span, 0]
     c_hb = gmean(hb[span][:, controls], axis=1)
-    res.set("wh_controls_homab_slope", ols_slope(years, c_hb) if controls.any() else np.nan, "no controls")
+    # the controls' trend as the study estimated it: the same multilevel model on their examination records only
+    # (10,989 measurements in the study), linear in time, log HOMA-%B as for the cases, adjusted for age and sex; the
+    # slope is the fitted curve's mean change over the follow-up, %-points/y. Until the forty-ninth session: least
+    # squares through the yearly geometric means of every yearly record
+    exam_hb = np.where(examined[span] & (hb[span] > 0), hb[span], np.nan)[:, controls]
+    c_fit, _ = trajectory_fit(np.log(exam_hb), years, (lambda t: t,),
+                              np.column_stack([column(out, "age")[0], fem])[controls])
+    res.set("wh_controls_homab_slope", (np.exp(c_fit[-1]) - np.exp(c_fit[0])) / (years[-1] - years[0])
+            if controls.any() else np.nan, "no controls")
     # incidence in the first 10 y among those free of diabetes at baseline (yearly checks)
     t_event = np.where(dx[free] >= 1, dx[free].astype(float), np.nan)
     inc, k10, py = incidence(t_event, 10.0)

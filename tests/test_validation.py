@@ -357,6 +357,11 @@ def test_seed_replicates_report_counts_per_seed_and_the_rows_that_flip(tmp_path)
     assert data["replicates"]["seeds"] == [0, 1]
     assert [s["test"]["pass"] for s in data["replicates"]["summary"]] == [n, n - 1]
     assert data["replicates"]["targets"][flip.id] == [inside, outside]
+    # judged at the mean of the seeds' values (5.5 x the published value: outside the band)
+    mean = (inside + outside) / 2.0
+    assert flip.judge(mean) == "fail" and data["replicates"]["pooled"]["test"]["pass"] == n - 1
+    assert f"judged at the mean of the seeds' values, {n - 1}" in text
+    assert f"| {report.fmt_model(mean)} (**FAIL**) |" in section
 
 
 def test_cli_quick_run_writes_report(tmp_path):

@@ -675,8 +675,9 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "steeper over the last 5 y; log HOMA-%B linear with changes of slope at -4 and -3 y; "
         "`validation.protocol.trajectory_fit`; adjusted for age at diagnosis and sex, as the study's were for age, sex "
         "and ethnic origin, which the model does not have). "
-        "Controls: not diagnosed within the follow-up; HOMA-%B slope by least squares over it. HOMA2 %B and %S (the "
-        "scale the study used; Oxford calculator grid, `assessment.homa2`) from the measured fasting glucose and "
+        "Controls: not diagnosed within the follow-up; their HOMA-%B trend from the same mixed model (linear, log %B, "
+        "adjusted for age and sex) on their examination records, as the mean change over the follow-up. "
+        "HOMA2 %B and %S (the scale the study used; Oxford calculator grid, `assessment.homa2`) from the measured fasting glucose and "
         "insulin (within-person variation, Mooy 1996).",
         whitehall, ("Whitehall", "Tabak")),
     Protocol(

@@ -31,7 +31,7 @@ def test_hall_2011_reference_man():
     assert -100 * float(tau) * 365.25 / float(rho) == pytest.approx(-4.4, abs=0.05)
 
 
-@pytest.mark.xfail(strict=True, reason="open in v2.2 (issue #11): the glucose-independent capacity decline "
+@pytest.mark.xfail(strict=True, reason="known limitation since v2.2 (docs/progression.md): the glucose-independent capacity decline "
                    "(calibrated on the DPP arms; v2.6: the median 1.6 %/y once begun, times the share of persons of "
                    "that age in whom it has begun) raises fasting glucose 3.96 mg/dL per decade, above Chang & Halter's "
                    "1-2 (+25 %); the 2-h glucose rises 11.5 (before 2026-12-06, when a start without an OGTT took the "

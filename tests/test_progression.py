@@ -31,8 +31,8 @@ def test_hall_2011_reference_man():
     assert -100 * float(tau) * 365.25 / float(rho) == pytest.approx(-4.4, abs=0.05)
 
 
-@pytest.mark.xfail(strict=True, reason="known limitation since v2.2 (docs/progression.md): the glucose-independent capacity decline "
-                   "(calibrated on the DPP arms; v2.6: the median 1.6 %/y once begun, times the share of persons of "
+@pytest.mark.xfail(strict=True, reason="known limitation since v2.2 (docs/progression.md): the glucose-independent "
+                   "capacity decline (calibrated on the DPP arms; v2.6: the median 1.6 %/y once begun, times the share of persons of "
                    "that age in whom it has begun) raises fasting glucose 3.96 mg/dL per decade, above Chang & Halter's "
                    "1-2 (+25 %); the 2-h glucose rises 11.5 (before 2026-12-06, when a start without an OGTT took the "
                    "meal model's reference split: 4.16 and 16.9 from a 2-h glucose of 121 mg/dL, reaching diabetes at "

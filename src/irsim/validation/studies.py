@@ -677,8 +677,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
         "and ethnic origin, which the model does not have). "
         "Controls: not diagnosed within the follow-up; their HOMA-%B trend from the same mixed model (linear, log %B, "
         "adjusted for age and sex) on their examination records, as the mean change over the follow-up. "
-        "HOMA2 %B and %S (the scale the study used; Oxford calculator grid, `assessment.homa2`) from the measured fasting glucose and "
-        "insulin (within-person variation, Mooy 1996).",
+        "HOMA2 %B and %S (the scale the study used; Oxford calculator grid, `assessment.homa2`) from the measured "
+        "fasting glucose and insulin (within-person variation, Mooy 1996).",
         whitehall, ("Whitehall", "Tabak")),
     Protocol(
         "ukpds", "UKPDS: drift after diagnosis, conventional policy (UKPDS 16)", "dpp",

@@ -361,7 +361,11 @@ def test_seed_replicates_report_counts_per_seed_and_the_rows_that_flip(tmp_path)
     mean = (inside + outside) / 2.0
     assert flip.judge(mean) == "fail" and data["replicates"]["pooled"]["test"]["pass"] == n - 1
     assert f"judged at the mean of the seeds' values, {n - 1}" in text
-    assert f"| {report.fmt_model(mean)} (**FAIL**) |" in section
+    se = abs(outside - inside) / 2.0   # the standard error of the mean of two values
+    assert f"| {report.fmt_model(mean)} +- {report.fmt_model(se)} (**FAIL**) |" in section
+    # the expected count: the steady rows count 1 each, the flipping row its chance of lying in the band
+    expected = data["replicates"]["pooled"]["expected_test_passes"]
+    assert n - 1 < expected < n and f"at the model's expected value is {expected:.1f}" in section
 
 
 def test_cli_quick_run_writes_report(tmp_path):

@@ -88,14 +88,33 @@ def replicate_rows(runs: list, targets: list[Target]) -> dict:
                 entry["result"].append(row["result"])
     # each row judged at the mean of its per-seed values: the model's expected value, with the Monte Carlo error of
     # one seed's cohort averaged down (about len(runs) x n persons per population)
-    pooled = []
+    pooled, expected = [], 0.0
     for e in per_target.values():
         v = np.asarray([np.nan if x is None else x for x in e["model"]], dtype=float)
         e["mean"] = float(np.mean(v))
         e["mean_result"] = e["target"].judge(e["mean"])
+        e["se"], e["p_pass"] = _mean_in_band(e["target"], v)
         pooled.append({"target": e["target"], "model": e["mean"], "result": e["mean_result"]})
+        if e["target"].role == "test":
+            expected += e["p_pass"]
     return {"seeds": [results[0].seed if results else None for results in runs],
-            "summary": [summary(table) for table in tables], "pooled": summary(pooled), "targets": per_target}
+            "summary": [summary(table) for table in tables],
+            "pooled": {**summary(pooled), "expected_test_passes": expected}, "targets": per_target}
+
+
+def _mean_in_band(t: Target, v: np.ndarray) -> tuple[float, float]:
+    """Standard error of a row's mean over the seeds and the chance that the model's expected value lies inside the
+    row's band, by a normal approximation around that mean (the judgement at the mean itself where the values do not
+    vary or are not all finite)."""
+    at_mean = float(t.judge(float(np.mean(v))) == PASS)
+    if len(v) < 2 or not np.all(np.isfinite(v)):
+        return float("nan"), at_mean
+    se = float(np.std(v, ddof=1) / np.sqrt(len(v)))
+    if se == 0.0:
+        return se, at_mean
+    lo, hi = t.bounds()
+    cdf = lambda x: 0.5 * (1.0 + math.erf((x - float(np.mean(v))) / (se * math.sqrt(2.0))))  # noqa: E731
+    return se, (cdf(hi) if math.isfinite(hi) else 1.0) - (cdf(lo) if math.isfinite(lo) else 0.0)
 
 
 def _distance_section(table: list[dict]) -> list[str]:
@@ -116,6 +135,10 @@ def _distance_section(table: list[dict]) -> list[str]:
     return L + [""]
 
 
+def _se_text(se: float) -> str:
+    return "" if not math.isfinite(se) else f" +- {fmt_model(se)}"
+
+
 def _replicate_section(rep: dict) -> list[str]:
     """The report's section on seed replicates: pass counts per seed and the rows whose result depends on it."""
     seeds = rep["seeds"]
@@ -130,19 +153,21 @@ def _replicate_section(rep: dict) -> list[str]:
          "fail under another; such rows are listed here with their values. Judged instead at the mean of each row's "
          f"{len(seeds)} values (the model's expected value, with the sampling error of one cohort averaged down), "
          f"{rep['pooled']['test']['pass']} of {n_test} held-out and {rep['pooled']['calibration']['pass']} of {n_cal} "
-         "calibration targets pass.", ""]
+         "calibration targets pass; from each row's standard error over the seeds (normal approximation), the expected "
+         f"number of held-out passes at the model's expected value is {rep['pooled']['expected_test_passes']:.1f}.",
+         ""]
     mixed = [e for e in rep["targets"].values()
              if len(set(e["result"])) > 1 or e["mean_result"] != e["result"][0]]
     if not mixed:
         return L + ["No row changes its result with the seed.", ""]
-    L += ["| Target | Role | Published | Tolerance | Model, per seed | Passes | Mean of seeds |",
+    L += ["| Target | Role | Published | Tolerance | Model, per seed | Passes | Mean of seeds (+- its standard error) |",
           "|---|---|---|---|---|---|---|"]
     for e in mixed:
         t: Target = e["target"]
         values = ", ".join(fmt_model(v) for v in e["model"])
         L.append(f"| `{t.id}` | {t.role} | {t.published_text()} | {t.tolerance_text()} | {values} "
                  f"| {sum(r == PASS for r in e['result'])} of {len(seeds)} "
-                 f"| {fmt_model(e['mean'])} ({_MARK[e['mean_result']]}) |")
+                 f"| {fmt_model(e['mean'])}{_se_text(e['se'])} ({_MARK[e['mean_result']]}) |")
     return L + [""]
 
 

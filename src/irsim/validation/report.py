@@ -90,10 +90,7 @@ def replicate_rows(runs: list, targets: list[Target]) -> dict:
     # one seed's cohort averaged down (about len(runs) x n persons per population)
     pooled, expected = [], 0.0
     for e in per_target.values():
-        v = np.asarray([np.nan if x is None else x for x in e["model"]], dtype=float)
-        e["mean"] = float(np.mean(v))
-        e["mean_result"] = e["target"].judge(e["mean"])
-        e["se"], e["p_pass"] = _mean_in_band(e["target"], v)
+        e.update(_pooled(e["target"], np.asarray([np.nan if x is None else x for x in e["model"]], dtype=float)))
         pooled.append({"target": e["target"], "model": e["mean"], "result": e["mean_result"]})
         if e["target"].role == "test":
             expected += e["p_pass"]
@@ -102,19 +99,20 @@ def replicate_rows(runs: list, targets: list[Target]) -> dict:
             "pooled": {**summary(pooled), "expected_test_passes": expected}, "targets": per_target}
 
 
-def _mean_in_band(t: Target, v: np.ndarray) -> tuple[float, float]:
-    """Standard error of a row's mean over the seeds and the chance that the model's expected value lies inside the
-    row's band, by a normal approximation around that mean (the judgement at the mean itself where the values do not
-    vary or are not all finite)."""
-    at_mean = float(t.judge(float(np.mean(v))) == PASS)
-    if len(v) < 2 or not np.all(np.isfinite(v)):
-        return float("nan"), at_mean
-    se = float(np.std(v, ddof=1) / np.sqrt(len(v)))
-    if se == 0.0:
-        return se, at_mean
-    lo, hi = t.bounds()
-    cdf = lambda x: 0.5 * (1.0 + math.erf((x - float(np.mean(v))) / (se * math.sqrt(2.0))))  # noqa: E731
-    return se, (cdf(hi) if math.isfinite(hi) else 1.0) - (cdf(lo) if math.isfinite(lo) else 0.0)
+def _pooled(t: Target, v: np.ndarray) -> dict:
+    """A row judged at the mean of its per-seed values ``v``: the mean, its result, the mean's standard error over the
+    seeds and the chance that the model's expected value lies inside the row's band, by a normal approximation around
+    the mean (the judgement at the mean itself where the values do not vary or are not all finite)."""
+    mean = float(np.mean(v))
+    result = t.judge(mean)
+    se, p_pass = float("nan"), float(result == PASS)
+    if len(v) >= 2 and np.all(np.isfinite(v)):
+        se = float(np.std(v, ddof=1) / np.sqrt(len(v)))
+        if se > 0.0:
+            lo, hi = t.bounds()
+            cdf = lambda x: 0.5 * (1.0 + math.erf((x - mean) / (se * math.sqrt(2.0))))  # noqa: E731
+            p_pass = (cdf(hi) if math.isfinite(hi) else 1.0) - (cdf(lo) if math.isfinite(lo) else 0.0)
+    return {"mean": mean, "mean_result": result, "se": se, "p_pass": p_pass}
 
 
 def _distance_section(table: list[dict]) -> list[str]:

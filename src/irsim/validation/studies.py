@@ -125,7 +125,8 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     # adjusted, as the study's were, for age (at diagnosis: with the offset it spans age at each record) and sex; the
     # model has no ethnic origin (the study's cohort was 91 % white)
     fem = _female(cohorts, "whitehall_ii", n)
-    adjust = np.column_stack([column(out, "age")[np.clip(dx, 0, None), np.arange(n)], fem])[cases]
+    age = column(out, "age")
+    adjust = np.column_stack([age[np.clip(dx, 0, None), np.arange(n)], fem])[cases]
 
     def traj(v, shape, log=False):
         a = align(np.where(examined, v, np.nan)[:, cases], dx[cases], WH_OFFSETS)
@@ -166,7 +167,7 @@ def whitehall(n: int, seed: int, cohorts: Cohorts) -> StudyResult:
     # squares through the yearly geometric means of every yearly record
     exam_hb = np.where(examined[span] & (hb[span] > 0), hb[span], np.nan)[:, controls]
     c_fit, _ = trajectory_fit(np.log(exam_hb), years, (lambda t: t,),
-                              np.column_stack([column(out, "age")[0], fem])[controls])
+                              np.column_stack([age[0], fem])[controls])
     res.set("wh_controls_homab_slope", (np.exp(c_fit[-1]) - np.exp(c_fit[0])) / (years[-1] - years[0])
             if controls.any() else np.nan, "no controls")
     # incidence in the first 10 y among those free of diabetes at baseline (yearly checks)
